@@ -1,0 +1,166 @@
+// Package partition splits a suite's test files into CI matrix partitions
+// with the same greedy longest-processing-time rule SGLang-JAX uses, so a
+// suite keeps the file-to-job assignment it had there for the same inputs.
+//
+// Rule: order files by weight, largest first, earlier file first on equal
+// weights; give each file in turn to the partition with the smallest running
+// sum of weights, the lowest partition index on equal sums. Files run in that
+// order inside their partition. Unlike the original, impossible requests
+// (no parts, more parts than files, an id outside the matrix, a weight that is
+// NaN, infinite or negative, a partition left empty by zero weights) are
+// errors instead of an empty, passing run.
+//
+// Errors do not know the suite; callers prefix it, e.g.
+// fmt.Errorf("suite %s: %w", name, err).
+package partition
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Item is one test file to place. Weight is its expected duration in
+// minutes; see Weights for choosing between estimates and measurements.
+type Item struct {
+	Name   string
+	Weight float64
+}
+
+// Split places items into parts partitions and returns, per partition, the
+// indices into items in execution order. Every index appears exactly once.
+func Split(items []Item, parts int) ([][]int, error) {
+	if err := check(items, parts); err != nil {
+		return nil, err
+	}
+	order := make([]int, len(items))
+	for i := range order {
+		order[i] = i
+	}
+	// Stable sort keeps equal weights in file order.
+	sort.SliceStable(order, func(a, b int) bool {
+		return items[order[a]].Weight > items[order[b]].Weight
+	})
+	out := make([][]int, parts)
+	sums := make([]float64, parts)
+	for _, idx := range order {
+		least := 0
+		for p := 1; p < parts; p++ {
+			if sums[p] < sums[least] {
+				least = p
+			}
+		}
+		out[least] = append(out[least], idx)
+		sums[least] += items[idx].Weight
+	}
+	// Only zero weights can leave a partition empty; SGLang-JAX would run
+	// such a job with no files and report success.
+	var empty []string
+	for p, idx := range out {
+		if len(idx) == 0 {
+			empty = append(empty, strconv.Itoa(p))
+		}
+	}
+	if len(empty) > 0 {
+		return nil, fmt.Errorf("partition: part(s) %s of %d get no files because of zero weights: give the files minutes > 0 or lower the matrix size", strings.Join(empty, ", "), parts)
+	}
+	return out, nil
+}
+
+// Part returns the indices of the items partition id (counted from 0) of
+// parts runs, in execution order.
+func Part(items []Item, id, parts int) ([]int, error) {
+	if err := check(items, parts); err != nil {
+		return nil, err
+	}
+	if id < 0 || id >= parts {
+		return nil, fmt.Errorf("partition: id %d outside 0..%d for %d parts: pick an id from 0 to %d", id, parts-1, parts, parts-1)
+	}
+	all, err := Split(items, parts)
+	if err != nil {
+		return nil, err
+	}
+	return all[id], nil
+}
+
+// Sums returns the total weight of each partition produced by Split.
+func Sums(items []Item, split [][]int) []float64 {
+	sums := make([]float64, len(split))
+	for p, idx := range split {
+		for _, i := range idx {
+			sums[p] += items[i].Weight
+		}
+	}
+	return sums
+}
+
+func check(items []Item, parts int) error {
+	if parts <= 0 {
+		return fmt.Errorf("partition: %d parts requested: use at least 1", parts)
+	}
+	if len(items) == 0 {
+		return fmt.Errorf("partition: %d parts for an empty file list: add files to the suite or drop it from the matrix", parts)
+	}
+	if parts > len(items) {
+		return fmt.Errorf("partition: %d parts for %d files: lower the matrix size to at most %d", parts, len(items), len(items))
+	}
+	for i, it := range items {
+		if math.IsNaN(it.Weight) || math.IsInf(it.Weight, 0) || it.Weight < 0 {
+			return fmt.Errorf("partition: file %d (%s) has weight %v: set its minutes to a finite number >= 0", i, it.Name, it.Weight)
+		}
+	}
+	return nil
+}
+
+// Weights returns a copy of items whose Weight is the measured duration
+// (minutes, recorded by earlier runs) where measured has an entry for the
+// item's Name, and the item's own Weight (the estimate) otherwise. n counts
+// the items that took a measured value. A measured value that is NaN,
+// infinite or negative is an error rather than silently skipped, since it
+// means the record is corrupt.
+func Weights(items []Item, measured map[string]float64) (out []Item, n int, err error) {
+	out = make([]Item, len(items))
+	for i, it := range items {
+		out[i] = it
+		m, ok := measured[it.Name]
+		if !ok {
+			continue
+		}
+		if math.IsNaN(m) || math.IsInf(m, 0) || m < 0 {
+			return nil, 0, fmt.Errorf("partition: measured duration %v for %s: fix or delete that record", m, it.Name)
+		}
+		out[i].Weight = m
+		n++
+	}
+	return out, n, nil
+}
+
+// ParseSpec reads a TPUCI_PARTITION value "ID/COUNT", where ID counts from
+// 0: "0/4" is the first of four partitions, "3/4" the last.
+func ParseSpec(s string) (id, parts int, err error) {
+	const want = "want ID/COUNT with 0 <= ID < COUNT, e.g. 0/4"
+	fail := func(why string) (int, int, error) {
+		return 0, 0, fmt.Errorf("partition: parse TPUCI_PARTITION=%q: %s; %s", s, why, want)
+	}
+	a, b, ok := strings.Cut(strings.TrimSpace(s), "/")
+	if !ok {
+		return fail("no '/'")
+	}
+	id, err1 := strconv.Atoi(strings.TrimSpace(a))
+	parts, err2 := strconv.Atoi(strings.TrimSpace(b))
+	switch {
+	case err1 != nil:
+		return fail(fmt.Sprintf("ID %q is not an integer", a))
+	case err2 != nil:
+		return fail(fmt.Sprintf("COUNT %q is not an integer", b))
+	case parts <= 0:
+		return fail(fmt.Sprintf("COUNT %d is not positive", parts))
+	case id < 0:
+		return fail(fmt.Sprintf("ID %d is negative", id))
+	case id >= parts:
+		return fail(fmt.Sprintf("ID %d is not below COUNT %d (IDs count from 0, the last is %d/%d)", id, parts, parts-1, parts))
+	}
+	return id, parts, nil
+}
