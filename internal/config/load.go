@@ -1,0 +1,110 @@
+package config
+
+import (
+	"bytes"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+//go:embed default.toml
+var defaultTOML []byte
+
+// DefaultSource names the embedded default configuration in messages.
+const DefaultSource = "embedded default (sglang-jax)"
+
+// Default returns the embedded configuration describing SGLang-JAX.
+func Default() (*Config, error) { return Parse(DefaultSource, defaultTOML) }
+
+// DefaultTOML is the embedded default's text.
+func DefaultTOML() []byte { return bytes.Clone(defaultTOML) }
+
+// Load reads and parses the TOML file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: read %s: %w", path, err)
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes data strictly: unknown keys and wrong types are errors
+// that name file:line:col and the field. Defaults are applied afterwards.
+func Parse(name string, data []byte) (*Config, error) {
+	var c Config
+	dec := toml.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return nil, decodeError(name, err)
+	}
+	sum := sha256.Sum256(data)
+	c.Source = name
+	c.Hash = hex.EncodeToString(sum[:8])
+	c.pos = indexPositions(data)
+	c.applyDefaults()
+	return &c, nil
+}
+
+// Error is one problem in a config file, located precisely.
+type Error struct {
+	File  string
+	Line  int
+	Col   int
+	Field string
+	Msg   string
+}
+
+func (e *Error) Error() string {
+	loc := e.File
+	if e.Line > 0 {
+		loc = fmt.Sprintf("%s:%d:%d", e.File, e.Line, e.Col)
+	}
+	if e.Field == "" {
+		return fmt.Sprintf("%s: %s", loc, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s: %s", loc, e.Field, e.Msg)
+}
+
+func decodeError(file string, err error) error {
+	var strict *toml.StrictMissingError
+	if errors.As(err, &strict) {
+		var errs []error
+		for _, e := range strict.Errors {
+			row, col := e.Position()
+			errs = append(errs, &Error{File: file, Line: row, Col: col, Field: strings.Join(e.Key(), "."),
+				Msg: "unknown key (check its spelling against `go tool mage config:show`)"})
+		}
+		return errors.Join(errs...)
+	}
+	var de *toml.DecodeError
+	if errors.As(err, &de) {
+		row, col := de.Position()
+		msg := de.Error()
+		msg = strings.TrimPrefix(msg, "toml: ")
+		return &Error{File: file, Line: row, Col: col, Field: strings.Join(de.Key(), "."), Msg: msg}
+	}
+	return fmt.Errorf("%s: %w", file, err)
+}
+
+// errAt builds an Error for a key path in this config.
+func (c *Config) errAt(path, format string, args ...any) error {
+	line, col := c.pos.at(path)
+	return &Error{File: c.Source, Line: line, Col: col, Field: path, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Marshal renders the resolved configuration as TOML.
+func (c *Config) Marshal() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := toml.NewEncoder(&buf)
+	enc.SetIndentTables(true)
+	if err := enc.Encode(c); err != nil {
+		return nil, fmt.Errorf("config: encode: %w", err)
+	}
+	return buf.Bytes(), nil
+}

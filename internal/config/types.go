@@ -1,0 +1,210 @@
+// Package config loads and validates tpuci's TOML configuration.
+package config
+
+import (
+	"fmt"
+	"time"
+)
+
+// Config is the whole resolved configuration.
+type Config struct {
+	Repo     Repo              `toml:"repo" json:"repo"`
+	Env      map[string]string `toml:"env" json:"env,omitempty"`
+	Cache    Cache             `toml:"cache" json:"cache"`
+	Lint     Lint              `toml:"lint" json:"lint"`
+	Suites   []Suite           `toml:"suite" json:"suite"`
+	Servers  []Server          `toml:"server" json:"server,omitempty"`
+	Perf     Perf              `toml:"perf" json:"perf"`
+	Accuracy Accuracy          `toml:"accuracy" json:"accuracy"`
+	Pallas   Pallas            `toml:"pallas" json:"pallas"`
+	Nightly  Nightly           `toml:"nightly" json:"nightly"`
+	Release  Release           `toml:"release" json:"release"`
+	Gating   Gating            `toml:"gating" json:"gating"`
+
+	// Source names where the config came from ("embedded default" or a path).
+	Source string `toml:"-" json:"source"`
+	// Hash identifies the config's content, for stage records.
+	Hash string    `toml:"-" json:"hash"`
+	pos  positions `toml:"-"`
+}
+
+// Repo describes the checkout under test.
+type Repo struct {
+	Python      string `toml:"python" json:"python,omitempty"`
+	Package     string `toml:"package" json:"package"`
+	PackageDir  string `toml:"package_dir" json:"package_dir"`
+	VersionFile string `toml:"version_file" json:"version_file"`
+}
+
+// Cache holds the artifact-reuse settings passed to every child.
+type Cache struct {
+	XLADir            string   `toml:"xla_dir" json:"xla_dir,omitempty"`
+	XLAMinCompileSecs *float64 `toml:"xla_min_compile_secs" json:"xla_min_compile_secs,omitempty"`
+	ModelDir          string   `toml:"model_dir" json:"model_dir,omitempty"`
+	SccacheDir        string   `toml:"sccache_dir" json:"sccache_dir,omitempty"`
+	ShmClean          []string `toml:"shm_clean" json:"shm_clean,omitempty"`
+}
+
+// Lint configures the pylint stage.
+type Lint struct {
+	Paths   []string `toml:"paths" json:"paths"`
+	Args    []string `toml:"args" json:"args"`
+	Jobs    int      `toml:"jobs" json:"jobs"`
+	Timeout Duration `toml:"timeout" json:"timeout"`
+}
+
+// Suite is a named list of test files run one per process.
+type Suite struct {
+	Name           string   `toml:"name" json:"name"`
+	Target         string   `toml:"target" json:"target,omitempty"`
+	Chips          int      `toml:"chips" json:"chips"`
+	Partitions     int      `toml:"partitions" json:"partitions"`
+	TimeoutPerFile Duration `toml:"timeout_per_file" json:"timeout_per_file"`
+	Reruns         int      `toml:"reruns" json:"reruns"`
+	Files          []File   `toml:"files" json:"files"`
+}
+
+// File is one entry of a suite.
+type File struct {
+	Path    string   `toml:"path" json:"path"`
+	Minutes float64  `toml:"minutes" json:"minutes"`
+	Runner  string   `toml:"runner" json:"runner,omitempty"`
+	Methods []string `toml:"methods" json:"methods,omitempty"`
+}
+
+// Runners a suite file may use.
+const (
+	RunnerPython   = "python"
+	RunnerPytest   = "pytest"
+	RunnerUnittest = "unittest"
+)
+
+// Server is a launch profile for a model server.
+type Server struct {
+	Name         string            `toml:"name" json:"name"`
+	Model        string            `toml:"model" json:"model"`
+	Device       string            `toml:"device" json:"device,omitempty"` // baseline key, e.g. v6e-1
+	Chips        int               `toml:"chips" json:"chips"`
+	TP           int               `toml:"tp" json:"tp"`
+	EP           int               `toml:"ep" json:"ep,omitempty"`
+	Command      []string          `toml:"command" json:"command,omitempty"` // default: <python> -m sgl_jax.launch_server
+	Args         []string          `toml:"args" json:"args,omitempty"`
+	Env          map[string]string `toml:"env" json:"env,omitempty"`
+	ReadyTimeout Duration          `toml:"ready_timeout" json:"ready_timeout"`
+	CacheMiss    *bool             `toml:"cache_miss_check" json:"cache_miss_check,omitempty"`
+}
+
+// Perf configures serving benchmarks and their baselines.
+type Perf struct {
+	Baselines string     `toml:"baselines" json:"baselines,omitempty"`
+	Partitions int       `toml:"partitions" json:"partitions,omitempty"`
+	Cases     []PerfCase `toml:"case" json:"case,omitempty"`
+}
+
+// PerfCase is one benchmark run judged on some metrics.
+type PerfCase struct {
+	Name           string   `toml:"name" json:"name"`
+	Server         string   `toml:"server" json:"server"`
+	NumPrompts     int      `toml:"num_prompts" json:"num_prompts"`
+	InputLen       int      `toml:"input_len" json:"input_len"`
+	OutputLen      int      `toml:"output_len" json:"output_len"`
+	RangeRatio     float64  `toml:"range_ratio" json:"range_ratio,omitempty"`
+	MaxConcurrency int      `toml:"max_concurrency" json:"max_concurrency"`
+	RequestRate    float64  `toml:"request_rate" json:"request_rate,omitempty"` // 0 = infinite
+	Warmup         int      `toml:"warmup" json:"warmup,omitempty"`
+	Seed           int64    `toml:"seed" json:"seed,omitempty"`
+	Metrics        []string `toml:"metrics" json:"metrics"`
+	Backend        string   `toml:"backend" json:"backend,omitempty"`
+	Minutes        float64  `toml:"minutes" json:"minutes,omitempty"`
+}
+
+// Accuracy configures evaluation cases.
+type Accuracy struct {
+	Baselines  string         `toml:"baselines" json:"baselines,omitempty"`
+	DataDir    string         `toml:"data_dir" json:"data_dir,omitempty"`
+	Partitions int            `toml:"partitions" json:"partitions,omitempty"`
+	Cases      []AccuracyCase `toml:"case" json:"case,omitempty"`
+}
+
+// AccuracyCase evaluates one dataset against one served model.
+type AccuracyCase struct {
+	Name        string  `toml:"name" json:"name"`
+	Server      string  `toml:"server" json:"server"`
+	Dataset     string  `toml:"dataset" json:"dataset"`
+	Samples     int     `toml:"samples" json:"samples"`
+	Seed        int64   `toml:"seed" json:"seed,omitempty"`
+	Concurrency int     `toml:"concurrency" json:"concurrency,omitempty"`
+	MaxTokens   int     `toml:"max_tokens" json:"max_tokens,omitempty"`
+	Shots       int     `toml:"shots" json:"shots,omitempty"`
+	Minutes     float64 `toml:"minutes" json:"minutes,omitempty"`
+}
+
+// Pallas configures kernel benchmarks.
+type Pallas struct {
+	Baselines  string   `toml:"baselines" json:"baselines,omitempty"`
+	Partitions int      `toml:"partitions" json:"partitions,omitempty"`
+	Kernels    []Kernel `toml:"kernel" json:"kernel,omitempty"`
+}
+
+// Kernel is one kernel benchmark script.
+type Kernel struct {
+	Name      string   `toml:"name" json:"name"`
+	File      string   `toml:"file" json:"file"`
+	Tolerance float64  `toml:"tolerance" json:"tolerance"`
+	Minutes   float64  `toml:"minutes" json:"minutes,omitempty"`
+	Timeout   Duration `toml:"timeout" json:"timeout"`
+}
+
+// Nightly describes the nightly matrix.
+type Nightly struct {
+	Servers          []string `toml:"servers" json:"servers,omitempty"`
+	Concurrencies    []int    `toml:"concurrencies" json:"concurrencies,omitempty"`
+	PromptsPerClient int      `toml:"prompts_per_concurrency" json:"prompts_per_concurrency,omitempty"`
+	LatencyInputLens []int    `toml:"ttft_input_lens" json:"ttft_input_lens,omitempty"`
+	DecodeInputLens  []int    `toml:"itl_input_lens" json:"itl_input_lens,omitempty"`
+	DecodeOutputLen  int      `toml:"itl_output_len" json:"itl_output_len,omitempty"`
+	AccuracyServers  []string `toml:"accuracy_servers" json:"accuracy_servers,omitempty"`
+	Datasets         []string `toml:"datasets" json:"datasets,omitempty"`
+	History          string   `toml:"history" json:"history,omitempty"`
+}
+
+// Release describes publishing.
+type Release struct {
+	OfficialRepo   string   `toml:"official_repo" json:"official_repo,omitempty"`
+	Branch         string   `toml:"branch" json:"branch,omitempty"`
+	Image          string   `toml:"image" json:"image,omitempty"`
+	Dockerfile     string   `toml:"dockerfile" json:"dockerfile,omitempty"`
+	SmokeCommand   []string `toml:"smoke_command" json:"smoke_command,omitempty"`
+	PyPIRepository string   `toml:"pypi_repository" json:"pypi_repository,omitempty"`
+	NightlyStatus  string   `toml:"nightly_status" json:"nightly_status,omitempty"`
+}
+
+// Gating holds the PR rules of the coordinator.
+type Gating struct {
+	RequiredLabel string              `toml:"required_label" json:"required_label,omitempty"`
+	Labels        map[string][]string `toml:"labels" json:"labels,omitempty"` // label -> targets it adds
+	Filters       []Filter            `toml:"filter" json:"filter,omitempty"`
+}
+
+// Filter maps path globs to the targets a change there needs.
+type Filter struct {
+	Name    string   `toml:"name" json:"name"`
+	Paths   []string `toml:"paths" json:"paths"`
+	Targets []string `toml:"targets" json:"targets"`
+}
+
+// Duration is a time.Duration written as "90s" or "30m" in TOML.
+type Duration struct{ time.Duration }
+
+// UnmarshalText parses a Go duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("invalid duration %q (use e.g. \"90s\", \"30m\")", b)
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText writes the duration back in Go syntax.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.Duration.String()), nil }

@@ -1,0 +1,272 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/bmatcuk/doublestar/v4"
+)
+
+// SuiteTargets are the targets a suite may belong to.
+var SuiteTargets = []string{"unitTest1", "unitTest4", "e2e", "accuracy", "perf", "pallas"}
+
+// GateTargets are the targets path filters and labels may select.
+var GateTargets = []string{"lint", "unitTest1", "unitTest4", "e2e", "perf", "accuracy", "pallas", "nightly"}
+
+// Validate checks values the decoder cannot: duplicates, impossible
+// numbers, references between sections and, when root is not empty, that
+// every named file exists in the checkout at root.
+func (c *Config) Validate(root string) error {
+	v := validator{c: c, root: root}
+	v.lint()
+	v.suites()
+	v.servers()
+	v.perf()
+	v.accuracy()
+	v.pallas()
+	v.gating()
+	return errors.Join(v.errs...)
+}
+
+type validator struct {
+	c    *Config
+	root string
+	errs []error
+}
+
+func (v *validator) add(path, format string, args ...any) {
+	v.errs = append(v.errs, v.c.errAt(path, format, args...))
+}
+
+func (v *validator) exists(path, rel string) {
+	if v.root == "" || rel == "" {
+		return
+	}
+	if filepath.IsAbs(rel) {
+		v.add(path, "%q must be relative to the repository root", rel)
+		return
+	}
+	if _, err := os.Stat(filepath.Join(v.root, rel)); err != nil {
+		v.add(path, "%s does not exist in %s (fix the path or remove the entry)", rel, v.root)
+	}
+}
+
+func (v *validator) unique(seen map[string]bool, path, kind, name string) {
+	if name == "" {
+		v.add(path, "%s has no name", kind)
+		return
+	}
+	if seen[name] {
+		v.add(path, "duplicate %s %q", kind, name)
+	}
+	seen[name] = true
+}
+
+func (v *validator) lint() {
+	l := v.c.Lint
+	if l.Jobs < 0 {
+		v.add("lint.jobs", "must be 0 (one per core) or more, not %d", l.Jobs)
+	}
+	for i, p := range l.Paths {
+		v.exists(fmt.Sprintf("lint.paths[%d]", i), p)
+	}
+}
+
+func (v *validator) suites() {
+	names := map[string]bool{}
+	for i, s := range v.c.Suites {
+		at := fmt.Sprintf("suite[%d]", i)
+		v.unique(names, at+".name", "suite", s.Name)
+		if s.Target != "" && !slices.Contains(SuiteTargets, s.Target) {
+			v.add(at+".target", "unknown target %q (one of %v, or empty)", s.Target, SuiteTargets)
+		}
+		if s.Chips < 0 || s.Chips > 256 {
+			v.add(at+".chips", "impossible chip count %d", s.Chips)
+		}
+		if s.Partitions < 1 {
+			v.add(at+".partitions", "must be at least 1, not %d", s.Partitions)
+		} else if len(s.Files) > 0 && s.Partitions > len(s.Files) {
+			v.add(at+".partitions", "%d partitions for %d files: each partition needs a file; use at most %d", s.Partitions, len(s.Files), len(s.Files))
+		}
+		if s.TimeoutPerFile.Duration <= 0 {
+			v.add(at+".timeout_per_file", "must be positive")
+		}
+		if s.Reruns < 0 || s.Reruns > 10 {
+			v.add(at+".reruns", "must be between 0 and 10, not %d", s.Reruns)
+		}
+		files := map[string]bool{}
+		for j, f := range s.Files {
+			fat := fmt.Sprintf("%s.files[%d]", at, j)
+			key := f.Path
+			if len(f.Methods) > 0 {
+				key = fmt.Sprint(f.Path, f.Methods)
+			}
+			if f.Path == "" {
+				v.add(fat+".path", "missing")
+			} else if files[key] {
+				v.add(fat+".path", "duplicate entry %q in suite %q", f.Path, s.Name)
+			}
+			files[key] = true
+			v.exists(fat+".path", f.Path)
+			if !(f.Minutes > 0) || math.IsInf(f.Minutes, 0) {
+				v.add(fat+".minutes", "estimate must be a positive number of minutes, not %v", f.Minutes)
+			}
+			switch f.Runner {
+			case RunnerPython, RunnerPytest:
+				if len(f.Methods) > 0 {
+					v.add(fat+".methods", "methods need runner = \"unittest\"")
+				}
+			case RunnerUnittest:
+				if len(f.Methods) == 0 {
+					v.add(fat+".methods", "runner \"unittest\" needs at least one method (Class.test_name)")
+				}
+			default:
+				v.add(fat+".runner", "unknown runner %q (python, pytest or unittest)", f.Runner)
+			}
+		}
+	}
+}
+
+func (v *validator) servers() {
+	names := map[string]bool{}
+	for i, s := range v.c.Servers {
+		at := fmt.Sprintf("server[%d]", i)
+		v.unique(names, at+".name", "server", s.Name)
+		if s.Model == "" {
+			v.add(at+".model", "missing")
+		}
+		if s.Chips < 0 || s.TP < 1 || s.EP < 0 {
+			v.add(at, "impossible parallelism: chips %d, tp %d, ep %d", s.Chips, s.TP, s.EP)
+		}
+		if s.Chips > 0 && s.TP > s.Chips {
+			v.add(at+".tp", "tp %d exceeds chips %d", s.TP, s.Chips)
+		}
+		if s.ReadyTimeout.Duration <= 0 {
+			v.add(at+".ready_timeout", "must be positive")
+		}
+	}
+}
+
+func (v *validator) server(path, name string) {
+	for _, s := range v.c.Servers {
+		if s.Name == name {
+			return
+		}
+	}
+	v.add(path, "unknown server %q (define it in a [[server]] block)", name)
+}
+
+func (v *validator) perf() {
+	names := map[string]bool{}
+	for i, pc := range v.c.Perf.Cases {
+		at := fmt.Sprintf("perf.case[%d]", i)
+		v.unique(names, at+".name", "perf case", pc.Name)
+		v.server(at+".server", pc.Server)
+		if pc.NumPrompts < 1 || pc.InputLen < 1 || pc.OutputLen < 1 || pc.MaxConcurrency < 1 {
+			v.add(at, "num_prompts, input_len, output_len and max_concurrency must be at least 1")
+		}
+		if pc.RangeRatio < 0 || pc.RangeRatio > 1 {
+			v.add(at+".range_ratio", "must be within [0, 1]")
+		}
+		if pc.RequestRate < 0 {
+			v.add(at+".request_rate", "must be 0 (infinite) or positive")
+		}
+		if len(pc.Metrics) == 0 {
+			v.add(at+".metrics", "name at least one metric to judge")
+		}
+	}
+}
+
+// Datasets the accuracy stage knows how to load.
+var Datasets = []string{"mmlu", "mmlu_pro", "gsm8k", "aime24", "aime25", "math"}
+
+func (v *validator) accuracy() {
+	names := map[string]bool{}
+	for i, ac := range v.c.Accuracy.Cases {
+		at := fmt.Sprintf("accuracy.case[%d]", i)
+		v.unique(names, at+".name", "accuracy case", ac.Name)
+		v.server(at+".server", ac.Server)
+		if !slices.Contains(Datasets, ac.Dataset) {
+			v.add(at+".dataset", "unknown dataset %q (one of %v)", ac.Dataset, Datasets)
+		}
+		if ac.Samples < 0 {
+			v.add(at+".samples", "must be 0 (all) or positive")
+		}
+	}
+}
+
+func (v *validator) pallas() {
+	names := map[string]bool{}
+	for i, k := range v.c.Pallas.Kernels {
+		at := fmt.Sprintf("pallas.kernel[%d]", i)
+		v.unique(names, at+".name", "kernel", k.Name)
+		v.exists(at+".file", k.File)
+		if !(k.Tolerance > 0 && k.Tolerance <= 1) {
+			v.add(at+".tolerance", "must be a fraction in (0, 1], e.g. 0.10 for 10%%")
+		}
+	}
+}
+
+func (v *validator) gating() {
+	for label, targets := range v.c.Gating.Labels {
+		for _, t := range targets {
+			if !slices.Contains(GateTargets, t) {
+				v.add("gating.labels."+label, "unknown target %q (one of %v)", t, GateTargets)
+			}
+		}
+	}
+	names := map[string]bool{}
+	for i, f := range v.c.Gating.Filters {
+		at := fmt.Sprintf("gating.filter[%d]", i)
+		v.unique(names, at+".name", "filter", f.Name)
+		for j, p := range f.Paths {
+			pat := p
+			if len(pat) > 0 && pat[0] == '!' {
+				pat = pat[1:]
+			}
+			if !doublestar.ValidatePattern(pat) {
+				v.add(fmt.Sprintf("%s.paths[%d]", at, j), "invalid glob %q", p)
+			}
+		}
+		for j, t := range f.Targets {
+			if !slices.Contains(GateTargets, t) {
+				v.add(fmt.Sprintf("%s.targets[%d]", at, j), "unknown target %q (one of %v)", t, GateTargets)
+			}
+		}
+	}
+}
+
+// Suite returns the suite with that name.
+func (c *Config) Suite(name string) (*Suite, bool) {
+	for i := range c.Suites {
+		if c.Suites[i].Name == name {
+			return &c.Suites[i], true
+		}
+	}
+	return nil, false
+}
+
+// SuitesFor lists the suites that a target runs, in config order.
+func (c *Config) SuitesFor(target string) []*Suite {
+	var out []*Suite
+	for i := range c.Suites {
+		if c.Suites[i].Target == target {
+			out = append(out, &c.Suites[i])
+		}
+	}
+	return out
+}
+
+// Server returns the launch profile with that name.
+func (c *Config) Server(name string) (*Server, bool) {
+	for i := range c.Servers {
+		if c.Servers[i].Name == name {
+			return &c.Servers[i], true
+		}
+	}
+	return nil, false
+}

@@ -1,0 +1,295 @@
+// Package pipeline runs tpuci's stages: it frames each one, keeps its
+// result, writes the reports after every stage (so nothing is lost when a
+// run fails or is interrupted) and prints the closing summary.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/sgl-project/tpuci/internal/ghactions"
+	"github.com/sgl-project/tpuci/internal/proc"
+	"github.com/sgl-project/tpuci/internal/report"
+	"github.com/sgl-project/tpuci/internal/workspace"
+)
+
+// Body does a stage's work, filling in st. Returning a *SkipError marks the
+// stage skipped; any other error fails it.
+type Body func(ctx context.Context, ws *workspace.Workspace, st *Stage) error
+
+// Stage is what a Body sees and fills in.
+type Stage struct {
+	*report.Stage
+	GH        *ghactions.Provider
+	Out       io.Writer // results and tool output
+	Log       io.Writer // tpuci's own progress lines
+	Partition string    // "ID/COUNT" for the requested target only; empty as a dependency
+}
+
+// Session is one tpuci process: its workspace and the stages it ran.
+type Session struct {
+	WS     *workspace.Workspace
+	GH     *ghactions.Provider
+	Out    io.Writer
+	Log    io.Writer
+	stages []*report.Stage
+	mu     sync.Mutex
+
+	sig       context.Context
+	interrupt error
+}
+
+var (
+	current    *Session
+	currentErr error
+	once       sync.Once
+)
+
+// Current returns the process-wide session, resolving the workspace once.
+func Current() (*Session, error) {
+	once.Do(func() {
+		cwd, err := os.Getwd()
+		if err != nil {
+			currentErr = fmt.Errorf("tpuci: working directory: %w", err)
+			return
+		}
+		current, currentErr = NewSession(os.Getenv, cwd, os.Stdout, os.Stderr)
+		if current != nil {
+			current.watchSignals()
+		}
+	})
+	return current, currentErr
+}
+
+// NewSession resolves a workspace and announces it.
+func NewSession(getenv func(string) string, cwd string, out, log io.Writer) (*Session, error) {
+	ws, err := workspace.Resolve(getenv, cwd)
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{WS: ws, GH: ghactions.FromEnv(getenv, out), Out: out, Log: log, sig: context.Background()}
+	for _, n := range ws.Notes {
+		fmt.Fprintf(log, "tpuci: %s\n", n)
+	}
+	fmt.Fprintf(log, "tpuci: repo %s, config %s, out %s\n", ws.Repo, ws.Config.Source, ws.Out)
+	fmt.Fprintf(log, "tpuci: chips: %s\n", ws.Chips.Describe())
+	if ws.Python != "" {
+		fmt.Fprintf(log, "tpuci: python %s (%s)\n", ws.Python, ws.PythonFrom)
+	} else {
+		fmt.Fprintf(log, "tpuci: python: %s\n", ws.PythonFrom)
+	}
+	return s, nil
+}
+
+// watchSignals turns SIGINT and SIGTERM into cancellation of every stage,
+// and asks the kernel to send us SIGTERM if our parent (the mage launcher)
+// dies, so that no child outlives tpuci.
+func (s *Session) watchSignals() {
+	setParentDeathSignal()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	s.sig = ctx
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		sig := <-ch
+		fmt.Fprintf(s.Log, "\ntpuci: %s: stopping children and writing reports\n", sig)
+		s.mu.Lock()
+		s.interrupt = fmt.Errorf("interrupted by %s", sig)
+		s.mu.Unlock()
+		cancel(s.interrupt)
+		sig = <-ch
+		fmt.Fprintf(s.Log, "tpuci: %s again: killing children now\n", sig)
+		proc.StopAll()
+		os.Exit(130)
+	}()
+}
+
+// Interrupted returns why the session was interrupted, or nil.
+func (s *Session) Interrupted() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.interrupt
+}
+
+// Stages returns the results so far.
+func (s *Session) Stages() []*report.Stage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]*report.Stage(nil), s.stages...)
+}
+
+// SkipError marks a stage as skipped, with the reason.
+type SkipError struct{ Reason string }
+
+func (e *SkipError) Error() string { return "skipped: " + e.Reason }
+
+// Skip returns a SkipError.
+func Skip(format string, args ...any) error { return &SkipError{Reason: fmt.Sprintf(format, args...)} }
+
+// MissingTool is returned when a tool a stage needs is absent. Locally the
+// stage is skipped with the install command; with CI=true it fails.
+type MissingTool struct{ Tool, Install string }
+
+func (e *MissingTool) Error() string {
+	return fmt.Sprintf("%s is not available: install it with `%s`", e.Tool, e.Install)
+}
+
+type ctxKey int
+
+const (
+	depKey ctxKey = iota
+	topKey
+)
+
+// AsDependency marks ctx as running a target because another needs it.
+func AsDependency(ctx context.Context) context.Context { return context.WithValue(ctx, depKey, true) }
+
+// IsDependency reports whether ctx runs a target as a dependency.
+func IsDependency(ctx context.Context) bool { v, _ := ctx.Value(depKey).(bool); return v }
+
+// Run runs one stage, unless it already passed for this commit and
+// configuration and is only needed as a dependency.
+func (s *Session) Run(ctx context.Context, name string, body Body) (err error) {
+	ws := s.WS
+	st := &Stage{
+		Stage: &report.Stage{Target: name, Started: time.Now(), Commit: ws.Commit, Config: ws.Config.Hash, LogDir: ws.LogDir(name)},
+		GH:    s.GH, Out: s.Out, Log: s.Log,
+	}
+	dep := IsDependency(ctx)
+	if !dep {
+		st.Partition = ws.Getenv("TPUCI_PARTITION")
+		st.Stage.Partition = st.Partition
+	}
+	if dep && ws.Getenv("TPUCI_FORCE") == "" {
+		if rec, ok := s.passedRecord(name); ok {
+			st.Status = report.Skipped
+			st.Reason = fmt.Sprintf("already passed for this commit and config at %s", rec.Started.Format(time.TimeOnly))
+			fmt.Fprintf(s.Log, "==> %s: %s\n", name, st.Reason)
+			s.add(st.Stage)
+			return nil
+		}
+	}
+	if why := s.Interrupted(); why != nil {
+		st.Status, st.Reason = report.Skipped, "not run: "+why.Error()
+		s.add(st.Stage)
+		return errors.New(name + ": " + st.Reason)
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stop := context.AfterFunc(s.sig, func() { cancel(context.Cause(s.sig)) })
+	defer stop()
+
+	fmt.Fprintf(s.Log, "==> %s\n", name)
+	s.add(st.Stage)
+	err = runBody(ctx, ws, st, body)
+	st.Duration = time.Since(st.Started)
+	err = s.settle(ctx, st, err)
+	if werr := s.write(st.Stage); werr != nil {
+		fmt.Fprintf(s.Log, "tpuci: %v\n", werr)
+	}
+	fmt.Fprintf(s.Log, "<== %s %s %s%s\n", name, st.Status, report.Round(st.Duration), reasonSuffix(st.Reason))
+	return err
+}
+
+func reasonSuffix(r string) string {
+	if r == "" {
+		return ""
+	}
+	return " (" + r + ")"
+}
+
+func runBody(ctx context.Context, ws *workspace.Workspace, st *Stage, body Body) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%s: internal error: %v", st.Target, r)
+			if os.Getenv("MAGEFILE_VERBOSE") != "" {
+				err = fmt.Errorf("%w\n%s", err, debug.Stack())
+			}
+		}
+	}()
+	return body(ctx, ws, st)
+}
+
+// settle turns the body's error into the stage's status and the target's error.
+func (s *Session) settle(ctx context.Context, st *Stage, err error) error {
+	var skip *SkipError
+	var missing *MissingTool
+	switch {
+	case ctx.Err() != nil && context.Cause(ctx) != nil && s.Interrupted() != nil:
+		st.Status, st.Partial = report.Failed, true
+		st.Reason = s.Interrupted().Error()
+		return fmt.Errorf("%s: %s", st.Target, st.Reason)
+	case errors.As(err, &skip):
+		st.Status, st.Reason = report.Skipped, skip.Reason
+		return nil
+	case errors.As(err, &missing):
+		if s.WS.CI {
+			st.Status, st.Reason = report.Errored, missing.Error()
+			return fmt.Errorf("%s: %w", st.Target, err)
+		}
+		st.Status, st.Reason = report.Skipped, missing.Error()
+		return nil
+	case err != nil:
+		if st.Status == "" || st.Status == report.Passed {
+			st.Status = report.Failed
+		}
+		if len(st.Failures) == 0 {
+			st.Failures = append(st.Failures, err.Error())
+		}
+		if st.Reason == "" && len(st.Cases) == 0 {
+			st.Status, st.Reason = report.Errored, err.Error()
+		}
+		return fmt.Errorf("%s: %w", st.Target, err)
+	}
+	for _, c := range st.Cases {
+		if c.Status == report.Failed || c.Status == report.Errored {
+			st.Status = report.Failed
+			return fmt.Errorf("%s: %d failure(s): %s", st.Target, len(st.Failures), firstOf(st.Failures))
+		}
+	}
+	st.Status = report.Passed
+	return nil
+}
+
+func firstOf(f []string) string {
+	if len(f) == 0 {
+		return "see the report"
+	}
+	if len(f) == 1 {
+		return f[0]
+	}
+	return f[0] + fmt.Sprintf(" (and %d more)", len(f)-1)
+}
+
+func (s *Session) add(st *report.Stage) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, old := range s.stages {
+		if old.Target == st.Target {
+			s.stages[i] = st
+			return
+		}
+	}
+	s.stages = append(s.stages, st)
+}
+
+// Fail records a target that did not run because a dependency failed.
+func (s *Session) Fail(name string, why error) error {
+	st := &report.Stage{Target: name, Started: time.Now(), Status: report.Skipped, Reason: "not run: " + why.Error(),
+		Commit: s.WS.Commit, Config: s.WS.Config.Hash}
+	s.add(st)
+	_ = s.writeSummary()
+	return fmt.Errorf("%s: not run: %w", name, why)
+}
+
+// resultPath is where a target's results JSON (and stage record) lives.
+func (s *Session) resultPath(name string) string { return filepath.Join(s.WS.Out, name+".json") }

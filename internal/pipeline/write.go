@@ -1,0 +1,113 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/sgl-project/tpuci/internal/report"
+)
+
+// write stores a finished stage: results JSON, JUnit XML, the Markdown
+// summary of the session, and the stage's part of the step summary.
+func (s *Session) write(st *report.Stage) error {
+	var errs []string
+	if err := report.WriteJSON(s.resultPath(st.Target), st); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if len(st.Cases) > 0 {
+		x, err := report.JUnit(st)
+		if err == nil {
+			err = report.WriteFile(filepath.Join(s.WS.Out, "junit", st.Target+".xml"), x)
+		}
+		if err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	if err := s.writeSummary(); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if err := s.GH.AppendSummary(report.Markdown("tpuci "+st.Target, []*report.Stage{st})); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("reports: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+func (s *Session) writeSummary() error {
+	md := report.Markdown("tpuci summary", s.Stages())
+	return report.WriteFile(filepath.Join(s.WS.Out, "summary.md"), []byte(md))
+}
+
+// passedRecord finds a stage record that passed for this commit and config.
+func (s *Session) passedRecord(name string) (*report.Stage, bool) {
+	if strings.HasPrefix(s.WS.Commit, "nogit-") {
+		return nil, false
+	}
+	data, err := os.ReadFile(s.resultPath(name))
+	if err != nil {
+		return nil, false
+	}
+	var rec report.Stage
+	if json.Unmarshal(data, &rec) != nil {
+		return nil, false
+	}
+	if rec.Status == report.Passed && rec.Commit == s.WS.Commit && rec.Config == s.WS.Config.Hash && rec.Partition == "" && !rec.Partial {
+		return &rec, true
+	}
+	return nil, false
+}
+
+// PrintSummary writes the closing table: every stage with its status,
+// duration, failures and logs, then the failures again.
+func (s *Session) PrintSummary() {
+	stages := s.Stages()
+	if len(stages) == 0 {
+		return
+	}
+	fmt.Fprintln(s.Out)
+	tw := tabwriter.NewWriter(s.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TARGET\tSTATUS\tDURATION\tCASES\tFAILURES\tLOGS")
+	for _, st := range stages {
+		p, f, sk := st.Counts()
+		status := string(st.Status)
+		if st.Reason != "" {
+			status += ": " + st.Reason
+		}
+		logs := "-"
+		if st.LogDir != "" {
+			if _, err := os.Stat(st.LogDir); err == nil {
+				logs = rel(st.LogDir)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d/%d\t%d\t%s\n", st.Target, status, report.Round(st.Duration), p, f, sk, len(st.Failures), logs)
+	}
+	tw.Flush()
+	var failures []string
+	for _, st := range stages {
+		for _, f := range st.Failures {
+			failures = append(failures, st.Target+": "+f)
+		}
+	}
+	if len(failures) > 0 {
+		fmt.Fprintln(s.Out, "\nFailures:")
+		for _, f := range failures {
+			fmt.Fprintln(s.Out, "  - "+f)
+		}
+	}
+	fmt.Fprintf(s.Out, "\nReports: %s (summary.md, <target>.json, junit/)\n", rel(s.WS.Out))
+}
+
+func rel(p string) string {
+	if wd, err := os.Getwd(); err == nil {
+		if r, err := filepath.Rel(wd, p); err == nil && !strings.HasPrefix(r, "../..") {
+			return r
+		}
+	}
+	return p
+}

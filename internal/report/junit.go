@@ -1,0 +1,125 @@
+package report
+
+import (
+	"encoding/xml"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
+	Skipped  int          `xml:"skipped,attr"`
+	Time     string       `xml:"time,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Errors   int         `xml:"errors,attr"`
+	Skipped  int         `xml:"skipped,attr"`
+	Time     string      `xml:"time,attr"`
+	Cases    []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	File      string        `xml:"file,attr,omitempty"`
+	Line      int           `xml:"line,attr,omitempty"`
+	Time      string        `xml:"time,attr"`
+	Failure   *junitMessage `xml:"failure,omitempty"`
+	Error     *junitMessage `xml:"error,omitempty"`
+	Skipped   *junitMessage `xml:"skipped,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitMessage struct {
+	Message string `xml:"message,attr"`
+	Text    string `xml:",chardata"`
+}
+
+// JUnit renders a stage as JUnit XML, grouping cases by Class.
+func JUnit(s *Stage) ([]byte, error) {
+	root := junitSuites{Name: s.Target, Time: secs(s.Duration.Seconds())}
+	index := map[string]int{}
+	for _, c := range s.Cases {
+		class := c.Class
+		if class == "" {
+			class = s.Target
+		}
+		i, ok := index[class]
+		if !ok {
+			i = len(root.Suites)
+			index[class] = i
+			root.Suites = append(root.Suites, junitSuite{Name: class})
+		}
+		js := &root.Suites[i]
+		jc := junitCase{Name: c.Name, Classname: class, File: c.File, Line: c.Line, Time: secs(c.Duration.Seconds())}
+		msg := &junitMessage{Message: clean(firstLine(c.Message)), Text: clean(c.Message + "\n" + c.Output)}
+		switch c.Status {
+		case Failed:
+			jc.Failure = msg
+			js.Failures++
+		case Errored:
+			jc.Error = msg
+			js.Errors++
+		case Skipped:
+			jc.Skipped = &junitMessage{Message: clean(c.Message)}
+			js.Skipped++
+		}
+		js.Tests++
+		js.Time = addSecs(js.Time, c.Duration.Seconds())
+		js.Cases = append(js.Cases, jc)
+	}
+	for _, js := range root.Suites {
+		root.Tests += js.Tests
+		root.Failures += js.Failures
+		root.Errors += js.Errors
+		root.Skipped += js.Skipped
+	}
+	out, err := xml.MarshalIndent(root, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("report: encode junit: %w", err)
+	}
+	return append([]byte(xml.Header), append(out, '\n')...), nil
+}
+
+func secs(v float64) string { return fmt.Sprintf("%.3f", v) }
+
+func addSecs(cur string, v float64) string {
+	var f float64
+	fmt.Sscanf(cur, "%g", &f)
+	return secs(f + v)
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// clean drops bytes XML 1.0 cannot carry (ANSI escapes, NUL, invalid UTF-8).
+func clean(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		if r == utf8.RuneError && size == 1 {
+			b.WriteRune('?')
+			continue
+		}
+		if r == '\t' || r == '\n' || r == '\r' || (r >= 0x20 && r != 0xFFFE && r != 0xFFFF) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,110 @@
+// Package report holds stage results and writes them as JSON, JUnit XML
+// and Markdown.
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Status of a stage or case.
+type Status string
+
+// Statuses, in order of precedence when combined.
+const (
+	Passed  Status = "passed"
+	Skipped Status = "skipped"
+	Failed  Status = "failed"
+	Errored Status = "error" // the stage could not run (infrastructure, bad input)
+)
+
+// Case is one test file, test case, benchmark metric or kernel.
+type Case struct {
+	Name     string        `json:"name"`
+	Class    string        `json:"class,omitempty"` // JUnit classname (suite or file)
+	File     string        `json:"file,omitempty"`
+	Line     int           `json:"line,omitempty"`
+	Status   Status        `json:"status"`
+	Duration time.Duration `json:"duration_ns"`
+	Message  string        `json:"message,omitempty"`
+	Output   string        `json:"output,omitempty"` // tail of the log on failure
+	Log      string        `json:"log,omitempty"`
+	Reruns   int           `json:"reruns,omitempty"`
+	Extra    any           `json:"extra,omitempty"`
+}
+
+// Stage is the result of one target.
+type Stage struct {
+	Target    string        `json:"target"`
+	Status    Status        `json:"status"`
+	Reason    string        `json:"reason,omitempty"` // why skipped or errored
+	Started   time.Time     `json:"started"`
+	Duration  time.Duration `json:"duration_ns"`
+	Commit    string        `json:"commit,omitempty"`
+	Config    string        `json:"config_hash,omitempty"`
+	Partition string        `json:"partition,omitempty"`
+	LogDir    string        `json:"log_dir,omitempty"`
+	Failures  []string      `json:"failures,omitempty"`
+	Cases     []Case        `json:"cases,omitempty"`
+	Tables    []Table       `json:"tables,omitempty"` // verdict tables for the summary
+	Partial   bool          `json:"partial,omitempty"`  // interrupted before the end
+}
+
+// Table is a titled verdict table rendered into the summary.
+type Table struct {
+	Title  string     `json:"title"`
+	Header []string   `json:"header"`
+	Rows   [][]string `json:"rows"`
+}
+
+// Counts tallies cases by status.
+func (s *Stage) Counts() (passed, failed, skipped int) {
+	for _, c := range s.Cases {
+		switch c.Status {
+		case Passed:
+			passed++
+		case Failed, Errored:
+			failed++
+		case Skipped:
+			skipped++
+		}
+	}
+	return
+}
+
+// WriteJSON writes v to path atomically (temp file and rename), so a
+// reader never sees half a file even when the run is interrupted.
+func WriteJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("report: encode %s: %w", filepath.Base(path), err)
+	}
+	return WriteFile(path, append(data, '\n'))
+}
+
+// WriteFile writes data to path atomically.
+func WriteFile(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("report: create %s: %w", filepath.Dir(path), err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("report: write %s: %w", path, err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return fmt.Errorf("report: write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("report: write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("report: write %s: %w", path, err)
+	}
+	return nil
+}

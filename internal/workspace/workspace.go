@@ -1,0 +1,228 @@
+// Package workspace resolves what a run works on: the checkout, its
+// configuration, the interpreter, the output directory and the chips,
+// from tpuci's environment variables.
+package workspace
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/sgl-project/tpuci/internal/chips"
+	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/example"
+)
+
+// Workspace is everything a target needs to know about its surroundings.
+type Workspace struct {
+	Repo       string         // absolute path of the checkout under test
+	Example    bool           // Repo is the bundled example
+	Config     *config.Config // resolved and validated
+	Out        string         // absolute output directory
+	Python     string         // interpreter; empty when none was found
+	PythonFrom string         // where Python came from, or why it is missing
+	Chips      chips.Info
+	Commit     string // commit (plus a hash of local changes) for stage records
+	CI         bool   // CI=true
+	Notes      []string
+	Getenv     func(string) string
+}
+
+// Shaped reports whether dir looks like an SGLang-JAX checkout.
+func Shaped(dir string) bool {
+	st, err := os.Stat(filepath.Join(dir, "python", "sgl_jax"))
+	return err == nil && st.IsDir()
+}
+
+// Resolve reads TPUCI_REPO, TPUCI_CONFIG, TPUCI_OUT, TPUCI_PYTHON and
+// TPUCI_CHIPS. cwd is the directory tpuci was started in.
+func Resolve(getenv func(string) string, cwd string) (*Workspace, error) {
+	w := &Workspace{Getenv: getenv, CI: getenv("CI") == "true"}
+	if err := w.resolveRepo(cwd); err != nil {
+		return nil, err
+	}
+	if err := w.resolveConfig(cwd); err != nil {
+		return nil, err
+	}
+	out := getenv("TPUCI_OUT")
+	if out == "" {
+		out = filepath.Join(cwd, "tpuci-out")
+	}
+	out, err := filepath.Abs(absFrom(cwd, out))
+	if err != nil {
+		return nil, fmt.Errorf("workspace: TPUCI_OUT: %w", err)
+	}
+	w.Out = out
+	w.Chips, err = chips.Detect("/", getenv)
+	if err != nil {
+		return nil, err
+	}
+	w.resolvePython(cwd)
+	w.Commit = commitOf(w.Repo)
+	return w, nil
+}
+
+func (w *Workspace) resolveRepo(cwd string) error {
+	if r := w.Getenv("TPUCI_REPO"); r != "" {
+		abs, err := filepath.Abs(absFrom(cwd, r))
+		if err != nil {
+			return fmt.Errorf("workspace: TPUCI_REPO=%s: %w", r, err)
+		}
+		if st, err := os.Stat(abs); err != nil || !st.IsDir() {
+			return fmt.Errorf("workspace: TPUCI_REPO=%s is not a directory; point it at an SGLang-JAX checkout", r)
+		}
+		if !Shaped(abs) {
+			w.Notes = append(w.Notes, fmt.Sprintf("warning: TPUCI_REPO=%s has no python/sgl_jax; testing it anyway", abs))
+		}
+		w.Repo = abs
+		return nil
+	}
+	if Shaped(cwd) {
+		w.Repo = cwd
+		return nil
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil || cache == "" {
+		cache = os.TempDir()
+	}
+	root, err := example.Extract(filepath.Join(cache, "tpuci"))
+	if err != nil {
+		return fmt.Errorf("workspace: unpack the bundled example: %w", err)
+	}
+	w.Repo, w.Example = root, true
+	w.Notes = append(w.Notes, fmt.Sprintf("no SGLang-JAX checkout here (no python/sgl_jax in %s, TPUCI_REPO unset): testing the bundled example at %s", cwd, root))
+	return nil
+}
+
+func (w *Workspace) resolveConfig(cwd string) error {
+	var (
+		cfg *config.Config
+		err error
+	)
+	switch p := w.Getenv("TPUCI_CONFIG"); {
+	case p != "":
+		cfg, err = config.Load(absFrom(cwd, p))
+	case fileExists(filepath.Join(w.Repo, "tpuci.toml")):
+		cfg, err = config.Load(filepath.Join(w.Repo, "tpuci.toml"))
+	default:
+		cfg, err = config.Default()
+	}
+	if err != nil {
+		return err
+	}
+	if err := cfg.Validate(w.Repo); err != nil {
+		return err
+	}
+	w.Config = cfg
+	return nil
+}
+
+func (w *Workspace) resolvePython(cwd string) {
+	try := func(p, from string) bool {
+		if p == "" {
+			return false
+		}
+		if !strings.ContainsRune(p, '/') {
+			if lp, err := exec.LookPath(p); err == nil {
+				p = lp
+			}
+		} else if !filepath.IsAbs(p) {
+			p = filepath.Join(w.Repo, p)
+		}
+		if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+			w.Python, w.PythonFrom = p, from
+			return true
+		}
+		w.Notes = append(w.Notes, fmt.Sprintf("warning: python %s (%s) is not an executable file", p, from))
+		return false
+	}
+	if v := w.Getenv("TPUCI_PYTHON"); v != "" {
+		if !strings.ContainsRune(v, '/') || filepath.IsAbs(v) {
+			try(v, "TPUCI_PYTHON")
+		} else {
+			try(filepath.Join(cwd, v), "TPUCI_PYTHON")
+		}
+		if w.Python == "" {
+			w.PythonFrom = fmt.Sprintf("TPUCI_PYTHON=%s is not an executable", v)
+		}
+		return
+	}
+	if try(w.Config.Repo.Python, "config [repo].python") {
+		return
+	}
+	if try(filepath.Join(w.Repo, ".venv", "bin", "python"), "the checkout's .venv") {
+		return
+	}
+	w.PythonFrom = "no interpreter: set TPUCI_PYTHON, [repo].python in tpuci.toml, or create .venv in the checkout (scripts/bootstrap.sh does)"
+}
+
+// commitOf names the checkout's state: HEAD plus a hash of local changes.
+// A tree outside git is named by its path and modification times.
+func commitOf(repo string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	head, err := exec.CommandContext(ctx, "git", "-C", repo, "rev-parse", "HEAD").Output()
+	if err != nil {
+		return "nogit-" + shortHash(repo)
+	}
+	c := strings.TrimSpace(string(head))
+	diff, err := exec.CommandContext(ctx, "git", "-C", repo, "status", "--porcelain", "--untracked-files=no").Output()
+	if err == nil && len(strings.TrimSpace(string(diff))) > 0 {
+		d, _ := exec.CommandContext(ctx, "git", "-C", repo, "diff", "HEAD").Output()
+		c += "+dirty-" + shortHash(string(d))
+	}
+	return c
+}
+
+func shortHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:6])
+}
+
+func absFrom(cwd, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(cwd, p)
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}
+
+// LogDir is where a target's logs go.
+func (w *Workspace) LogDir(target string) string { return filepath.Join(w.Out, "logs", target) }
+
+// Env is the environment every child gets on top of the inherited one:
+// the config's [env], cache settings, and tpuci's own markers.
+func (w *Workspace) Env() []string {
+	var env []string
+	for k, v := range w.Config.Env {
+		env = append(env, k+"="+v)
+	}
+	c := w.Config.Cache
+	if c.XLADir != "" {
+		env = append(env, "JAX_COMPILATION_CACHE_DIR="+c.XLADir, "JAX_TEST_WITH_PERSISTENT_COMPILATION_CACHE=1")
+	}
+	if c.XLAMinCompileSecs != nil {
+		env = append(env, fmt.Sprintf("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=%g", *c.XLAMinCompileSecs))
+	}
+	if c.ModelDir != "" {
+		env = append(env, "SGLANG_JAX_MODEL_CACHE="+c.ModelDir)
+	}
+	if c.SccacheDir != "" {
+		env = append(env, "SCCACHE_DIR="+c.SccacheDir)
+		if _, err := exec.LookPath("sccache"); err == nil {
+			env = append(env, "RUSTC_WRAPPER=sccache")
+		}
+	}
+	env = append(env, "PYTHONUNBUFFERED=1", "TPUCI_REPO="+w.Repo, "TPUCI_OUT="+w.Out)
+	return env
+}
