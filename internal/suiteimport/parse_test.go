@@ -133,7 +133,7 @@ func TestParseErrors(t *testing.T) {
 		{"empty method", wrap("suites = {\"a\": [TestFile(\"x.py\", 1, [\"\"])]}"), "empty name in test_methods"},
 		{"unclosed table", "suites = {\"a\": []", `expected ',' or '}' after suite "a", found end of file`},
 		{"annotation without value", "suites: dict\n", "annotated suites has no value"},
-		{"use before definition", "suites.update(x)\n", `bad.py:1:7: expected `+"`suites = {...}`"+`, found "." after suites`},
+		{"use before definition", "suites.update(x)\n", `bad.py:1:7: expected ` + "`suites = {...}`" + `, found "." after suites`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
