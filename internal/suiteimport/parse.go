@@ -98,7 +98,8 @@ func ParseWith(filename string, src []byte, opt Options) ([]Suite, error) {
 		case !isDef:
 			return nil, p.errAt(op, "expected `suites = {...}`, found %s after suites", op.describe())
 		}
-		if found = true; op.text == ":" {
+		found = true
+		if op.text == ":" {
 			// Skip a type annotation up to the '='.
 			for !(p.tok.kind == tOp && p.tok.text == "=" && p.lx.depth == 0) {
 				if p.tok.kind == tNewline || p.tok.kind == tEOF {
