@@ -1,0 +1,168 @@
+// Package suite plans and runs test suites: one process per file, every
+// file even after failures, per-file timeouts that kill the whole tree,
+// and reruns for infrastructure failures only.
+package suite
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/partition"
+	"github.com/sgl-project/tpuci/internal/proc"
+)
+
+// Job is one planned file run.
+type Job struct {
+	Suite   string        `json:"suite"`
+	File    config.File   `json:"file"`
+	Chips   int           `json:"chips"`
+	Cmd     proc.Cmd      `json:"cmd"`
+	Timeout time.Duration `json:"timeout"`
+	Reruns  int           `json:"reruns"`
+	Minutes float64       `json:"minutes"` // weight used for partitioning
+	JUnit   string        `json:"junit,omitempty"`
+	LogFile string        `json:"log"`
+}
+
+// Plan is the ordered list of jobs a target runs.
+type Plan struct {
+	Jobs     []Job    `json:"jobs"`
+	Skipped  []string `json:"skipped,omitempty"` // suites not run here, with the reason
+	Minutes  float64  `json:"estimated_minutes"`
+	Measured int      `json:"measured_weights,omitempty"`
+}
+
+// Options are the inputs of planning besides the suites.
+type Options struct {
+	Repo      string
+	Python    string
+	LogDir    string
+	Partition string             // "ID/COUNT" or empty for all
+	Only      []string           // suite names to keep (TPUCI_SUITE); empty keeps all
+	Measured  map[string]float64 // file -> minutes from earlier runs
+	Env       func(chips int) []string
+}
+
+// PlanSuites turns suites into jobs. A partition applies to each suite
+// separately, exactly as SGLang-JAX's auto_partition splits it.
+func PlanSuites(suites []*config.Suite, o Options) (*Plan, error) {
+	p := &Plan{}
+	id, parts := 0, 0
+	if o.Partition != "" {
+		var err error
+		if id, parts, err = partition.ParseSpec(o.Partition); err != nil {
+			return nil, err
+		}
+	}
+	for _, name := range o.Only {
+		if !slices.ContainsFunc(suites, func(s *config.Suite) bool { return s.Name == name }) {
+			return nil, fmt.Errorf("suite: TPUCI_SUITE names %q, which this target does not run (its suites: %s)", name, names(suites))
+		}
+	}
+	for _, s := range suites {
+		if len(o.Only) > 0 && !slices.Contains(o.Only, s.Name) {
+			continue
+		}
+		if len(s.Files) == 0 {
+			p.Skipped = append(p.Skipped, s.Name+": no files")
+			continue
+		}
+		items := make([]partition.Item, len(s.Files))
+		for i, f := range s.Files {
+			items[i] = partition.Item{Name: f.Path, Weight: f.Minutes}
+		}
+		weighted, n, err := partition.Weights(items, o.Measured)
+		if err != nil {
+			return nil, err
+		}
+		p.Measured += n
+		order := make([]int, len(items))
+		for i := range order {
+			order[i] = i
+		}
+		if parts > 0 {
+			if order, err = partition.Part(weighted, id, parts); err != nil {
+				return nil, fmt.Errorf("suite %s: %w", s.Name, err)
+			}
+		}
+		for _, i := range order {
+			f := s.Files[i]
+			job := Job{Suite: s.Name, File: f, Chips: s.Chips, Timeout: s.TimeoutPerFile.Duration, Reruns: s.Reruns, Minutes: weighted[i].Weight}
+			job.LogFile = filepath.Join(o.LogDir, s.Name, logName(f))
+			job.Cmd = command(o, s, f, &job)
+			p.Jobs = append(p.Jobs, job)
+			p.Minutes += job.Minutes
+		}
+	}
+	return p, nil
+}
+
+func names(suites []*config.Suite) string {
+	var n []string
+	for _, s := range suites {
+		n = append(n, s.Name)
+	}
+	if len(n) == 0 {
+		return "none"
+	}
+	return strings.Join(n, ", ")
+}
+
+// logName turns a file entry into a log file name.
+func logName(f config.File) string {
+	n := strings.ReplaceAll(strings.TrimSuffix(f.Path, ".py"), "/", "__")
+	if len(f.Methods) > 0 {
+		n += "__" + strings.Join(f.Methods, "+")
+	}
+	return n + ".log"
+}
+
+// command builds the argv for one file with the configured runner.
+func command(o Options, s *config.Suite, f config.File, job *Job) proc.Cmd {
+	abs := filepath.Join(o.Repo, f.Path)
+	c := proc.Cmd{Dir: o.Repo, Timeout: s.TimeoutPerFile.Duration}
+	if o.Env != nil {
+		c.Env = o.Env(s.Chips)
+	}
+	switch f.Runner {
+	case config.RunnerPytest:
+		job.JUnit = strings.TrimSuffix(job.LogFile, ".log") + ".junit.xml"
+		c.Argv = []string{o.Python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "junit_family=xunit1", "--junitxml=" + job.JUnit, abs}
+	case config.RunnerUnittest:
+		mod := strings.TrimSuffix(filepath.Base(f.Path), ".py")
+		c.Argv = []string{o.Python, "-m", "unittest", "-v"}
+		for _, m := range f.Methods {
+			c.Argv = append(c.Argv, mod+"."+m)
+		}
+		c.Dir = filepath.Dir(abs)
+	default:
+		c.Argv = []string{o.Python, abs}
+	}
+	return c
+}
+
+// LoadMeasured reads a durations file written by an earlier run
+// (file path -> minutes). A missing file is not an error.
+func LoadMeasured(path string) (map[string]float64, error) {
+	if path == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("suite: read durations %s: %w", path, err)
+	}
+	m := map[string]float64{}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("suite: durations %s: %w (expected {\"path/to/test.py\": minutes, ...}; delete the file to fall back to estimates)", path, err)
+	}
+	return m, nil
+}

@@ -1,0 +1,261 @@
+package suite
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/sgl-project/tpuci/internal/ghactions"
+	"github.com/sgl-project/tpuci/internal/proc"
+	"github.com/sgl-project/tpuci/internal/report"
+)
+
+// Runner executes a plan.
+type Runner struct {
+	Repo     string
+	GH       *ghactions.Provider
+	Out      io.Writer // streamed output (verbose) and failure tails
+	Log      io.Writer // progress lines
+	Verbose  bool      // stream every file's output
+	ShmClean []string  // /dev/shm prefixes removed after each file
+	ShmRoot  string    // "/dev/shm" except in tests
+	Grace    time.Duration
+}
+
+// Result is the outcome of a whole plan.
+type Result struct {
+	Cases     []report.Case
+	Failures  []string
+	Durations map[string]float64 // file -> minutes, measured
+}
+
+// Run executes every job, even after failures, and stops early only when
+// ctx is cancelled; the partial result is returned in that case too.
+func (r *Runner) Run(ctx context.Context, p *Plan) (*Result, error) {
+	res := &Result{Durations: map[string]float64{}}
+	start := time.Now()
+	doneMinutes := 0.0
+	failed := 0
+	for i, job := range p.Jobs {
+		if ctx.Err() != nil {
+			for _, rest := range p.Jobs[i:] {
+				res.Cases = append(res.Cases, report.Case{Name: rest.File.Path, Class: rest.Suite, File: rest.File.Path,
+					Status: report.Skipped, Message: "not run: interrupted"})
+			}
+			return res, context.Cause(ctx)
+		}
+		cases, fails, took := r.runJob(ctx, job)
+		res.Cases = append(res.Cases, cases...)
+		res.Failures = append(res.Failures, fails...)
+		if len(fails) > 0 {
+			failed++
+		}
+		res.Durations[job.File.Path] = took.Minutes()
+		doneMinutes += job.Minutes
+		r.progress(i+1, len(p.Jobs), failed, start, doneMinutes, p.Minutes)
+	}
+	return res, nil
+}
+
+// progress prints files done, failures and an ETA scaled from the estimates.
+func (r *Runner) progress(done, total, failed int, start time.Time, doneMin, totalMin float64) {
+	eta := "-"
+	if doneMin > 0 && done < total {
+		elapsed := time.Since(start)
+		left := time.Duration(float64(elapsed) * (totalMin - doneMin) / doneMin)
+		eta = report.Round(left)
+	}
+	fmt.Fprintf(r.Log, "    progress: %d/%d files, %d failed, elapsed %s, ETA %s\n", done, total, failed, report.Round(time.Since(start)), eta)
+}
+
+// runJob runs one file with reruns for crashes and timeouts.
+func (r *Runner) runJob(ctx context.Context, job Job) ([]report.Case, []string, time.Duration) {
+	if err := os.MkdirAll(filepath.Dir(job.LogFile), 0o755); err != nil {
+		msg := fmt.Sprintf("%s: create log dir: %v", job.File.Path, err)
+		return []report.Case{{Name: job.File.Path, Class: job.Suite, Status: report.Errored, Message: msg}}, []string{msg}, 0
+	}
+	title := fmt.Sprintf("%s [%s]", job.File.Path, job.Suite)
+	if r.GH != nil {
+		r.GH.Group(title)
+	}
+	var (
+		out    outcomeInfo
+		reruns int
+		total  time.Duration
+	)
+	for attempt := 0; ; attempt++ {
+		out = r.attempt(ctx, job, attempt)
+		total += out.o.Duration
+		r.cleanShm()
+		if out.err == nil || !out.o.Crashed() || attempt >= job.Reruns || ctx.Err() != nil {
+			break
+		}
+		reruns++
+		fmt.Fprintf(r.Log, "    %s: %s; rerun %d/%d (infrastructure failure)\n", job.File.Path, describe(out.o), reruns, job.Reruns)
+	}
+	if r.GH != nil {
+		r.GH.EndGroup()
+	}
+	cases, fails := r.classify(job, out, reruns, total)
+	status := "ok"
+	if len(fails) > 0 {
+		status = "FAILED"
+		r.showTail(job, out.tail)
+		for _, f := range fails {
+			r.annotate(job, out.log, f)
+		}
+	}
+	rr := ""
+	if reruns > 0 {
+		rr = fmt.Sprintf(", %d rerun(s)", reruns)
+	}
+	fmt.Fprintf(r.Log, "  %s %s %s (est. %.1fm%s)\n", status, job.File.Path, report.Round(total), job.Minutes, rr)
+	return cases, fails, total
+}
+
+type outcomeInfo struct {
+	o    proc.Outcome
+	err  error
+	log  string // whole log text of the last attempt
+	tail string
+}
+
+func (r *Runner) attempt(ctx context.Context, job Job, attempt int) outcomeInfo {
+	f, err := os.Create(job.LogFile)
+	if err != nil {
+		return outcomeInfo{o: proc.Outcome{ExitCode: -1}, err: fmt.Errorf("create log %s: %w", job.LogFile, err)}
+	}
+	defer f.Close()
+	fmt.Fprintf(f, "$ %s\n(cwd %s, attempt %d, timeout %s)\n", job.Cmd, job.Cmd.Dir, attempt+1, job.Timeout)
+	var w io.Writer = f
+	if r.Verbose {
+		w = io.MultiWriter(f, r.Out)
+	}
+	if job.JUnit != "" {
+		os.Remove(job.JUnit)
+	}
+	c := job.Cmd
+	c.Stdout, c.Stderr = w, nil
+	c.Grace = r.Grace
+	o, err := proc.Run(ctx, c)
+	var ee *proc.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		fmt.Fprintf(f, "tpuci: %v\n", err)
+	}
+	fmt.Fprintf(f, "\ntpuci: %s after %s\n", describe(o), report.Round(o.Duration))
+	f.Close()
+	text, _ := os.ReadFile(job.LogFile)
+	return outcomeInfo{o: o, err: err, log: string(text), tail: tail(string(text), 40)}
+}
+
+func describe(o proc.Outcome) string {
+	switch {
+	case o.TimedOut:
+		return fmt.Sprintf("timed out after %s (process tree killed)", report.Round(o.Duration))
+	case o.Canceled:
+		return "interrupted (process tree killed)"
+	case o.Signal != "":
+		return "crashed: " + o.Signal
+	case o.ExitCode == 0:
+		return "exit code 0"
+	}
+	return fmt.Sprintf("exit code %d", o.ExitCode)
+}
+
+// classify builds the report cases for a job: per test case from pytest's
+// JUnit or unittest's verbose output, else one case for the file.
+func (r *Runner) classify(job Job, out outcomeInfo, reruns int, took time.Duration) ([]report.Case, []string) {
+	fileCase := report.Case{Name: job.File.Path, Class: job.Suite, File: job.File.Path, Duration: took, Reruns: reruns,
+		Log: job.LogFile, Status: report.Passed}
+	var cases []report.Case
+	if job.JUnit != "" {
+		cases = parseJUnit(job.JUnit, job.Suite)
+	} else if len(job.File.Methods) > 0 {
+		cases = parseUnittest(out.log, job.Suite, job.File.Path)
+	}
+	if out.err == nil {
+		if len(cases) > 0 {
+			return cases, nil
+		}
+		return []report.Case{fileCase}, nil
+	}
+	why := fmt.Sprintf("%s: %s", job.File.Path, describe(out.o))
+	if reruns > 0 {
+		why += fmt.Sprintf(" (after %d rerun(s))", reruns)
+	}
+	var fails []string
+	for _, c := range cases {
+		if c.Status == report.Failed || c.Status == report.Errored {
+			fails = append(fails, fmt.Sprintf("%s: %s", c.Name, firstLine(c.Message)))
+		}
+	}
+	if len(fails) == 0 || out.o.Crashed() {
+		fileCase.Status = report.Failed
+		if out.o.Crashed() {
+			fileCase.Status = report.Errored
+		}
+		fileCase.Message = why
+		fileCase.Output = out.tail
+		fileCase.File, fileCase.Line = locate(out.log, r.Repo, job.File.Path)
+		cases = append(cases, fileCase)
+		fails = append([]string{why}, fails...)
+	}
+	return cases, fails
+}
+
+func (r *Runner) showTail(job Job, t string) {
+	if r.Verbose || t == "" {
+		return
+	}
+	fmt.Fprintf(r.Out, "---- last lines of %s ----\n%s\n---- end ----\n", job.LogFile, strings.TrimRight(t, "\n"))
+}
+
+func (r *Runner) annotate(job Job, log, msg string) {
+	if r.GH == nil {
+		return
+	}
+	file, line := locate(log, r.Repo, job.File.Path)
+	r.GH.Annotate(ghactions.Annotation{File: file, Line: line, Title: "tpuci " + job.Suite, Msg: msg})
+}
+
+// cleanShm removes model caches left in /dev/shm by a test file.
+func (r *Runner) cleanShm() {
+	root := r.ShmRoot
+	if root == "" {
+		root = "/dev/shm"
+	}
+	for _, prefix := range r.ShmClean {
+		matches, _ := filepath.Glob(filepath.Join(root, prefix+"*"))
+		for _, m := range matches {
+			if st, err := os.Stat(m); err == nil && st.IsDir() {
+				if err := os.RemoveAll(m); err != nil {
+					fmt.Fprintf(r.Log, "    warning: clean %s: %v\n", m, err)
+				}
+			}
+		}
+	}
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+var _ = bytes.MinRead

@@ -1,0 +1,11 @@
+//go:build mage
+
+// tpuci: the CI/CD of SGLang-JAX. Stages run in progressive order
+// (lint; unitTest1; e2e and pallas; perf; unitTest4 and accuracy);
+// `pr` runs them all. `go tool mage -h <target>` documents a target.
+package main
+
+import (
+	_ "github.com/sgl-project/tpuci/targets"            //mage:import
+	_ "github.com/sgl-project/tpuci/targets/namespaces" //mage:import
+)

@@ -1,0 +1,70 @@
+// Package namespaces holds tpuci's helper targets (config:, suite:,
+// release:, ...). Import it with //mage:import next to package targets.
+package namespaces
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/magefile/mage/mg"
+
+	"github.com/sgl-project/tpuci/internal/pipeline"
+	"github.com/sgl-project/tpuci/internal/stages"
+	"github.com/sgl-project/tpuci/internal/suitecmd"
+	"github.com/sgl-project/tpuci/targets"
+)
+
+// Config groups configuration targets.
+type Config mg.Namespace
+
+// Show prints the resolved configuration (after defaults) and where it came from.
+//
+// Environment: TPUCI_CONFIG, TPUCI_REPO (see the README).
+func (Config) Show(ctx context.Context) error {
+	s, err := pipeline.Current()
+	if err != nil {
+		return err
+	}
+	return suitecmd.ShowConfig(os.Stdout, s.WS)
+}
+
+// Suite groups suite targets.
+type Suite mg.Namespace
+
+// List prints what a suite runs: files in execution order with estimates, per partition.
+//
+// `go tool mage suite:list unit-test-tpu-v6e-1` shows every partition of
+// the suite's configured matrix size; `-part 2/5` (or TPUCI_PARTITION)
+// shows one. TPUCI_DURATIONS balances on measured minutes.
+func (Suite) List(ctx context.Context, name string, part *string) error {
+	s, err := pipeline.Current()
+	if err != nil {
+		return err
+	}
+	spec := os.Getenv("TPUCI_PARTITION")
+	if part != nil {
+		spec = *part
+	}
+	return suitecmd.List(os.Stdout, s.WS, name, spec)
+}
+
+// Import converts an SGLang-JAX run_suite.py into tpuci TOML on stdout, without executing it.
+func (Suite) Import(ctx context.Context, path string) error {
+	return suitecmd.Import(os.Stdout, path)
+}
+
+// Release groups publishing targets.
+type Release mg.Namespace
+
+// Pypi builds, checks, smoke-installs and uploads the Python package.
+func (Release) Pypi(ctx context.Context) error {
+	return targets.Run(ctx, "release:pypi", stages.Unavailable("PyPI release is not implemented"))
+}
+
+// Docker builds, smoke-tests and pushes the image and its multi-arch manifest.
+func (Release) Docker(ctx context.Context) error {
+	return targets.Run(ctx, "release:docker", stages.Unavailable("Docker release is not implemented"))
+}
+
+var _ = fmt.Sprint

@@ -1,0 +1,117 @@
+// Package targets holds tpuci's pipeline stages as mage targets. A
+// repository adopts tpuci by importing this package (and
+// targets/namespaces) into its magefile with //mage:import.
+package targets
+
+import (
+	"context"
+
+	"github.com/sgl-project/tpuci/internal/pipeline"
+	"github.com/sgl-project/tpuci/internal/stages"
+)
+
+// Lint runs pylint's error checks over the checkout (stage 1).
+//
+// Runs `<python> -m pylint --output-format=json` with [lint].args over
+// [lint].paths, using the repository's own pylint configuration, in
+// parallel over files ([lint].jobs, 0 = one per core).
+//
+// Environment:
+//
+//	TPUCI_LINT_CHANGED=<ref>  lint only Python files changed since <ref> (e.g. origin/main)
+//	TPUCI_REPO, TPUCI_CONFIG, TPUCI_OUT, TPUCI_PYTHON  see the README
+//
+// Outputs: $TPUCI_OUT/lint.json, junit/lint.xml, summary.md, logs/lint/;
+// one annotation per finding on GitHub.
+func Lint(ctx context.Context) error { return stage(ctx, "lint", stages.Lint) }
+
+// UnitTest1 runs the 1-chip and CPU unit suites (stage 2, after lint).
+//
+// Runs every [[suite]] with target = "unitTest1", one process per file,
+// every file even after failures. Each file has its suite's
+// timeout_per_file (the whole process tree is killed) and is rerun up to
+// `reruns` times only after a crash or timeout.
+//
+// Environment:
+//
+//	TPUCI_PARTITION=ID/COUNT  run share ID (from 0) of COUNT of each suite, split like run_suite.py's auto_partition
+//	TPUCI_SUITE=a,b           run only these suites of the target
+//	TPUCI_DURATIONS=<file>    balance partitions on measured minutes (a durations.json from an earlier run)
+//	TPUCI_DEPS=workflow       do not run upstream targets: the CI workflow orders the jobs
+//	TPUCI_FORCE=1             rerun upstream targets even if they passed for this commit and config
+//	TPUCI_CHIPS=N             chip count override; without TPUs suites run on CPU with N host devices
+//	TPUCI_LOCK_WAIT=30m       how long to queue for the host-wide TPU lock (0 fails at once)
+//	TPUCI_VERBOSE=1           stream every file's output (otherwise shown on failure)
+//
+// Upstream targets that already passed for the same commit and config
+// (their $TPUCI_OUT/<target>.json record) are not run again.
+//
+// Outputs: $TPUCI_OUT/unitTest1.json, junit/unitTest1.xml, summary.md,
+// durations.json, logs/unitTest1/<suite>/<file>.log.
+func UnitTest1(ctx context.Context) error {
+	return stage(ctx, "unitTest1", stages.Suites("unitTest1"), Lint)
+}
+
+// E2E runs the end-to-end suites (stage 3, after unitTest1).
+//
+// Same runner, environment and outputs as unitTest1, for suites with
+// target = "e2e"; 4-chip suites run only where 4 chips are (or on CPU with
+// 4 host devices when the host has no TPU).
+func E2E(ctx context.Context) error {
+	return stage(ctx, "e2e", stages.Suites("e2e"), UnitTest1)
+}
+
+// Pallas runs the kernel benchmarks against their baselines (independent of the tests; after lint).
+func Pallas(ctx context.Context) error {
+	return stage(ctx, "pallas", pallasBody(), Lint)
+}
+
+// Perf runs the serving benchmarks against versioned baselines (stage 4, after e2e).
+func Perf(ctx context.Context) error {
+	return stage(ctx, "perf", perfBody(), E2E)
+}
+
+// UnitTest4 runs the 4-chip unit suites (stage 5, expensive: after perf).
+//
+// Same runner, environment and outputs as unitTest1, for suites with
+// target = "unitTest4".
+func UnitTest4(ctx context.Context) error {
+	return stage(ctx, "unitTest4", stages.Suites("unitTest4"), Perf)
+}
+
+// Accuracy evaluates the served models against accuracy thresholds (stage 5, expensive: after perf).
+func Accuracy(ctx context.Context) error {
+	return stage(ctx, "accuracy", accuracyBody(), Perf)
+}
+
+// Nightly runs the nightly matrix, records history and writes the report.
+func Nightly(ctx context.Context) error {
+	return stage(ctx, "nightly", nightlyBody())
+}
+
+// PR runs the whole pipeline in progressive order and prints one summary.
+//
+// Stages: lint; unitTest1; e2e and pallas; perf; unitTest4 and accuracy.
+// Every target of a stage runs even when a sibling fails; the next stage
+// starts only when the whole stage passed. Targets that already passed for
+// this commit and config are not run again (TPUCI_FORCE=1 reruns them).
+// SIGINT or SIGTERM stops every child process tree and keeps the partial
+// reports.
+//
+// Outputs: $TPUCI_OUT/summary.md and per target <target>.json,
+// junit/<target>.xml and logs/<target>/.
+func PR(ctx context.Context) error {
+	s, err := pipeline.Current()
+	if err != nil {
+		return err
+	}
+	err = s.Progressive(ctx, [][]pipeline.Step{
+		{{Name: "lint", Fn: Lint}},
+		{{Name: "unitTest1", Fn: UnitTest1}},
+		{{Name: "e2e", Fn: E2E}, {Name: "pallas", Fn: Pallas}},
+		{{Name: "perf", Fn: Perf}},
+		{{Name: "unitTest4", Fn: UnitTest4}, {Name: "accuracy", Fn: Accuracy}},
+	}, invoke)
+	s.PrintSummary()
+	return err
+}
