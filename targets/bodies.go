@@ -6,7 +6,13 @@ import (
 )
 
 // The bodies of targets whose capabilities arrive in later work.
-func pallasBody() pipeline.Body   { return stages.Unavailable("kernel benchmarks (pallas) are not implemented") }
-func perfBody() pipeline.Body     { return stages.Unavailable("serving benchmarks (perf) are not implemented") }
-func accuracyBody() pipeline.Body { return stages.Unavailable("accuracy evaluation is not implemented") }
-func nightlyBody() pipeline.Body  { return stages.Unavailable("the nightly matrix is not implemented") }
+func pallasBody() pipeline.Body {
+	return stages.Unavailable("kernel benchmarks (pallas) are not implemented")
+}
+func perfBody() pipeline.Body {
+	return stages.Unavailable("serving benchmarks (perf) are not implemented")
+}
+func accuracyBody() pipeline.Body {
+	return stages.Unavailable("accuracy evaluation is not implemented")
+}
+func nightlyBody() pipeline.Body { return stages.Unavailable("the nightly matrix is not implemented") }

@@ -12,10 +12,10 @@ import (
 
 // Info describes the accelerators available to tpuci.
 type Info struct {
-	Count  int    `json:"count"`            // real TPU chips, or the override
-	Kind   string `json:"kind,omitempty"`   // e.g. "v6e-4"
-	Source string `json:"source"`           // how Count was found
-	CPU    bool   `json:"cpu"`              // no TPU: JAX runs on host devices
+	Count  int    `json:"count"`          // real TPU chips, or the override
+	Kind   string `json:"kind,omitempty"` // e.g. "v6e-4"
+	Source string `json:"source"`         // how Count was found
+	CPU    bool   `json:"cpu"`            // no TPU: JAX runs on host devices
 }
 
 // Detect inspects the host. root is "/" except in tests; getenv reads

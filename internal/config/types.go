@@ -96,9 +96,9 @@ type Server struct {
 
 // Perf configures serving benchmarks and their baselines.
 type Perf struct {
-	Baselines string     `toml:"baselines" json:"baselines,omitempty"`
-	Partitions int       `toml:"partitions" json:"partitions,omitempty"`
-	Cases     []PerfCase `toml:"case" json:"case,omitempty"`
+	Baselines  string     `toml:"baselines" json:"baselines,omitempty"`
+	Partitions int        `toml:"partitions" json:"partitions,omitempty"`
+	Cases      []PerfCase `toml:"case" json:"case,omitempty"`
 }
 
 // PerfCase is one benchmark run judged on some metrics.

@@ -49,8 +49,8 @@ type Stage struct {
 	LogDir    string        `json:"log_dir,omitempty"`
 	Failures  []string      `json:"failures,omitempty"`
 	Cases     []Case        `json:"cases,omitempty"`
-	Tables    []Table       `json:"tables,omitempty"` // verdict tables for the summary
-	Partial   bool          `json:"partial,omitempty"`  // interrupted before the end
+	Tables    []Table       `json:"tables,omitempty"`  // verdict tables for the summary
+	Partial   bool          `json:"partial,omitempty"` // interrupted before the end
 }
 
 // Table is a titled verdict table rendered into the summary.
