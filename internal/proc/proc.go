@@ -16,7 +16,7 @@ import (
 )
 
 // DefaultGrace is how long a process group gets between SIGTERM and SIGKILL.
-const DefaultGrace = 5 * time.Second
+const DefaultGrace = 3 * time.Second
 
 // Cmd describes one child process. It is plain data so plans can be
 // golden-tested before anything runs.
