@@ -1,0 +1,1 @@
+"""Serving runtime of the example package."""

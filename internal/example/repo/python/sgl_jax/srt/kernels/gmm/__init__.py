@@ -1,0 +1,3 @@
+from .megablox_gmm import gmm
+
+__all__ = ["gmm"]

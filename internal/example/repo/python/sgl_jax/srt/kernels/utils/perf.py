@@ -1,0 +1,76 @@
+"""Timing helpers for the kernel benchmarks under benchmark/kernels/.
+
+Every benchmark prints one JSON object per line on stdout:
+    {"kernel": "<name>", "case": "<stable case key>", "time_ms": <float>}
+TPUCI_KERNEL_SLOWDOWN=<factor> multiplies each measured time (a factor above 1 really spins
+for the extra time) so tests can simulate a slower kernel.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+
+def kernel_slowdown():
+    """The TPUCI_KERNEL_SLOWDOWN factor (1.0 when unset)."""
+    raw = os.environ.get("TPUCI_KERNEL_SLOWDOWN", "").strip()
+    if not raw:
+        return 1.0
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ValueError(f"TPUCI_KERNEL_SLOWDOWN must be a positive number, got {raw!r}") from exc
+    if not value > 0:
+        raise ValueError(f"TPUCI_KERNEL_SLOWDOWN must be a positive number, got {raw!r}")
+    return value
+
+
+def time_kernel(fn, repeats=5, warmup=1, slowdown=1.0):
+    """Best wall-clock time of fn() over `repeats` runs after `warmup` runs, in milliseconds."""
+    for _ in range(warmup):
+        fn()
+    best = float("inf")
+    for _ in range(max(1, repeats)):
+        start = time.perf_counter()
+        fn()
+        elapsed = time.perf_counter() - start
+        if slowdown > 1.0:
+            target = start + elapsed * slowdown
+            while time.perf_counter() < target:
+                pass
+            elapsed = time.perf_counter() - start
+        else:
+            elapsed *= slowdown
+        best = min(best, elapsed)
+    return best * 1000.0
+
+
+def run_benchmark_cases(kernel, cases, argv=None):
+    """Time every case ({case_key: zero-argument callable}) and print one JSON line each; return exit code."""
+    parser = argparse.ArgumentParser(description=f"Benchmark the toy {kernel} kernel.")
+    parser.add_argument("--repeats", type=int, default=7, help="timed runs per case; the best is reported")
+    parser.add_argument("--cases", default="", help="comma-separated case keys to run (default: all)")
+    parser.add_argument("--list", action="store_true", help="print the case keys and exit")
+    args = parser.parse_args(argv)
+    if args.list:
+        for key in cases:
+            print(key)
+        return 0
+    selected = [c for c in args.cases.split(",") if c]
+    unknown = sorted(set(selected) - set(cases))
+    if unknown:
+        print(f"bench {kernel}: unknown case(s) {', '.join(unknown)}; use --list", file=sys.stderr)
+        return 2
+    try:
+        slowdown = kernel_slowdown()
+    except ValueError as exc:
+        print(f"bench {kernel}: {exc}", file=sys.stderr)
+        return 2
+    for key, fn in cases.items():
+        if selected and key not in selected:
+            continue
+        ms = time_kernel(fn, repeats=args.repeats, slowdown=slowdown)
+        print(json.dumps({"kernel": kernel, "case": key, "time_ms": round(ms, 4)}), flush=True)
+    return 0
