@@ -31,15 +31,13 @@ func FromEnv(getenv func(string) string, w io.Writer) *Provider {
 	}
 }
 
-// Group starts a foldable section on GitHub; locally a header line.
+// Group starts a foldable section on GitHub; locally it prints nothing.
 func (p *Provider) Group(title string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.Active {
+		p.mu.Lock()
 		fmt.Fprintf(p.W, "::group::%s\n", escapeData(title))
-		return
+		p.mu.Unlock()
 	}
-	fmt.Fprintf(p.W, "--- %s\n", title)
 }
 
 // EndGroup closes the section opened by Group.
