@@ -52,12 +52,12 @@ func UnitTest1(ctx context.Context) error {
 	return stage(ctx, "unitTest1", stages.Suites("unitTest1"), Lint)
 }
 
-// E2E runs the end-to-end suites (stage 3, after unitTest1).
+// E2e runs the end-to-end suites (stage 3, after unitTest1).
 //
 // Same runner, environment and outputs as unitTest1, for suites with
 // target = "e2e"; 4-chip suites run only where 4 chips are (or on CPU with
 // 4 host devices when the host has no TPU).
-func E2E(ctx context.Context) error {
+func E2e(ctx context.Context) error {
 	return stage(ctx, "e2e", stages.Suites("e2e"), UnitTest1)
 }
 
@@ -68,7 +68,7 @@ func Pallas(ctx context.Context) error {
 
 // Perf runs the serving benchmarks against versioned baselines (stage 4, after e2e).
 func Perf(ctx context.Context) error {
-	return stage(ctx, "perf", perfBody(), E2E)
+	return stage(ctx, "perf", perfBody(), E2e)
 }
 
 // UnitTest4 runs the 4-chip unit suites (stage 5, expensive: after perf).
@@ -108,7 +108,7 @@ func PR(ctx context.Context) error {
 	err = s.Progressive(ctx, [][]pipeline.Step{
 		{{Name: "lint", Fn: Lint}},
 		{{Name: "unitTest1", Fn: UnitTest1}},
-		{{Name: "e2e", Fn: E2E}, {Name: "pallas", Fn: Pallas}},
+		{{Name: "e2e", Fn: E2e}, {Name: "pallas", Fn: Pallas}},
 		{{Name: "perf", Fn: Perf}},
 		{{Name: "unitTest4", Fn: UnitTest4}, {Name: "accuracy", Fn: Accuracy}},
 	}, invoke)
