@@ -2,8 +2,10 @@
 
 // tpuci: the CI/CD of SGLang-JAX. Stages run in progressive order
 // (lint; unitTest1; e2e and pallas; perf; unitTest4 and accuracy);
-// `pr` runs them all. `go tool mage -h <target>` documents a target.
+// pr runs them all. go tool mage -h <target> documents a target.
 package main
+
+//mage:multiline
 
 import (
 	_ "github.com/sgl-project/tpuci/targets"            //mage:import

@@ -3,6 +3,8 @@
 // targets/namespaces) into its magefile with //mage:import.
 package targets
 
+
+//mage:multiline
 import (
 	"context"
 
@@ -12,7 +14,7 @@ import (
 
 // Lint runs pylint's error checks over the checkout (stage 1).
 //
-// Runs `<python> -m pylint --output-format=json` with [lint].args over
+// Runs <python> -m pylint --output-format=json with [lint].args over
 // [lint].paths, using the repository's own pylint configuration, in
 // parallel over files ([lint].jobs, 0 = one per core).
 //
@@ -30,7 +32,7 @@ func Lint(ctx context.Context) error { return stage(ctx, "lint", stages.Lint) }
 // Runs every [[suite]] with target = "unitTest1", one process per file,
 // every file even after failures. Each file has its suite's
 // timeout_per_file (the whole process tree is killed) and is rerun up to
-// `reruns` times only after a crash or timeout.
+// reruns times only after a crash or timeout.
 //
 // Environment:
 //

@@ -2,6 +2,8 @@
 // release:, ...). Import it with //mage:import next to package targets.
 package namespaces
 
+
+//mage:multiline
 import (
 	"context"
 	"fmt"
@@ -34,8 +36,8 @@ type Suite mg.Namespace
 
 // List prints what a suite runs: files in execution order with estimates, per partition.
 //
-// `go tool mage suite:list unit-test-tpu-v6e-1` shows every partition of
-// the suite's configured matrix size; `-part 2/5` (or TPUCI_PARTITION)
+// go tool mage suite:list unit-test-tpu-v6e-1 shows every partition of
+// the suite's configured matrix size; -part=2/5 (or TPUCI_PARTITION)
 // shows one. TPUCI_DURATIONS balances on measured minutes.
 func (Suite) List(ctx context.Context, name string, part *string) error {
 	s, err := pipeline.Current()
