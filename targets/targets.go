@@ -3,7 +3,6 @@
 // targets/namespaces) into its magefile with //mage:import.
 package targets
 
-
 //mage:multiline
 import (
 	"context"

@@ -2,7 +2,6 @@
 // release:, ...). Import it with //mage:import next to package targets.
 package namespaces
 
-
 //mage:multiline
 import (
 	"context"
