@@ -1,0 +1,141 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sgl-project/tpuci/internal/report"
+	"github.com/sgl-project/tpuci/internal/workspace"
+)
+
+// newRepo makes a tiny SGLang-JAX-shaped git checkout with an empty config.
+func newRepo(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "python", "sgl_jax"), 0o755)
+	os.WriteFile(filepath.Join(dir, "tpuci.toml"), []byte("[repo]\npython = \"\"\n"), 0o644)
+	for _, args := range [][]string{{"init", "-q"}, {"add", "."}, {"-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "x"}} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Skipf("git: %v %s", err, out)
+		}
+	}
+	return dir
+}
+
+func session(t *testing.T, repo string, env map[string]string) (*Session, *bytes.Buffer) {
+	t.Helper()
+	env["TPUCI_OUT"] = filepath.Join(repo, "out")
+	var out bytes.Buffer
+	s, err := NewSession(func(k string) string { return env[k] }, repo, &out, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, &out
+}
+
+func TestMissingToolSkipsLocallyFailsInCI(t *testing.T) {
+	repo := newRepo(t)
+	body := func(context.Context, *workspace.Workspace, *Stage) error {
+		return &MissingTool{Tool: "pylint", Install: "apt-get install pylint"}
+	}
+	s, _ := session(t, repo, map[string]string{})
+	if err := s.Run(context.Background(), "lint", body); err != nil {
+		t.Fatalf("local run failed: %v", err)
+	}
+	if st := s.Stages()[0]; st.Status != report.Skipped || !strings.Contains(st.Reason, "apt-get install pylint") {
+		t.Fatalf("local: %+v", st)
+	}
+	s, _ = session(t, repo, map[string]string{"CI": "true"})
+	if err := s.Run(context.Background(), "lint", body); err == nil || !strings.Contains(err.Error(), "apt-get install pylint") {
+		t.Fatalf("CI run: %v", err)
+	}
+}
+
+func TestReportsWrittenOnFailure(t *testing.T) {
+	repo := newRepo(t)
+	s, _ := session(t, repo, map[string]string{})
+	err := s.Run(context.Background(), "unitTest1", func(_ context.Context, _ *workspace.Workspace, st *Stage) error {
+		st.Cases = []report.Case{{Name: "a", Status: report.Passed}, {Name: "b", Status: report.Failed, Message: "boom"}}
+		st.Failures = []string{"b: boom"}
+		return nil
+	})
+	if err == nil {
+		t.Fatal("failing case did not fail the stage")
+	}
+	out := filepath.Join(repo, "out")
+	for _, f := range []string{"unitTest1.json", "junit/unitTest1.xml", "summary.md"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("%s not written: %v", f, err)
+		}
+	}
+	md, _ := os.ReadFile(filepath.Join(out, "summary.md"))
+	if !strings.Contains(string(md), "| unitTest1 | ❌ failed") || !strings.Contains(string(md), "b: boom") {
+		t.Errorf("summary:\n%s", md)
+	}
+}
+
+func TestPassedDependencyIsNotRerun(t *testing.T) {
+	repo := newRepo(t)
+	runs := 0
+	body := func(_ context.Context, _ *workspace.Workspace, st *Stage) error {
+		runs++
+		st.Cases = []report.Case{{Name: "x", Status: report.Passed}}
+		return nil
+	}
+	s, _ := session(t, repo, map[string]string{})
+	if err := s.Run(context.Background(), "lint", body); err != nil {
+		t.Fatal(err)
+	}
+	s, _ = session(t, repo, map[string]string{})
+	if err := s.Run(AsDependency(context.Background()), "lint", body); err != nil {
+		t.Fatal(err)
+	}
+	if runs != 1 || !strings.Contains(s.Stages()[0].Reason, "already passed") {
+		t.Fatalf("runs=%d stage=%+v", runs, s.Stages()[0])
+	}
+	// Asked for directly, it runs again; with another config it runs again.
+	if err := s.Run(context.Background(), "lint", body); err != nil || runs != 2 {
+		t.Fatalf("direct run: %v runs=%d", err, runs)
+	}
+	s, _ = session(t, repo, map[string]string{"TPUCI_FORCE": "1"})
+	s.Run(AsDependency(context.Background()), "lint", body)
+	if runs != 3 {
+		t.Fatalf("TPUCI_FORCE did not rerun: runs=%d", runs)
+	}
+	var rec report.Stage
+	data, _ := os.ReadFile(filepath.Join(repo, "out", "lint.json"))
+	if err := json.Unmarshal(data, &rec); err != nil || rec.Commit == "" || rec.Config == "" {
+		t.Fatalf("record: %v %+v", err, rec)
+	}
+}
+
+func TestProgressiveStopsAfterFailedGroup(t *testing.T) {
+	repo := newRepo(t)
+	s, _ := session(t, repo, map[string]string{})
+	var ran []string
+	invoke := func(ctx context.Context, fn any) error {
+		name := fn.(string)
+		ran = append(ran, name)
+		if name == "a2" {
+			return errors.New("a2 failed")
+		}
+		return nil
+	}
+	err := s.Progressive(context.Background(), [][]Step{{{"a1", "a1"}, {"a2", "a2"}, {"a3", "a3"}}, {{"b", "b"}}}, invoke)
+	if err == nil || strings.Join(ran, ",") != "a1,a2,a3" {
+		t.Fatalf("err=%v ran=%v", err, ran)
+	}
+	st := s.Stages()
+	if len(st) != 1 || st[0].Target != "b" || st[0].Status != report.Skipped || !strings.Contains(st[0].Reason, "earlier stage failed") {
+		t.Fatalf("stages: %+v", st)
+	}
+}
