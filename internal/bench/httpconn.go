@@ -69,10 +69,15 @@ func (d *dialer) dial(ctx context.Context) (*conn, error) {
 		}
 		nc = tc
 	}
-	c := &conn{nc: nc, br: bufio.NewReaderSize(nc, connBufSize), maxLn: d.maxLn}
+	return newConn(nc, nc, d.maxLn), nil
+}
+
+// newConn wraps a connection; responses are read from r (normally nc).
+func newConn(nc net.Conn, r io.Reader, maxLine int) *conn {
+	c := &conn{nc: nc, br: bufio.NewReaderSize(r, connBufSize), maxLn: maxLine}
 	c.body.br = c.br
 	c.lr = bufio.NewReaderSize(&c.body, connBufSize)
-	return c, nil
+	return c
 }
 
 func (c *conn) close() { c.nc.Close() }

@@ -279,21 +279,7 @@ func (r *runner) do(ctx context.Context, raw []byte, o *requestOutput, wantToken
 	}
 	var p streamParser
 	p.reset(r.api, r.cfg.Compat, o, st, skew)
-	var readErr error
-	for {
-		line, err := c.readLine()
-		now := time.Now()
-		if len(line) > 0 && !p.line(line, now) {
-			break
-		}
-		if err != nil {
-			if err != io.EOF {
-				readErr = err
-			}
-			break
-		}
-	}
-	p.finish()
+	readErr := readStream(c, &p, time.Now)
 	if readErr != nil && p.failure == "" {
 		o.success = false
 		o.err = "read response: " + readErr.Error()
@@ -308,6 +294,28 @@ func (r *runner) do(ctx context.Context, raw []byte, o *requestOutput, wantToken
 	} else {
 		c.close()
 	}
+}
+
+// readStream feeds every body line to p, each stamped by now() as soon as
+// it is complete, and closes p. It returns a read error, if any.
+func readStream(c *conn, p *streamParser, now func() time.Time) error {
+	var readErr error
+	for {
+		line, err := c.readLine()
+		t := now()
+		if err != nil && err != io.EOF {
+			readErr = err
+			break
+		}
+		if len(line) > 0 && !p.line(line, t) {
+			break
+		}
+		if err != nil {
+			break
+		}
+	}
+	p.finish()
+	return readErr
 }
 
 func retryable(err error) bool {
