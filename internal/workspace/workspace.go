@@ -65,6 +65,9 @@ func Resolve(getenv func(string) string, cwd string) (*Workspace, error) {
 	}
 	w.resolvePython(cwd)
 	w.Commit = commitOf(w.Repo)
+	if d := w.Config.Cache.XLADir; d != "" && !usableDir(d) {
+		w.Notes = append(w.Notes, fmt.Sprintf("warning: XLA cache dir %s cannot be created; compiling without a persistent cache (scripts/bootstrap.sh prepares it)", d))
+	}
 	return w, nil
 }
 
@@ -197,6 +200,11 @@ func fileExists(p string) bool {
 	return err == nil && !st.IsDir()
 }
 
+// usableDir reports whether a cache directory exists or can be made.
+func usableDir(dir string) bool {
+	return os.MkdirAll(dir, 0o755) == nil
+}
+
 // LogDir is where a target's logs go.
 func (w *Workspace) LogDir(target string) string { return filepath.Join(w.Out, "logs", target) }
 
@@ -208,7 +216,7 @@ func (w *Workspace) Env() []string {
 		env = append(env, k+"="+v)
 	}
 	c := w.Config.Cache
-	if c.XLADir != "" {
+	if c.XLADir != "" && usableDir(c.XLADir) {
 		env = append(env, "JAX_COMPILATION_CACHE_DIR="+c.XLADir, "JAX_TEST_WITH_PERSISTENT_COMPILATION_CACHE=1")
 	}
 	if c.XLAMinCompileSecs != nil {
