@@ -11,6 +11,9 @@ import (
 	"github.com/bmatcuk/doublestar/v4"
 )
 
+// maxErrors caps how many problems one validation reports.
+const maxErrors = 8
+
 // SuiteTargets are the targets a suite may belong to.
 var SuiteTargets = []string{"unitTest1", "unitTest4", "e2e", "accuracy", "perf", "pallas"}
 
@@ -29,6 +32,9 @@ func (c *Config) Validate(root string) error {
 	v.accuracy()
 	v.pallas()
 	v.gating()
+	if n := len(v.errs); n > maxErrors {
+		v.errs = append(v.errs[:maxErrors], fmt.Errorf("%s: ... and %d more problems", v.c.Source, n-maxErrors))
+	}
 	return errors.Join(v.errs...)
 }
 
