@@ -21,7 +21,8 @@
 #   TPUCI_VENV             virtualenv directory [$TPUCI_REPO/.venv]
 #   TPUCI_VENV_SYSTEM_SITE 1 creates the venv with --system-site-packages (reuse preinstalled jax,
 #                          or build offline with TPUCI_PIP_ARGS=--no-build-isolation) [0]
-#   TPUCI_PY_EXTRAS        extras of the editable install, comma-separated [all]; "cpu" on CPU runners
+#   TPUCI_PY_EXTRAS        extras of the editable install, comma-separated [all]; "cpu" on CPU
+#                          runners, "none" for no extras
 #   TPUCI_PIP_ARGS         extra arguments for pip install, e.g. --no-build-isolation []
 #   TPUCI_EXTRA_PACKAGES   extra packages installed into the venv, space-separated []
 #   TPUCI_XLA_CACHE_DIR    XLA compilation cache [/xla-cache]
@@ -58,7 +59,7 @@ TPUCI_REPO=${TPUCI_REPO:-$PWD}
 TPUCI_GO_ROOT=${TPUCI_GO_ROOT:-/usr/local}
 TPUCI_GO_URL=${TPUCI_GO_URL:-https://go.dev/dl}
 TPUCI_VENV=${TPUCI_VENV:-$TPUCI_REPO/.venv}
-TPUCI_PY_EXTRAS=${TPUCI_PY_EXTRAS-all}
+TPUCI_PY_EXTRAS=${TPUCI_PY_EXTRAS:-all}
 TPUCI_PIP_ARGS=${TPUCI_PIP_ARGS:-}
 TPUCI_EXTRA_PACKAGES=${TPUCI_EXTRA_PACKAGES:-}
 TPUCI_XLA_CACHE_DIR=${TPUCI_XLA_CACHE_DIR:-/xla-cache}
@@ -232,7 +233,7 @@ step_venv() {
 		return
 	fi
 	target=$project
-	[[ -n $TPUCI_PY_EXTRAS ]] && target="$project[$TPUCI_PY_EXTRAS]"
+	[[ $TPUCI_PY_EXTRAS != none ]] && target="$project[$TPUCI_PY_EXTRAS]"
 	stamp=$TPUCI_VENV/.tpuci-bootstrap
 	want=$({
 		cat "$project/pyproject.toml"
