@@ -116,12 +116,15 @@ func Capacity(ctx context.Context, baseURL string, streams int, dur time.Duratio
 	started := make([]int, streams)
 	failed := make([]int, streams)
 	cpu0 := cpuSeconds()
-	var cpu1 float64
-	var activeAtEnd int64
-	timer := time.AfterFunc(dur, func() {
-		cpu1 = cpuSeconds()
-		activeAtEnd = active.Load()
-	})
+	type sample struct {
+		cpu    float64
+		active int64
+	}
+	atEnd := make(chan sample, 1)
+	go func() { // sample CPU and active streams when the window closes
+		sleepCtx(ctx, time.Until(deadline))
+		atEnd <- sample{cpuSeconds(), active.Load()}
+	}()
 	var wg sync.WaitGroup
 	for w := range streams {
 		rec := &skewRecorder{deadline: deadline, delays: make([]int64, 0, 1024)}
@@ -142,9 +145,8 @@ func Capacity(ctx context.Context, baseURL string, streams int, dur time.Duratio
 		})
 	}
 	wg.Wait()
-	if !timer.Stop() && cpu1 == 0 {
-		cpu1 = cpuSeconds()
-	}
+	end := <-atEnd
+	cpu1 := end.cpu
 	if err := ctx.Err(); err != nil {
 		return rep, fmt.Errorf("bench: capacity: %w", err)
 	}
@@ -156,7 +158,7 @@ func Capacity(ctx context.Context, baseURL string, streams int, dur time.Duratio
 		delays = append(delays, rec.delays...)
 		bias = append(bias, rec.bias...)
 	}
-	rep.ActiveStreams = activeAtEnd
+	rep.ActiveStreams = end.active
 	secs := dur.Seconds()
 	rep.ChunksPerSec = float64(rep.Chunks) / secs
 	rep.CPUUtilization = (cpu1 - cpu0) / secs

@@ -133,6 +133,11 @@ func (c *Config) normalize() (api, *url.URL, error) {
 			return 0, nil, fmt.Errorf("extra request body: %w", err)
 		}
 	}
+	for k, v := range c.Headers {
+		if !validHeader(k, v) {
+			return 0, nil, fmt.Errorf("header %q: invalid name or value", k)
+		}
+	}
 	u, err := url.Parse(strings.TrimRight(c.BaseURL, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return 0, nil, fmt.Errorf("base url %q: want http://host:port", c.BaseURL)

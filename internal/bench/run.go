@@ -169,24 +169,28 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 // after launching a request, as bench_serving does; the default mode
 // launches request i at t0 plus its planned offset.
 func (r *runner) dispatch(ctx context.Context, t0 time.Time, reqs [][]byte, outs []*requestOutput, specs []promptSpec, gaps, planned []float64) {
-	var sem chan struct{}
+	var sem *fifoSem
 	if r.cfg.MaxConcurrency > 0 {
-		sem = make(chan struct{}, r.cfg.MaxConcurrency)
+		sem = &fifoSem{free: r.cfg.MaxConcurrency}
 	}
 	var wg sync.WaitGroup
 	launch := func(i int) {
 		o := outs[i]
 		o.sched = r.sec(t0) + planned[i]
 		o.launched = r.sec(time.Now())
+		var slot chan struct{}
+		if sem != nil {
+			slot = sem.enqueue() // in launch order, like asyncio's FIFO semaphore
+		}
 		wg.Go(func() {
-			if sem != nil {
+			if slot != nil {
 				select {
-				case sem <- struct{}{}:
+				case <-slot:
 				case <-ctx.Done():
 					o.err = "canceled while waiting for a concurrency slot"
 					return
 				}
-				defer func() { <-sem }()
+				defer sem.release()
 			}
 			o.dispatched = r.sec(time.Now())
 			r.do(ctx, reqs[i], o, specs[i].outputLen, nil)
@@ -206,6 +210,38 @@ func (r *runner) dispatch(ctx context.Context, t0 time.Time, reqs [][]byte, outs
 		launch(i)
 	}
 	wg.Wait()
+}
+
+// fifoSem is a counting semaphore that grants slots in enqueue order.
+type fifoSem struct {
+	mu      sync.Mutex
+	free    int
+	waiters []chan struct{}
+}
+
+var grantedSlot = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+func (s *fifoSem) enqueue() chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.free > 0 && len(s.waiters) == 0 {
+		s.free--
+		return grantedSlot
+	}
+	c := make(chan struct{})
+	s.waiters = append(s.waiters, c)
+	return c
+}
+
+func (s *fifoSem) release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.waiters) > 0 {
+		close(s.waiters[0])
+		s.waiters = s.waiters[1:]
+		return
+	}
+	s.free++
 }
 
 func secs(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
