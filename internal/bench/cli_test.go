@@ -22,7 +22,7 @@ func runMain(args ...string) (int, string, string) {
 
 func TestMainBadFlags(t *testing.T) {
 	cases := map[string][]string{
-		"--num-prompts":         {"--num-prompts", "many"},
+		"num-prompts":           {"--num-prompts", "many"},
 		"flag provided but not": {"--no-such-flag"},
 		"random range ratio":    {"--random-range-ratio", "2"},
 		"--request-rate":        {"--request-rate", "fast"},
