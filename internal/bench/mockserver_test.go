@@ -74,8 +74,12 @@ func (m *mockServer) generate(w http.ResponseWriter, r *http.Request, native boo
 		promptLen = len(ids)
 	} else {
 		n = int(num(body["max_tokens"]))
-		ids, _ := body["prompt"].([]any)
-		promptLen = len(ids)
+		switch p := body["prompt"].(type) {
+		case []any:
+			promptLen = len(p)
+		case string: // bench_serving sends text on OpenAI backends
+			promptLen = len(strings.Fields(p))
+		}
 		so, _ := body["stream_options"].(map[string]any)
 		usage, _ = so["include_usage"].(bool)
 	}

@@ -1,0 +1,142 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestCompatWithBenchServing runs SGLang-JAX's bench_serving.py (offline,
+// with the stubs in testdata/compat) and this client in compat mode against
+// the same mock server and workload, and compares every numeric key of
+// bench_serving's result. Set TPUCI_BENCH_SERVING to the path of
+// bench_serving.py; TPUCI_PYTHON overrides the interpreter
+// (/usr/bin/python3, which needs python3-aiohttp, -numpy, -requests, -tqdm
+// and -pil).
+func TestCompatWithBenchServing(t *testing.T) {
+	script := os.Getenv("TPUCI_BENCH_SERVING")
+	if testing.Short() || script == "" {
+		t.Skip("set TPUCI_BENCH_SERVING=/path/to/bench_serving.py (and not -short) to compare with bench_serving")
+	}
+	python := os.Getenv("TPUCI_PYTHON")
+	if python == "" {
+		python = "/usr/bin/python3"
+	}
+	t.Setenv("SGLANG_JAX_IS_IN_CI", "false")
+	scenarios := []struct {
+		name    string
+		backend string
+		args    []string
+		cfg     func(*Config)
+	}{
+		{"generate-poisson", "sgl-jax",
+			[]string{"--dataset-name", "random-ids", "--tokenize-prompt", "--num-prompts", "16", "--random-input-len", "64",
+				"--random-output-len", "16", "--random-range-ratio", "0.5", "--request-rate", "8", "--max-concurrency", "4", "--seed", "5"},
+			func(c *Config) {
+				c.DatasetName, c.NumPrompts, c.InputLen, c.OutputLen, c.RangeRatio = "random-ids", 16, 64, 16, 0.5
+				c.RequestRate, c.MaxConcurrency, c.Seed = 8, 4, 5
+			}},
+		{"completions-burst", "sglang-oai",
+			[]string{"--dataset-name", "random-ids", "--num-prompts", "12", "--random-input-len", "32",
+				"--random-output-len", "12", "--random-range-ratio", "1", "--max-concurrency", "3", "--seed", "11"},
+			func(c *Config) {
+				c.DatasetName, c.NumPrompts, c.InputLen, c.OutputLen, c.RangeRatio = "random-ids", 12, 32, 12, 1
+				c.RequestRate, c.MaxConcurrency, c.Seed = math.Inf(1), 3, 11
+			}},
+	}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			m := &mockServer{ttft: 200 * time.Millisecond, itl: 20 * time.Millisecond}
+			srv := m.start(t)
+			py := runBenchServing(t, python, script, append([]string{"--backend", sc.backend, "--base-url", srv.URL,
+				"--tokenizer", "stub", "--warmup-requests", "1", "--disable-tqdm"}, sc.args...))
+			cfg := Config{BaseURL: srv.URL, Backend: sc.backend, Warmup: 1, Compat: true}
+			sc.cfg(&cfg)
+			goRes, err := Run(context.Background(), cfg)
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			compareResults(t, py, goRes)
+		})
+	}
+}
+
+func runBenchServing(t *testing.T, python, script string, args []string) map[string]any {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "bench_serving.json")
+	runner, err := filepath.Abs("testdata/compat/run_bench_serving.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, python, append([]string{runner, script, out}, args...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
+	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")
+	logs, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("bench_serving: %v\n%s", err, logs)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatalf("bench_serving result: %v\n%s", err, logs)
+	}
+	var res map[string]any
+	if err := json.Unmarshal(data, &res); err != nil {
+		t.Fatalf("bench_serving result: %v", err)
+	}
+	return res
+}
+
+// compareResults checks every numeric bench_serving key: within 2% of the
+// larger value, plus 1 ms for latency keys, where the two clients' own
+// scheduling jitter (tenths of a millisecond) dominates spreads such as
+// std and p99 of a constant server latency.
+func compareResults(t *testing.T, py map[string]any, goRes *Result) {
+	t.Helper()
+	keys := make([]string, 0, len(py))
+	for k := range py {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var report strings.Builder
+	checked := 0
+	for _, k := range keys {
+		pv, ok := py[k].(float64)
+		if !ok {
+			continue
+		}
+		gv, ok := goRes.Metric(k)
+		if !ok {
+			t.Errorf("%s: bench_serving has %v, tpuci has no value", k, pv)
+			continue
+		}
+		checked++
+		tol := 0.02 * math.Max(math.Abs(pv), math.Abs(gv))
+		if strings.HasSuffix(k, "_ms") {
+			tol += 1
+		}
+		diff := gv - pv
+		status := "ok"
+		if math.Abs(diff) > tol {
+			status = "MISMATCH"
+			t.Errorf("%s: bench_serving %.4f, tpuci %.4f (diff %.4f > tol %.4f)", k, pv, gv, diff, tol)
+		}
+		fmt.Fprintf(&report, "%-34s %14.4f %14.4f %8.2f%% %s\n", k, pv, gv, 100*diff/math.Max(math.Abs(pv), 1e-12), status)
+	}
+	if checked < 30 {
+		t.Errorf("only %d numeric keys compared", checked)
+	}
+	t.Logf("%-34s %14s %14s %9s\n%s", "key", "bench_serving", "tpuci", "diff", report.String())
+}
