@@ -168,15 +168,39 @@ type Nightly struct {
 	History          string   `toml:"history" json:"history,omitempty"`
 }
 
-// Release describes publishing.
+// Release describes publishing (release:pypi, release:docker,
+// release:version). Empty fields take the defaults internal/release
+// documents.
 type Release struct {
-	OfficialRepo   string   `toml:"official_repo" json:"official_repo,omitempty"`
-	Branch         string   `toml:"branch" json:"branch,omitempty"`
-	Image          string   `toml:"image" json:"image,omitempty"`
-	Dockerfile     string   `toml:"dockerfile" json:"dockerfile,omitempty"`
-	SmokeCommand   []string `toml:"smoke_command" json:"smoke_command,omitempty"`
-	PyPIRepository string   `toml:"pypi_repository" json:"pypi_repository,omitempty"`
-	NightlyStatus  string   `toml:"nightly_status" json:"nightly_status,omitempty"`
+	OfficialRepo  string `toml:"official_repo" json:"official_repo,omitempty"`   // owner/name allowed to publish
+	Branch        string `toml:"branch" json:"branch,omitempty"`                 // branch releases and nightlies publish from (main)
+	VersionSource string `toml:"version_source" json:"version_source,omitempty"` // "file" ([repo].version_file) or "scm" (git tag)
+
+	// Docker image.
+	Image        string            `toml:"image" json:"image,omitempty"`               // registry/name, no tag
+	Dockerfile   string            `toml:"dockerfile" json:"dockerfile,omitempty"`     // relative to the repo; none: tpuci's recipe
+	Context      string            `toml:"context" json:"context,omitempty"`           // build context, relative to the repo (".")
+	BaseRecipe   string            `toml:"base_recipe" json:"base_recipe,omitempty"`   // tpuci image built first and passed as BASE_IMAGE
+	Arches       []string          `toml:"arches" json:"arches,omitempty"`             // architectures of the manifest list
+	VersionArgs  []string          `toml:"version_args" json:"version_args,omitempty"` // build args set to the version
+	BuildArgs    map[string]string `toml:"build_args" json:"build_args,omitempty"`
+	SmokeCommand []string          `toml:"smoke_command" json:"smoke_command,omitempty"` // must print the version
+	SmokeTimeout Duration          `toml:"smoke_timeout" json:"smoke_timeout"`
+	RegistryUser string            `toml:"registry_username_env" json:"registry_username_env,omitempty"`
+	RegistryPass string            `toml:"registry_password_env" json:"registry_password_env,omitempty"`
+
+	// Python package.
+	DistName       string `toml:"dist_name" json:"dist_name,omitempty"`             // default: [project].name of pyproject.toml
+	WheelTag       string `toml:"wheel_tag" json:"wheel_tag,omitempty"`             // py3-none-any
+	BuildIsolation *bool  `toml:"build_isolation" json:"build_isolation,omitempty"` // false: python -m build --no-isolation
+	PyPIRepository string `toml:"pypi_repository" json:"pypi_repository,omitempty"` // upload URL
+	PyPIJSONURL    string `toml:"pypi_json_url" json:"pypi_json_url,omitempty"`     // JSON API root; derived from the upload URL
+	PyPITokenEnv   string `toml:"pypi_token_env" json:"pypi_token_env,omitempty"`   // PYPI_TOKEN
+
+	// Nightly-health gate.
+	NightlyStatus        string   `toml:"nightly_status" json:"nightly_status,omitempty"` // path or URL of nightly-status.json
+	NightlyMaxAge        Duration `toml:"nightly_max_age" json:"nightly_max_age"`
+	NightlySuccessMaxAge Duration `toml:"nightly_success_max_age" json:"nightly_success_max_age"`
 }
 
 // Gating holds the PR rules of the coordinator.

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 
 	"github.com/bmatcuk/doublestar/v4"
@@ -275,4 +277,75 @@ func (c *Config) Server(name string) (*Server, bool) {
 		}
 	}
 	return nil, false
+}
+
+var (
+	ownerRepo = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
+	// imageName is registry/path without tag or digest (lower-case path).
+	imageName = regexp.MustCompile(`^(?:[A-Za-z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
+	buildArg  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
+
+// ReleaseArches are the architectures release images may be built for.
+var ReleaseArches = []string{"amd64", "arm64"}
+
+func (v *validator) release() {
+	r := v.c.Release
+	if r.OfficialRepo != "" && !ownerRepo.MatchString(r.OfficialRepo) {
+		v.add("release.official_repo", "%q is not owner/name (e.g. sgl-project/sglang-jax)", r.OfficialRepo)
+	}
+	switch r.VersionSource {
+	case "", "scm":
+	case "file":
+		if v.c.Repo.VersionFile == "" {
+			v.add("release.version_source", `"file" needs [repo].version_file (a file with __version__ = "X.Y.Z")`)
+		}
+	default:
+		v.add("release.version_source", `unknown source %q ("file" or "scm")`, r.VersionSource)
+	}
+	if r.Image != "" && !imageName.MatchString(r.Image) {
+		v.add("release.image", "%q is not an image name without tag (e.g. docker.io/lmsysorg/sglang-jax)", r.Image)
+	}
+	v.exists("release.dockerfile", r.Dockerfile)
+	v.exists("release.context", r.Context)
+	seen := map[string]bool{}
+	for i, a := range r.Arches {
+		at := fmt.Sprintf("release.arches[%d]", i)
+		if !slices.Contains(ReleaseArches, a) {
+			v.add(at, "unknown architecture %q (one of %v)", a, ReleaseArches)
+		}
+		if seen[a] {
+			v.add(at, "duplicate architecture %q", a)
+		}
+		seen[a] = true
+	}
+	for i, a := range r.VersionArgs {
+		if !buildArg.MatchString(a) {
+			v.add(fmt.Sprintf("release.version_args[%d]", i), "%q is not a build argument name", a)
+		}
+	}
+	for k := range r.BuildArgs {
+		if !buildArg.MatchString(k) {
+			v.add("release.build_args."+k, "%q is not a build argument name", k)
+		}
+	}
+	if r.SmokeTimeout.Duration < 0 {
+		v.add("release.smoke_timeout", "must be positive")
+	}
+	for _, f := range []struct{ key, val string }{{"pypi_repository", r.PyPIRepository}, {"pypi_json_url", r.PyPIJSONURL}} {
+		if f.val == "" {
+			continue
+		}
+		if u, err := url.Parse(f.val); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			v.add("release."+f.key, "%q is not an http(s) URL", f.val)
+		}
+	}
+	for _, f := range []struct{ key, val string }{{"pypi_token_env", r.PyPITokenEnv}, {"registry_username_env", r.RegistryUser}, {"registry_password_env", r.RegistryPass}} {
+		if f.val != "" && !buildArg.MatchString(f.val) {
+			v.add("release."+f.key, "%q is not an environment variable name", f.val)
+		}
+	}
+	if r.NightlyMaxAge.Duration < 0 || r.NightlySuccessMaxAge.Duration < 0 {
+		v.add("release", "nightly_max_age and nightly_success_max_age must be positive")
+	}
 }
