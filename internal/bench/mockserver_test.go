@@ -32,6 +32,12 @@ type mockServer struct {
 }
 
 func (m *mockServer) start(t testing.TB) *httptest.Server {
+	srv := httptest.NewServer(m.handler())
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func (m *mockServer) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/models", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"object":"list","data":[{"id":"mock-model","object":"model","owned_by":"sglang"}]}`)
@@ -48,9 +54,7 @@ func (m *mockServer) start(t testing.TB) *httptest.Server {
 	})
 	mux.HandleFunc("POST /generate", func(w http.ResponseWriter, r *http.Request) { m.generate(w, r, true) })
 	mux.HandleFunc("POST /v1/completions", func(w http.ResponseWriter, r *http.Request) { m.generate(w, r, false) })
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return srv
+	return mux
 }
 
 func (m *mockServer) stats() (requests, peak, flushes int, bodies []map[string]any) {

@@ -114,9 +114,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, fmt.Errorf("bench: run: %w", err)
 		}
 	} else {
+		// Open the connections the first burst needs; a paced run without a
+		// concurrency limit dials more on demand.
 		conns := n
 		if cfg.MaxConcurrency > 0 {
-			conns = min(n, cfg.MaxConcurrency)
+			conns = min(conns, cfg.MaxConcurrency)
+		}
+		if !cfg.infiniteRate() {
+			conns = min(conns, 64)
 		}
 		if err := r.pool.fill(ctx, conns); err != nil {
 			return nil, fmt.Errorf("bench: connect: %w", err)
