@@ -117,7 +117,9 @@ func (m *mockServer) generate(w http.ResponseWriter, r *http.Request, native boo
 	per := max(m.tokensPerChunk, 1)
 	var text strings.Builder
 	if !stream {
-		time.Sleep(m.ttft + time.Duration(n-1)*m.itl)
+		if sleepCtx(r.Context(), m.ttft+time.Duration(n-1)*m.itl) != nil {
+			return
+		}
 		for range n {
 			text.WriteString(" w")
 		}
@@ -129,7 +131,9 @@ func (m *mockServer) generate(w http.ResponseWriter, r *http.Request, native boo
 	fl := w.(http.Flusher)
 	fl.Flush()
 	for k := 1; k <= n; k++ {
-		time.Sleep(time.Until(start.Add(m.ttft + time.Duration(k-1)*m.itl)))
+		if sleepCtx(r.Context(), time.Until(start.Add(m.ttft+time.Duration(k-1)*m.itl))) != nil {
+			return
+		}
 		text.WriteString(" w")
 		if k%per != 0 && k != n {
 			continue

@@ -367,3 +367,27 @@ func TestCapacitySmall(t *testing.T) {
 		t.Fatalf("report text: %s", rep)
 	}
 }
+
+func TestRunTimeoutAndCancel(t *testing.T) {
+	m := &mockServer{ttft: 3 * time.Second, itl: time.Millisecond}
+	srv := m.start(t)
+	cfg := baseConfig(srv.URL)
+	cfg.NumPrompts, cfg.Warmup, cfg.Timeout = 2, 0, 200*time.Millisecond
+	start := time.Now()
+	res := run(t, cfg)
+	if res.Failed != 2 || !strings.Contains(res.Failures[0].Error, "timeout") {
+		t.Fatalf("timeouts: %+v", res.Failures)
+	}
+	if time.Since(start) > 2*time.Second {
+		t.Fatalf("per-request timeout not applied: run took %s", time.Since(start))
+	}
+
+	cfg.Timeout = 0
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start = time.Now()
+	_, err := Run(ctx, cfg)
+	if err == nil || !strings.Contains(err.Error(), "context deadline exceeded") || time.Since(start) > 2*time.Second {
+		t.Fatalf("cancel: err %v after %s", err, time.Since(start))
+	}
+}

@@ -333,6 +333,11 @@ func (p *streamParser) finish() {
 		o.err = "empty response body"
 		return
 	}
+	if !p.compat && !p.gotFirst {
+		// bench_serving counts this as a success with TTFT 0.
+		o.err = "response carried no tokens"
+		return
+	}
 	o.success = true
 	o.latency = p.lastLine.Sub(p.st).Seconds()
 	if p.gotFirst {

@@ -165,6 +165,22 @@ func TestGenerateWithoutText(t *testing.T) {
 	}
 }
 
+func TestNoTokensFailsInDefaultMode(t *testing.T) {
+	raw := sseHead + chunked(`data: {"detail":"not a token"}`+"\n\n", "data: [DONE]\n\n")
+	for _, a := range []api{apiGenerate, apiCompletions} {
+		def := parseRecorded(t, raw, a, false, 4, false)
+		if def.out.success || def.out.err != "response carried no tokens" {
+			if a == apiGenerate || !strings.Contains(def.out.err, "choices") {
+				t.Errorf("api %d default: %+v", a, def.out)
+			}
+		}
+	}
+	cmp := parseRecorded(t, raw, apiGenerate, true, 4, false)
+	if !cmp.out.success || cmp.out.ttft != 0 || cmp.out.outputLen != 4 {
+		t.Errorf("compat keeps bench_serving's success: %+v", cmp.out)
+	}
+}
+
 func TestGenerateNonStreamBody(t *testing.T) {
 	body := `{"text":"a b c","output_ids":[1,2,3],"meta_info":{"completion_tokens":3,"cached_tokens":0}}`
 	raw := fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
