@@ -136,16 +136,23 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	cpu0 := cpuSeconds()
 	t0 := time.Now()
 	r.dispatch(ctx, t0, reqs, outs, specs, gaps, planned)
+	gathered := time.Since(t0).Seconds()
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("bench: run: %w", err)
 	}
 	cpu := cpuSeconds() - cpu0
 
+	// Default: t0 to the last response's end. Compat: bench_serving's
+	// window, which also holds the trailing Poisson sleep and, for sgl-jax
+	// backends, one GET /get_server_info.
 	lastEnd := r.sec(t0)
 	for _, o := range outs {
 		lastEnd = math.Max(lastEnd, o.end)
 	}
 	exclInfo := lastEnd - r.sec(t0)
+	if cfg.Compat {
+		exclInfo = gathered
+	}
 	duration := exclInfo
 	var info json.RawMessage
 	var accept *float64
