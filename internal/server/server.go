@@ -47,12 +47,12 @@ const TailLines = 30
 
 // Options configure a Manager.
 type Options struct {
-	Repo    string                 // working directory of the server (the checkout)
-	Python  string                 // interpreter of the default command
-	LogDir  string                 // server-<profile>.log is written here
-	Env     []string               // added to the inherited environment of every server
+	Repo    string                   // working directory of the server (the checkout)
+	Python  string                   // interpreter of the default command
+	LogDir  string                   // server-<profile>.log is written here
+	Env     []string                 // added to the inherited environment of every server
 	ChipEnv func(chips int) []string // extra environment for a profile's chip count (ws.Chips.Env); may be nil
-	BinDir  string                 // where the simulator binary is built ($TPUCI_OUT/bin)
+	BinDir  string                   // where the simulator binary is built ($TPUCI_OUT/bin)
 	// BuildDir is where go build runs: a module that has tpuci as itself
 	// or as a dependency. Empty means the current directory.
 	BuildDir string
