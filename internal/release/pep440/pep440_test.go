@@ -9,7 +9,7 @@ import (
 // (str(Version(s)), is_prerelease, is_postrelease, is_devrelease).
 func TestParseMatchesPackaging(t *testing.T) {
 	for _, c := range []struct {
-		in, want        string
+		in, want       string
 		pre, post, dev bool
 	}{
 		{"0.5.3", "0.5.3", false, false, false},
