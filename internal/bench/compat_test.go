@@ -100,9 +100,10 @@ func runBenchServing(t *testing.T, python, script string, args []string) map[str
 }
 
 // compareResults checks every numeric bench_serving key: within 2% of the
-// larger value, plus 1 ms for latency keys, where the two clients' own
-// scheduling jitter (tenths of a millisecond) dominates spreads such as
-// std and p99 of a constant server latency.
+// larger value, plus an absolute allowance for latency keys (1 ms; 3 ms for
+// std and p95/p99) because with a constant-latency server those keys
+// measure the two clients' own scheduling jitter, which for bench_serving
+// on a busy 2-core machine reaches a few milliseconds at p99.
 func compareResults(t *testing.T, py map[string]any, goRes *Result) {
 	t.Helper()
 	keys := make([]string, 0, len(py))
@@ -124,7 +125,10 @@ func compareResults(t *testing.T, py map[string]any, goRes *Result) {
 		}
 		checked++
 		tol := 0.02 * math.Max(math.Abs(pv), math.Abs(gv))
-		if strings.HasSuffix(k, "_ms") {
+		switch {
+		case strings.HasSuffix(k, "_ms") && (strings.HasPrefix(k, "std_") || strings.HasPrefix(k, "p9")):
+			tol += 3
+		case strings.HasSuffix(k, "_ms"):
 			tol += 1
 		}
 		diff := gv - pv
