@@ -71,7 +71,7 @@ func init() {
 	})
 	register(&Task{
 		Name: "mmlu_pro", Title: "MMLU-Pro",
-		Files: []Source{{Path: "test.jsonl", Get: "export TIGER-Lab/MMLU-Pro's test split as JSON lines: python3 -c \"import datasets; datasets.load_dataset('TIGER-Lab/MMLU-Pro', split='test').to_json('test.jsonl')\""}},
+		Files:    []Source{{Path: "test.jsonl", Get: "export TIGER-Lab/MMLU-Pro's test split as JSON lines: python3 -c \"import datasets; datasets.load_dataset('TIGER-Lab/MMLU-Pro', split='test').to_json('test.jsonl')\""}},
 		Layout:   "JSON lines {question, options: [2..10 strings], answer: letter (or answer_index), category} (TIGER-Lab/MMLU-Pro test split)",
 		load:     loadMMLUPro,
 		prompt:   func(ex Example) string { return MultichoicePrompt(ex.Question, ex.Choices) },
