@@ -96,9 +96,12 @@ type Server struct {
 
 // Perf configures serving benchmarks and their baselines.
 type Perf struct {
-	Baselines  string     `toml:"baselines" json:"baselines,omitempty"`
+	Baselines  string     `toml:"baselines" json:"baselines,omitempty"` // TOML file relative to the repository
 	Partitions int        `toml:"partitions" json:"partitions,omitempty"`
 	Cases      []PerfCase `toml:"case" json:"case,omitempty"`
+	// Tolerances per metric (0.08 = 8%) that perf:baseline gives metrics
+	// that have no baseline entry yet; existing entries keep theirs.
+	Tolerances map[string]float64 `toml:"tolerances" json:"tolerances,omitempty"`
 }
 
 // PerfCase is one benchmark run judged on some metrics.
@@ -150,10 +153,21 @@ type Pallas struct {
 type Kernel struct {
 	Name      string   `toml:"name" json:"name"`
 	File      string   `toml:"file" json:"file"`
+	Args      []string `toml:"args" json:"args,omitempty"`
 	Tolerance float64  `toml:"tolerance" json:"tolerance"`
 	Minutes   float64  `toml:"minutes" json:"minutes,omitempty"`
 	Timeout   Duration `toml:"timeout" json:"timeout"`
+	// Format is how the script reports: "json" (default) prints
+	// {"kernel","case","time_ms"} lines judged against baselines;
+	// "exit-code" judges itself and passes with exit code 0.
+	Format string `toml:"format" json:"format,omitempty"`
 }
+
+// Kernel report formats.
+const (
+	KernelJSON     = "json"
+	KernelExitCode = "exit-code"
+)
 
 // Nightly describes the nightly matrix.
 type Nightly struct {
@@ -190,12 +204,13 @@ type Release struct {
 	RegistryPass string            `toml:"registry_password_env" json:"registry_password_env,omitempty"`
 
 	// Python package.
-	DistName       string `toml:"dist_name" json:"dist_name,omitempty"`             // default: [project].name of pyproject.toml
-	WheelTag       string `toml:"wheel_tag" json:"wheel_tag,omitempty"`             // py3-none-any
-	BuildIsolation *bool  `toml:"build_isolation" json:"build_isolation,omitempty"` // false: python -m build --no-isolation
-	PyPIRepository string `toml:"pypi_repository" json:"pypi_repository,omitempty"` // upload URL
-	PyPIJSONURL    string `toml:"pypi_json_url" json:"pypi_json_url,omitempty"`     // JSON API root; derived from the upload URL
-	PyPITokenEnv   string `toml:"pypi_token_env" json:"pypi_token_env,omitempty"`   // PYPI_TOKEN
+	DistName       string `toml:"dist_name" json:"dist_name,omitempty"`                             // default: [project].name of pyproject.toml
+	WheelTag       string `toml:"wheel_tag" json:"wheel_tag,omitempty"`                             // py3-none-any
+	LegacySdist    bool   `toml:"allow_legacy_sdist_name" json:"allow_legacy_sdist_name,omitempty"` // accept pre-PEP 625 sdist names (setuptools < 69.3)
+	BuildIsolation *bool  `toml:"build_isolation" json:"build_isolation,omitempty"`                 // false: python -m build --no-isolation
+	PyPIRepository string `toml:"pypi_repository" json:"pypi_repository,omitempty"`                 // upload URL
+	PyPIJSONURL    string `toml:"pypi_json_url" json:"pypi_json_url,omitempty"`                     // JSON API root; derived from the upload URL
+	PyPITokenEnv   string `toml:"pypi_token_env" json:"pypi_token_env,omitempty"`                   // PYPI_TOKEN
 
 	// Nightly-health gate.
 	NightlyStatus        string   `toml:"nightly_status" json:"nightly_status,omitempty"` // path or URL of nightly-status.json

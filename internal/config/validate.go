@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
 )
@@ -156,8 +157,21 @@ func (v *validator) servers() {
 		if s.ReadyTimeout.Duration <= 0 {
 			v.add(at+".ready_timeout", "must be positive")
 		}
+		for j, a := range s.Args {
+			for _, own := range serverOwnedFlags {
+				if a == own || strings.HasPrefix(a, own+"=") {
+					v.add(fmt.Sprintf("%s.args[%d]", at, j), "%s is set by tpuci (from the profile's fields or a free port); remove it from args", own)
+				}
+			}
+		}
+		if len(s.Command) > 0 && s.Command[0] == "" {
+			v.add(at+".command", "empty program name")
+		}
 	}
 }
+
+// serverOwnedFlags are the launch flags tpuci sets itself.
+var serverOwnedFlags = []string{"--model-path", "--host", "--port", "--tp-size", "--ep-size"}
 
 func (v *validator) server(path, name string) {
 	for _, s := range v.c.Servers {
@@ -186,7 +200,39 @@ func (v *validator) perf() {
 		if len(pc.Metrics) == 0 {
 			v.add(at+".metrics", "name at least one metric to judge")
 		}
+		for j, m := range pc.Metrics {
+			if MetricDirection(m) == 0 {
+				v.add(fmt.Sprintf("%s.metrics[%d]", at, j), "metric %q has no known direction: use a latency key ending in _ms (lower is better) or a *throughput key (higher is better)", m)
+			}
+		}
+		if pc.Minutes < 0 || math.IsNaN(pc.Minutes) || math.IsInf(pc.Minutes, 0) {
+			v.add(at+".minutes", "estimate must be a finite number of minutes >= 0, not %v", pc.Minutes)
+		}
 	}
+	if v.c.Perf.Partitions < 0 {
+		v.add("perf.partitions", "must be 0 or more, not %d", v.c.Perf.Partitions)
+	}
+	for m, tol := range v.c.Perf.Tolerances {
+		if !(tol > 0 && tol < 1) {
+			v.add("perf.tolerances."+m, "must be a fraction in (0, 1), e.g. 0.08 for 8%%, not %v", tol)
+		}
+		if MetricDirection(m) == 0 {
+			v.add("perf.tolerances."+m, "metric %q has no known direction (a key ending in _ms or containing throughput)", m)
+		}
+	}
+}
+
+// MetricDirection says which way a benchmark metric improves: -1 when
+// lower is better (latencies: keys ending in _ms), +1 when higher is
+// better (keys containing throughput), 0 when unknown.
+func MetricDirection(metric string) int {
+	switch {
+	case strings.HasSuffix(metric, "_ms"):
+		return -1
+	case strings.Contains(metric, "throughput"):
+		return 1
+	}
+	return 0
 }
 
 // Datasets the accuracy stage knows how to load.
@@ -213,9 +259,30 @@ func (v *validator) pallas() {
 		at := fmt.Sprintf("pallas.kernel[%d]", i)
 		v.unique(names, at+".name", "kernel", k.Name)
 		v.exists(at+".file", k.File)
-		if !(k.Tolerance > 0 && k.Tolerance <= 1) {
-			v.add(at+".tolerance", "must be a fraction in (0, 1], e.g. 0.10 for 10%%")
+		switch k.Format {
+		case "", KernelJSON:
+			if !(k.Tolerance > 0 && k.Tolerance <= 1) {
+				v.add(at+".tolerance", "must be a fraction in (0, 1], e.g. 0.10 for 10%%")
+			}
+		case KernelExitCode:
+			if k.Tolerance < 0 || k.Tolerance > 1 {
+				v.add(at+".tolerance", "must be a fraction in [0, 1] (the script applies its own)")
+			}
+		default:
+			v.add(at+".format", "unknown format %q (json: the script prints {\"kernel\",\"case\",\"time_ms\"} lines; exit-code: it judges itself)", k.Format)
 		}
+		if k.File == "" {
+			v.add(at+".file", "missing")
+		}
+		if k.Minutes < 0 || math.IsNaN(k.Minutes) || math.IsInf(k.Minutes, 0) {
+			v.add(at+".minutes", "estimate must be a finite number of minutes >= 0, not %v", k.Minutes)
+		}
+		if k.Timeout.Duration < 0 {
+			v.add(at+".timeout", "must be positive")
+		}
+	}
+	if v.c.Pallas.Partitions < 0 {
+		v.add("pallas.partitions", "must be 0 or more, not %d", v.c.Pallas.Partitions)
 	}
 }
 

@@ -1,0 +1,196 @@
+// Package baseline reads, judges against and rewrites versioned benchmark
+// baselines: one TOML file of entries keyed by device kind, case and
+// metric, each with its value and tolerance. Nothing here holds a
+// threshold; the direction of a metric follows from its name (latencies
+// ending in _ms are lower-is-better, throughputs higher-is-better).
+//
+//	[[baseline]]
+//	device = "v6e-1"
+//	case = "qwen3-8b-tp1-latency"
+//	metric = "median_ttft_ms"
+//	value = 52.0
+//	tolerance = 0.08
+package baseline
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+
+	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/report"
+)
+
+// Entry is one baseline value.
+type Entry struct {
+	Device    string  `toml:"device"`
+	Case      string  `toml:"case"`
+	Metric    string  `toml:"metric"`
+	Value     float64 `toml:"value"`
+	Tolerance float64 `toml:"tolerance,omitempty"` // fraction, 0.08 = 8%; 0: the caller's default
+}
+
+func (e Entry) key() string { return e.Device + "\x00" + e.Case + "\x00" + e.Metric }
+
+// File is a baselines file in memory.
+type File struct {
+	Path    string
+	Exists  bool // the file was there when loaded
+	Entries []Entry
+}
+
+type fileTOML struct {
+	Baseline []Entry `toml:"baseline"`
+}
+
+// Load reads a baselines file. A missing file is not an error: it gives an
+// empty File with Exists false, so every lookup reports a missing baseline.
+func Load(path string) (*File, error) {
+	f := &File{Path: path}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return f, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("baselines: read %s: %w", path, err)
+	}
+	f.Exists = true
+	var raw fileTOML
+	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
+	if err := dec.Decode(&raw); err != nil {
+		var de *toml.DecodeError
+		if errors.As(err, &de) {
+			row, col := de.Position()
+			return nil, fmt.Errorf("baselines: %s:%d:%d: %s", path, row, col, de.Error())
+		}
+		var sm *toml.StrictMissingError
+		if errors.As(err, &sm) {
+			return nil, fmt.Errorf("baselines: %s: %s (fields are device, case, metric, value, tolerance)", path, strings.TrimSpace(sm.String()))
+		}
+		return nil, fmt.Errorf("baselines: %s: %w", path, err)
+	}
+	seen := map[string]int{}
+	for i, e := range raw.Baseline {
+		at := fmt.Sprintf("baselines: %s: baseline[%d] (device %q, case %q, metric %q)", path, i, e.Device, e.Case, e.Metric)
+		switch {
+		case e.Device == "" || e.Case == "" || e.Metric == "":
+			return nil, fmt.Errorf("%s: device, case and metric are all required", at)
+		case config.MetricDirection(e.Metric) == 0:
+			return nil, fmt.Errorf("%s: metric has no known direction (a key ending in _ms, or containing throughput)", at)
+		case !(e.Value > 0) || math.IsInf(e.Value, 0):
+			return nil, fmt.Errorf("%s: value must be a positive number, not %v", at, e.Value)
+		case !(e.Tolerance >= 0 && e.Tolerance < 1):
+			return nil, fmt.Errorf("%s: tolerance must be a fraction in [0, 1), e.g. 0.08 for 8%%, not %v", at, e.Tolerance)
+		}
+		if j, dup := seen[e.key()]; dup {
+			return nil, fmt.Errorf("%s: duplicate of baseline[%d]; keep one", at, j)
+		}
+		seen[e.key()] = i
+	}
+	f.Entries = raw.Baseline
+	return f, nil
+}
+
+// Find returns the entry for device, case and metric.
+func (f *File) Find(device, name, metric string) (Entry, bool) {
+	k := Entry{Device: device, Case: name, Metric: metric}.key()
+	for _, e := range f.Entries {
+		if e.key() == k {
+			return e, true
+		}
+	}
+	return Entry{}, false
+}
+
+// Set adds or replaces an entry and returns the one it replaced.
+func (f *File) Set(e Entry) (old Entry, had bool) {
+	for i := range f.Entries {
+		if f.Entries[i].key() == e.key() {
+			old = f.Entries[i]
+			f.Entries[i] = e
+			return old, true
+		}
+	}
+	f.Entries = append(f.Entries, e)
+	return Entry{}, false
+}
+
+// Encode writes the entries as TOML, sorted by device, case and metric.
+func (f *File) Encode(header string) []byte {
+	es := slices.Clone(f.Entries)
+	slices.SortStableFunc(es, func(a, b Entry) int {
+		if c := strings.Compare(a.Device, b.Device); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Case, b.Case); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Metric, b.Metric)
+	})
+	var b bytes.Buffer
+	for _, l := range strings.Split(strings.TrimSpace(header), "\n") {
+		if l != "" {
+			fmt.Fprintf(&b, "# %s\n", l)
+		}
+	}
+	for _, e := range es {
+		fmt.Fprintf(&b, "\n[[baseline]]\ndevice = %s\ncase = %s\nmetric = %s\nvalue = %s\n",
+			quote(e.Device), quote(e.Case), quote(e.Metric), number(e.Value))
+		if e.Tolerance > 0 {
+			fmt.Fprintf(&b, "tolerance = %s\n", number(e.Tolerance))
+		}
+	}
+	return b.Bytes()
+}
+
+// Save writes the file atomically, keeping the header.
+func (f *File) Save(header string) error {
+	if err := report.WriteFile(f.Path, f.Encode(header)); err != nil {
+		return fmt.Errorf("baselines: %w", err)
+	}
+	return nil
+}
+
+// quote writes a TOML basic string.
+func quote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// number writes a float TOML reads back exactly, always with a dot.
+func number(v float64) string {
+	s := strconv.FormatFloat(v, 'f', -1, 64)
+	if !strings.ContainsAny(s, ".eE") {
+		s += ".0"
+	}
+	return s
+}
+
+// Resolve returns the absolute path of a configured baselines file.
+func Resolve(repo, rel string) string {
+	if rel == "" || filepath.IsAbs(rel) {
+		return rel
+	}
+	return filepath.Join(repo, rel)
+}

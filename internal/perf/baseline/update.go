@@ -1,0 +1,80 @@
+package baseline
+
+import (
+	"fmt"
+	"io"
+	"math"
+)
+
+// Measurement is one value to record as a baseline.
+type Measurement struct {
+	Device string
+	Case   string
+	Metric string
+	Value  float64
+}
+
+// Change is one entry Update added or changed.
+type Change struct {
+	Entry Entry
+	Old   *Entry // nil for a new entry
+}
+
+func (c Change) String() string {
+	e := c.Entry
+	name := fmt.Sprintf("%s %s %s", e.Device, e.Case, e.Metric)
+	if c.Old == nil {
+		tol := "tolerance from the config"
+		if e.Tolerance > 0 {
+			tol = "tolerance " + Percent(e.Tolerance)
+		}
+		return fmt.Sprintf("%s: new %s (%s)", name, Format(e.Value), tol)
+	}
+	return fmt.Sprintf("%s: %s -> %s (%s)", name, Format(c.Old.Value), Format(e.Value), signedPercent((e.Value-c.Old.Value)/c.Old.Value))
+}
+
+// Update records measurements: an existing entry keeps its tolerance and
+// takes the new value; a new entry takes tolerance(metric). tolerance
+// returns ok false when no tolerance is configured for a metric, which is
+// an error naming it. Measurements equal to their entry are not changes.
+func (f *File) Update(ms []Measurement, tolerance func(metric string) (float64, bool)) ([]Change, error) {
+	var out []Change
+	for _, m := range ms {
+		if !(m.Value > 0) || math.IsInf(m.Value, 0) {
+			return nil, fmt.Errorf("baselines: %s %s %s: measured value %v cannot be a baseline (it must be positive)", m.Device, m.Case, m.Metric, m.Value)
+		}
+		e := Entry{Device: m.Device, Case: m.Case, Metric: m.Metric, Value: m.Value}
+		old, had := f.Find(m.Device, m.Case, m.Metric)
+		if had {
+			if old.Value == m.Value {
+				continue
+			}
+			e.Tolerance = old.Tolerance
+		} else {
+			tol, ok := tolerance(m.Metric)
+			if !ok {
+				return nil, fmt.Errorf("baselines: %s %s: no tolerance for new metric %s: set one in the config (e.g. [perf.tolerances] %s = 0.08)", m.Device, m.Case, m.Metric, m.Metric)
+			}
+			e.Tolerance = tol
+		}
+		f.Set(e)
+		c := Change{Entry: e}
+		if had {
+			c.Old = &old
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// PrintChanges writes one line per change, or says there is none.
+func PrintChanges(w io.Writer, path string, cs []Change) {
+	if len(cs) == 0 {
+		fmt.Fprintf(w, "%s: no changes\n", path)
+		return
+	}
+	fmt.Fprintf(w, "%s: %d change(s):\n", path, len(cs))
+	for _, c := range cs {
+		fmt.Fprintf(w, "  %s\n", c)
+	}
+}
