@@ -123,23 +123,25 @@ type PerfCase struct {
 
 // Accuracy configures evaluation cases.
 type Accuracy struct {
-	Baselines  string         `toml:"baselines" json:"baselines,omitempty"`
-	DataDir    string         `toml:"data_dir" json:"data_dir,omitempty"`
+	Baselines  string         `toml:"baselines" json:"baselines,omitempty"` // baseline scores and allowed drops (TOML), relative to the repository
+	DataDir    string         `toml:"data_dir" json:"data_dir,omitempty"`   // datasets as <data_dir>/<dataset>/<file>, relative to the repository
+	CacheDir   string         `toml:"cache_dir" json:"cache_dir,omitempty"` // downloads of public datasets; default: the user cache (TPUCI_EVAL_CACHE overrides)
 	Partitions int            `toml:"partitions" json:"partitions,omitempty"`
 	Cases      []AccuracyCase `toml:"case" json:"case,omitempty"`
 }
 
 // AccuracyCase evaluates one dataset against one served model.
 type AccuracyCase struct {
-	Name        string  `toml:"name" json:"name"`
-	Server      string  `toml:"server" json:"server"`
-	Dataset     string  `toml:"dataset" json:"dataset"`
-	Samples     int     `toml:"samples" json:"samples"`
-	Seed        int64   `toml:"seed" json:"seed,omitempty"`
-	Concurrency int     `toml:"concurrency" json:"concurrency,omitempty"`
-	MaxTokens   int     `toml:"max_tokens" json:"max_tokens,omitempty"`
-	Shots       int     `toml:"shots" json:"shots,omitempty"`
-	Minutes     float64 `toml:"minutes" json:"minutes,omitempty"`
+	Name        string   `toml:"name" json:"name"`
+	Server      string   `toml:"server" json:"server"`
+	Dataset     string   `toml:"dataset" json:"dataset"`
+	Samples     int      `toml:"samples" json:"samples"` // 0: the whole dataset
+	Seed        int64    `toml:"seed" json:"seed,omitempty"`
+	Concurrency int      `toml:"concurrency" json:"concurrency,omitempty"` // requests in flight; 0: 32
+	MaxTokens   int      `toml:"max_tokens" json:"max_tokens,omitempty"`   // 0: 2048
+	Shots       int      `toml:"shots" json:"shots,omitempty"`             // few-shot examples per prompt (mmlu, mmlu_pro); 0: zero-shot
+	Minutes     float64  `toml:"minutes" json:"minutes,omitempty"`         // estimate for partitioning
+	Timeout     Duration `toml:"timeout" json:"timeout,omitempty"`         // whole case, server start excluded; 0: 60m
 }
 
 // Pallas configures kernel benchmarks.

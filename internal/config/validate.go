@@ -250,6 +250,33 @@ func (v *validator) accuracy() {
 		if ac.Samples < 0 {
 			v.add(at+".samples", "must be 0 (all) or positive")
 		}
+		if ac.Concurrency < 0 {
+			v.add(at+".concurrency", "must be 0 (default 32) or positive, not %d", ac.Concurrency)
+		}
+		if ac.MaxTokens < 0 {
+			v.add(at+".max_tokens", "must be 0 (default 2048) or positive, not %d", ac.MaxTokens)
+		}
+		if ac.Shots < 0 {
+			v.add(at+".shots", "must be 0 (zero-shot) or positive, not %d", ac.Shots)
+		} else if ac.Shots > 0 && ac.Dataset != "mmlu" && ac.Dataset != "mmlu_pro" {
+			v.add(at+".shots", "few-shot prompts exist for mmlu and mmlu_pro only; remove shots for %s", ac.Dataset)
+		}
+		if ac.Minutes < 0 || math.IsNaN(ac.Minutes) || math.IsInf(ac.Minutes, 0) {
+			v.add(at+".minutes", "estimate must be a finite number of minutes >= 0, not %v", ac.Minutes)
+		}
+		if ac.Timeout.Duration < 0 {
+			v.add(at+".timeout", "must be positive (or omitted for 60m)")
+		}
+	}
+	a := v.c.Accuracy
+	if a.Partitions < 0 {
+		v.add("accuracy.partitions", "must be 0 or more, not %d", a.Partitions)
+	} else if a.Partitions > len(a.Cases) && len(a.Cases) > 0 {
+		v.add("accuracy.partitions", "%d partitions for %d cases: each partition needs a case; use at most %d", a.Partitions, len(a.Cases), len(a.Cases))
+	}
+	v.exists("accuracy.data_dir", a.DataDir)
+	if filepath.IsAbs(a.Baselines) {
+		v.add("accuracy.baselines", "%q must be relative to the repository root", a.Baselines)
 	}
 }
 
