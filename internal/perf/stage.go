@@ -1,0 +1,138 @@
+package perf
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/sgl-project/tpuci/internal/hostlock"
+	"github.com/sgl-project/tpuci/internal/perf/baseline"
+	"github.com/sgl-project/tpuci/internal/pipeline"
+	"github.com/sgl-project/tpuci/internal/report"
+	"github.com/sgl-project/tpuci/internal/server"
+	"github.com/sgl-project/tpuci/internal/workspace"
+)
+
+// Stage is the body of the perf target.
+func Stage(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) error {
+	cfg := ws.Config
+	if len(cfg.Perf.Cases) == 0 {
+		return pipeline.Skip("no perf cases configured (add [[perf.case]] blocks)")
+	}
+	var only []string
+	if v := ws.Getenv("TPUCI_PERF_CASES"); v != "" {
+		only = strings.Split(v, ",")
+	}
+	plan, skipped, err := Plan(cfg, ws.Chips, only, st.Partition)
+	if err != nil {
+		return err
+	}
+	for _, s := range skipped {
+		st.Cases = append(st.Cases, report.Case{Name: s.Case.Name, Class: "perf." + s.Case.Server, Status: report.Skipped, Message: s.Reason})
+		fmt.Fprintf(st.Log, "    skip %s: %s\n", s.Case.Name, s.Reason)
+	}
+	if len(plan) == 0 {
+		return pipeline.Skip("no perf case to run here: %s", ws.Chips.Describe())
+	}
+	if err := NeedPython(ws, plan); err != nil {
+		return err
+	}
+	if cfg.Perf.Baselines == "" {
+		return fmt.Errorf("perf: no baselines file configured: set [perf].baselines (e.g. \"tpuci/baselines/perf.toml\") and record it with %s", RecordCommand)
+	}
+	path := baseline.Resolve(ws.Repo, cfg.Perf.Baselines)
+	bl, err := baseline.Load(path)
+	if err != nil {
+		return fmt.Errorf("perf: %w", err)
+	}
+	lock, err := LockChips(ctx, ws, st, plan)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+
+	mgr := NewServers(ws, st)
+	defer mgr.Close()
+	r := &Runner{Servers: mgr, Baselines: bl, LogDir: st.LogDir, Log: st.Log}
+	out := r.Run(ctx, plan)
+	st.Cases = append(st.Cases, out.Cases...)
+	st.Failures = append(st.Failures, out.Failures...)
+	if len(out.Verdicts) > 0 {
+		t := baseline.Table(fmt.Sprintf("perf verdicts (baselines %s)", cfg.Perf.Baselines), out.Verdicts)
+		st.Tables = append(st.Tables, t)
+		fmt.Fprint(st.Out, baseline.Text(t))
+	}
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	return nil
+}
+
+// NewServers is the server manager of a stage: servers log into the
+// stage's log dir and see the workspace's environment and chips.
+func NewServers(ws *workspace.Workspace, st *pipeline.Stage) *server.Manager {
+	cwd, _ := os.Getwd()
+	return server.NewManager(server.Options{
+		Repo:     ws.Repo,
+		Python:   ws.Python,
+		LogDir:   st.LogDir,
+		Env:      ws.Env(),
+		ChipEnv:  ws.Chips.Env,
+		BinDir:   filepath.Join(ws.Out, "bin"),
+		BuildDir: cwd,
+		Log:      st.Log,
+	})
+}
+
+// NeedPython reports a missing interpreter when a case's server is
+// SGLang-JAX's own launch_server.
+func NeedPython(ws *workspace.Workspace, plan []Planned) error {
+	for _, p := range plan {
+		if len(p.Server.Command) == 0 && ws.Python == "" {
+			return &pipeline.MissingTool{Tool: "python (for sgl_jax.launch_server of server " + p.Server.Name + ")",
+				Install: "export TPUCI_PYTHON=/path/to/python (or run scripts/bootstrap.sh to create .venv)"}
+		}
+	}
+	return nil
+}
+
+// LockChips takes the host-wide TPU lock when a case uses real chips:
+// TPUCI_LOCK_FILE and TPUCI_LOCK_WAIT as for the suites. Simulated
+// servers and CPU hosts need no lock (a nil lock releases as a no-op).
+func LockChips(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage, plan []Planned) (*hostlock.Lock, error) {
+	if ws.Chips.CPU {
+		return nil, nil
+	}
+	real := false
+	for _, p := range plan {
+		if len(p.Server.Command) == 0 || p.Server.Command[0] != server.SimCommand {
+			real = true
+		}
+	}
+	if !real {
+		return nil, nil
+	}
+	return Lock(ctx, ws, st)
+}
+
+// Lock takes the host-wide TPU lock, queueing up to TPUCI_LOCK_WAIT (30m).
+func Lock(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) (*hostlock.Lock, error) {
+	path := ws.Getenv("TPUCI_LOCK_FILE")
+	if path == "" {
+		path = hostlock.DefaultPath
+	}
+	wait := 30 * time.Minute
+	if v := ws.Getenv("TPUCI_LOCK_WAIT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return nil, fmt.Errorf("host lock: TPUCI_LOCK_WAIT=%q: want a duration such as 0s or 30m", v)
+		}
+		wait = d
+	}
+	return hostlock.Acquire(ctx, path, fmt.Sprintf("tpuci %s in %s", st.Target, ws.Repo), wait, func(holder string) {
+		fmt.Fprintf(st.Log, "    waiting up to %s for the TPUs, held by %s\n", wait, holder)
+	})
+}
