@@ -119,6 +119,7 @@ type PerfCase struct {
 	Metrics        []string `toml:"metrics" json:"metrics"`
 	Backend        string   `toml:"backend" json:"backend,omitempty"`
 	Minutes        float64  `toml:"minutes" json:"minutes,omitempty"`
+	Timeout        Duration `toml:"timeout" json:"timeout,omitempty"` // whole benchmark; default 30m
 }
 
 // Accuracy configures evaluation cases.
@@ -147,6 +148,7 @@ type AccuracyCase struct {
 // Pallas configures kernel benchmarks.
 type Pallas struct {
 	Baselines  string   `toml:"baselines" json:"baselines,omitempty"`
+	Device     string   `toml:"device" json:"device,omitempty"` // baseline key; default: the host's kind, "cpu" without TPUs
 	Partitions int      `toml:"partitions" json:"partitions,omitempty"`
 	Kernels    []Kernel `toml:"kernel" json:"kernel,omitempty"`
 }
