@@ -107,7 +107,7 @@ func TestNightlyGate(t *testing.T) {
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 	healthy := func() map[string]any {
 		return map[string]any{"schema_version": 1, "updated_at": "2026-11-27T03:00:00Z", "run_id": "9", "status": "healthy", "conclusion": "success",
-			"run_url": "https://example.invalid/run/9",
+			"run_url":                   "https://example.invalid/run/9",
 			"latest_successful_nightly": map[string]any{"run_id": "9", "completed_at": "2026-11-27T03:00:00Z"}}
 	}
 	dir := t.TempDir()
