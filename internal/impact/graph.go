@@ -1,0 +1,370 @@
+package impact
+
+import (
+	"path"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Parsed is the scan of one file: its imports, or why it could not be read.
+type Parsed struct {
+	Src *Source
+	Err error
+}
+
+// ParseAll scans every file; files maps repo-relative slash paths to source.
+func ParseAll(files map[string][]byte) map[string]Parsed {
+	out := make(map[string]Parsed, len(files))
+	for p, src := range files {
+		s, err := Scan(src)
+		out[p] = Parsed{Src: s, Err: err}
+	}
+	return out
+}
+
+// Edge is one dependency: From runs To when it is imported or run.
+type Edge struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+	Line int    `json:"line,omitempty"`
+	Kind string `json:"kind"` // import, string, dynamic
+}
+
+// Graph is the static import graph of a repository's Python files.
+type Graph struct {
+	roots   []string
+	files   map[string]bool
+	dirs    map[string]bool
+	deps    map[string][]Edge
+	rdeps   map[string][]Edge
+	errs    map[string]error
+	missing map[string][]string // path stem of an import that resolved to nothing -> importers
+}
+
+// Build resolves the imports of every parsed file. roots are the
+// repo-relative directories absolute imports resolve against ("" or "."
+// is the repository root); a file's own directory is always tried first,
+// as Python does for a script.
+func Build(parsed map[string]Parsed, roots []string) *Graph {
+	g := &Graph{
+		files: map[string]bool{}, dirs: map[string]bool{}, deps: map[string][]Edge{},
+		rdeps: map[string][]Edge{}, errs: map[string]error{}, missing: map[string][]string{},
+	}
+	for _, r := range roots {
+		g.roots = append(g.roots, clean(r))
+	}
+	for p := range parsed {
+		g.files[p] = true
+		for d := path.Dir(p); d != "."; d = path.Dir(d) {
+			g.dirs[d] = true
+		}
+	}
+	names := make([]string, 0, len(parsed))
+	for p := range parsed {
+		names = append(names, p)
+	}
+	sort.Strings(names)
+	for _, p := range names {
+		pr := parsed[p]
+		if pr.Err != nil {
+			g.errs[p] = pr.Err
+			continue
+		}
+		g.resolveFile(p, pr.Src)
+	}
+	for _, p := range names {
+		for _, e := range g.deps[p] {
+			g.rdeps[e.To] = append(g.rdeps[e.To], e)
+		}
+	}
+	return g
+}
+
+func clean(p string) string {
+	p = path.Clean(strings.TrimPrefix(p, "./"))
+	if p == "." || p == "/" {
+		return ""
+	}
+	return p
+}
+
+func join(base string, parts ...string) string {
+	if base == "" {
+		return path.Join(parts...)
+	}
+	return path.Join(append([]string{base}, parts...)...)
+}
+
+// Files lists the Python files of the graph, sorted.
+func (g *Graph) Files() []string {
+	out := make([]string, 0, len(g.files))
+	for p := range g.files {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Has reports whether path is a Python file of the graph.
+func (g *Graph) Has(p string) bool { return g.files[p] }
+
+// Err returns why a file could not be parsed, or nil.
+func (g *Graph) Err(p string) error { return g.errs[p] }
+
+// Unparseable lists the files that could not be parsed, sorted.
+func (g *Graph) Unparseable() []string {
+	var out []string
+	for p := range g.errs {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Deps returns the files p depends on.
+func (g *Graph) Deps(p string) []Edge { return g.deps[p] }
+
+// Importers returns the files that depend on p.
+func (g *Graph) Importers(p string) []Edge { return g.rdeps[p] }
+
+type resolution struct {
+	files []string // module file and the __init__.py files of its packages
+	dir   string   // the module's directory when it is a package
+	found bool     // the whole dotted name resolved
+}
+
+// resolve looks up a dotted module under base.
+func (g *Graph) resolve(base string, parts []string) resolution {
+	var r resolution
+	cur := base
+	for i, part := range parts {
+		dir := join(cur, part)
+		last := i == len(parts)-1
+		switch {
+		case last && g.files[dir+".py"]:
+			r.files = append(r.files, dir+".py")
+			r.found = true
+			return r
+		case g.files[dir+"/__init__.py"]:
+			r.files = append(r.files, dir+"/__init__.py")
+		case g.dirs[dir]:
+			// namespace package: nothing runs
+		case g.files[dir+".py"]:
+			// "import a.b" where a is a module: Python fails; keep the edge.
+			r.files = append(r.files, dir+".py")
+			return r
+		default:
+			return r
+		}
+		cur = dir
+	}
+	r.dir, r.found = cur, true
+	return r
+}
+
+func (g *Graph) edge(from, to string, line int, kind string) {
+	if from == to {
+		return
+	}
+	for _, e := range g.deps[from] {
+		if e.To == to {
+			return
+		}
+	}
+	g.deps[from] = append(g.deps[from], Edge{From: from, To: to, Line: line, Kind: kind})
+}
+
+func (g *Graph) resolveFile(p string, src *Source) {
+	own := clean(path.Dir(p))
+	bases := append([]string{own}, g.roots...)
+	for _, imp := range src.Imports {
+		if imp.TypeOnly {
+			continue
+		}
+		kind := "import"
+		if imp.Dynamic {
+			kind = "dynamic"
+		}
+		var parts []string
+		if imp.Module != "" {
+			parts = strings.Split(imp.Module, ".")
+		}
+		var pkgDirs []string
+		if imp.Level > 0 {
+			base := own
+			ok := true
+			for range imp.Level - 1 {
+				if base == "" {
+					ok = false
+					break
+				}
+				base = clean(path.Dir(base))
+			}
+			if !ok {
+				continue
+			}
+			if init := join(base, "__init__.py"); g.files[init] {
+				g.edge(p, init, imp.Line, kind)
+			}
+			r := g.resolve(base, parts)
+			for _, f := range r.files {
+				g.edge(p, f, imp.Line, kind)
+			}
+			if r.found && r.dir != "" {
+				pkgDirs = append(pkgDirs, r.dir)
+			} else if !r.found {
+				g.miss(join(base, parts...), p)
+			}
+		} else {
+			seen := map[string]bool{}
+			for _, base := range bases {
+				if seen[base] {
+					continue
+				}
+				seen[base] = true
+				r := g.resolve(base, parts)
+				for _, f := range r.files {
+					g.edge(p, f, imp.Line, kind)
+				}
+				switch {
+				case r.found && r.dir != "":
+					pkgDirs = append(pkgDirs, r.dir)
+				case !r.found:
+					// Third-party, or a repository module that is gone.
+					g.miss(join(base, parts...), p)
+				}
+			}
+		}
+		// "from pkg import name" where name is a submodule.
+		for _, n := range imp.Names {
+			if n == "*" {
+				continue
+			}
+			for _, d := range pkgDirs {
+				r := g.resolve(d, []string{n})
+				for _, f := range r.files {
+					g.edge(p, f, imp.Line, kind)
+				}
+				if !r.found {
+					g.miss(join(d, n), p)
+				}
+			}
+		}
+	}
+	var named []string // packages named by dotted strings
+	for _, s := range src.Strings {
+		parts := strings.Split(s.Value, ".")
+		for _, base := range g.roots {
+			r := g.resolve(base, parts)
+			if !r.found {
+				continue
+			}
+			for _, f := range r.files {
+				g.edge(p, f, s.Line, "string")
+			}
+			if r.dir != "" {
+				named = append(named, r.dir)
+			}
+		}
+	}
+	loaded := false
+	for _, l := range src.Paths {
+		for _, f := range g.pathTargets(own, l.Value) {
+			g.edge(p, f, l.Line, "path")
+			loaded = true
+		}
+	}
+	dynamic := src.Dynamic
+	if len(src.PathLoads) > 0 && !loaded {
+		// Loads a file by a path the scanner cannot see.
+		dynamic = append(dynamic, src.PathLoads...)
+	}
+	if len(dynamic) > 0 {
+		// A computed import may load any module near the file, or in a
+		// package the file names.
+		line := dynamic[0]
+		for _, d := range append([]string{own}, named...) {
+			for _, f := range g.under(d) {
+				g.edge(p, f, line, "dynamic")
+			}
+		}
+	}
+}
+
+func (g *Graph) miss(stem, importer string) {
+	if !slices.Contains(g.missing[stem], importer) {
+		g.missing[stem] = append(g.missing[stem], importer)
+	}
+}
+
+// generic file names say nothing about which file a string means.
+var generic = map[string]bool{"__init__.py": true, "__main__.py": true, "setup.py": true, "conftest.py": true}
+
+// pathTargets resolves a string naming a Python file: relative to the
+// naming file's directory, to the repository root, and otherwise to every
+// file with that name ending ("bench_x.py" names any .../bench_x.py).
+func (g *Graph) pathTargets(own, lit string) []string {
+	lit = strings.TrimPrefix(lit, "/")
+	for _, cand := range []string{path.Join(own, lit), path.Clean(lit)} {
+		if g.files[cand] {
+			return []string{cand}
+		}
+	}
+	tail := lit
+	for strings.HasPrefix(tail, "../") || strings.HasPrefix(tail, "./") {
+		tail = tail[strings.Index(tail, "/")+1:]
+	}
+	if generic[path.Base(tail)] {
+		return nil
+	}
+	var out []string
+	for f := range g.files {
+		if f == tail || strings.HasSuffix(f, "/"+tail) {
+			out = append(out, f)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// under lists the Python files below dir ("" is the whole repository).
+func (g *Graph) under(dir string) []string {
+	var out []string
+	prefix := dir + "/"
+	for f := range g.files {
+		if dir == "" || strings.HasPrefix(f, prefix) {
+			out = append(out, f)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ImportersOfMissing returns the files whose imports named path (a Python
+// file that is not in the graph, e.g. deleted) and resolved to nothing.
+// A deleted __init__.py also affects every importer of its package's
+// modules, which no longer run it.
+func (g *Graph) ImportersOfMissing(p string) []string {
+	stem := strings.TrimSuffix(p, ".py")
+	set := map[string]bool{}
+	for _, f := range g.missing[stem] {
+		set[f] = true
+	}
+	if dir, ok := strings.CutSuffix(stem, "/__init__"); ok {
+		for _, f := range g.missing[dir] {
+			set[f] = true
+		}
+		for _, f := range g.under(dir) {
+			for _, e := range g.rdeps[f] {
+				set[e.From] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(set))
+	for f := range set {
+		out = append(out, f)
+	}
+	sort.Strings(out)
+	return out
+}

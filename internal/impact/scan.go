@@ -1,0 +1,877 @@
+// Package impact builds the static import graph of a Python repository and
+// maps changed files to the test files that can reach them.
+//
+// The scanner works at token level (strings, comments, brackets, line
+// continuations and indentation), not on a full grammar, so new expression
+// syntax (PEP 695 generics, PEP 701 f-strings) does not stop it. It finds
+// import statements, dynamic imports and dotted string literals; everything
+// it cannot read makes the file unparseable, which callers treat as "may
+// import anything".
+package impact
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Import is one imported module of a file.
+type Import struct {
+	Module   string   `json:"module"`              // dotted name as written, without leading dots
+	Level    int      `json:"level,omitempty"`     // leading dots of a relative import
+	Names    []string `json:"names,omitempty"`     // names after "from M import"; "*" for a star import
+	Line     int      `json:"line"`                // 1-based line of the statement
+	TypeOnly bool     `json:"type_only,omitempty"` // under "if TYPE_CHECKING:": never executed
+	Guarded  bool     `json:"guarded,omitempty"`   // inside try/except: optional at run time
+	Dynamic  bool     `json:"dynamic,omitempty"`   // importlib.import_module / __import__ with a literal
+}
+
+// Source is what the scanner found in one file.
+type Source struct {
+	Imports []Import `json:"imports,omitempty"`
+	// Strings are string literals shaped like dotted module names
+	// ("pkg.mod"); -m arguments and registry tables name modules this way.
+	Strings []Literal `json:"strings,omitempty"`
+	// Paths are string literals naming a Python file ("x/y.py"), which
+	// tests load with spec_from_file_location or run as scripts.
+	Paths []Literal `json:"paths,omitempty"`
+	// Dynamic lists lines that import modules the scanner cannot name
+	// (import_module with a computed name, pkgutil.iter_modules).
+	Dynamic []int `json:"dynamic,omitempty"`
+	// PathLoads lists lines that load a Python file by path
+	// (spec_from_file_location, runpy.run_path).
+	PathLoads []int `json:"path_loads,omitempty"`
+}
+
+// Literal is a dotted string literal and where it is.
+type Literal struct {
+	Value string `json:"value"`
+	Line  int    `json:"line"`
+}
+
+// SyntaxError says why a file could not be scanned.
+type SyntaxError struct {
+	Line int
+	Msg  string
+}
+
+func (e *SyntaxError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
+
+// Scan reads Python source and returns its imports.
+func Scan(src []byte) (*Source, error) {
+	if !utf8.Valid(src) {
+		return nil, &SyntaxError{Line: 1 + strings.Count(string(src[:firstInvalid(src)]), "\n"), Msg: "not valid UTF-8"}
+	}
+	lx := &lexer{src: string(src), line: 1}
+	lines, err := lx.logicalLines()
+	if err != nil {
+		return nil, err
+	}
+	p := &parser{consts: map[string]string{}, lastIf: map[int]block{}}
+	return p.parse(lines)
+}
+
+func firstInvalid(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return len(b)
+}
+
+// ---- lexer ----
+
+type tokKind int
+
+const (
+	tName tokKind = iota
+	tOp
+	tString
+	tNumber
+)
+
+type token struct {
+	kind   tokKind
+	val    string // name, operator, or the string's value (plain strings only)
+	line   int
+	interp bool // f-string or t-string: val is empty
+	esc    bool // the literal contains a backslash: val is not reliable
+}
+
+// logicalLine is one Python logical line: its tokens and indentation.
+type logicalLine struct {
+	indent int
+	toks   []token
+}
+
+type lexer struct {
+	src  string
+	pos  int
+	line int
+}
+
+func (lx *lexer) errf(format string, args ...any) error {
+	return &SyntaxError{Line: lx.line, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (lx *lexer) peek(off int) byte {
+	if lx.pos+off < len(lx.src) {
+		return lx.src[lx.pos+off]
+	}
+	return 0
+}
+
+// logicalLines splits the source into logical lines: physical lines joined
+// by backslashes and open brackets, without comments and blank lines.
+func (lx *lexer) logicalLines() ([]logicalLine, error) {
+	var (
+		out     []logicalLine
+		cur     logicalLine
+		depth   []byte // open brackets
+		atStart = true // at the start of a logical line: measure indentation
+		col     int
+	)
+	flush := func() {
+		if len(cur.toks) > 0 {
+			out = append(out, cur)
+		}
+		cur = logicalLine{}
+		atStart = true
+	}
+	for lx.pos < len(lx.src) {
+		c := lx.src[lx.pos]
+		if atStart {
+			// Measure indentation of a new physical line.
+			col = 0
+			for lx.pos < len(lx.src) {
+				switch lx.src[lx.pos] {
+				case ' ':
+					col++
+				case '\t':
+					col = (col/8 + 1) * 8
+				case '\f':
+					col = 0
+				default:
+					goto measured
+				}
+				lx.pos++
+			}
+		measured:
+			atStart = false
+			if lx.pos >= len(lx.src) {
+				break
+			}
+			if lx.atConflictMarker() {
+				return nil, lx.errf("merge conflict marker")
+			}
+			cur.indent = col
+			continue
+		}
+		switch {
+		case c == '\n' || c == '\r':
+			if c == '\r' && lx.peek(1) == '\n' {
+				lx.pos++
+			}
+			lx.pos++
+			lx.line++
+			// Inside brackets the logical line continues.
+			if len(depth) == 0 {
+				flush()
+			}
+		case c == ' ' || c == '\t' || c == '\f':
+			lx.pos++
+		case c == '#':
+			for lx.pos < len(lx.src) && lx.src[lx.pos] != '\n' && lx.src[lx.pos] != '\r' {
+				lx.pos++
+			}
+		case c == '\\':
+			// Explicit line joining: a backslash must end the line.
+			lx.pos++
+			if lx.peek(0) == '\r' {
+				lx.pos++
+			}
+			if lx.peek(0) != '\n' && lx.pos < len(lx.src) {
+				return nil, lx.errf("unexpected character after line continuation")
+			}
+			if lx.pos < len(lx.src) {
+				lx.pos++
+				lx.line++
+			}
+		case c == '(' || c == '[' || c == '{':
+			depth = append(depth, c)
+			cur.toks = append(cur.toks, token{kind: tOp, val: string(c), line: lx.line})
+			lx.pos++
+		case c == ')' || c == ']' || c == '}':
+			if len(depth) == 0 || depth[len(depth)-1] != opening(c) {
+				return nil, lx.errf("unmatched %q", string(c))
+			}
+			depth = depth[:len(depth)-1]
+			cur.toks = append(cur.toks, token{kind: tOp, val: string(c), line: lx.line})
+			lx.pos++
+		case c == '\'' || c == '"':
+			t, err := lx.readString("")
+			if err != nil {
+				return nil, err
+			}
+			cur.toks = append(cur.toks, t)
+		case isDigit(c) || (c == '.' && isDigit(lx.peek(1))):
+			lx.readNumber()
+			cur.toks = append(cur.toks, token{kind: tNumber, line: lx.line})
+		case isNameStart(lx.src[lx.pos:]):
+			start := lx.pos
+			lx.readName()
+			name := lx.src[start:lx.pos]
+			if q := lx.peek(0); (q == '\'' || q == '"') && isStringPrefix(name) {
+				t, err := lx.readString(name)
+				if err != nil {
+					return nil, err
+				}
+				cur.toks = append(cur.toks, t)
+				continue
+			}
+			cur.toks = append(cur.toks, token{kind: tName, val: name, line: lx.line})
+		default:
+			op, err := lx.readOp()
+			if err != nil {
+				return nil, err
+			}
+			cur.toks = append(cur.toks, token{kind: tOp, val: op, line: lx.line})
+		}
+	}
+	if len(depth) > 0 {
+		return nil, lx.errf("end of file inside %q", string(depth[len(depth)-1]))
+	}
+	flush()
+	return out, nil
+}
+
+// atConflictMarker reports a git conflict marker at the current position.
+func (lx *lexer) atConflictMarker() bool {
+	rest := lx.src[lx.pos:]
+	for _, m := range []string{"<<<<<<< ", ">>>>>>> ", "=======\n", "=======\r", "||||||| "} {
+		if strings.HasPrefix(rest, m) {
+			return true
+		}
+	}
+	return rest == "======="
+}
+
+func opening(c byte) byte {
+	switch c {
+	case ')':
+		return '('
+	case ']':
+		return '['
+	}
+	return '{'
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isNameStart(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return r == '_' || unicode.IsLetter(r)
+}
+
+func (lx *lexer) readName() {
+	for lx.pos < len(lx.src) {
+		r, n := utf8.DecodeRuneInString(lx.src[lx.pos:])
+		if r != '_' && !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.Mn, r) && !unicode.Is(unicode.Mc, r) {
+			return
+		}
+		lx.pos += n
+	}
+}
+
+func (lx *lexer) readNumber() {
+	start := lx.pos
+	for lx.pos < len(lx.src) {
+		c := lx.src[lx.pos]
+		switch {
+		case isDigit(c) || c == '.' || c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'):
+			lx.pos++
+		case (c == '+' || c == '-') && lx.pos > 0 && (lx.src[lx.pos-1] == 'e' || lx.src[lx.pos-1] == 'E') && !strings.HasPrefix(strings.ToLower(lx.src[start:lx.pos]), "0x"):
+			lx.pos++
+		default:
+			return
+		}
+	}
+}
+
+// Operators, longest first.
+var operators = []string{
+	"**=", "//=", ">>=", "<<=", "...", "->", ":=", "**", "//", "<<", ">>", "<=", ">=", "==", "!=",
+	"+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "@=",
+	"+", "-", "*", "/", "%", "@", "&", "|", "^", "~", "<", ">", "=", ".", ",", ":", ";",
+}
+
+func (lx *lexer) readOp() (string, error) {
+	rest := lx.src[lx.pos:]
+	for _, op := range operators {
+		if strings.HasPrefix(rest, op) {
+			if op == "..." {
+				// Keep dots separate: "from ... import x" counts them.
+				op = "."
+			}
+			lx.pos += len(op)
+			return op, nil
+		}
+	}
+	r, _ := utf8.DecodeRuneInString(rest)
+	return "", lx.errf("unexpected character %q", r)
+}
+
+// isStringPrefix reports whether name is a string prefix such as rb or f.
+func isStringPrefix(name string) bool {
+	if len(name) > 2 {
+		return false
+	}
+	seen := map[rune]bool{}
+	for _, r := range strings.ToLower(name) {
+		if !strings.ContainsRune("rbuft", r) || seen[r] {
+			return false
+		}
+		seen[r] = true
+	}
+	// u combines with nothing; b combines only with r; f and t only with r.
+	if seen['u'] && len(name) > 1 {
+		return false
+	}
+	n := 0
+	for _, k := range "bft" {
+		if seen[k] {
+			n++
+		}
+	}
+	return n <= 1
+}
+
+// readString reads a string literal whose prefix has been consumed; the
+// position is at the opening quote.
+func (lx *lexer) readString(prefix string) (token, error) {
+	low := strings.ToLower(prefix)
+	interp := strings.ContainsAny(low, "ft")
+	tok := token{kind: tString, line: lx.line, interp: interp}
+	q := lx.src[lx.pos]
+	triple := strings.HasPrefix(lx.src[lx.pos:], strings.Repeat(string(q), 3))
+	if triple {
+		lx.pos += 3
+	} else {
+		lx.pos++
+	}
+	var val strings.Builder
+	for {
+		if lx.pos >= len(lx.src) {
+			return tok, &SyntaxError{Line: tok.line, Msg: "unterminated string"}
+		}
+		c := lx.src[lx.pos]
+		switch {
+		case c == '\\':
+			tok.esc = true
+			lx.pos++
+			if lx.pos < len(lx.src) {
+				if lx.src[lx.pos] == '\n' {
+					lx.line++
+				}
+				lx.pos++
+			}
+		case c == q && (!triple || strings.HasPrefix(lx.src[lx.pos:], strings.Repeat(string(q), 3))):
+			if triple {
+				lx.pos += 3
+			} else {
+				lx.pos++
+			}
+			if !interp {
+				tok.val = val.String()
+			}
+			return tok, nil
+		case c == '\n' || c == '\r':
+			if !triple {
+				return tok, lx.errf("unterminated string")
+			}
+			if c == '\n' {
+				lx.line++
+			}
+			val.WriteByte(c)
+			lx.pos++
+		case interp && c == '{':
+			if lx.peek(1) == '{' {
+				lx.pos += 2
+				continue
+			}
+			lx.pos++
+			if err := lx.readField(); err != nil {
+				return tok, err
+			}
+		default:
+			val.WriteByte(c)
+			lx.pos++
+		}
+	}
+}
+
+// readField skips an f-string replacement field after its '{': an
+// expression (which may hold strings and brackets of its own), an optional
+// !conversion and an optional :format spec with nested fields.
+func (lx *lexer) readField() error {
+	depth := 0
+	for lx.pos < len(lx.src) {
+		c := lx.src[lx.pos]
+		switch {
+		case c == '\'' || c == '"':
+			if _, err := lx.readString(""); err != nil {
+				return err
+			}
+			continue
+		case isNameStart(lx.src[lx.pos:]):
+			start := lx.pos
+			lx.readName()
+			if q := lx.peek(0); (q == '\'' || q == '"') && isStringPrefix(lx.src[start:lx.pos]) {
+				if _, err := lx.readString(lx.src[start:lx.pos]); err != nil {
+					return err
+				}
+			}
+			continue
+		case c == '(' || c == '[' || c == '{':
+			depth++
+		case c == ')' || c == ']':
+			depth--
+		case c == '}':
+			if depth == 0 {
+				lx.pos++
+				return nil
+			}
+			depth--
+		case c == '\n':
+			lx.line++
+		case c == '#':
+			for lx.pos < len(lx.src) && lx.src[lx.pos] != '\n' {
+				lx.pos++
+			}
+			continue
+		case depth == 0 && c == '!' && lx.peek(1) != '=':
+			lx.pos++
+			continue
+		case depth == 0 && c == ':':
+			lx.pos++
+			return lx.readSpec()
+		}
+		lx.pos++
+	}
+	return lx.errf("unterminated f-string field")
+}
+
+// readSpec skips a format spec up to the field's closing '}'.
+func (lx *lexer) readSpec() error {
+	for lx.pos < len(lx.src) {
+		c := lx.src[lx.pos]
+		lx.pos++
+		switch c {
+		case '{':
+			if err := lx.readField(); err != nil {
+				return err
+			}
+		case '}':
+			return nil
+		case '\n':
+			lx.line++
+		}
+	}
+	return lx.errf("unterminated f-string format spec")
+}
+
+// ---- parser ----
+
+type blockKind int
+
+const (
+	blockOther blockKind = iota
+	blockTypeChecking
+	blockTry
+)
+
+type block struct {
+	indent   int
+	kind     blockKind
+	header   string    // keyword that opened the block: "if", "try", ...
+	elseKind blockKind // for if-blocks: what the else branch is
+}
+
+type parser struct {
+	stack  []block
+	src    Source
+	consts map[string]string // module-level NAME = "literal"
+	lastIf map[int]block     // the open if/elif chain at each indentation
+}
+
+func (p *parser) parse(lines []logicalLine) (*Source, error) {
+	for _, ln := range lines {
+		// Close blocks this line is not inside.
+		for len(p.stack) > 0 && ln.indent <= p.stack[len(p.stack)-1].indent {
+			p.stack = p.stack[:len(p.stack)-1]
+		}
+		// An if/elif chain ends at any statement but elif/else at its indentation.
+		if f := ln.toks[0]; !(f.kind == tName && (f.val == "elif" || f.val == "else")) {
+			for in := range p.lastIf {
+				if in >= ln.indent {
+					delete(p.lastIf, in)
+				}
+			}
+		}
+		if err := p.statementLine(ln); err != nil {
+			return nil, err
+		}
+	}
+	return &p.src, nil
+}
+
+func (p *parser) inside(k blockKind) bool {
+	for _, b := range p.stack {
+		if b.kind == k {
+			return true
+		}
+	}
+	return false
+}
+
+var compound = map[string]bool{
+	"if": true, "elif": true, "else": true, "try": true, "except": true, "finally": true,
+	"with": true, "for": true, "while": true, "def": true, "class": true, "async": true,
+	"match": true, "case": true,
+}
+
+// statementLine handles one logical line: a block header (possibly with an
+// inline body) or simple statements separated by semicolons.
+func (p *parser) statementLine(ln logicalLine) error {
+	toks := ln.toks
+	p.scanExpressions(toks)
+	first := toks[0]
+	if first.kind == tName && compound[first.val] && (first.val != "match" && first.val != "case" || endsWithColon(toks)) {
+		colon := headerColon(toks)
+		if colon < 0 {
+			if first.val == "async" || first.val == "match" || first.val == "case" {
+				return p.simple(toks, ln.indent)
+			}
+			return &SyntaxError{Line: first.line, Msg: fmt.Sprintf("%q statement without ':'", first.val)}
+		}
+		b := p.header(toks[:colon], ln.indent)
+		if colon+1 < len(toks) {
+			// Inline body: "if TYPE_CHECKING: import x".
+			p.stack = append(p.stack, b)
+			err := p.simple(toks[colon+1:], ln.indent)
+			p.stack = p.stack[:len(p.stack)-1]
+			return err
+		}
+		p.stack = append(p.stack, b)
+		return nil
+	}
+	return p.simple(toks, ln.indent)
+}
+
+func endsWithColon(toks []token) bool {
+	return headerColon(toks) >= 0
+}
+
+// headerColon finds the ':' that ends a compound statement's header: the
+// first one outside brackets that is not part of a lambda.
+func headerColon(toks []token) int {
+	depth, lambdas := 0, 0
+	for i, t := range toks {
+		if t.kind == tName && t.val == "lambda" && depth == 0 {
+			lambdas++
+		}
+		if t.kind != tOp {
+			continue
+		}
+		switch t.val {
+		case "(", "[", "{":
+			depth++
+		case ")", "]", "}":
+			depth--
+		case ":":
+			if depth == 0 {
+				if lambdas > 0 {
+					lambdas--
+					continue
+				}
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// header builds the block a compound statement opens.
+func (p *parser) header(h []token, indent int) block {
+	b := block{indent: indent, header: h[0].val}
+	switch h[0].val {
+	case "if", "elif":
+		cond := h[1:]
+		switch {
+		case isTypeChecking(cond):
+			b.kind, b.elseKind = blockTypeChecking, blockOther
+		case len(cond) > 0 && cond[0].kind == tName && cond[0].val == "not" && isTypeChecking(cond[1:]):
+			b.kind, b.elseKind = blockOther, blockTypeChecking
+		}
+		p.lastIf[indent] = b
+	case "else":
+		// The else of "if TYPE_CHECKING" runs; that of "if not TYPE_CHECKING" does not.
+		if last, ok := p.lastIf[indent]; ok {
+			b.kind = last.elseKind
+		}
+		delete(p.lastIf, indent)
+	case "try", "except", "finally":
+		b.kind = blockTry
+	}
+	return b
+}
+
+func isTypeChecking(cond []token) bool {
+	switch {
+	case len(cond) == 1:
+		return cond[0].kind == tName && cond[0].val == "TYPE_CHECKING"
+	case len(cond) == 3:
+		return cond[0].kind == tName && cond[1].val == "." && cond[2].val == "TYPE_CHECKING"
+	}
+	return false
+}
+
+// simple handles simple statements separated by ';'.
+func (p *parser) simple(toks []token, indent int) error {
+	depth, start := 0, 0
+	for i := 0; i <= len(toks); i++ {
+		if i < len(toks) {
+			t := toks[i]
+			if t.kind == tOp {
+				switch t.val {
+				case "(", "[", "{":
+					depth++
+				case ")", "]", "}":
+					depth--
+				}
+			}
+			if !(t.kind == tOp && t.val == ";" && depth == 0) {
+				continue
+			}
+		}
+		if err := p.statement(toks[start:i], indent); err != nil {
+			return err
+		}
+		start = i + 1
+	}
+	return nil
+}
+
+func (p *parser) statement(st []token, indent int) error {
+	if len(st) == 0 {
+		return nil
+	}
+	if st[0].kind == tName {
+		switch st[0].val {
+		case "import":
+			return p.importStmt(st)
+		case "from":
+			return p.fromStmt(st)
+		}
+	}
+	// Module-level NAME = "literal", for import_module(NAME).
+	if len(p.stack) == 0 && len(st) == 3 && st[0].kind == tName && st[1].val == "=" && st[2].kind == tString && !st[2].interp {
+		p.consts[st[0].val] = st[2].val
+	}
+	return nil
+}
+
+func (p *parser) add(imp Import) {
+	imp.TypeOnly = p.inside(blockTypeChecking)
+	imp.Guarded = p.inside(blockTry)
+	p.src.Imports = append(p.src.Imports, imp)
+}
+
+// importStmt: import a.b [as c], d
+func (p *parser) importStmt(st []token) error {
+	i := 1
+	for {
+		mod, next, err := dotted(st, i)
+		if err != nil || mod == "" {
+			return &SyntaxError{Line: st[0].line, Msg: "malformed import statement"}
+		}
+		i = next
+		if i < len(st) && st[i].kind == tName && st[i].val == "as" {
+			if i+1 >= len(st) || st[i+1].kind != tName {
+				return &SyntaxError{Line: st[0].line, Msg: "malformed import statement: 'as' without a name"}
+			}
+			i += 2
+		}
+		p.add(Import{Module: mod, Line: st[0].line})
+		if i == len(st) {
+			return nil
+		}
+		if st[i].val != "," {
+			return &SyntaxError{Line: st[0].line, Msg: fmt.Sprintf("malformed import statement near %q", st[i].val)}
+		}
+		i++
+	}
+}
+
+// fromStmt: from [.]*[mod] import (a [as b], c) | *
+func (p *parser) fromStmt(st []token) error {
+	bad := func(why string) error {
+		return &SyntaxError{Line: st[0].line, Msg: "malformed from-import: " + why}
+	}
+	i, level := 1, 0
+	for i < len(st) && st[i].kind == tOp && st[i].val == "." {
+		level++
+		i++
+	}
+	mod, next, err := dotted(st, i)
+	if err != nil {
+		return bad(err.Error())
+	}
+	i = next
+	if mod == "" && level == 0 {
+		return bad("no module")
+	}
+	if i >= len(st) || st[i].kind != tName || st[i].val != "import" {
+		return bad("no 'import'")
+	}
+	i++
+	rest := st[i:]
+	if len(rest) > 0 && rest[0].val == "(" {
+		if rest[len(rest)-1].val != ")" {
+			return bad("unbalanced parentheses")
+		}
+		rest = rest[1 : len(rest)-1]
+	}
+	var names []string
+	if len(rest) == 1 && rest[0].val == "*" {
+		names = []string{"*"}
+	} else {
+		expect := true
+		for j := 0; j < len(rest); j++ {
+			t := rest[j]
+			switch {
+			case expect && t.kind == tName:
+				names = append(names, t.val)
+				expect = false
+				if j+1 < len(rest) && rest[j+1].kind == tName && rest[j+1].val == "as" {
+					if j+2 >= len(rest) || rest[j+2].kind != tName {
+						return bad("'as' without a name")
+					}
+					j += 2
+				}
+			case !expect && t.val == ",":
+				expect = true
+			default:
+				return bad(fmt.Sprintf("unexpected %q", t.val))
+			}
+		}
+		if len(names) == 0 {
+			return bad("nothing imported")
+		}
+	}
+	p.add(Import{Module: mod, Level: level, Names: names, Line: st[0].line})
+	return nil
+}
+
+// dotted reads NAME(.NAME)* at i; it returns "" when st[i] is not a name.
+func dotted(st []token, i int) (string, int, error) {
+	if i >= len(st) || st[i].kind != tName || st[i].val == "import" {
+		return "", i, nil
+	}
+	parts := []string{st[i].val}
+	i++
+	for i+1 < len(st) && st[i].kind == tOp && st[i].val == "." {
+		if st[i+1].kind != tName {
+			return "", i, fmt.Errorf("dangling '.'")
+		}
+		parts = append(parts, st[i+1].val)
+		i += 2
+	}
+	return strings.Join(parts, "."), i, nil
+}
+
+// Functions that import modules by name or path at run time.
+var (
+	importByName = map[string]bool{"import_module": true, "__import__": true, "run_module": true}
+	importByScan = map[string]bool{"iter_modules": true, "walk_packages": true}
+	importByPath = map[string]bool{
+		"spec_from_file_location": true, "load_source": true, "run_path": true, "SourceFileLoader": true,
+	}
+)
+
+// scanExpressions records dotted string literals and dynamic imports in
+// any statement.
+func (p *parser) scanExpressions(toks []token) {
+	for i, t := range toks {
+		switch {
+		case t.kind == tString && !t.interp && !t.esc && isDottedModule(t.val):
+			p.src.Strings = append(p.src.Strings, Literal{Value: t.val, Line: t.line})
+		case t.kind == tString && !t.interp && !t.esc && isPyPath(t.val):
+			p.src.Paths = append(p.src.Paths, Literal{Value: t.val, Line: t.line})
+		case t.kind == tName && importByScan[t.val] && i+1 < len(toks) && toks[i+1].val == "(":
+			p.src.Dynamic = append(p.src.Dynamic, t.line)
+		case t.kind == tName && importByPath[t.val] && i+1 < len(toks) && toks[i+1].val == "(":
+			p.src.PathLoads = append(p.src.PathLoads, t.line)
+		case t.kind == tName && importByName[t.val] && i+1 < len(toks) && toks[i+1].val == "(":
+			if i > 0 && toks[i-1].kind == tName && toks[i-1].val == "def" {
+				continue
+			}
+			mod, ok := p.literalArg(toks[i+2:])
+			if !ok {
+				p.src.Dynamic = append(p.src.Dynamic, t.line)
+				continue
+			}
+			imp := Import{Module: mod, Line: t.line, Dynamic: true}
+			imp.Guarded = p.inside(blockTry)
+			p.src.Imports = append(p.src.Imports, imp)
+		}
+	}
+}
+
+// literalArg reads a first call argument that is a string literal or a
+// module-level constant bound to one.
+func (p *parser) literalArg(args []token) (string, bool) {
+	if len(args) < 2 || (args[1].val != "," && args[1].val != ")") {
+		return "", false
+	}
+	a := args[0]
+	switch {
+	case a.kind == tString && !a.interp && !a.esc:
+		return a.val, a.val != "" && !strings.HasPrefix(a.val, ".")
+	case a.kind == tName:
+		v, ok := p.consts[a.val]
+		return v, ok && v != "" && !strings.HasPrefix(v, ".")
+	}
+	return "", false
+}
+
+// isDottedModule reports whether s looks like "pkg.mod[.sub]".
+func isDottedModule(s string) bool {
+	if !strings.Contains(s, ".") || len(s) > 200 {
+		return false
+	}
+	for _, part := range strings.Split(s, ".") {
+		if part == "" || !isIdent(part) {
+			return false
+		}
+	}
+	return true
+}
+
+// isPyPath reports whether s looks like a path to a Python file.
+func isPyPath(s string) bool {
+	return strings.HasSuffix(s, ".py") && len(s) > 3 && len(s) < 300 && !strings.ContainsAny(s, " \t\n*?{}%")
+}
+
+func isIdent(s string) bool {
+	for i, r := range s {
+		if !(r == '_' || unicode.IsLetter(r) || (i > 0 && unicode.IsDigit(r))) {
+			return false
+		}
+	}
+	return s != ""
+}
