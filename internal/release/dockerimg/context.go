@@ -1,0 +1,209 @@
+// Package dockerimg builds, smoke-runs, tags and pushes an image through
+// the Docker engine API (github.com/docker/docker/client): a tar build
+// context that honours .dockerignore, build errors read from the JSON
+// message stream, a smoke run of the built image ID, and a push of that
+// same ID.
+package dockerimg
+
+import (
+	"archive/tar"
+	"bytes"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
+)
+
+// Extra is a file added to the context that is not in the directory
+// (e.g. tpuci's own Dockerfile), at a slash-separated path.
+type Extra struct {
+	Path string
+	Data []byte
+	Mode int64
+}
+
+// ContextSpec describes a build context.
+type ContextSpec struct {
+	Dir        string   // context directory
+	Dockerfile string   // path in the context; always sent, even if .dockerignore excludes it
+	Ignore     []string // patterns used when Dir has no .dockerignore (nil: send everything)
+	Extra      []Extra
+}
+
+// Context is a tar build context in memory and the files it holds.
+type Context struct {
+	Tar   []byte
+	Files []string // slash-separated, sorted
+	Size  int64    // bytes of file content
+}
+
+// epoch is the modification time of every entry, so identical trees give
+// identical contexts (the builder's cache keys hash content, but a
+// stable tar is also easier to compare and debug).
+var epoch = time.Unix(0, 0).UTC()
+
+// BuildContext tars Dir, leaving out what .dockerignore (or spec.Ignore)
+// excludes, with Docker's semantics: patterns are matched against
+// slash-separated paths relative to the context, "!" re-includes, the
+// last matching pattern wins, and the Dockerfile and .dockerignore are
+// always sent.
+func BuildContext(spec ContextSpec) (*Context, error) {
+	root, err := filepath.Abs(spec.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("docker context: %w", err)
+	}
+	if st, err := os.Stat(root); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("docker context: %s is not a directory ([release].context)", spec.Dir)
+	}
+	patterns, err := readIgnore(root, spec.Ignore)
+	if err != nil {
+		return nil, err
+	}
+	pm, err := patternmatcher.New(patterns)
+	if err != nil {
+		return nil, fmt.Errorf("docker context: %s/.dockerignore: %w", spec.Dir, err)
+	}
+	always := map[string]bool{".dockerignore": true}
+	if spec.Dockerfile != "" {
+		always[filepath.ToSlash(filepath.Clean(spec.Dockerfile))] = true
+	}
+	extra := map[string]Extra{}
+	for _, e := range spec.Extra {
+		extra[e.Path] = e
+	}
+
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	c := &Context{}
+	parentMatches := map[string]patternmatcher.MatchInfo{}
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		if rel == "." {
+			return nil
+		}
+		rel = filepath.ToSlash(rel)
+		if _, replaced := extra[rel]; replaced {
+			return nil
+		}
+		parent := pathDir(rel)
+		skip, info, err := pm.MatchesUsingParentResults(rel, parentMatches[parent])
+		if err != nil {
+			return fmt.Errorf("match %s: %w", rel, err)
+		}
+		parentMatches[rel] = info
+		if skip && !always[rel] {
+			if d.IsDir() && !pm.Exclusions() {
+				return filepath.SkipDir // nothing below can be re-included
+			}
+			if !d.IsDir() {
+				return nil
+			}
+			// An excluded directory may still hold re-included files:
+			// walk it without writing its own entry.
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		return c.add(tw, p, rel, fi)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("docker context: %s: %w", spec.Dir, err)
+	}
+	for _, e := range spec.Extra {
+		mode := e.Mode
+		if mode == 0 {
+			mode = 0o644
+		}
+		h := &tar.Header{Name: e.Path, Mode: mode, Size: int64(len(e.Data)), ModTime: epoch, Typeflag: tar.TypeReg, Format: tar.FormatPAX}
+		if err := tw.WriteHeader(h); err != nil {
+			return nil, fmt.Errorf("docker context: %s: %w", e.Path, err)
+		}
+		if _, err := tw.Write(e.Data); err != nil {
+			return nil, fmt.Errorf("docker context: %s: %w", e.Path, err)
+		}
+		c.Files = append(c.Files, e.Path)
+		c.Size += int64(len(e.Data))
+	}
+	if err := tw.Close(); err != nil {
+		return nil, fmt.Errorf("docker context: %w", err)
+	}
+	sort.Strings(c.Files)
+	c.Tar = buf.Bytes()
+	return c, nil
+}
+
+func (c *Context) add(tw *tar.Writer, p, rel string, fi fs.FileInfo) error {
+	h := &tar.Header{Name: rel, Mode: int64(fi.Mode().Perm()), ModTime: epoch, Format: tar.FormatPAX}
+	switch {
+	case fi.IsDir():
+		h.Typeflag, h.Name = tar.TypeDir, rel+"/"
+		h.Mode = 0o755
+	case fi.Mode()&fs.ModeSymlink != 0:
+		link, err := os.Readlink(p)
+		if err != nil {
+			return err
+		}
+		h.Typeflag, h.Linkname = tar.TypeSymlink, link
+	case fi.Mode().IsRegular():
+		h.Typeflag, h.Size = tar.TypeReg, fi.Size()
+	default:
+		return nil // sockets, devices, pipes: never part of a context
+	}
+	if err := tw.WriteHeader(h); err != nil {
+		return err
+	}
+	if h.Typeflag == tar.TypeReg {
+		fh, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer fh.Close()
+		n, err := io.Copy(tw, io.LimitReader(fh, fi.Size()))
+		if err != nil {
+			return err
+		}
+		if n != fi.Size() {
+			return fmt.Errorf("%s changed while it was read", rel)
+		}
+		c.Size += n
+	}
+	if h.Typeflag != tar.TypeDir {
+		c.Files = append(c.Files, rel)
+	}
+	return nil
+}
+
+func readIgnore(root string, fallback []string) ([]string, error) {
+	fh, err := os.Open(filepath.Join(root, ".dockerignore"))
+	if os.IsNotExist(err) {
+		return fallback, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("docker context: %w", err)
+	}
+	defer fh.Close()
+	patterns, err := ignorefile.ReadAll(fh)
+	if err != nil {
+		return nil, fmt.Errorf("docker context: %s: %w", filepath.Join(root, ".dockerignore"), err)
+	}
+	return patterns, nil
+}
+
+func pathDir(rel string) string {
+	if i := strings.LastIndex(rel, "/"); i >= 0 {
+		return rel[:i]
+	}
+	return "."
+}
