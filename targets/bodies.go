@@ -1,6 +1,7 @@
 package targets
 
 import (
+	"github.com/sgl-project/tpuci/internal/accuracy"
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/stages"
 )
@@ -13,6 +14,6 @@ func perfBody() pipeline.Body {
 	return stages.Unavailable("serving benchmarks (perf) are not implemented")
 }
 func accuracyBody() pipeline.Body {
-	return stages.Unavailable("accuracy evaluation is not implemented")
+	return accuracy.Body
 }
 func nightlyBody() pipeline.Body { return stages.Unavailable("the nightly matrix is not implemented") }

@@ -1,0 +1,142 @@
+package accuracy
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sgl-project/tpuci/internal/chips"
+	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/eval"
+	"github.com/sgl-project/tpuci/internal/partition"
+	"github.com/sgl-project/tpuci/internal/report"
+)
+
+// DefaultCaseTimeout bounds one case's evaluation when it sets no timeout.
+const DefaultCaseTimeout = 60 * time.Minute
+
+// defaultMinutes weighs a case without an estimate when partitioning.
+const defaultMinutes = 5
+
+// Case is a configured case with what it needs resolved.
+type Case struct {
+	config.AccuracyCase
+	Server *config.Server
+	Task   *eval.Task
+	Device string // baseline device: the profile's, else the host's kind
+}
+
+// Key is the baseline the case is judged against.
+func (c Case) Key() Key {
+	return Key{Model: c.Server.Model, Device: c.Device, Dataset: c.Dataset, Samples: c.Samples, Shots: c.Shots}
+}
+
+// Timeout is the case's time limit.
+func (c Case) Timeout() time.Duration {
+	if c.AccuracyCase.Timeout.Duration > 0 {
+		return c.AccuracyCase.Timeout.Duration
+	}
+	return DefaultCaseTimeout
+}
+
+// Plan is what one job runs.
+type Plan struct {
+	Run     []Case
+	Skipped []report.Case // cases this host cannot run, with the reason
+	Note    string        // partition summary for the log
+}
+
+// PlanCases selects the cases this job runs: the ones named in only (all
+// when empty), that fit the host's chips (on a CPU host every case runs,
+// against a simulator or CPU devices), and that fall in partition spec
+// ("ID/COUNT", empty for all) when split by their minutes like suites.
+// Cases sharing a server run one after the other so it starts once.
+func PlanCases(cfg *config.Config, hw chips.Info, spec string, only []string) (*Plan, error) {
+	var all []Case
+	for _, ac := range cfg.Accuracy.Cases {
+		srv, ok := cfg.Server(ac.Server)
+		if !ok {
+			return nil, fmt.Errorf("accuracy: case %s: unknown server %q (define it in a [[server]] block)", ac.Name, ac.Server)
+		}
+		task, err := eval.Lookup(ac.Dataset)
+		if err != nil {
+			return nil, fmt.Errorf("accuracy: case %s: %w", ac.Name, err)
+		}
+		dev := srv.Device
+		if dev == "" {
+			dev = hw.Kind
+		}
+		all = append(all, Case{AccuracyCase: ac, Server: srv, Task: task, Device: dev})
+	}
+	if len(only) > 0 {
+		var names []string
+		for _, c := range all {
+			names = append(names, c.Name)
+		}
+		var unknown []string
+		for _, n := range only {
+			if !slices.Contains(names, n) {
+				unknown = append(unknown, n)
+			}
+		}
+		if len(unknown) > 0 {
+			return nil, fmt.Errorf("accuracy: TPUCI_CASE names unknown case(s) %s; known: %s", strings.Join(unknown, ", "), strings.Join(names, ", "))
+		}
+		all = slices.DeleteFunc(all, func(c Case) bool { return !slices.Contains(only, c.Name) })
+	}
+	p := &Plan{}
+	var runnable []Case
+	for _, c := range all {
+		if ok, why := hw.Enough(c.Server.Chips); !ok {
+			p.Skipped = append(p.Skipped, report.Case{Name: c.Name, Class: "accuracy." + c.Dataset, Status: report.Skipped, Message: why})
+			continue
+		}
+		runnable = append(runnable, c)
+	}
+	if spec != "" && len(runnable) > 0 {
+		id, parts, err := partition.ParseSpec(spec)
+		if err != nil {
+			return nil, err
+		}
+		items := make([]partition.Item, len(runnable))
+		for i, c := range runnable {
+			w := c.Minutes
+			if w <= 0 {
+				w = defaultMinutes
+			}
+			items[i] = partition.Item{Name: c.Name, Weight: w}
+		}
+		idx, err := partition.Part(items, id, parts)
+		if err != nil {
+			return nil, fmt.Errorf("accuracy: TPUCI_PARTITION=%s over %d runnable cases: %w", spec, len(runnable), err)
+		}
+		slices.Sort(idx) // config order; grouped by server below
+		var mine []Case
+		for _, i := range idx {
+			mine = append(mine, runnable[i])
+		}
+		p.Note = fmt.Sprintf("partition %s: %d of %d cases", spec, len(mine), len(runnable))
+		runnable = mine
+	}
+	p.Run = groupByServer(runnable)
+	return p, nil
+}
+
+// groupByServer keeps config order but moves each case next to the first
+// case of its server.
+func groupByServer(cs []Case) []Case {
+	var order []string
+	by := map[string][]Case{}
+	for _, c := range cs {
+		if _, ok := by[c.Server.Name]; !ok {
+			order = append(order, c.Server.Name)
+		}
+		by[c.Server.Name] = append(by[c.Server.Name], c)
+	}
+	var out []Case
+	for _, s := range order {
+		out = append(out, by[s]...)
+	}
+	return out
+}

@@ -1,0 +1,37 @@
+package namespaces
+
+import (
+	"context"
+
+	"github.com/magefile/mage/mg"
+
+	"github.com/sgl-project/tpuci/internal/accuracy"
+	"github.com/sgl-project/tpuci/targets"
+)
+
+// Accuracy groups accuracy-gate helper targets.
+type Accuracy mg.Namespace
+
+// Baseline records accuracy results as the new baselines and prints the review diff (old -> new).
+//
+// Reads the per-case results of an accuracy run ($TPUCI_OUT/accuracy/ by
+// default; -from=FILE_OR_DIR picks others) and writes the scores of
+// complete runs to the baselines file ([accuracy].baselines, default
+// tpuci/baselines/accuracy.toml; created from tpuci's built-in SGLang-JAX
+// baselines when missing). Entries keep their allowed drop. Interrupted
+// runs and runs with failed requests are not recorded.
+//
+// Environment:
+//
+//	TPUCI_DRY_RUN=1  print the changes without writing the file
+//	TPUCI_OUT        where the accuracy results are
+//
+// Outputs: the changed baselines file (review with git diff and commit it),
+// $TPUCI_OUT/accuracy:baseline.json and summary.md.
+func (Accuracy) Baseline(ctx context.Context, from *string) error {
+	f := ""
+	if from != nil {
+		f = *from
+	}
+	return targets.Run(ctx, "accuracy:baseline", accuracy.BaselineBody(f))
+}
