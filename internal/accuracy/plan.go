@@ -48,10 +48,13 @@ type Plan struct {
 }
 
 // PlanCases selects the cases this job runs: the ones named in only (all
-// when empty), that fit the host's chips (on a CPU host every case runs,
-// against a simulator or CPU devices), and that fall in partition spec
-// ("ID/COUNT", empty for all) when split by their minutes like suites.
-// Cases sharing a server run one after the other so it starts once.
+// when empty) that fall in partition spec ("ID/COUNT", empty for all) when
+// the configured cases are split by their minutes like suites, and that
+// fit the host's chips (on a CPU host every case runs, against a simulator
+// or CPU devices). The split does not depend on the host, so each CI job
+// of the matrix gets the same cases on every run; a case needing more
+// chips than its job has is reported as skipped. Cases sharing a server
+// run one after the other so it starts once.
 func PlanCases(cfg *config.Config, hw chips.Info, spec string, only []string) (*Plan, error) {
 	var all []Case
 	for _, ac := range cfg.Accuracy.Cases {
@@ -86,21 +89,13 @@ func PlanCases(cfg *config.Config, hw chips.Info, spec string, only []string) (*
 		all = slices.DeleteFunc(all, func(c Case) bool { return !slices.Contains(only, c.Name) })
 	}
 	p := &Plan{}
-	var runnable []Case
-	for _, c := range all {
-		if ok, why := hw.Enough(c.Server.Chips); !ok {
-			p.Skipped = append(p.Skipped, report.Case{Name: c.Name, Class: "accuracy." + c.Dataset, Status: report.Skipped, Message: why})
-			continue
-		}
-		runnable = append(runnable, c)
-	}
-	if spec != "" && len(runnable) > 0 {
+	if spec != "" && len(all) > 0 {
 		id, parts, err := partition.ParseSpec(spec)
 		if err != nil {
 			return nil, err
 		}
-		items := make([]partition.Item, len(runnable))
-		for i, c := range runnable {
+		items := make([]partition.Item, len(all))
+		for i, c := range all {
 			w := c.Minutes
 			if w <= 0 {
 				w = defaultMinutes
@@ -109,15 +104,23 @@ func PlanCases(cfg *config.Config, hw chips.Info, spec string, only []string) (*
 		}
 		idx, err := partition.Part(items, id, parts)
 		if err != nil {
-			return nil, fmt.Errorf("accuracy: TPUCI_PARTITION=%s over %d runnable cases: %w", spec, len(runnable), err)
+			return nil, fmt.Errorf("accuracy: TPUCI_PARTITION=%s over %d cases: %w", spec, len(all), err)
 		}
 		slices.Sort(idx) // config order; grouped by server below
 		var mine []Case
 		for _, i := range idx {
-			mine = append(mine, runnable[i])
+			mine = append(mine, all[i])
 		}
-		p.Note = fmt.Sprintf("partition %s: %d of %d cases", spec, len(mine), len(runnable))
-		runnable = mine
+		p.Note = fmt.Sprintf("partition %s: %d of %d cases", spec, len(mine), len(all))
+		all = mine
+	}
+	var runnable []Case
+	for _, c := range all {
+		if ok, why := hw.Enough(c.Server.Chips); !ok {
+			p.Skipped = append(p.Skipped, report.Case{Name: c.Name, Class: "accuracy." + c.Dataset, Status: report.Skipped, Message: why})
+			continue
+		}
+		runnable = append(runnable, c)
 	}
 	p.Run = groupByServer(runnable)
 	return p, nil
