@@ -132,6 +132,7 @@ var knownFlags = map[string]flagSpec{
 	"sim-recompile-every":          intFlag("every Nth request triggers a recompilation", func(c *Config) *int { return &c.RecompileEvery }),
 	"sim-recompile-delay":          durationFlag("device time of one recompilation", func(c *Config) *time.Duration { return &c.RecompileDelay }),
 	"sim-ready-delay":              durationFlag("health endpoints return 503 until this passed", func(c *Config) *time.Duration { return &c.ReadyDelay }),
+	"sim-stamp-chunks":             boolFlag("add the send time as \"ts\" to /generate chunks (client latency checks)", func(c *Config) *bool { return &c.StampChunks }),
 	"sim-never-ready":              boolFlag("health endpoints always return 503", func(c *Config) *bool { return &c.NeverReady }),
 	"sim-accuracy":                 floatFlag("probability of answering an eval question correctly", func(c *Config) *float64 { return &c.Accuracy }),
 	"sim-eval-data":                stringFlag("directory of MMLU *.csv and GSM8K *.jsonl files", func(c *Config) *string { return &c.EvalDataDir }),

@@ -41,6 +41,7 @@ type Config struct {
 	Slowdown             float64       // multiplies every step time
 	FailRate             float64       // fraction of requests answered with HTTP 500
 	CrashAfter           int           // stop with ErrCrashed after N completed requests (0: never)
+	StampChunks          bool          // add "ts" (Unix ns send time) to /generate chunks
 	RecompileEvery       int           // every Nth request triggers a recompilation (0: never)
 	RecompileDelay       time.Duration // device time one recompilation costs
 	ReadyDelay           time.Duration // health endpoints answer 503 until this passed

@@ -41,6 +41,7 @@ type genItem struct {
 	text     []byte // JSON-escaped cumulative text
 	ids      []byte // comma-separated cumulative ids (native API only)
 	withIDs  bool
+	stamp    bool // append the send time as "ts" (Unix ns) for latency checks
 	emitted  int
 	sentText int  // bytes of text already sent (OpenAI deltas)
 	done     bool // final chunk written
@@ -114,7 +115,7 @@ func (s *Server) prepare(prompts []promptIn, params []genParams, rids []string, 
 		if rid == "" {
 			rid = fmt.Sprintf("%016x%016x", mix64(uint64(s.cfg.Seed)^seq), mix64(seq<<8|uint64(i)))
 		}
-		items = append(items, &genItem{req: req, src: src, rid: rid, index: i, prompt: n, eosStop: eos, created: now, seq: seq, withIDs: withIDs})
+		items = append(items, &genItem{req: req, src: src, rid: rid, index: i, prompt: n, eosStop: eos, created: now, seq: seq, withIDs: withIDs, stamp: s.cfg.StampChunks})
 	}
 	if s.cfg.RecompileEvery > 0 && seq%uint64(s.cfg.RecompileEvery) == 0 {
 		items[0].req.recompile = true

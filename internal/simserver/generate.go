@@ -266,5 +266,9 @@ func (it *genItem) appendNative(dst []byte, fin bool, index int) []byte {
 		dst = append(dst, `,"index":`...)
 		dst = strconv.AppendInt(dst, int64(index), 10)
 	}
+	if it.stamp {
+		dst = append(dst, `,"ts":`...)
+		dst = strconv.AppendInt(dst, time.Now().UnixNano(), 10)
+	}
 	return append(dst, '}')
 }
