@@ -118,16 +118,19 @@ func ParseBaselines(name string, data []byte) (*Baselines, error) {
 	var raw baselinesTOML
 	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
 	if err := dec.Decode(&raw); err != nil {
+		var sm *toml.StrictMissingError
+		if errors.As(err, &sm) && len(sm.Errors) > 0 {
+			first := sm.Errors[0]
+			row, col := first.Position()
+			return nil, fmt.Errorf("accuracy baselines: %s:%d:%d: unknown field %s (fields: allowed_drop; per [[baseline]]: model, device, dataset, samples, shots, score, allowed_drop, stderr, n, seed, commit, updated, note)",
+				name, row, col, strings.Join(first.Key(), "."))
+		}
 		var de *toml.DecodeError
 		if errors.As(err, &de) {
 			row, col := de.Position()
-			return nil, fmt.Errorf("accuracy baselines: %s:%d:%d: %s", name, row, col, de.Error())
+			return nil, fmt.Errorf("accuracy baselines: %s:%d:%d: %s", name, row, col, oneLine(de.Error()))
 		}
-		var sm *toml.StrictMissingError
-		if errors.As(err, &sm) {
-			return nil, fmt.Errorf("accuracy baselines: %s: %s (fields: allowed_drop; per [[baseline]]: model, device, dataset, samples, shots, score, allowed_drop, stderr, n, seed, commit, updated, note)", name, oneLine(sm.String()))
-		}
-		return nil, fmt.Errorf("accuracy baselines: %s: %w", name, err)
+		return nil, fmt.Errorf("accuracy baselines: %s: %s", name, oneLine(err.Error()))
 	}
 	b := &Baselines{AllowedDrop: DefaultAllowedDrop}
 	if raw.AllowedDrop != nil {

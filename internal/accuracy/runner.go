@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/config"
@@ -51,6 +52,10 @@ var TableHeader = []string{"case", "model", "device", "dataset", "n", "score ± 
 // run. Results are written as each case ends.
 func (r *Runner) Run(ctx context.Context, cases []Case) *Report {
 	rep := &Report{Table: report.Table{Title: "accuracy verdicts", Header: TableHeader}}
+	if r.Log == nil {
+		r.Log = io.Discard
+	}
+	r.Log = &syncWriter{w: r.Log} // progress comes from the request workers
 	datasets := map[string]*eval.Dataset{}
 	for _, c := range cases {
 		if ctx.Err() != nil {
@@ -143,6 +148,10 @@ func (r *Runner) runCase(ctx context.Context, c Case, datasets map[string]*eval.
 	res.Partial = out.Partial
 	res.FinishedAt, res.DurationSeconds = stamp(time.Now()), seconds(time.Since(start))
 	rc.Duration = time.Since(start)
+	outcomes := out.Outcomes
+	if outcomes == nil {
+		outcomes = []eval.Outcome{} // still write the (empty) outcomes file
+	}
 
 	if runErr != nil {
 		msg := oneLine(runErr.Error())
@@ -154,7 +163,7 @@ func (r *Runner) runCase(ctx context.Context, c Case, datasets map[string]*eval.
 		res.Error = msg
 		res.Verdict = Verdict{Status: Error, Score: out.Score, Stderr: out.Stderr, Message: msg}
 		rc.Status, rc.Message = report.Errored, msg
-		return res, rc, out.Outcomes
+		return res, rc, outcomes
 	}
 	v := Judge(out.Score, out.Stderr, c.Key(), r.Baselines)
 	if out.Errors > 0 {
@@ -168,7 +177,7 @@ func (r *Runner) runCase(ctx context.Context, c Case, datasets map[string]*eval.
 	default:
 		rc.Status = report.Failed
 	}
-	return res, rc, out.Outcomes
+	return res, rc, outcomes
 }
 
 // inAlive says how the server ended when it is gone.
@@ -231,3 +240,15 @@ func maxTokens(c Case) int {
 }
 
 func seconds(d time.Duration) float64 { return math.Round(d.Seconds()*1000) / 1000 }
+
+// syncWriter serialises writes from concurrent workers.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}

@@ -1,0 +1,158 @@
+package accuracy
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sgl-project/tpuci/internal/example"
+	"github.com/sgl-project/tpuci/internal/pipeline"
+	"github.com/sgl-project/tpuci/internal/report"
+)
+
+// These tests run the accuracy target's body through the pipeline with
+// real simulator processes started by the server manager (it builds
+// tpuci-simserver with go build once per process).
+
+// watchLog is the session's log; it can run a function once a line shows.
+type watchLog struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	when  string
+	then  func()
+	fired bool
+}
+
+func (w *watchLog) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if w.then != nil && !w.fired && strings.Contains(w.buf.String(), w.when) {
+		w.fired = true
+		go w.then()
+	}
+	return len(p), nil
+}
+
+func (w *watchLog) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// stageRun extracts the example (with edit applied to its tpuci.toml)
+// and runs the accuracy body; it returns the output dir and the error.
+func stageRun(t *testing.T, ctx context.Context, edit func(string) string, log *watchLog) (string, error) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs the simulator")
+	}
+	root, err := example.Extract(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		p := filepath.Join(root, "tpuci.toml")
+		os.WriteFile(p, []byte(edit(readFile(t, p))), 0o644)
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	env := map[string]string{"TPUCI_REPO": root, "TPUCI_OUT": out, "TPUCI_OFFLINE": "1", "TPUCI_EVAL_CACHE": t.TempDir()}
+	s, err := pipeline.NewSession(func(k string) string { return env[k] }, root, log, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, s.Run(ctx, "accuracy", Body)
+}
+
+func stageRecord(t *testing.T, out string) report.Stage {
+	t.Helper()
+	var st report.Stage
+	if err := json.Unmarshal([]byte(readFile(t, filepath.Join(out, "accuracy.json"))), &st); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func TestStagePassesOnTheExample(t *testing.T) {
+	log := &watchLog{}
+	out, err := stageRun(t, context.Background(), nil, log)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log)
+	}
+	st := stageRecord(t, out)
+	if st.Status != report.Passed || len(st.Cases) != 2 || len(st.Tables) != 1 || len(st.Tables[0].Rows) != 2 {
+		t.Errorf("stage record: %+v", st)
+	}
+	junit := readFile(t, filepath.Join(out, "junit", "accuracy.xml"))
+	if strings.Count(junit, "<testcase") != 2 || !strings.Contains(junit, `name="mmlu-qwen3-8b"`) {
+		t.Errorf("junit: %s", junit)
+	}
+	if !strings.Contains(readFile(t, filepath.Join(out, "summary.md")), "| mmlu-qwen3-8b | Qwen/Qwen3-8B | sim | mmlu | 130 | 0.8385 ± 0.0324 | 0.8385 | 0.0200 | 0.8185 | +0.0200 | PASS |") {
+		t.Errorf("summary lacks the verdict row:\n%s", readFile(t, filepath.Join(out, "summary.md")))
+	}
+	for _, f := range []string{"mmlu-qwen3-8b.json", "mmlu-qwen3-8b.jsonl", "gsm8k-qwen3-30b-a3b.json", "gsm8k-qwen3-30b-a3b.jsonl"} {
+		if _, err := os.Stat(filepath.Join(out, "accuracy", f)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestStageFailsBelowThresholdAndKeepsReports(t *testing.T) {
+	log := &watchLog{}
+	lower := func(s string) string {
+		return strings.Replace(s, `"--sim-accuracy", "0.80"`, `"--sim-accuracy", "0.77"`, 1)
+	}
+	out, err := stageRun(t, context.Background(), lower, log)
+	if err == nil || !strings.Contains(err.Error(), "mmlu-qwen3-8b: score 0.8077") {
+		t.Fatalf("want the MMLU case to fail, got %v\n%s", err, log)
+	}
+	st := stageRecord(t, out)
+	if st.Status != report.Failed || len(st.Failures) != 1 || !strings.Contains(st.Failures[0], "< threshold 0.8185") {
+		t.Errorf("stage: %s %q", st.Status, st.Failures)
+	}
+	var res CaseResult
+	json.Unmarshal([]byte(readFile(t, filepath.Join(out, "accuracy", "mmlu-qwen3-8b.json"))), &res)
+	if res.Verdict.Status != Fail || res.Verdict.Margin == nil || *res.Verdict.Margin >= 0 {
+		t.Errorf("result verdict %+v", res.Verdict)
+	}
+}
+
+func TestStageInterruptedWritesPartialResults(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// A slow simulator: each answer takes seconds, so the case is mid-way
+	// when the run is cancelled shortly after the server is ready.
+	slow := func(s string) string {
+		return strings.Replace(s, `"--sim-accuracy", "0.80"`, `"--sim-accuracy", "0.80", "--sim-slowdown", "20"`, 1)
+	}
+	log := &watchLog{when: "server sim-qwen3-8b-eval: ready", then: func() { time.Sleep(300 * time.Millisecond); cancel() }}
+	start := time.Now()
+	out, err := stageRun(t, ctx, slow, log)
+	if err == nil {
+		t.Fatalf("interrupted run passed\n%s", log)
+	}
+	if d := time.Since(start); d > time.Minute {
+		t.Errorf("took %s to stop", d)
+	}
+	st := stageRecord(t, out)
+	if st.Status == report.Passed || len(st.Cases) != 2 {
+		t.Fatalf("stage: %+v", st)
+	}
+	if st.Cases[0].Status != report.Errored || st.Cases[1].Status != report.Skipped || !strings.Contains(st.Cases[1].Message, "not run") {
+		t.Errorf("cases: %+v / %+v", st.Cases[0], st.Cases[1])
+	}
+	var res CaseResult
+	json.Unmarshal([]byte(readFile(t, filepath.Join(out, "accuracy", "mmlu-qwen3-8b.json"))), &res)
+	if !res.Partial || res.Answered >= res.N || res.Verdict.Status != Error || !strings.Contains(res.Error, "context canceled") {
+		t.Errorf("partial result: %+v", res)
+	}
+	if _, err := os.Stat(filepath.Join(out, "junit", "accuracy.xml")); err != nil {
+		t.Error(err)
+	}
+}
