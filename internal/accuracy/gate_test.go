@@ -234,3 +234,20 @@ func copyTree(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// Requests the server answers with an error count as wrong, and the
+// verdict says how many failed.
+func TestFailedRequestsCountAsWrong(t *testing.T) {
+	cfg := exampleConfig(t)
+	srv, _ := cfg.Server("sim-qwen3-8b-eval")
+	srv.Args = append(srv.Args, "--sim-fail-rate", "0.2")
+	plan, _ := PlanCases(cfg, chips.Info{CPU: true}, "", []string{"mmlu-qwen3-8b"})
+	base, _ := LoadBaselines(filepath.Join(exampleRepo, cfg.Accuracy.Baselines), false)
+	r := &Runner{Servers: &simServers{t: t, repo: exampleRepo}, Store: &eval.Store{DataDir: filepath.Join(exampleRepo, "eval_data")}, Baselines: base, OutDir: t.TempDir(), Log: io.Discard}
+	rep := r.Run(context.Background(), plan.Run)
+	res := rep.Results[0]
+	if res.Errors == 0 || res.Answered != res.N || rep.Cases[0].Status != report.Failed ||
+		!strings.Contains(rep.Cases[0].Message, "requests failed and count as wrong (first: HTTP 500") {
+		t.Errorf("errors %d answered %d/%d: %s %s", res.Errors, res.Answered, res.N, rep.Cases[0].Status, rep.Cases[0].Message)
+	}
+}

@@ -156,3 +156,42 @@ func TestStageInterruptedWritesPartialResults(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestBaselineTargetWritesReviewDiff(t *testing.T) {
+	root, err := example.Extract(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	results := t.TempDir()
+	r := &CaseResult{SchemaVersion: SchemaVersion, Type: "accuracy", Case: "mmlu-qwen3-8b", Model: "Qwen/Qwen3-8B", Device: "sim", Dataset: "mmlu",
+		Samples: 130, N: 130, Answered: 130, Correct: 112, Score: 112.0 / 130, Stderr: 0.03, Verdict: Verdict{Status: Pass}}
+	if err := WriteResult(results, r, nil); err != nil {
+		t.Fatal(err)
+	}
+	run := func(env map[string]string) string {
+		env["TPUCI_REPO"], env["TPUCI_OUT"] = root, t.TempDir()
+		var out bytes.Buffer
+		s, err := pipeline.NewSession(func(k string) string { return env[k] }, root, &out, &out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Run(context.Background(), "accuracy:baseline", BaselineBody(results)); err != nil {
+			t.Fatalf("%v\n%s", err, out.String())
+		}
+		return out.String()
+	}
+	path := filepath.Join(root, "tpuci", "baselines", "accuracy.toml")
+	before := readFile(t, path)
+	out := run(map[string]string{"TPUCI_DRY_RUN": "1"})
+	if !strings.Contains(out, "Qwen/Qwen3-8B on sim, mmlu n=130: 0.8385 -> 0.8615 (+0.0230, case mmlu-qwen3-8b)") || readFile(t, path) != before {
+		t.Fatalf("dry run:\n%s", out)
+	}
+	out = run(map[string]string{})
+	after := readFile(t, path)
+	if !strings.Contains(out, "wrote "+path) || !strings.Contains(after, "score = 0.8615") || !strings.Contains(after, `dataset = "gsm8k"`) {
+		t.Fatalf("update:\n%s\n%s", out, after)
+	}
+	if b, err := LoadBaselines(path, false); err != nil || len(b.Entries) != 2 {
+		t.Fatalf("rewritten file: %v", err)
+	}
+}
