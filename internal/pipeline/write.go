@@ -88,9 +88,14 @@ func (s *Session) PrintSummary() {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d/%d\t%d\t%s\n", st.Target, status, report.Round(st.Duration), p, f, sk, len(st.Failures), logs)
 	}
 	tw.Flush()
+	const perStage = 20
 	var failures []string
 	for _, st := range stages {
-		for _, f := range st.Failures {
+		for i, f := range st.Failures {
+			if i == perStage {
+				failures = append(failures, fmt.Sprintf("%s: ... and %d more (see %s)", st.Target, len(st.Failures)-perStage, rel(s.resultPath(st.Target))))
+				break
+			}
 			failures = append(failures, st.Target+": "+f)
 		}
 	}
