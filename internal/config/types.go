@@ -222,11 +222,26 @@ type Release struct {
 	NightlySuccessMaxAge Duration `toml:"nightly_success_max_age" json:"nightly_success_max_age"`
 }
 
-// Gating holds the PR rules of the coordinator.
+// Gating holds the PR rules of the coordinator (ci:plan); gating.go has
+// the defaults of the optional fields.
 type Gating struct {
 	RequiredLabel string              `toml:"required_label" json:"required_label,omitempty"`
-	Labels        map[string][]string `toml:"labels" json:"labels,omitempty"` // label -> targets it adds
+	FullLabel     string              `toml:"full_label" json:"full_label,omitempty"` // runs every target in full; default "test:full"
+	Labels        map[string][]string `toml:"labels" json:"labels,omitempty"`         // label -> targets it adds, in full
 	Filters       []Filter            `toml:"filter" json:"filter,omitempty"`
+	// RunAll: globs of files whose change runs every file of the suites
+	// of the targets it enables (build and CI files, shared test helpers).
+	RunAll []string `toml:"run_all" json:"run_all,omitempty"`
+	// Ignore: globs of files whose change selects no test file (docs).
+	Ignore []string `toml:"ignore" json:"ignore,omitempty"`
+	// ImportRoots: directories absolute Python imports resolve against,
+	// relative to the repository ("." is the root); default [package_dir, "."].
+	ImportRoots []string `toml:"import_roots" json:"import_roots,omitempty"`
+	// Impact narrows suites to the test files that import a change; default true.
+	Impact *bool `toml:"impact" json:"impact,omitempty"`
+	// Runners maps a chip count ("0", "1", "4") to the runner label of
+	// matrix jobs; a suite gets the smallest runner with enough chips.
+	Runners map[string]string `toml:"runners" json:"runners,omitempty"`
 }
 
 // Filter maps path globs to the targets a change there needs.

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
@@ -338,6 +339,30 @@ func (v *validator) gating() {
 			if !slices.Contains(GateTargets, t) {
 				v.add(fmt.Sprintf("%s.targets[%d]", at, j), "unknown target %q (one of %v)", t, GateTargets)
 			}
+		}
+	}
+	g := v.c.Gating
+	for key, globs := range map[string][]string{"gating.run_all": g.RunAll, "gating.ignore": g.Ignore} {
+		for j, p := range globs {
+			if !doublestar.ValidatePattern(strings.TrimPrefix(p, "!")) {
+				v.add(fmt.Sprintf("%s[%d]", key, j), "invalid glob %q", p)
+			}
+		}
+	}
+	for j, r := range g.ImportRoots {
+		at := fmt.Sprintf("gating.import_roots[%d]", j)
+		if r == "" || r == "." {
+			continue
+		}
+		v.exists(at, r)
+	}
+	for chips, label := range g.Runners {
+		n, err := strconv.Atoi(chips)
+		if err != nil || n < 0 {
+			v.add("gating.runners."+chips, "key must be a chip count such as \"0\", \"1\" or \"4\", not %q", chips)
+		}
+		if strings.TrimSpace(label) == "" {
+			v.add("gating.runners."+chips, "empty runner label")
 		}
 	}
 }
