@@ -162,6 +162,7 @@ func withDefaults(o Options) Options {
 	}
 	if o.Client == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.Proxy = nil // model servers are local; never go through a proxy
 		tr.MaxIdleConnsPerHost = o.Concurrency
 		tr.MaxConnsPerHost = 0
 		o.Client = &http.Client{Transport: tr}
