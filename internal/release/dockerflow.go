@@ -1,0 +1,355 @@
+package release
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	tpudocker "github.com/sgl-project/tpuci/docker"
+	"github.com/sgl-project/tpuci/internal/release/dockerimg"
+	"github.com/sgl-project/tpuci/internal/release/guard"
+	"github.com/sgl-project/tpuci/internal/release/manifest"
+	"github.com/sgl-project/tpuci/internal/release/pep440"
+	"github.com/sgl-project/tpuci/internal/release/plan"
+	"github.com/sgl-project/tpuci/internal/release/regauth"
+	"github.com/sgl-project/tpuci/internal/release/rootfs"
+)
+
+// injectedDockerfile is where tpuci's own recipe goes in a context whose
+// repository has no Dockerfile.
+const injectedDockerfile = ".tpuci/Dockerfile"
+
+// docker builds the image once, smoke-runs that image ID, pushes the
+// same ID as the per-arch tag and writes the manifest lists; in a dry run
+// it stops after the smoke test and prints what it would publish.
+func (r *run) docker(ctx context.Context) error {
+	var (
+		eng   dockerimg.Engine
+		cred  regauth.Cred
+		reg   manifest.Registry
+		auth  string
+		built dockerimg.BuildResult
+		conn  interface{ Close() error }
+	)
+	if err := r.step("engine", func() (string, error) {
+		cli, ping, err := dockerimg.Connect(ctx)
+		if err != nil {
+			return "", err
+		}
+		eng, conn = cli, cli
+		return fmt.Sprintf("%s (API %s, %s)", cli.DaemonHost(), ping.APIVersion, ping.OSType), nil
+	}); err != nil {
+		return err
+	}
+	defer conn.Close()
+	if err := r.step("registry", func() (string, error) {
+		var err error
+		if cred, err = regauth.Resolve(r.s.Image, r.ws.Getenv, r.s.RegistryUser, r.s.RegistryPass); err != nil {
+			return "", err
+		}
+		for _, s := range cred.Secrets() {
+			r.st.GH.Mask(s)
+		}
+		if auth, err = cred.EngineAuth(); err != nil {
+			return "", err
+		}
+		reg = manifest.Registry{Auth: cred.Authenticator()}
+		// Versions already published as vX list tags count for latest.
+		tags, err := manifest.Tags(ctx, reg, r.s.Image)
+		if err != nil {
+			r.notes = append(r.notes, "registry tags unknown: "+err.Error())
+			return cred.String() + "; tags unknown", nil
+		}
+		n := 0
+		for _, t := range tags {
+			if v, err := pep440.Parse(t); err == nil && strings.HasPrefix(t, "v") {
+				r.released = append(r.released, v)
+				n++
+			}
+		}
+		return fmt.Sprintf("%s; %d release tags", cred, n), nil
+	}); err != nil {
+		return err
+	}
+	if err := r.makePlan(true, false); err != nil {
+		return err
+	}
+	defer r.summary()
+	if err := r.guards(ctx); err != nil {
+		return err
+	}
+	if err := r.step("existing tags", func() (string, error) {
+		exists := map[string]bool{}
+		for _, ref := range r.plan.Immutable {
+			_, found, err := manifest.Digest(ctx, reg, ref)
+			if err != nil {
+				if r.decision.Publish {
+					return "", err
+				}
+				return "unknown (" + firstLine(err.Error()) + ")", nil
+			}
+			exists[ref] = found
+		}
+		replaced, err := guard.Existing(r.plan, exists, r.decision.Force)
+		if err != nil {
+			if r.decision.Publish {
+				return "", err
+			}
+			return "would refuse: " + err.Error(), nil
+		}
+		if len(replaced) > 0 {
+			return "forced: replacing " + strings.Join(replaced, ", "), nil
+		}
+		return "none of the release tags exist yet", nil
+	}); err != nil {
+		return err
+	}
+	if err := r.step("build", func() (string, error) {
+		var err error
+		built, err = r.build(ctx, eng, auth)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%s, %d steps, %d from the layer cache", short(built.ID), built.Steps, built.CacheHits), nil
+	}); err != nil {
+		return err
+	}
+	if err := r.step("smoke", func() (string, error) {
+		cmd := r.s.SmokeCommand
+		if len(cmd) == 0 {
+			return "", fmt.Errorf("docker: no [release].smoke_command: the image must prove it holds version %s", r.plan.Version)
+		}
+		res, err := dockerimg.Smoke(ctx, eng, dockerimg.SmokeSpec{Image: built.ID, Command: cmd, Want: r.found.Version, Timeout: r.s.SmokeTimeout})
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%s printed %s", strings.Join(cmd, " "), strings.TrimSpace(lastLine(res.Stdout+res.Stderr))), nil
+	}); err != nil {
+		return err
+	}
+	if !r.decision.Publish {
+		r.publishRow("push", r.plan.Push, "dry run: would push image "+short(built.ID))
+		for _, l := range r.plan.Lists {
+			r.publishRow("list", l, "dry run: would write from "+strings.Join(r.plan.ArchTags, ", "))
+		}
+		return nil
+	}
+	var pushed dockerimg.Pushed
+	if err := r.step("push", func() (string, error) {
+		log, path, err := r.logFile("push.log")
+		if err != nil {
+			return "", err
+		}
+		defer log.Close()
+		pushed, err = dockerimg.Push(ctx, eng, built.ID, r.plan.Push, auth, log)
+		if err != nil {
+			return "", fmt.Errorf("%w (log: %s)", err, path)
+		}
+		r.publishRow("push", r.plan.Push, pushed.Digest+" (image "+short(built.ID)+", smoke-tested)")
+		return pushed.Digest, nil
+	}); err != nil {
+		return err
+	}
+	return r.step("manifest lists", func() (string, error) {
+		archTags := map[string]string{}
+		for i, a := range r.s.Arches {
+			archTags[a] = r.plan.ArchTags[i]
+		}
+		res, err := manifest.Publish(ctx, reg, archTags, r.plan.Lists)
+		if err != nil {
+			return "", err
+		}
+		if got := res.Children[r.s.Arch]; got != pushed.Digest {
+			return "", fmt.Errorf("manifest: the list's %s child is %s, but this run pushed %s (a concurrent push?)", r.s.Arch, got, pushed.Digest)
+		}
+		for _, t := range res.Tags {
+			r.publishRow("list", t, res.Digest)
+		}
+		return fmt.Sprintf("%s -> %s", strings.Join(res.Tags, ", "), res.Digest), nil
+	})
+}
+
+// build prepares the context (and the base recipe), reuses the previous
+// image's layers and builds once.
+func (r *run) build(ctx context.Context, eng dockerimg.Engine, auth string) (dockerimg.BuildResult, error) {
+	log, path, err := r.logFile("build.log")
+	if err != nil {
+		return dockerimg.BuildResult{}, err
+	}
+	defer log.Close()
+	platform := "linux/" + r.s.Arch
+	args := map[string]string{}
+	for k, v := range r.s.BuildArgs {
+		args[k] = v
+	}
+	for _, a := range r.s.VersionArgs {
+		args[a] = r.plan.Version
+	}
+	if r.s.BaseRecipe != "" {
+		base, err := r.buildBase(ctx, eng, platform, log)
+		if err != nil {
+			return dockerimg.BuildResult{}, fmt.Errorf("%w (log: %s)", err, path)
+		}
+		args["BASE_IMAGE"] = base
+	}
+	spec, err := r.contextSpec()
+	if err != nil {
+		return dockerimg.BuildResult{}, err
+	}
+	bc, err := dockerimg.BuildContext(spec)
+	if err != nil {
+		return dockerimg.BuildResult{}, err
+	}
+	fmt.Fprintf(log, "context %s: %d files, %d bytes; Dockerfile %s\n", spec.Dir, len(bc.Files), bc.Size, spec.Dockerfile)
+
+	// Layer cache: the image this channel published last (pulled, when
+	// the registry has it) and the last local build of this channel.
+	cacheTag := r.s.Image + ":tpuci-cache-" + string(r.s.Channel)
+	previous := r.s.Image + ":latest"
+	if r.s.Channel == plan.Nightly {
+		previous = r.s.Image + ":nightly"
+	}
+	if r.ws.Getenv(guard.EnvSkipPull) == "" {
+		if err := dockerimg.Pull(ctx, eng, previous, platform, auth, log); err != nil {
+			fmt.Fprintf(log, "no previous image for the cache: %v\n", err)
+		}
+	}
+	var cacheFrom []string
+	for _, ref := range []string{cacheTag, previous} {
+		if dockerimg.Exists(ctx, eng, ref) {
+			cacheFrom = append(cacheFrom, ref)
+		}
+	}
+	source := r.ws.Getenv("GITHUB_SERVER_URL")
+	if source == "" {
+		source = "https://github.com"
+	}
+	repo := r.ws.Getenv("GITHUB_REPOSITORY")
+	if repo == "" {
+		repo = r.s.Official
+	}
+	labels := map[string]string{
+		"org.opencontainers.image.version":  r.plan.Version,
+		"org.opencontainers.image.revision": r.ws.Commit,
+		"org.opencontainers.image.created":  time.Now().UTC().Format(time.RFC3339),
+		"org.opencontainers.image.title":    filepath.Base(r.s.Image),
+	}
+	if repo != "" {
+		labels["org.opencontainers.image.source"] = source + "/" + repo
+	}
+	res, err := dockerimg.Build(ctx, eng, dockerimg.BuildSpec{Context: bytes.NewReader(bc.Tar), Dockerfile: spec.Dockerfile,
+		Tags: []string{cacheTag}, BuildArgs: args, Labels: labels, Platform: platform, CacheFrom: cacheFrom}, log)
+	if err != nil {
+		return res, fmt.Errorf("%w (log: %s)", err, path)
+	}
+	ii, err := dockerimg.Inspect(ctx, eng, res.ID)
+	if err != nil {
+		return res, err
+	}
+	if ii.Os != "linux" || ii.Architecture != r.s.Arch {
+		return res, fmt.Errorf("docker: built %s/%s, want %s", ii.Os, ii.Architecture, platform)
+	}
+	if ii.Config == nil || ii.Config.Labels["org.opencontainers.image.version"] != r.plan.Version {
+		return res, fmt.Errorf("docker: the image lacks the label org.opencontainers.image.version=%s", r.plan.Version)
+	}
+	return res, nil
+}
+
+// contextSpec picks the Dockerfile: the configured one, the context's own
+// Dockerfile, or tpuci's SGLang-JAX recipe (whose .dockerignore applies
+// when the repository has none).
+func (r *run) contextSpec() (dockerimg.ContextSpec, error) {
+	spec := dockerimg.ContextSpec{Dir: r.s.Context}
+	df := r.s.Dockerfile
+	if df == "" {
+		if _, err := os.Stat(filepath.Join(r.s.Context, "Dockerfile")); err == nil {
+			spec.Dockerfile = "Dockerfile"
+			return spec, nil
+		}
+		rec, err := tpudocker.Get(tpudocker.SGLangJAXTPU)
+		if err != nil {
+			return spec, err
+		}
+		spec.Dockerfile = injectedDockerfile
+		spec.Extra = []dockerimg.Extra{{Path: injectedDockerfile, Data: rec.Dockerfile}}
+		spec.Ignore = ignoreLines(rec.DockerIgnore)
+		r.notes = append(r.notes, "no Dockerfile in the build context: using tpuci's "+rec.Name+" recipe (docker/"+rec.Name+")")
+		return spec, nil
+	}
+	abs := filepath.Join(r.s.Repo, df)
+	rel, err := filepath.Rel(r.s.Context, abs)
+	if err == nil && !strings.HasPrefix(rel, "..") {
+		spec.Dockerfile = filepath.ToSlash(rel)
+		return spec, nil
+	}
+	data, err := os.ReadFile(abs)
+	if err != nil {
+		return spec, fmt.Errorf("docker: read [release].dockerfile: %w", err)
+	}
+	spec.Dockerfile = injectedDockerfile
+	spec.Extra = []dockerimg.Extra{{Path: injectedDockerfile, Data: data}}
+	return spec, nil
+}
+
+func ignoreLines(data []byte) []string {
+	var out []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// buildBase builds a base image from tpuci's own recipes and returns its
+// local tag.
+func (r *run) buildBase(ctx context.Context, eng dockerimg.Engine, platform string, log *os.File) (string, error) {
+	rec, err := tpudocker.Get(r.s.BaseRecipe)
+	if err != nil {
+		return "", err
+	}
+	if rec.Name != tpudocker.HostPython {
+		return "", fmt.Errorf("docker: base_recipe %q: only %q can serve as a base", rec.Name, tpudocker.HostPython)
+	}
+	python := r.ws.Python
+	if python == "" {
+		python = "/usr/bin/python3"
+	}
+	tree, err := rootfs.Assemble(ctx, python)
+	if err != nil {
+		return "", err
+	}
+	tar, err := tree.Context(rec.Dockerfile)
+	if err != nil {
+		return "", err
+	}
+	tag := "tpuci/hostpython:" + tree.Python.Version
+	fmt.Fprintf(log, "base %s from %s: %d files, %.1f MB\n", tag, tree.Python.Executable, tree.Files, float64(tree.Bytes)/1e6)
+	if len(tree.Missing) > 0 {
+		sort.Strings(tree.Missing)
+		fmt.Fprintf(log, "libraries missing on this host (their modules will not import): %s\n", strings.Join(tree.Missing, ", "))
+	}
+	if _, err := dockerimg.Build(ctx, eng, dockerimg.BuildSpec{Context: bytes.NewReader(tar), Dockerfile: "Dockerfile",
+		Tags: []string{tag}, Platform: platform}, log); err != nil {
+		return "", fmt.Errorf("docker: base image %s: %w", tag, err)
+	}
+	return tag, nil
+}
+
+func short(id string) string {
+	id = strings.TrimPrefix(id, "sha256:")
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}

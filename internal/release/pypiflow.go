@@ -1,0 +1,138 @@
+package release
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/sgl-project/tpuci/internal/pipeline"
+	"github.com/sgl-project/tpuci/internal/release/pypi"
+	"github.com/sgl-project/tpuci/internal/release/version"
+)
+
+// pypi builds, checks and smoke-installs the package, then uploads it
+// and verifies the index's hashes, or says what it would upload.
+func (r *run) pypi(ctx context.Context) error {
+	if r.ws.Python == "" {
+		return &pipeline.MissingTool{Tool: "python", Install: "export TPUCI_PYTHON=/path/to/python (or run scripts/bootstrap.sh)"}
+	}
+	work := filepath.Join(r.ws.Out, "release", "pypi")
+	exp := pypi.ExpectedFiles(r.s.DistName, r.plan.Version, r.s.WheelTag)
+	var files pypi.Files
+	var twine []string
+
+	if err := r.step("build", func() (string, error) {
+		log, path, err := r.logFile("build.log")
+		if err != nil {
+			return "", err
+		}
+		defer log.Close()
+		env := append(r.ws.Env(), version.PretendEnv+"="+r.plan.Version)
+		dist, err := pypi.Build(ctx, pypi.BuildOptions{Python: r.ws.Python, Source: r.s.PackageDir, Work: work,
+			Isolation: r.s.Isolation, Env: env, Log: log})
+		if err != nil {
+			return "", fmt.Errorf("%w (log: %s)", err, path)
+		}
+		files, err = pypi.CheckFiles(dist, exp, r.s.LegacySdist)
+		if err != nil {
+			return "", err
+		}
+		for _, w := range files.Warnings {
+			fmt.Fprintf(r.st.Log, "    warning: %s\n", w)
+		}
+		return filepath.Base(files.Sdist) + ", " + filepath.Base(files.Wheel), nil
+	}); err != nil {
+		return err
+	}
+	if err := r.step("twine check", func() (string, error) {
+		var err error
+		if twine, err = pypi.Twine(ctx, r.ws.Python); err != nil {
+			return "", err
+		}
+		log, path, err := r.logFile("twine-check.log")
+		if err != nil {
+			return "", err
+		}
+		defer log.Close()
+		if err := pypi.TwineCheck(ctx, twine, files.All(), log); err != nil {
+			return "", fmt.Errorf("%w (log: %s)", err, path)
+		}
+		return "passed", nil
+	}); err != nil {
+		return err
+	}
+	if err := r.step("smoke install", func() (string, error) {
+		log, path, err := r.logFile("smoke.log")
+		if err != nil {
+			return "", err
+		}
+		defer log.Close()
+		got, err := pypi.Smoke(ctx, pypi.SmokeOptions{Python: r.ws.Python, Wheel: files.Wheel, Import: r.s.Import,
+			Want: r.found.Version, Work: work, Log: log})
+		if err != nil {
+			return "", fmt.Errorf("%w (log: %s)", err, path)
+		}
+		return fmt.Sprintf("import %s in a fresh venv: __version__ %s", r.s.Import, got), nil
+	}); err != nil {
+		return err
+	}
+	local, err := pypi.Digests(files.All())
+	if err != nil {
+		return err
+	}
+	if !r.decision.Publish {
+		for _, f := range files.All() {
+			r.publishRow("upload", r.s.Repository, "dry run: would upload "+filepath.Base(f)+" (sha256 "+local[filepath.Base(f)][:12]+")")
+		}
+		return nil
+	}
+	root := r.s.JSONRoot
+	if root == "" {
+		if root, err = pypi.JSONRoot(r.s.Repository); err != nil {
+			return err
+		}
+	}
+	if err := r.step("index before upload", func() (string, error) {
+		index, found, err := pypi.IndexFiles(ctx, nil, root, r.s.DistName, r.plan.Version)
+		if err != nil {
+			return "", err
+		}
+		if c := pypi.Conflicts(local, index); len(c) > 0 {
+			return "", fmt.Errorf("pypi: %s already holds different bytes for %s: PyPI never replaces a file; publish a new version (e.g. .postN)", root, strings.Join(c, ", "))
+		}
+		if !found {
+			return "version not on the index yet", nil
+		}
+		return fmt.Sprintf("%d of our files already there with the same bytes", len(local)-len(pypi.Missing(local, index))), nil
+	}); err != nil {
+		return err
+	}
+	if err := r.step("upload", func() (string, error) {
+		token := r.ws.Getenv(r.s.TokenEnv)
+		if token == "" {
+			return "", fmt.Errorf("pypi: no token: set %s (a PyPI API token) in the environment", r.s.TokenEnv)
+		}
+		r.st.GH.Mask(token)
+		log, path, err := r.logFile("upload.log")
+		if err != nil {
+			return "", err
+		}
+		defer log.Close()
+		if err := pypi.Upload(ctx, pypi.UploadOptions{Twine: twine, Repository: r.s.Repository, Token: token, Files: files.All(), Log: log}); err != nil {
+			return "", fmt.Errorf("%w (log: %s)", err, path)
+		}
+		return "uploaded to " + r.s.Repository, nil
+	}); err != nil {
+		return err
+	}
+	return r.step("verify", func() (string, error) {
+		if err := pypi.Verify(ctx, pypi.VerifyOptions{Root: root, Dist: r.s.DistName, Ver: r.plan.Version, Local: local}); err != nil {
+			return "", err
+		}
+		for _, f := range files.All() {
+			r.publishRow("upload", r.s.Repository, filepath.Base(f)+" sha256 "+local[filepath.Base(f)][:12]+" (the index records the same)")
+		}
+		return "the index records our sha256 for every file", nil
+	})
+}

@@ -1,0 +1,223 @@
+package release
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/sgl-project/tpuci/internal/ghactions"
+	"github.com/sgl-project/tpuci/internal/pipeline"
+	"github.com/sgl-project/tpuci/internal/release/dockerimg"
+	"github.com/sgl-project/tpuci/internal/release/guard"
+	"github.com/sgl-project/tpuci/internal/release/pep440"
+	"github.com/sgl-project/tpuci/internal/release/plan"
+	"github.com/sgl-project/tpuci/internal/release/pypi"
+	"github.com/sgl-project/tpuci/internal/release/version"
+	"github.com/sgl-project/tpuci/internal/report"
+	"github.com/sgl-project/tpuci/internal/workspace"
+)
+
+// run is one release target's state, shared by its steps.
+type run struct {
+	ws       *workspace.Workspace
+	st       *pipeline.Stage
+	s        Settings
+	found    version.Found
+	released []pep440.Version
+	notes    []string
+	plan     plan.Plan
+	decision guard.Decision
+	guardErr error
+	gate     *guard.GateResult
+	rows     [][]string // the "Publish" table
+}
+
+// step runs fn as one reported case. A missing tool becomes the stage's
+// MissingTool (skipped locally, an error in CI); any other error fails
+// the case and is returned.
+func (r *run) step(name string, fn func() (string, error)) error {
+	start := time.Now()
+	msg, err := fn()
+	c := report.Case{Name: name, Class: r.st.Target, Status: report.Passed, Duration: time.Since(start), Message: msg}
+	if err != nil {
+		var miss *pypi.MissingError
+		var noEngine *dockerimg.NoEngineError
+		switch {
+		case errors.As(err, &miss):
+			c.Status, c.Message = report.Skipped, err.Error()
+			r.st.Cases = append(r.st.Cases, c)
+			return &pipeline.MissingTool{Tool: miss.Tool, Install: miss.Install}
+		case errors.As(err, &noEngine):
+			c.Status, c.Message = report.Skipped, err.Error()
+			r.st.Cases = append(r.st.Cases, c)
+			return &pipeline.MissingTool{Tool: "a Docker engine at " + noEngine.Host, Install: "scripts/ci-services.sh (as root), or DOCKER_HOST=..."}
+		}
+		c.Status, c.Message = report.Failed, err.Error()
+		r.st.Failures = append(r.st.Failures, name+": "+err.Error())
+	}
+	r.st.Cases = append(r.st.Cases, c)
+	if msg != "" && err == nil {
+		fmt.Fprintf(r.st.Log, "    %s: %s\n", name, msg)
+	}
+	return err
+}
+
+// begin resolves the settings and the version, and reads which versions
+// were released already (git tags).
+func begin(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) (*run, error) {
+	r := &run{ws: ws, st: st}
+	err := r.step("version", func() (string, error) {
+		s, err := Resolve(ws)
+		if err != nil {
+			return "", err
+		}
+		r.s = s
+		r.found, err = version.Resolve(ctx, version.Options{Repo: ws.Repo, Source: s.VersionSource, File: s.VersionFile,
+			Getenv: ws.Getenv, Nightly: s.Channel == plan.Nightly})
+		if err != nil {
+			return "", err
+		}
+		rel, err := version.Released(ctx, ws.Repo)
+		if err != nil {
+			r.notes = append(r.notes, "released versions unknown (no git tags): "+firstLine(err.Error()))
+		}
+		r.released = rel
+		return fmt.Sprintf("%s (from %s)", r.found.Version, r.found.From), nil
+	})
+	return r, err
+}
+
+// makePlan computes the plan and the publish decision. The decision's
+// error is kept: release:version reports it, the publishing targets fail.
+func (r *run) makePlan(image, dist bool) error {
+	return r.step("plan", func() (string, error) {
+		in := plan.Input{Version: r.found.Version, Channel: r.s.Channel, Released: r.released, Date: r.s.Date,
+			Arch: r.s.Arch, Arches: r.s.Arches, WheelTag: r.s.WheelTag, Repository: r.s.Repository}
+		if image {
+			in.Image = r.s.Image
+		}
+		if dist {
+			in.Dist = r.s.DistName
+		}
+		p, err := plan.Make(in)
+		if err != nil {
+			return "", err
+		}
+		r.plan = p
+		where, req := guard.FromEnv(r.ws.Getenv)
+		r.decision, r.guardErr = guard.Decide(guard.Policy{OfficialRepo: r.s.Official, Branch: r.s.Branch}, where, req, p)
+		mode := r.decision.Why
+		if r.guardErr != nil {
+			mode = r.guardErr.Error()
+		}
+		return fmt.Sprintf("%s %s, latest %t; %s", p.Channel, p.Tag, p.Latest, mode), nil
+	})
+}
+
+// guards fails when publishing was asked for but is refused, and checks
+// the nightly-health gate of a release (nightlies are not gated: they
+// are what the nightly tests run on). In a dry run the gate is only
+// reported.
+func (r *run) guards(ctx context.Context) error {
+	if r.guardErr != nil {
+		return r.step("guard", func() (string, error) { return "", r.guardErr })
+	}
+	if err := r.step("guard", func() (string, error) { return r.decision.Why, nil }); err != nil {
+		return err
+	}
+	if r.s.Channel == plan.Nightly {
+		return nil
+	}
+	g, err := guard.CheckNightly(ctx, guard.GateOptions{Source: r.s.Status, MaxAge: r.s.MaxAge, SuccessMaxAge: r.s.SuccessMaxAge,
+		Override: r.ws.Getenv(guard.EnvOverride)})
+	if err != nil {
+		return r.step("nightly gate", func() (string, error) { return "", err })
+	}
+	r.gate = &g
+	return r.step("nightly gate", func() (string, error) {
+		msg := g.Outcome
+		if len(g.Reasons) > 0 {
+			msg += ": " + strings.Join(g.Reasons, "; ")
+		}
+		switch {
+		case g.Outcome == guard.GateEmergency:
+			msg += "; emergency override: " + g.Justification
+			_ = r.st.GH.AppendSummary("**Release gate overridden** for " + r.plan.Tag + ": " + g.Justification)
+			r.st.GH.Annotate(ghactions.Annotation{Level: "warning", Title: "nightly gate overridden", Msg: g.Justification})
+		case !g.Allows() && r.decision.Publish:
+			return "", fmt.Errorf("guard: the nightly tests are not healthy (%s); fix them, or set %s to a written justification", strings.Join(g.Reasons, "; "), guard.EnvOverride)
+		case !g.Allows():
+			msg = "would block publishing: " + msg
+		}
+		return msg, nil
+	})
+}
+
+// summary adds the release table and the publish table.
+func (r *run) summary() {
+	p := r.plan
+	mode := r.decision.Why
+	if r.guardErr != nil {
+		mode = "refused: " + r.guardErr.Error()
+	}
+	rows := [][]string{
+		{"version", fmt.Sprintf("%s (from %s)", p.Version, r.found.From)},
+		{"tag", p.Tag},
+		{"channel", string(p.Channel)},
+		{"prerelease", fmt.Sprint(p.Prerelease)},
+		{"latest moves", fmt.Sprintf("%t (%s)", p.Latest, p.LatestWhy)},
+		{"mode", mode},
+	}
+	if r.decision.Force {
+		rows = append(rows, []string{"force", guard.EnvForce + " is set: existing release tags may be replaced"})
+	}
+	if g := r.gate; g != nil {
+		v := g.Outcome
+		if len(g.Reasons) > 0 {
+			v += ": " + strings.Join(g.Reasons, "; ")
+		}
+		rows = append(rows, []string{"nightly gate", v})
+		if g.Justification != "" {
+			rows = append(rows, []string{"override justification", g.Justification})
+		}
+	}
+	for _, n := range r.notes {
+		rows = append(rows, []string{"note", n})
+	}
+	r.st.Tables = append(r.st.Tables, report.Table{Title: "Release " + p.Tag, Header: []string{"", ""}, Rows: rows})
+	if len(r.rows) > 0 {
+		r.st.Tables = append(r.st.Tables, report.Table{Title: "Published", Header: []string{"what", "where", "result"}, Rows: r.rows})
+	}
+	// The structured record for tools: plan, decision and gate.
+	r.st.Cases = append(r.st.Cases, report.Case{Name: "record", Class: r.st.Target, Status: report.Passed,
+		Extra: map[string]any{"plan": p, "decision": r.decision, "gate": r.gate, "version_from": r.found.From}})
+}
+
+func (r *run) publishRow(what, where, result string) {
+	r.rows = append(r.rows, []string{what, where, result})
+	fmt.Fprintf(r.st.Out, "%-8s %s: %s\n", what, where, result)
+}
+
+// logFile opens a log in the stage's log directory.
+func (r *run) logFile(name string) (*os.File, string, error) {
+	if err := os.MkdirAll(r.st.LogDir, 0o755); err != nil {
+		return nil, "", fmt.Errorf("release: create %s: %w", r.st.LogDir, err)
+	}
+	p := filepath.Join(r.st.LogDir, name)
+	f, err := os.Create(p)
+	if err != nil {
+		return nil, "", fmt.Errorf("release: create %s: %w", p, err)
+	}
+	return f, p, nil
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

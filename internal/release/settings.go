@@ -1,0 +1,130 @@
+// Package release runs tpuci's publishing targets (release:version,
+// release:pypi, release:docker): it resolves the version and the plan,
+// applies the guards, builds and smoke-tests everything, and publishes
+// only when the guards allow it; otherwise it prints what it would
+// publish.
+package release
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/sgl-project/tpuci/internal/release/guard"
+	"github.com/sgl-project/tpuci/internal/release/plan"
+	"github.com/sgl-project/tpuci/internal/release/version"
+	"github.com/sgl-project/tpuci/internal/workspace"
+)
+
+// Defaults for empty [release] fields.
+const (
+	DefaultBranch       = "main"
+	DefaultArch         = "amd64"
+	DefaultRepository   = "https://upload.pypi.org/legacy/"
+	DefaultTokenEnv     = "PYPI_TOKEN"
+	DefaultRegistryUser = "DOCKER_USERNAME"
+	DefaultRegistryPass = "DOCKER_TOKEN"
+	DefaultSmokeTimeout = 2 * time.Minute
+	// EnvImage overrides [release].image (e.g. a test registry).
+	EnvImage = "TPUCI_RELEASE_IMAGE"
+	// EnvRepository overrides [release].pypi_repository (e.g. TestPyPI).
+	EnvRepository = "TPUCI_PYPI_REPOSITORY"
+)
+
+// Settings is [release] with defaults and environment overrides applied.
+type Settings struct {
+	Repo    string
+	Channel plan.Channel
+	Date    time.Time
+
+	VersionSource string
+	VersionFile   string
+	Official      string
+	Branch        string
+
+	Image        string
+	Dockerfile   string // relative to Repo; "" when not configured
+	Context      string // absolute
+	BaseRecipe   string
+	Arch         string
+	Arches       []string
+	VersionArgs  []string
+	BuildArgs    map[string]string
+	SmokeCommand []string
+	SmokeTimeout time.Duration
+	RegistryUser string
+	RegistryPass string
+
+	PackageDir  string // absolute
+	Import      string // import name of the package
+	DistName    string // "" until read from pyproject.toml
+	WheelTag    string
+	Isolation   bool
+	LegacySdist bool
+	Repository  string
+	JSONRoot    string
+	TokenEnv    string
+
+	Status        string
+	MaxAge        time.Duration
+	SuccessMaxAge time.Duration
+}
+
+// Resolve builds the settings from the workspace and the environment.
+func Resolve(ws *workspace.Workspace) (Settings, error) {
+	c := ws.Config
+	r := c.Release
+	get := ws.Getenv
+	s := Settings{
+		Repo: ws.Repo, VersionFile: c.Repo.VersionFile, Official: r.OfficialRepo, Branch: or(r.Branch, DefaultBranch),
+		Image: or(get(EnvImage), r.Image), Dockerfile: r.Dockerfile, Context: filepath.Join(ws.Repo, or(r.Context, ".")),
+		BaseRecipe: r.BaseRecipe, Arch: or(get(guard.EnvArch), DefaultArch), Arches: r.Arches, VersionArgs: r.VersionArgs,
+		BuildArgs: r.BuildArgs, SmokeCommand: r.SmokeCommand, SmokeTimeout: r.SmokeTimeout.Duration,
+		RegistryUser: or(r.RegistryUser, DefaultRegistryUser), RegistryPass: or(r.RegistryPass, DefaultRegistryPass),
+		PackageDir: filepath.Join(ws.Repo, c.Repo.PackageDir), Import: c.Repo.Package, DistName: r.DistName,
+		WheelTag: or(r.WheelTag, "py3-none-any"), Isolation: r.BuildIsolation == nil || *r.BuildIsolation,
+		LegacySdist: r.LegacySdist, Repository: or(get(EnvRepository), or(r.PyPIRepository, DefaultRepository)),
+		JSONRoot: r.PyPIJSONURL, TokenEnv: or(r.PyPITokenEnv, DefaultTokenEnv),
+		Status: or(get(guard.EnvStatus), r.NightlyStatus), MaxAge: r.NightlyMaxAge.Duration, SuccessMaxAge: r.NightlySuccessMaxAge.Duration,
+	}
+	if r.VersionArgs == nil {
+		s.VersionArgs = []string{"VERSION"}
+	}
+	if len(s.Arches) == 0 {
+		s.Arches = []string{DefaultArch}
+	}
+	if s.SmokeTimeout == 0 {
+		s.SmokeTimeout = DefaultSmokeTimeout
+	}
+	switch {
+	case r.VersionSource != "":
+		s.VersionSource = r.VersionSource
+	case s.VersionFile != "":
+		s.VersionSource = version.SourceFile
+	default:
+		s.VersionSource = version.SourceSCM
+	}
+	ch, err := plan.ParseChannel(get(guard.EnvChannel))
+	if err != nil {
+		return s, fmt.Errorf("release: %s: %w", guard.EnvChannel, err)
+	}
+	s.Channel = ch
+	s.Date = time.Now().UTC()
+	if d := get(guard.EnvDate); d != "" {
+		if s.Date, err = time.Parse("20060102", d); err != nil {
+			return s, fmt.Errorf("release: %s=%s is not YYYYMMDD", guard.EnvDate, d)
+		}
+	}
+	if s.Status != "" && !strings.Contains(s.Status, "://") && !filepath.IsAbs(s.Status) {
+		s.Status = filepath.Join(ws.Repo, s.Status)
+	}
+	return s, nil
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
