@@ -219,3 +219,30 @@ files = [
 		t.Errorf("summary.md missing: %v", err)
 	}
 }
+
+// The main job: pr on the bundled example passes with a green summary.
+func TestPROnExampleIsGreen(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	r := run(t, dir, []string{"TPUCI_OUT=" + out, "XDG_CACHE_HOME=" + filepath.Join(dir, "cache"), "TPUCI_LOCK_FILE=" + filepath.Join(dir, "lock")}, "pr")
+	if r.code != 0 {
+		t.Fatalf("pr failed (exit %d)\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "bundled example") {
+		t.Errorf("no line saying the bundled example is used:\n%s", r.stderr)
+	}
+	for _, target := range []string{"lint", "unitTest1", "e2e", "unitTest4"} {
+		data, err := os.ReadFile(filepath.Join(out, target+".json"))
+		if err != nil {
+			t.Fatalf("%s results missing: %v", target, err)
+		}
+		var st report.Stage
+		json.Unmarshal(data, &st)
+		if st.Status != report.Passed {
+			t.Errorf("%s: %s %s", target, st.Status, st.Reason)
+		}
+	}
+	if !strings.Contains(r.stdout, "TARGET") || !strings.Contains(r.stdout, "unitTest4") {
+		t.Errorf("no summary table:\n%s", r.stdout)
+	}
+}
