@@ -11,9 +11,7 @@ import (
 	"github.com/magefile/mage/mg"
 
 	"github.com/sgl-project/tpuci/internal/pipeline"
-	"github.com/sgl-project/tpuci/internal/stages"
 	"github.com/sgl-project/tpuci/internal/suitecmd"
-	"github.com/sgl-project/tpuci/targets"
 )
 
 // Config groups configuration targets.
@@ -53,19 +51,6 @@ func (Suite) List(ctx context.Context, name string, part *string) error {
 // Import converts an SGLang-JAX run_suite.py into tpuci TOML on stdout, without executing it.
 func (Suite) Import(ctx context.Context, path string) error {
 	return suitecmd.Import(os.Stdout, path)
-}
-
-// Release groups publishing targets.
-type Release mg.Namespace
-
-// Pypi builds, checks, smoke-installs and uploads the Python package.
-func (Release) Pypi(ctx context.Context) error {
-	return targets.Run(ctx, "release:pypi", stages.Unavailable("PyPI release is not implemented"))
-}
-
-// Docker builds, smoke-tests and pushes the image and its multi-arch manifest.
-func (Release) Docker(ctx context.Context) error {
-	return targets.Run(ctx, "release:docker", stages.Unavailable("Docker release is not implemented"))
 }
 
 var _ = fmt.Sprint

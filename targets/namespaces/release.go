@@ -1,0 +1,89 @@
+package namespaces
+
+//mage:multiline
+import (
+	"context"
+
+	"github.com/magefile/mage/mg"
+
+	"github.com/sgl-project/tpuci/internal/release"
+	"github.com/sgl-project/tpuci/targets"
+)
+
+// Release groups publishing targets.
+type Release mg.Namespace
+
+// Version prints the release version, its tag, whether it is a pre-release and whether latest moves.
+//
+// Also prints the whole plan (image tags, manifest lists, PyPI files) and
+// whether this run would publish. The version comes from
+// [release].version_source: "file" reads __version__ from
+// [repo].version_file, "scm" takes the vX.Y.Z tag on HEAD (or
+// SETUPTOOLS_SCM_PRETEND_VERSION). Local versions (+...) and epochs are
+// refused. latest moves only for a final or post release that is the
+// highest released (git tags and registry tags).
+//
+// Environment:
+//
+//	TPUCI_RELEASE_CHANNEL=nightly  plan the nightly image instead of a release
+//	TPUCI_RELEASE_DATE=YYYYMMDD    date of the nightly's dated tag (default: today, UTC)
+//	TPUCI_RELEASE_IMAGE=repo       override [release].image
+//
+// Outputs: GitHub outputs version, tag, is_prerelease, update_latest,
+// channel, publish; $TPUCI_OUT/release:version.json.
+func (Release) Version(ctx context.Context) error {
+	return targets.Run(ctx, "release:version", release.Version)
+}
+
+// Pypi builds, checks, smoke-installs and uploads the Python package.
+//
+// Builds sdist and wheel with python -m build ([release].build_isolation =
+// false adds --no-isolation for offline builds), checks their normalised
+// file names and metadata, runs twine check, installs the wheel alone in
+// a fresh venv and imports the package, which must report the version.
+// Then, only when publishing, uploads with twine --skip-existing and
+// compares the index's sha256 of every file with ours, so a skipped
+// upload cannot hide different bytes. Outside the official repository's
+// CI this is a dry run that prints what it would upload.
+//
+// Environment:
+//
+//	PYPI_TOKEN ([release].pypi_token_env)  upload token; masked, never printed
+//	TPUCI_PYPI_REPOSITORY=url              upload URL (e.g. https://test.pypi.org/legacy/)
+//	TPUCI_RELEASE_DRY_RUN=1                never publish
+//	TPUCI_RELEASE_PUBLISH=1                publish (official repository, main or the version tag)
+//	TPUCI_RELEASE_OVERRIDE=text            publish despite an unhealthy nightly; the text is recorded
+//	TPUCI_NIGHTLY_STATUS=path-or-url       nightly-status.json for the release gate
+//
+// Outputs: $TPUCI_OUT/release/pypi/dist/, logs/release:pypi/,
+// $TPUCI_OUT/release:pypi.json, junit/release:pypi.xml, summary.md.
+func (Release) Pypi(ctx context.Context) error {
+	return targets.Run(ctx, "release:pypi", release.PyPI)
+}
+
+// Docker builds, smoke-tests and pushes the image and its multi-arch manifest lists.
+//
+// Builds once through the Docker engine API (context honours
+// .dockerignore; build args carry the version; OCI labels; linux/amd64;
+// layers reused from the previous image and the last local build),
+// smoke-runs [release].smoke_command in the built image, which must
+// print the version, then, only when publishing, pushes that same image
+// as vX.Y.Z-amd64 and writes the lists vX.Y.Z and, when it moves, latest.
+// A nightly pushes vX.Y.Z-nightly-amd64 and writes vX.Y.Z-nightly,
+// nightly and vX.Y.Z-nightly-YYYYMMDD. Existing release tags are never
+// overwritten.
+//
+// Environment:
+//
+//	DOCKER_HOST                       engine (default unix:///var/run/docker.sock)
+//	DOCKER_USERNAME, DOCKER_TOKEN     registry credentials ([release].registry_*_env), else the Docker config
+//	TPUCI_RELEASE_CHANNEL=nightly     publish the nightly image
+//	TPUCI_RELEASE_FORCE=1             replace existing release tags deliberately
+//	TPUCI_RELEASE_SKIP_PULL=1         do not pull the previous image for the layer cache
+//	TPUCI_RELEASE_DRY_RUN, TPUCI_RELEASE_PUBLISH, TPUCI_RELEASE_OVERRIDE, TPUCI_NIGHTLY_STATUS  as for release:pypi
+//
+// Outputs: logs/release:docker/build.log and push.log,
+// $TPUCI_OUT/release:docker.json, junit/release:docker.xml, summary.md.
+func (Release) Docker(ctx context.Context) error {
+	return targets.Run(ctx, "release:docker", release.Docker)
+}
