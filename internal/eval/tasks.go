@@ -5,18 +5,18 @@ import (
 	"strings"
 )
 
-// Prompt texts. They are the model's input, so they are kept byte for byte
-// as SGLang-JAX's evals send them (they come from OpenAI's simple-evals,
-// MIT licence): a different wording would shift scores and make the
-// recorded baselines meaningless.
+// Prompt texts, in tpuci's own words. They ask for the answer formats the
+// extractors read ("Answer: X" on the last line, \boxed{} for AIME). Scores
+// depend on the wording, so baselines must be measured with these prompts
+// (accuracy:baseline records them from a run).
 const (
-	multichoiceHead = "Answer the following multiple choice question. The last line of your response should be of the following format: 'Answer: $LETTER' (without quotes) where LETTER is one of %s. Think step by step before answering."
+	multichoiceHead = "Choose the correct option for the question below. Reason briefly first, then end with a line of the form 'Answer: X', where X is one of %s."
 
-	gsm8kPrompt = "Solve this math problem. Give the reasoning steps before giving the final answer on the last line by itself in the format of \"Answer:\". Do not add anything other than the integer answer after \"Answer:\".\n\n"
+	gsm8kPrompt = "Work out this word problem. Show your reasoning, then write the final integer alone on the last line, after \"Answer:\".\n\n"
 
-	mathPrompt = "Solve the following math problem step by step. The last line of your response should be of the form Answer: $ANSWER (without quotes) where $ANSWER is the answer to the problem.\n\n%s\n\nRemember to put your answer on its own line after \"Answer:\", and you do not need to use a \\boxed command."
+	mathPrompt = "Work out the problem below, showing your steps. End with a line of the form Answer: X, where X is the final answer (no \\boxed needed).\n\n%s"
 
-	aimePrompt = "Solve the following math problem step by step. Put your answer inside \\boxed{}.\n%s\nRemember to put your answer inside \\boxed{}."
+	aimePrompt = "Work out the problem below, showing your steps, and give the final answer inside \\boxed{}.\n%s"
 )
 
 // MultichoicePrompt is the zero-shot question with lettered options.
@@ -40,7 +40,7 @@ func MultichoicePrompt(question string, choices []string) string {
 // subject with their answers, then the question ending in "Answer:".
 func FewShotPrompt(subject string, shots []Example, ex Example) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "The following are multiple choice questions (with answers) about %s.\n\n", strings.ReplaceAll(subject, "_", " "))
+	fmt.Fprintf(&b, "Multiple choice questions on %s, each followed by its answer.\n\n", strings.ReplaceAll(subject, "_", " "))
 	block := func(e Example) {
 		b.WriteString(e.Question)
 		b.WriteString("\n")
