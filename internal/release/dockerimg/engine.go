@@ -248,7 +248,11 @@ func Smoke(ctx context.Context, eng Engine, s SmokeSpec) (SmokeResult, error) {
 	}
 	res.Stdout, res.Stderr = stdout.String(), stderr.String()
 	if res.ExitCode != 0 {
-		return res, fmt.Errorf("docker: smoke: %s exited with %d: %s", strings.Join(s.Command, " "), res.ExitCode, lastLine(res.Stderr+res.Stdout))
+		detail := lastLine(res.Stderr)
+		if detail == "" {
+			detail = lastLine(res.Stdout)
+		}
+		return res, fmt.Errorf("docker: smoke: %s exited with %d: %s", strings.Join(s.Command, " "), res.ExitCode, detail)
 	}
 	if !PrintsVersion(res.Stdout+"\n"+res.Stderr, s.Want) {
 		return res, fmt.Errorf("docker: smoke: %s printed %q, not the version %s", strings.Join(s.Command, " "), lastLine(res.Stdout+res.Stderr), s.Want)
