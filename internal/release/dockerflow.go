@@ -84,6 +84,9 @@ func (r *run) docker(ctx context.Context) error {
 		return err
 	}
 	if err := r.step("existing tags", func() (string, error) {
+		if len(r.plan.Immutable) == 0 {
+			return "nightly tags move; nothing to protect", nil
+		}
 		exists := map[string]bool{}
 		for _, ref := range r.plan.Immutable {
 			_, found, err := manifest.Digest(ctx, reg, ref)
