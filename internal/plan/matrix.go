@@ -1,0 +1,152 @@
+package plan
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/sgl-project/tpuci/internal/accuracy"
+	"github.com/sgl-project/tpuci/internal/chips"
+	"github.com/sgl-project/tpuci/internal/config"
+)
+
+// Entry is one job of a target's matrix: the values a workflow passes to
+// the job as TPUCI_SUITE and TPUCI_PARTITION, and its runner.
+type Entry struct {
+	Name      string `json:"name"`            // for the job title
+	Suite     string `json:"suite,omitempty"` // empty for case targets
+	Part      int    `json:"part"`
+	Parts     int    `json:"parts"`
+	Partition string `json:"partition"` // "ID/COUNT"
+	Chips     int    `json:"chips"`
+	Runner    string `json:"runner"`
+}
+
+// MatrixTargets are the targets whose workflow job is a matrix.
+var MatrixTargets = []string{"unitTest1", "e2e", "pallas", "perf", "unitTest4", "accuracy"}
+
+// MatrixJSON renders entries as the value of strategy.matrix:
+// {"include":[...]}.
+func MatrixJSON(entries []Entry) string {
+	if entries == nil {
+		entries = []Entry{}
+	}
+	b, _ := json.Marshal(struct {
+		Include []Entry `json:"include"`
+	}{entries})
+	return string(b)
+}
+
+// Matrix lists the jobs of a target over its whole configuration, or over
+// the selected suite files when selection is not nil.
+func Matrix(cfg *config.Config, target string, selection []string) ([]Entry, error) {
+	if !slices.Contains(MatrixTargets, target) {
+		return nil, fmt.Errorf("ci:matrix: %q has no matrix (targets with one: %v)", target, MatrixTargets)
+	}
+	var suites []Suite
+	for _, s := range cfg.SuitesFor(target) {
+		ps := Suite{Name: s.Name, Chips: s.Chips}
+		for _, f := range s.Files {
+			if selection == nil || slices.Contains(selection, f.Path) {
+				ps.Selected = append(ps.Selected, Pick{Path: f.Path, Minutes: f.Minutes})
+			}
+		}
+		suites = append(suites, ps)
+	}
+	return matrixFor(cfg, target, suites)
+}
+
+func minParts(configured, items int) int {
+	if configured < 1 {
+		configured = 1
+	}
+	return min(configured, items)
+}
+
+func partsOf(name, suite string, parts, chipsN int, runner string) []Entry {
+	var out []Entry
+	for i := range parts {
+		e := Entry{Name: name, Suite: suite, Part: i, Parts: parts, Partition: fmt.Sprintf("%d/%d", i, parts), Chips: chipsN, Runner: runner}
+		if parts > 1 {
+			e.Name = fmt.Sprintf("%s %d/%d", name, i+1, parts)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// matrixFor builds the jobs: per suite one entry per partition (never more
+// partitions than selected files), and for case targets one per partition
+// of their case list.
+func matrixFor(cfg *config.Config, target string, suites []Suite) ([]Entry, error) {
+	out := []Entry{}
+	g := &cfg.Gating
+	for _, s := range suites {
+		if len(s.Selected) == 0 {
+			continue
+		}
+		cs, ok := cfg.Suite(s.Name)
+		if !ok {
+			return nil, fmt.Errorf("plan: suite %q is not configured", s.Name)
+		}
+		runner, err := g.Runner(s.Chips)
+		if err != nil {
+			return nil, fmt.Errorf("plan: suite %s: %w", s.Name, err)
+		}
+		out = append(out, partsOf(s.Name, s.Name, minParts(cs.Partitions, len(s.Selected)), s.Chips, runner)...)
+	}
+	var (
+		n, configured, maxChips int
+		chipsOf                 func(spec string) (int, error)
+	)
+	switch target {
+	case "perf":
+		// The perf body drops cases the host cannot run before it
+		// partitions, so every job needs the largest server's chips.
+		n, configured = len(cfg.Perf.Cases), cfg.Perf.Partitions
+		for _, c := range cfg.Perf.Cases {
+			if s, ok := cfg.Server(c.Server); ok {
+				maxChips = max(maxChips, s.Chips)
+			}
+		}
+	case "accuracy":
+		// The accuracy body partitions first, so each job needs only the
+		// chips of its own cases.
+		n, configured = len(cfg.Accuracy.Cases), cfg.Accuracy.Partitions
+		chipsOf = func(spec string) (int, error) {
+			p, err := accuracy.PlanCases(cfg, chips.Info{CPU: true}, spec, nil)
+			if err != nil {
+				return 0, err
+			}
+			most := 0
+			for _, c := range p.Run {
+				most = max(most, c.Server.Chips)
+			}
+			return most, nil
+		}
+	case "pallas":
+		n, configured, maxChips = len(cfg.Pallas.Kernels), cfg.Pallas.Partitions, 1
+	default:
+		return out, nil
+	}
+	if n == 0 {
+		return out, nil
+	}
+	parts := minParts(configured, n)
+	for _, e := range partsOf(target, "", parts, maxChips, "") {
+		if chipsOf != nil {
+			c, err := chipsOf(e.Partition)
+			if err != nil {
+				return nil, fmt.Errorf("plan: %s matrix: %w", target, err)
+			}
+			e.Chips = c
+		}
+		runner, err := g.Runner(e.Chips)
+		if err != nil {
+			return nil, fmt.Errorf("plan: %s: %w", target, err)
+		}
+		e.Runner = runner
+		out = append(out, e)
+	}
+	return out, nil
+}
