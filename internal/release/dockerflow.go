@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -204,11 +205,25 @@ func (r *run) build(ctx context.Context, eng dockerimg.Engine, auth string) (doc
 	if err != nil {
 		return dockerimg.BuildResult{}, err
 	}
-	bc, err := dockerimg.BuildContext(spec)
+	// The context goes through a file: a repository can be large, and
+	// the file shows afterwards exactly what the engine received.
+	ctxPath := filepath.Join(r.ws.Out, "release", "docker", "context.tar")
+	if err := os.MkdirAll(filepath.Dir(ctxPath), 0o755); err != nil {
+		return dockerimg.BuildResult{}, fmt.Errorf("docker: %w", err)
+	}
+	ctxFile, err := os.Create(ctxPath)
+	if err != nil {
+		return dockerimg.BuildResult{}, fmt.Errorf("docker: %w", err)
+	}
+	defer ctxFile.Close()
+	bc, err := dockerimg.WriteContext(spec, ctxFile)
 	if err != nil {
 		return dockerimg.BuildResult{}, err
 	}
-	fmt.Fprintf(log, "context %s: %d files, %d bytes; Dockerfile %s\n", spec.Dir, len(bc.Files), bc.Size, spec.Dockerfile)
+	if _, err := ctxFile.Seek(0, io.SeekStart); err != nil {
+		return dockerimg.BuildResult{}, fmt.Errorf("docker: %w", err)
+	}
+	fmt.Fprintf(log, "context %s: %d files, %d bytes (%s); Dockerfile %s\n", spec.Dir, len(bc.Files), bc.Size, ctxPath, spec.Dockerfile)
 
 	// Layer cache: the image this channel published last (pulled, when
 	// the registry has it) and the last local build of this channel.
@@ -245,7 +260,7 @@ func (r *run) build(ctx context.Context, eng dockerimg.Engine, auth string) (doc
 	if repo != "" {
 		labels["org.opencontainers.image.source"] = source + "/" + repo
 	}
-	res, err := dockerimg.Build(ctx, eng, dockerimg.BuildSpec{Context: bytes.NewReader(bc.Tar), Dockerfile: spec.Dockerfile,
+	res, err := dockerimg.Build(ctx, eng, dockerimg.BuildSpec{Context: ctxFile, Dockerfile: spec.Dockerfile,
 		Tags: []string{cacheTag}, BuildArgs: args, Labels: labels, Platform: platform, CacheFrom: cacheFrom}, log)
 	if err != nil {
 		return res, fmt.Errorf("%w (log: %s)", err, path)

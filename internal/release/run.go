@@ -82,8 +82,11 @@ func begin(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) (*r
 			return "", err
 		}
 		rel, err := version.Released(ctx, ws.Repo)
-		if err != nil {
-			r.notes = append(r.notes, "released versions unknown (no git tags): "+firstLine(err.Error()))
+		switch {
+		case errors.Is(err, version.ErrNoGit):
+			r.notes = append(r.notes, "not a git checkout: released versions come from the registry's tags only")
+		case err != nil:
+			r.notes = append(r.notes, "released versions unknown: "+firstLine(err.Error()))
 		}
 		r.released = rel
 		return fmt.Sprintf("%s (from %s)", r.found.Version, r.found.From), nil

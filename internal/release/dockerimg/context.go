@@ -37,9 +37,9 @@ type ContextSpec struct {
 	Extra      []Extra
 }
 
-// Context is a tar build context in memory and the files it holds.
+// Context is a tar build context and the files it holds.
 type Context struct {
-	Tar   []byte
+	Tar   []byte   // the tar, when built in memory (BuildContext)
 	Files []string // slash-separated, sorted
 	Size  int64    // bytes of file content
 }
@@ -55,6 +55,18 @@ var epoch = time.Unix(0, 0).UTC()
 // last matching pattern wins, and the Dockerfile and .dockerignore are
 // always sent.
 func BuildContext(spec ContextSpec) (*Context, error) {
+	var buf bytes.Buffer
+	c, err := WriteContext(spec, &buf)
+	if err != nil {
+		return nil, err
+	}
+	c.Tar = buf.Bytes()
+	return c, nil
+}
+
+// WriteContext is BuildContext writing the tar to w, for contexts too
+// large to hold in memory.
+func WriteContext(spec ContextSpec, w io.Writer) (*Context, error) {
 	root, err := filepath.Abs(spec.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("docker context: %w", err)
@@ -79,8 +91,7 @@ func BuildContext(spec ContextSpec) (*Context, error) {
 		extra[e.Path] = e
 	}
 
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
+	tw := tar.NewWriter(w)
 	c := &Context{}
 	parentMatches := map[string]patternmatcher.MatchInfo{}
 	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -140,7 +151,6 @@ func BuildContext(spec ContextSpec) (*Context, error) {
 		return nil, fmt.Errorf("docker context: %w", err)
 	}
 	sort.Strings(c.Files)
-	c.Tar = buf.Bytes()
 	return c, nil
 }
 

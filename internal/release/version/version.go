@@ -26,6 +26,9 @@ const (
 	SourceSCM  = "scm"  // git tag vX.Y.Z on HEAD, or SETUPTOOLS_SCM_PRETEND_VERSION
 )
 
+// ErrNoGit means the checkout has no git history to read tags from.
+var ErrNoGit = errors.New("no git tags to read (the scm version source needs them, or " + PretendEnv + ")")
+
 // PretendEnv overrides the version in scm mode, as for setuptools-scm.
 const PretendEnv = "SETUPTOOLS_SCM_PRETEND_VERSION"
 
@@ -178,7 +181,7 @@ func gitLines(ctx context.Context, repo string, args ...string) ([]string, error
 	if _, err := proc.Run(ctx, cmd); err != nil {
 		msg := strings.TrimSpace(errb.String())
 		if strings.Contains(msg, "not a git repository") {
-			return nil, fmt.Errorf("version: %s is not a git checkout: the scm version source needs git tags (or %s)", repo, PretendEnv)
+			return nil, fmt.Errorf("version: %s is not a git checkout: %w", repo, ErrNoGit)
 		}
 		return nil, fmt.Errorf("version: git %s: %v: %s", strings.Join(args, " "), err, msg)
 	}
