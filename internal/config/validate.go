@@ -36,6 +36,7 @@ func (c *Config) Validate(root string) error {
 	v.accuracy()
 	v.pallas()
 	v.gating()
+	v.release()
 	if n := len(v.errs); n > maxErrors {
 		v.errs = append(v.errs[:maxErrors], fmt.Errorf("%s: ... and %d more problems", v.c.Source, n-maxErrors))
 	}
