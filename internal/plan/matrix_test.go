@@ -1,0 +1,95 @@
+package plan
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/sgl-project/tpuci/internal/config"
+)
+
+func TestMatrixFromConfig(t *testing.T) {
+	cfg := testConfig(t)
+	m, err := Matrix(cfg, "unitTest1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := MatrixJSON(m)
+	want := `{"include":[` +
+		`{"name":"unit-1 1/3","suite":"unit-1","part":0,"parts":3,"partition":"0/3","chips":1,"runner":"tpu-1"},` +
+		`{"name":"unit-1 2/3","suite":"unit-1","part":1,"parts":3,"partition":"1/3","chips":1,"runner":"tpu-1"},` +
+		`{"name":"unit-1 3/3","suite":"unit-1","part":2,"parts":3,"partition":"2/3","chips":1,"runner":"tpu-1"},` +
+		`{"name":"unit-cpu","suite":"unit-cpu","part":0,"parts":1,"partition":"0/1","chips":0,"runner":"cpu-runner"}]}`
+	if got != want {
+		t.Errorf("matrix\n got %s\nwant %s", got, want)
+	}
+	// A selection never asks for more partitions than files.
+	m, err = Matrix(cfg, "unitTest1", []string{"python/pkg/test/test_sched.py"})
+	if err != nil || len(m) != 1 || m[0].Partition != "0/1" || m[0].Suite != "unit-1" {
+		t.Errorf("selected matrix %+v %v", m, err)
+	}
+	// Accuracy partitions its cases before the chip filter: each job gets
+	// the chips of its own cases.
+	m, err = Matrix(cfg, "accuracy", nil)
+	if err != nil || len(m) != 2 || m[0].Chips != 4 || m[0].Runner != "tpu-4" || m[1].Chips != 1 || m[1].Runner != "tpu-1" {
+		t.Errorf("accuracy matrix %+v %v", m, err)
+	}
+	// Perf drops cases the host cannot run before it partitions: every job
+	// gets the largest server.
+	m, err = Matrix(cfg, "perf", nil)
+	if err != nil || len(m) != 1 || m[0].Chips != 1 || m[0].Suite != "" {
+		t.Errorf("perf matrix %+v %v", m, err)
+	}
+	if _, err := Matrix(cfg, "lint", nil); err == nil || !strings.Contains(err.Error(), `"lint" has no matrix`) {
+		t.Errorf("lint: %v", err)
+	}
+	cfg.Gating.Runners = map[string]string{"1": "tpu-1"}
+	if _, err := Matrix(cfg, "unitTest4", nil); err == nil || !strings.Contains(err.Error(), "no runner in [gating.runners] has 4 chips") {
+		t.Errorf("missing runner: %v", err)
+	}
+}
+
+// TestDefaultMatrices pins the matrices of the embedded SGLang-JAX config:
+// the partition counts of pr-test.yml come from the config alone.
+func TestDefaultMatrices(t *testing.T) {
+	cfg, err := config.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]Entry{}
+	for _, target := range MatrixTargets {
+		m, err := Matrix(cfg, target, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[target] = m
+	}
+	count := func(target, suite string) int {
+		n := 0
+		for _, e := range out[target] {
+			if e.Suite == suite {
+				n++
+			}
+		}
+		return n
+	}
+	for _, c := range []struct {
+		target, suite string
+		n             int
+	}{
+		{"unitTest1", "unit-test-tpu-v6e-1", 5}, {"unitTest1", "unit-test-cpu", 1}, {"unitTest4", "unit-test-tpu-v6e-4", 2},
+		{"e2e", "e2e-test-tpu-v6e-1", 1}, {"e2e", "e2e-test-tpu-v6e-4", 3},
+	} {
+		if got := count(c.target, c.suite); got != c.n {
+			t.Errorf("%s %s: %d jobs, want %d", c.target, c.suite, got, c.n)
+		}
+	}
+	for _, e := range out["unitTest4"] {
+		if e.Runner != "arc-runner-v6e-4-us-south1-ai1b" {
+			t.Errorf("unitTest4 runner %q", e.Runner)
+		}
+	}
+	if b, err := json.Marshal(out); err != nil || !json.Valid(b) {
+		t.Errorf("matrices do not render as JSON: %v", err)
+	}
+}
