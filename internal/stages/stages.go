@@ -143,8 +143,14 @@ func Suites(target string) pipeline.Body {
 		if v := ws.Getenv("TPUCI_SUITE"); v != "" {
 			only = strings.Split(v, ",")
 		}
+		var sel []string
+		if v := ws.Getenv("TPUCI_SELECT"); v != "" {
+			if sel, err = suite.LoadSelect(v); err != nil {
+				return err
+			}
+		}
 		plan, err := suite.PlanSuites(runnable, suite.Options{
-			Repo: ws.Repo, Python: ws.Python, LogDir: st.LogDir, Partition: st.Partition, Only: only, Measured: measured,
+			Repo: ws.Repo, Python: ws.Python, LogDir: st.LogDir, Partition: st.Partition, Only: only, Measured: measured, Select: sel,
 			Env: func(chips int) []string { return append(ws.Env(), ws.Chips.Env(chips)...) },
 		})
 		if err != nil {

@@ -47,6 +47,9 @@ type Options struct {
 	Only      []string           // suite names to keep (TPUCI_SUITE); empty keeps all
 	Measured  map[string]float64 // file -> minutes from earlier runs
 	Env       func(chips int) []string
+	// Select keeps only these files (TPUCI_SELECT, written by ci:plan),
+	// before partitioning; nil keeps all.
+	Select []string
 }
 
 // PlanSuites turns suites into jobs. A partition applies to each suite
@@ -73,8 +76,16 @@ func PlanSuites(suites []*config.Suite, o Options) (*Plan, error) {
 			p.Skipped = append(p.Skipped, s.Name+": no files")
 			continue
 		}
-		items := make([]partition.Item, len(s.Files))
-		for i, f := range s.Files {
+		files := s.Files
+		if o.Select != nil {
+			files = slices.DeleteFunc(slices.Clone(files), func(f config.File) bool { return !slices.Contains(o.Select, f.Path) })
+			if len(files) == 0 {
+				p.Skipped = append(p.Skipped, s.Name+": no file selected by the plan (TPUCI_SELECT)")
+				continue
+			}
+		}
+		items := make([]partition.Item, len(files))
+		for i, f := range files {
 			items[i] = partition.Item{Name: f.Path, Weight: f.Minutes}
 		}
 		weighted, n, err := partition.Weights(items, o.Measured)
@@ -92,7 +103,7 @@ func PlanSuites(suites []*config.Suite, o Options) (*Plan, error) {
 			}
 		}
 		for _, i := range order {
-			f := s.Files[i]
+			f := files[i]
 			job := Job{Suite: s.Name, File: f, Chips: s.Chips, Timeout: s.TimeoutPerFile.Duration, Reruns: s.Reruns, Minutes: weighted[i].Weight}
 			job.LogFile = filepath.Join(o.LogDir, s.Name, logName(f))
 			job.Cmd = command(o, s, f, &job)
@@ -145,6 +156,22 @@ func command(o Options, s *config.Suite, f config.File, job *Job) proc.Cmd {
 		c.Argv = []string{o.Python, abs}
 	}
 	return c
+}
+
+// LoadSelect reads a selection file written by ci:plan: one repository
+// path per line; blank lines and lines starting with # are ignored.
+func LoadSelect(path string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("suite: read TPUCI_SELECT: %w (the coordinator job's tpuci-plan artifact has it; unset TPUCI_SELECT to run every file)", err)
+	}
+	sel := []string{}
+	for _, line := range strings.Split(string(data), "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			sel = append(sel, line)
+		}
+	}
+	return sel, nil
 }
 
 // LoadMeasured reads a durations file written by an earlier run
