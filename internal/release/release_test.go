@@ -325,6 +325,14 @@ func TestDockerRelease(t *testing.T) {
 	if vd == "" || vd != ld {
 		t.Errorf("v0.1.0 %s and latest %s differ", vd, ld)
 	}
+	var rec struct {
+		Plan      struct{ Push string }
+		Published [][]string
+	}
+	data, err := os.ReadFile(filepath.Join(f.env["TPUCI_OUT"], "release", "release-docker.json"))
+	if err != nil || json.Unmarshal(data, &rec) != nil || rec.Plan.Push != img+":v0.1.0-amd64" || len(rec.Published) != 3 {
+		t.Errorf("record: %v %s", err, data)
+	}
 	plats, err := manifest.Platforms(ctx, reg, img+":v0.1.0")
 	if err != nil || strings.Join(plats, ",") != "linux/amd64" {
 		t.Errorf("platforms: %v %v", plats, err)

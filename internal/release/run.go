@@ -195,9 +195,21 @@ func (r *run) summary() {
 	if len(r.rows) > 0 {
 		r.st.Tables = append(r.st.Tables, report.Table{Title: "Published", Header: []string{"what", "where", "result"}, Rows: r.rows})
 	}
-	// The structured record for tools: plan, decision and gate.
-	r.st.Cases = append(r.st.Cases, report.Case{Name: "record", Class: r.st.Target, Status: report.Passed,
-		Extra: map[string]any{"plan": p, "decision": r.decision, "gate": r.gate, "version_from": r.found.From}})
+	// The structured record for tools and the publish job: plan,
+	// decision, gate and what was published.
+	rec := map[string]any{"target": r.st.Target, "version_from": r.found.From, "plan": p, "decision": r.decision,
+		"refused": errString(r.guardErr), "gate": r.gate, "published": r.rows, "notes": r.notes}
+	path := filepath.Join(r.ws.Out, "release", strings.ReplaceAll(r.st.Target, ":", "-")+".json")
+	if err := report.WriteJSON(path, rec); err != nil {
+		fmt.Fprintf(r.st.Log, "    warning: %v\n", err)
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 func (r *run) publishRow(what, where, result string) {

@@ -30,7 +30,7 @@ type Release mg.Namespace
 //	TPUCI_RELEASE_IMAGE=repo       override [release].image
 //
 // Outputs: GitHub outputs version, tag, is_prerelease, update_latest,
-// channel, publish; $TPUCI_OUT/release:version.json.
+// channel, publish; $TPUCI_OUT/release/release-version.json.
 func (Release) Version(ctx context.Context) error {
 	return targets.Run(ctx, "release:version", release.Version)
 }
@@ -55,7 +55,8 @@ func (Release) Version(ctx context.Context) error {
 //	TPUCI_RELEASE_OVERRIDE=text            publish despite an unhealthy nightly; the text is recorded
 //	TPUCI_NIGHTLY_STATUS=path-or-url       nightly-status.json for the release gate
 //
-// Outputs: $TPUCI_OUT/release/pypi/dist/, logs/release:pypi/,
+// Outputs: $TPUCI_OUT/release/pypi/dist/, release/release-pypi.json
+// (plan, decision, gate, uploads), logs/release:pypi/,
 // $TPUCI_OUT/release:pypi.json, junit/release:pypi.xml, summary.md.
 func (Release) Pypi(ctx context.Context) error {
 	return targets.Run(ctx, "release:pypi", release.PyPI)
@@ -82,7 +83,8 @@ func (Release) Pypi(ctx context.Context) error {
 //	TPUCI_RELEASE_SKIP_PULL=1         do not pull the previous image for the layer cache
 //	TPUCI_RELEASE_DRY_RUN, TPUCI_RELEASE_PUBLISH, TPUCI_RELEASE_OVERRIDE, TPUCI_NIGHTLY_STATUS  as for release:pypi
 //
-// Outputs: logs/release:docker/build.log and push.log,
+// Outputs: $TPUCI_OUT/release/release-docker.json (plan, decision, gate,
+// digests), release/docker/context.tar, logs/release:docker/,
 // $TPUCI_OUT/release:docker.json, junit/release:docker.xml, summary.md.
 func (Release) Docker(ctx context.Context) error {
 	return targets.Run(ctx, "release:docker", release.Docker)
