@@ -222,8 +222,12 @@ func TestReleaseFlow(t *testing.T) {
 	defer other.Close()
 	other.Put("sgl-jax-example", "0.1.0", filepath.Base(files.Wheel), []byte("different bytes"))
 	up.Repository = other.Upload
+	log.Reset()
 	if err := Upload(ctx, up); err != nil {
 		t.Fatalf("upload with --skip-existing: %v\n%s", err, log.String())
+	}
+	if !strings.Contains(log.String(), "Skipping") {
+		t.Errorf("twine did not skip the existing file:\n%s", log.String())
 	}
 	vo.Root = other.JSON
 	if err := Verify(ctx, vo); err == nil || !strings.Contains(err.Error(), "different bytes") {
