@@ -54,7 +54,7 @@ func (r *run) step(name string, fn func() (string, error)) error {
 		case errors.As(err, &noEngine):
 			c.Status, c.Message = report.Skipped, err.Error()
 			r.st.Cases = append(r.st.Cases, c)
-			return &pipeline.MissingTool{Tool: "a Docker engine at " + noEngine.Host, Install: "scripts/ci-services.sh (as root), or DOCKER_HOST=..."}
+			return &pipeline.MissingTool{Tool: "a Docker engine at " + noEngine.Host, Install: "bash scripts/ci-services.sh (as root; or point DOCKER_HOST at an engine)"}
 		}
 		c.Status, c.Message = report.Failed, err.Error()
 		r.st.Failures = append(r.st.Failures, name+": "+err.Error())
