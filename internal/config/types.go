@@ -173,17 +173,81 @@ const (
 	KernelExitCode = "exit-code"
 )
 
-// Nightly describes the nightly matrix.
+// Nightly describes the nightly matrix (perf points and accuracy
+// evaluations per model), where results are kept and how regressions are
+// judged. internal/nightly documents the defaults of omitted fields.
 type Nightly struct {
-	Servers          []string `toml:"servers" json:"servers,omitempty"`
-	Concurrencies    []int    `toml:"concurrencies" json:"concurrencies,omitempty"`
-	PromptsPerClient int      `toml:"prompts_per_concurrency" json:"prompts_per_concurrency,omitempty"`
-	LatencyInputLens []int    `toml:"ttft_input_lens" json:"ttft_input_lens,omitempty"`
-	DecodeInputLens  []int    `toml:"itl_input_lens" json:"itl_input_lens,omitempty"`
-	DecodeOutputLen  int      `toml:"itl_output_len" json:"itl_output_len,omitempty"`
-	AccuracyServers  []string `toml:"accuracy_servers" json:"accuracy_servers,omitempty"`
-	Datasets         []string `toml:"datasets" json:"datasets,omitempty"`
-	History          string   `toml:"history" json:"history,omitempty"`
+	Models []NightlyModel `toml:"model" json:"model,omitempty"`
+	// Perf points of every model with perf enabled: each max concurrency
+	// with prompts_per_concurrency x concurrency requests, at OSL 1 for
+	// each ttft_input_lens ISL (TTFT, input throughput) and at OSL
+	// itl_output_len for each itl_input_lens ISL (ITL, output throughput).
+	Concurrencies         []int `toml:"concurrencies" json:"concurrencies,omitempty"`
+	PromptsPerConcurrency int   `toml:"prompts_per_concurrency" json:"prompts_per_concurrency,omitempty"`
+	TTFTInputLens         []int `toml:"ttft_input_lens" json:"ttft_input_lens,omitempty"`
+	ITLInputLens          []int `toml:"itl_input_lens" json:"itl_input_lens,omitempty"`
+	ITLOutputLen          int   `toml:"itl_output_len" json:"itl_output_len,omitempty"`
+	// TracePoint is the perf point ("c64-i1024-o1024") whose run also
+	// captures a profiler trace, once per model; a model without it
+	// traces its first decode point.
+	TracePoint  string   `toml:"trace_point" json:"trace_point,omitempty"`
+	TraceSteps  int      `toml:"trace_steps" json:"trace_steps,omitempty"`   // engine steps a trace covers
+	CaseTimeout Duration `toml:"case_timeout" json:"case_timeout,omitempty"` // one case, server start excluded
+	// History is the local result store (JSON-lines files); relative
+	// paths are relative to the repository.
+	History    string            `toml:"history" json:"history,omitempty"`
+	Git        NightlyGit        `toml:"git" json:"git"`
+	Regression NightlyRegression `toml:"regression" json:"regression"`
+	Floors     []NightlyFloor    `toml:"floor" json:"floor,omitempty"`
+}
+
+// NightlyModel is one model of the matrix: its launch profile, whether
+// it runs the perf sweep, and the datasets it is evaluated on.
+type NightlyModel struct {
+	Name          string `toml:"name" json:"name"` // key segment, e.g. qwen3-8b-tp1
+	Server        string `toml:"server" json:"server"`
+	Perf          bool   `toml:"perf" json:"perf"`
+	Concurrencies []int  `toml:"concurrencies" json:"concurrencies,omitempty"` // overrides [nightly].concurrencies
+	// ContextLength leaves out perf points whose ISL+OSL exceed it (0: none).
+	ContextLength int      `toml:"context_length" json:"context_length,omitempty"`
+	Datasets      []string `toml:"datasets" json:"datasets,omitempty"`
+	Samples       int      `toml:"samples" json:"samples,omitempty"` // 0: whole datasets
+	Seed          int64    `toml:"seed" json:"seed,omitempty"`
+	Shots         int      `toml:"shots" json:"shots,omitempty"`
+	MaxTokens     int      `toml:"max_tokens" json:"max_tokens,omitempty"`
+	EvalParallel  int      `toml:"eval_concurrency" json:"eval_concurrency,omitempty"`
+	Minutes       float64  `toml:"minutes" json:"minutes,omitempty"` // estimate per case, for partitioning
+}
+
+// NightlyGit is the shared result store: a git data repository that every
+// nightly job clones, writes, commits and pushes.
+type NightlyGit struct {
+	URL      string `toml:"url" json:"url,omitempty"`             // clone URL or path; empty: local store only
+	Branch   string `toml:"branch" json:"branch,omitempty"`       // main
+	Dir      string `toml:"dir" json:"dir,omitempty"`             // subdirectory inside the repository
+	TokenEnv string `toml:"token_env" json:"token_env,omitempty"` // variable holding an HTTPS token
+	// TraceURL is the public base URL of the repository's files (e.g.
+	// https://raw.githubusercontent.com/owner/data/main); when set, traces
+	// are committed too and the report links them to Perfetto.
+	TraceURL string `toml:"trace_url" json:"trace_url,omitempty"`
+}
+
+// NightlyRegression tunes regression detection against history.
+type NightlyRegression struct {
+	BaselineNights       int     `toml:"baseline_nights" json:"baseline_nights,omitempty"`
+	RecentNights         int     `toml:"recent_nights" json:"recent_nights,omitempty"`
+	MinNights            int     `toml:"min_nights" json:"min_nights,omitempty"`
+	PerfThresholdPct     float64 `toml:"perf_threshold_pct" json:"perf_threshold_pct,omitempty"`
+	AccuracyThresholdPct float64 `toml:"accuracy_threshold_pct" json:"accuracy_threshold_pct,omitempty"`
+	MinZ                 float64 `toml:"min_z" json:"min_z,omitempty"`
+}
+
+// NightlyFloor is an absolute limit of a metric over the cases a glob
+// matches: a minimum for throughput and scores, a maximum for latencies.
+type NightlyFloor struct {
+	Cases  string  `toml:"cases" json:"cases"`
+	Metric string  `toml:"metric" json:"metric"`
+	Value  float64 `toml:"value" json:"value"`
 }
 
 // Release describes publishing (release:pypi, release:docker,

@@ -35,6 +35,7 @@ func (c *Config) Validate(root string) error {
 	v.perf()
 	v.accuracy()
 	v.pallas()
+	v.nightly()
 	v.gating()
 	v.release()
 	if n := len(v.errs); n > maxErrors {
@@ -467,5 +468,117 @@ func (v *validator) release() {
 	}
 	if r.NightlyMaxAge.Duration < 0 || r.NightlySuccessMaxAge.Duration < 0 {
 		v.add("release", "nightly_max_age and nightly_success_max_age must be positive")
+	}
+}
+
+// NightlyMetrics are the metrics nightly cases are judged on: TTFT and
+// input throughput at OSL 1, ITL and output throughput at longer outputs,
+// and the score of evaluations.
+var NightlyMetrics = []string{"median_ttft_ms", "input_throughput", "median_itl_ms", "output_throughput", "score"}
+
+var (
+	nightlyName  = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+	nightlyPoint = regexp.MustCompile(`^c[0-9]+-i[0-9]+-o[0-9]+$`)
+)
+
+func (v *validator) nightly() {
+	n := v.c.Nightly
+	names := map[string]bool{}
+	for i, m := range n.Models {
+		at := fmt.Sprintf("nightly.model[%d]", i)
+		v.unique(names, at+".name", "nightly model", m.Name)
+		if m.Name != "" && !nightlyName.MatchString(m.Name) {
+			v.add(at+".name", "%q is not a case-key segment: use lower-case letters, digits, '.', '_' and '-' (e.g. qwen3-8b-tp1)", m.Name)
+		}
+		v.server(at+".server", m.Server)
+		if !m.Perf && len(m.Datasets) == 0 {
+			v.add(at, "model %q runs nothing: set perf = true or list datasets", m.Name)
+		}
+		seen := map[string]bool{}
+		for j, d := range m.Datasets {
+			if !slices.Contains(Datasets, d) {
+				v.add(fmt.Sprintf("%s.datasets[%d]", at, j), "unknown dataset %q (one of %v)", d, Datasets)
+			}
+			if seen[d] {
+				v.add(fmt.Sprintf("%s.datasets[%d]", at, j), "duplicate dataset %q", d)
+			}
+			seen[d] = true
+		}
+		v.positive(at+".concurrencies", m.Concurrencies)
+		if m.ContextLength < 0 {
+			v.add(at+".context_length", "must be 0 (no limit) or positive, not %d", m.ContextLength)
+		}
+		if m.Samples < 0 || m.Shots < 0 || m.MaxTokens < 0 || m.EvalParallel < 0 {
+			v.add(at, "samples, shots, max_tokens and eval_concurrency must be 0 (default) or positive")
+		}
+		if m.Minutes < 0 || math.IsNaN(m.Minutes) || math.IsInf(m.Minutes, 0) {
+			v.add(at+".minutes", "estimate must be a finite number of minutes >= 0, not %v", m.Minutes)
+		}
+	}
+	v.positive("nightly.concurrencies", n.Concurrencies)
+	v.positive("nightly.ttft_input_lens", n.TTFTInputLens)
+	v.positive("nightly.itl_input_lens", n.ITLInputLens)
+	if n.PromptsPerConcurrency < 0 {
+		v.add("nightly.prompts_per_concurrency", "must be 0 (default 3) or positive, not %d", n.PromptsPerConcurrency)
+	}
+	if n.ITLOutputLen < 0 || n.ITLOutputLen == 1 {
+		v.add("nightly.itl_output_len", "must be at least 2 (decode points need output tokens), or 0 for 1024; got %d", n.ITLOutputLen)
+	}
+	if n.TracePoint != "" && !nightlyPoint.MatchString(n.TracePoint) {
+		v.add("nightly.trace_point", "%q is not a perf point such as \"c64-i1024-o1024\"", n.TracePoint)
+	}
+	if n.TraceSteps < 0 {
+		v.add("nightly.trace_steps", "must be 0 (default) or positive, not %d", n.TraceSteps)
+	}
+	if n.CaseTimeout.Duration < 0 {
+		v.add("nightly.case_timeout", "must be positive (or omitted for 30m)")
+	}
+	g := n.Git
+	if g.TokenEnv != "" && !buildArg.MatchString(g.TokenEnv) {
+		v.add("nightly.git.token_env", "%q is not an environment variable name", g.TokenEnv)
+	}
+	if g.Dir != "" && (filepath.IsAbs(g.Dir) || strings.HasPrefix(filepath.Clean(g.Dir), "..")) {
+		v.add("nightly.git.dir", "%q must be a subdirectory of the data repository", g.Dir)
+	}
+	if g.TraceURL != "" {
+		if u, err := url.Parse(g.TraceURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			v.add("nightly.git.trace_url", "%q is not an http(s) URL", g.TraceURL)
+		}
+	}
+	r := n.Regression
+	if r.BaselineNights < 0 || r.RecentNights < 0 || r.MinNights < 0 {
+		v.add("nightly.regression", "baseline_nights, recent_nights and min_nights must be 0 (default) or positive")
+	}
+	if r.BaselineNights > 0 && r.MinNights > r.BaselineNights {
+		v.add("nightly.regression.min_nights", "%d exceeds baseline_nights %d: the window could never hold enough nights", r.MinNights, r.BaselineNights)
+	}
+	for key, pct := range map[string]float64{"perf_threshold_pct": r.PerfThresholdPct, "accuracy_threshold_pct": r.AccuracyThresholdPct} {
+		if pct < 0 || pct >= 100 || math.IsNaN(pct) {
+			v.add("nightly.regression."+key, "must be a percentage in (0, 100), e.g. 8 for 8%%, not %v", pct)
+		}
+	}
+	if r.MinZ < 0 || math.IsNaN(r.MinZ) || math.IsInf(r.MinZ, 0) {
+		v.add("nightly.regression.min_z", "must be a finite number >= 0, not %v", r.MinZ)
+	}
+	for i, f := range n.Floors {
+		at := fmt.Sprintf("nightly.floor[%d]", i)
+		if f.Cases == "" || !doublestar.ValidatePattern(f.Cases) {
+			v.add(at+".cases", "%q is not a glob over case keys (e.g. \"perf/qwen3-8b-tp1/c64-*\")", f.Cases)
+		}
+		if !slices.Contains(NightlyMetrics, f.Metric) {
+			v.add(at+".metric", "unknown metric %q (one of %v)", f.Metric, NightlyMetrics)
+		}
+		if !(f.Value > 0) || math.IsInf(f.Value, 0) {
+			v.add(at+".value", "must be a positive number, not %v", f.Value)
+		}
+	}
+}
+
+// positive reports the non-positive entries of a list of counts.
+func (v *validator) positive(path string, xs []int) {
+	for i, x := range xs {
+		if x < 1 {
+			v.add(fmt.Sprintf("%s[%d]", path, i), "must be at least 1, not %d", x)
+		}
 	}
 }
