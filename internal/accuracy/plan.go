@@ -84,7 +84,7 @@ func PlanCases(cfg *config.Config, hw chips.Info, spec string, only []string) (*
 			}
 		}
 		if len(unknown) > 0 {
-			return nil, fmt.Errorf("accuracy: TPUCI_CASE names unknown case(s) %s; known: %s", strings.Join(unknown, ", "), strings.Join(names, ", "))
+			return nil, fmt.Errorf("accuracy: TPUCI_CASES names unknown case(s) %s; known: %s", strings.Join(unknown, ", "), strings.Join(names, ", "))
 		}
 		all = slices.DeleteFunc(all, func(c Case) bool { return !slices.Contains(only, c.Name) })
 	}

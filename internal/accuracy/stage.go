@@ -23,7 +23,7 @@ func Body(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) erro
 		return pipeline.Skip("no accuracy cases configured (add [[accuracy.case]] blocks)")
 	}
 	var only []string
-	if v := ws.Getenv("TPUCI_CASE"); v != "" {
+	if v := ws.Getenv("TPUCI_CASES"); v != "" {
 		only = strings.Split(v, ",")
 	}
 	plan, err := PlanCases(cfg, ws.Chips, st.Partition, only)
