@@ -1,0 +1,91 @@
+package namespaces
+
+//mage:multiline
+import (
+	"context"
+	"os"
+
+	"github.com/magefile/mage/mg"
+
+	"github.com/sgl-project/tpuci/internal/pipeline"
+	"github.com/sgl-project/tpuci/internal/plan"
+)
+
+// CI groups the entry points of the CI workflows.
+type CI mg.Namespace
+
+func ciEnv() (plan.Env, error) {
+	s, err := pipeline.Current()
+	if err != nil {
+		return plan.Env{}, err
+	}
+	return plan.EnvOf(s.WS, s.GH, os.Stdout, os.Stderr), nil
+}
+
+// Plan decides which PR targets run and which test files each suite runs.
+//
+// On GitHub Actions it reads GITHUB_EVENT_NAME and the payload at
+// GITHUB_EVENT_PATH (draft, labels, base and head); locally it compares
+// the working tree with TPUCI_BASE (default origin/main, then main) and
+// takes labels from TPUCI_LABELS=a,b. Rules come from [gating]: PRs need
+// the required label (run-ci), drafts fail, labels add targets, path
+// filters enable targets, and the Python import graph narrows each suite
+// to the test files that import a change; a push to main runs everything.
+// -explain lists every selected and skipped file with the reason.
+//
+// Outputs: run_TARGET=true|false and matrix_TARGET (strategy.matrix JSON)
+// in GITHUB_OUTPUT, plus plan (for ci:finish); $TPUCI_OUT/plan.json,
+// $TPUCI_OUT/select.txt (for TPUCI_SELECT) and the step summary.
+// Environment: TPUCI_DURATIONS weighs files by measured minutes.
+func (CI) Plan(ctx context.Context, explain *bool) error {
+	e, err := ciEnv()
+	if err != nil {
+		return err
+	}
+	return plan.RunPlan(ctx, e, explain != nil && *explain)
+}
+
+// Matrix prints the JSON job matrix of a target for strategy.matrix.
+//
+// One entry per suite partition for suite targets (suite, part, parts,
+// partition ID/COUNT, chips, runner), one per case partition for perf,
+// accuracy and pallas; partition counts and runner labels come from the
+// config. TPUCI_SELECT=FILE narrows it to the selected files.
+func (CI) Matrix(ctx context.Context, target string) error {
+	e, err := ciEnv()
+	if err != nil {
+		return err
+	}
+	return plan.RunMatrix(e, target)
+}
+
+// Finish is the final gate: it fails when a job the plan required failed, was cancelled or was skipped.
+//
+// Reads TPUCI_NEEDS (toJSON(needs) of the finish job) and TPUCI_PLAN (the
+// coordinator's plan output; read from needs when unset). Jobs the plan
+// did not require may be skipped. Prints a table, writes
+// $TPUCI_OUT/finish.json and the step summary.
+func (CI) Finish(ctx context.Context) error {
+	e, err := ciEnv()
+	if err != nil {
+		return err
+	}
+	return plan.RunFinish(e)
+}
+
+// Replay shows what the plan would have run over the last N commits, in TPU-minutes.
+//
+// Compares, per first-parent commit of TPUCI_REPO, SGLang-JAX's two path
+// filters, tpuci's filters without narrowing and tpuci's plan, using
+// suite estimates (or TPUCI_DURATIONS). Writes $TPUCI_OUT/replay.json.
+func (CI) Replay(ctx context.Context, n int) error {
+	e, err := ciEnv()
+	if err != nil {
+		return err
+	}
+	rp, err := plan.RunReplay(ctx, e, n)
+	if rp != nil {
+		plan.PrintReplay(e.Stdout, rp)
+	}
+	return err
+}
