@@ -198,3 +198,20 @@ func TestReadTreeSkipsEnvironments(t *testing.T) {
 		t.Errorf("missing root: %v", err)
 	}
 }
+
+// BenchmarkBuildRepo scans and resolves a whole checkout; point
+// TPUCI_BENCH_REPO at one (e.g. an SGLang-JAX clone, ~720 Python files).
+func BenchmarkBuildRepo(b *testing.B) {
+	root := os.Getenv("TPUCI_BENCH_REPO")
+	if root == "" {
+		b.Skip("set TPUCI_BENCH_REPO to a checkout")
+	}
+	files, err := ReadTree(root)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(len(files)), "files")
+	for b.Loop() {
+		Build(ParseAll(files), []string{"python", "test/srt", ""})
+	}
+}

@@ -292,14 +292,18 @@ func (w *work) decide(p *Plan, t Target, g *impact.Graph) Target {
 	}
 	var relevant []File
 	for _, f := range p.Files {
-		if slices.ContainsFunc(f.Filters, func(n string) bool { return slices.Contains(filters, n) }) {
+		// Without any filter every change concerns every target.
+		if len(cfg.Gating.Filters) == 0 || slices.ContainsFunc(f.Filters, func(n string) bool { return slices.Contains(filters, n) }) {
 			relevant = append(relevant, f)
 		}
 	}
 	if len(relevant) == 0 {
-		if len(filters) == 0 {
+		switch {
+		case len(p.Files) == 0:
+			t.Why = "nothing changed"
+		case len(filters) == 0:
 			t.Why = "no path filter lists " + name
-		} else {
+		default:
 			t.Why = fmt.Sprintf("no changed file matches its filters (%s)", strings.Join(filters, ", "))
 		}
 		return t
