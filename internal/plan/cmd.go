@@ -88,7 +88,7 @@ func Inputs(ctx context.Context, e Env) (Input, error) {
 		if err != nil {
 			in.Unknown = err.Error()
 		}
-		in.Changed, in.Head = changes, "working tree"
+		in.Changed = changes
 		if mb != "" {
 			in.Base = in.Base + "@" + short(mb)
 		}

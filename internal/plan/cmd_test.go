@@ -74,7 +74,7 @@ func TestRunPlanLocal(t *testing.T) {
 		t.Fatalf("%v\n%s", err, te.log)
 	}
 	out := te.stdout.String()
-	if !strings.Contains(out, "plan: local (main@") || !strings.Contains(out, "M test/srt/run_eval.py") || !strings.Contains(out, "A python/pkg/test/test_new.py") {
+	if !strings.Contains(out, "plan: local (the working tree against main@") || !strings.Contains(out, "M test/srt/run_eval.py") || !strings.Contains(out, "A python/pkg/test/test_new.py") {
 		t.Errorf("explanation:\n%s", out)
 	}
 	sel, err := os.ReadFile(filepath.Join(te.Out, SelectFile))

@@ -71,8 +71,9 @@ func WriteOutputs(gh *ghactions.Provider, p *Plan) error {
 	return nil
 }
 
+// short abbreviates a full commit hash; other revisions stay as they are.
 func short(sha string) string {
-	if len(sha) > 10 {
+	if len(sha) == 40 && strings.Trim(sha, "0123456789abcdef") == "" {
 		return sha[:10]
 	}
 	return sha
@@ -88,7 +89,10 @@ func (p *Plan) headline() string {
 	if p.Repository != "" {
 		b.WriteString(" in " + p.Repository)
 	}
-	if p.Base != "" || p.Head != "" {
+	switch {
+	case p.Event == EventLocal && p.Base != "":
+		fmt.Fprintf(&b, " (the working tree against %s)", p.Base)
+	case p.Base != "" || p.Head != "":
 		fmt.Fprintf(&b, " (%s..%s)", short(p.Base), short(p.Head))
 	}
 	if len(p.Labels) > 0 {
