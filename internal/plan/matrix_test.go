@@ -93,3 +93,23 @@ func TestDefaultMatrices(t *testing.T) {
 		t.Errorf("matrices do not render as JSON: %v", err)
 	}
 }
+
+// TestPlanMatricesAreCIMatrix: the coordinator's matrices for a full run
+// are exactly what ci:matrix prints.
+func TestPlanMatricesAreCIMatrix(t *testing.T) {
+	cfg := testConfig(t)
+	p, err := Make(cfg, Input{Event: EventPush, Ref: "refs/heads/main"}, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range MatrixTargets {
+		m, err := Matrix(cfg, target, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pt, _ := p.Target(target)
+		if MatrixJSON(pt.Matrix) != MatrixJSON(m) {
+			t.Errorf("%s: plan matrix %s, ci:matrix %s", target, MatrixJSON(pt.Matrix), MatrixJSON(m))
+		}
+	}
+}
