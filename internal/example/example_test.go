@@ -60,8 +60,8 @@ func TestDockerfileNeedsNoShell(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := string(data)
-	if regexp.MustCompile(`(?m)^\s*RUN\b`).MatchString(text) {
-		t.Error("Dockerfile has a RUN step; images built FROM scratch have no shell")
+	if regexp.MustCompile(`(?m)^\s*RUN\s+[^\[\s]`).MatchString(text) {
+		t.Error("Dockerfile has a shell-form RUN step; images built FROM scratch have no shell (use the exec form RUN [\"...\"])")
 	}
 	if !strings.Contains(text, "FROM ${BASE_IMAGE}") || !strings.Contains(text, `CMD ["python3", "-m", "sgl_jax"]`) {
 		t.Errorf("Dockerfile must build FROM ${BASE_IMAGE} and print the version by default:\n%s", text)
