@@ -37,6 +37,7 @@ func Lint(ctx context.Context) error { return stage(ctx, "lint", stages.Lint) }
 //
 //	TPUCI_PARTITION=ID/COUNT  run share ID (from 0) of COUNT of each suite, split like run_suite.py's auto_partition
 //	TPUCI_SUITE=a,b           run only these suites of the target
+//	TPUCI_SELECT=<file>       run only the test files listed there (ci:plan writes select.txt)
 //	TPUCI_DURATIONS=<file>    balance partitions on measured minutes (a durations.json from an earlier run)
 //	TPUCI_DEPS=workflow       do not run upstream targets: the CI workflow orders the jobs
 //	TPUCI_FORCE=1             rerun upstream targets even if they passed for this commit and config
@@ -81,6 +82,26 @@ func UnitTest4(ctx context.Context) error {
 }
 
 // Accuracy evaluates the served models against accuracy thresholds (stage 5, expensive: after perf).
+//
+// For each [[accuracy.case]] the model server of its [[server]] profile is
+// launched once (shared by cases of the same profile), N questions of the
+// dataset are sampled with the case's seed and asked through
+// /v1/chat/completions, and the score (with its standard error) is judged
+// against the baseline for that model and device: it may drop at most the
+// allowed drop (2 points by default). Datasets come from [accuracy].data_dir
+// or a checksummed cache.
+//
+// Environment:
+//
+//	TPUCI_CASES=a,b           run only these cases
+//	TPUCI_PARTITION=ID/COUNT  run this share of the cases (balanced on their minutes)
+//	TPUCI_OFFLINE=1           never download datasets (cache or data_dir only)
+//	TPUCI_EVAL_CACHE=<dir>    dataset cache directory
+//	TPUCI_LOCK_WAIT=30m       how long to queue for the host-wide TPU lock
+//
+// Outputs: $TPUCI_OUT/accuracy.json, junit/accuracy.xml, summary.md,
+// accuracy/<case>.json and accuracy/<case>.jsonl (one line per question),
+// logs/accuracy/server-<profile>.log.
 func Accuracy(ctx context.Context) error {
 	return stage(ctx, "accuracy", accuracyBody(), Perf)
 }
