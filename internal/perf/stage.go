@@ -43,10 +43,12 @@ func Stage(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) err
 	if cfg.Perf.Baselines == "" {
 		return fmt.Errorf("perf: no baselines file configured: set [perf].baselines (e.g. \"tpuci/baselines/perf.toml\") and record it with %s", RecordCommand)
 	}
-	path := baseline.Resolve(ws.Repo, cfg.Perf.Baselines)
-	bl, err := baseline.Load(path)
+	bl, note, err := LoadBaselines(ws)
 	if err != nil {
 		return fmt.Errorf("perf: %w", err)
+	}
+	if note != "" {
+		fmt.Fprintf(st.Log, "    %s\n", note)
 	}
 	lock, err := LockChips(ctx, ws, st, plan)
 	if err != nil {

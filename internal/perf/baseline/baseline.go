@@ -62,7 +62,17 @@ func Load(path string) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("baselines: read %s: %w", path, err)
 	}
+	f, err = Parse(path, data)
+	if err != nil {
+		return nil, err
+	}
 	f.Exists = true
+	return f, nil
+}
+
+// Parse reads baselines from data; path names them in errors.
+func Parse(path string, data []byte) (*File, error) {
+	f := &File{Path: path}
 	var raw fileTOML
 	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
 	if err := dec.Decode(&raw); err != nil {

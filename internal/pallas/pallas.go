@@ -1,0 +1,279 @@
+// Package pallas runs the kernel benchmark gate: each [[pallas.kernel]]
+// script runs with the repository's Python, and either prints one JSON
+// line per case, {"kernel": ..., "case": ..., "time_ms": ...}, judged
+// against the per-device baselines with the kernel's tolerance (format
+// "json"), or judges itself and passes with exit code 0 (format
+// "exit-code", as SGLang-JAX's scripts do today). Every kernel runs even
+// after another failed.
+package pallas
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sgl-project/tpuci/internal/chips"
+	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/partition"
+	"github.com/sgl-project/tpuci/internal/perf/baseline"
+	"github.com/sgl-project/tpuci/internal/proc"
+	"github.com/sgl-project/tpuci/internal/report"
+)
+
+// Metric is the metric name kernel timings are recorded under.
+const Metric = "time_ms"
+
+// RecordCommand writes pallas baselines.
+const RecordCommand = "go tool mage pallas:baseline"
+
+// Timing is one line a kernel benchmark prints.
+type Timing struct {
+	Kernel string  `json:"kernel"`
+	Case   string  `json:"case"`
+	TimeMs float64 `json:"time_ms"`
+}
+
+// CaseName is the baseline case key of a timing: "<kernel>/<case>".
+func (t Timing) CaseName() string { return t.Kernel + "/" + t.Case }
+
+// Parse reads the timing lines of a benchmark's output. Lines that are not
+// JSON objects are ignored (scripts print other things too); a JSON line
+// with a "time_ms" key but a bad shape is an error naming its line.
+func Parse(out []byte) ([]Timing, error) {
+	var ts []Timing
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 || line[0] != '{' || !bytes.Contains(line, []byte(`"time_ms"`)) {
+			continue
+		}
+		var raw struct {
+			Kernel *string  `json:"kernel"`
+			Case   *string  `json:"case"`
+			TimeMs *float64 `json:"time_ms"`
+		}
+		if err := json.Unmarshal(line, &raw); err != nil {
+			return ts, fmt.Errorf("output line %d: %v: want {\"kernel\": str, \"case\": str, \"time_ms\": number}", n, err)
+		}
+		switch {
+		case raw.Kernel == nil || *raw.Kernel == "" || raw.Case == nil || *raw.Case == "":
+			return ts, fmt.Errorf("output line %d: kernel and case must be non-empty strings", n)
+		case raw.TimeMs == nil || !(*raw.TimeMs > 0) || math.IsInf(*raw.TimeMs, 0):
+			return ts, fmt.Errorf("output line %d: time_ms of %s/%s must be a positive number (a failed measurement is not a pass)", n, *raw.Kernel, *raw.Case)
+		}
+		ts = append(ts, Timing{Kernel: *raw.Kernel, Case: *raw.Case, TimeMs: *raw.TimeMs})
+	}
+	return ts, sc.Err()
+}
+
+// Extra is what a kernel case adds to the results JSON.
+type Extra struct {
+	Device  string            `json:"device"`
+	Kernel  string            `json:"kernel"`
+	Case    string            `json:"case,omitempty"`
+	TimeMs  float64           `json:"time_ms,omitempty"`
+	Verdict *baseline.Verdict `json:"verdict,omitempty"`
+}
+
+// Runner runs kernel benchmarks.
+type Runner struct {
+	Repo      string
+	Python    string
+	Env       []string // added to the inherited environment
+	LogDir    string
+	Device    string
+	Baselines *baseline.File
+	Log       io.Writer
+}
+
+// Outcome is what a Runner found.
+type Outcome struct {
+	Cases    []report.Case
+	Verdicts []baseline.Verdict
+	Failures []string
+}
+
+// Run runs every kernel in order, each even after failures, until ctx ends.
+func (r *Runner) Run(ctx context.Context, kernels []config.Kernel) Outcome {
+	if r.Log == nil {
+		r.Log = io.Discard
+	}
+	var out Outcome
+	for _, k := range kernels {
+		if ctx.Err() != nil {
+			break
+		}
+		r.runKernel(ctx, k, &out)
+	}
+	return out
+}
+
+func (r *Runner) runKernel(ctx context.Context, k config.Kernel, out *Outcome) {
+	logPath := filepath.Join(r.LogDir, k.Name+".log")
+	argv := append([]string{r.Python, k.File}, k.Args...)
+	fmt.Fprintf(r.Log, "    kernel %s: %s\n", k.Name, proc.Quote(argv))
+	var stdout, stderr bytes.Buffer
+	timeout := k.Timeout.Duration
+	if timeout <= 0 {
+		timeout = config.DefaultKernelTimeout
+	}
+	o, runErr := proc.Run(ctx, proc.Cmd{Argv: argv, Dir: r.Repo, Env: r.Env, Timeout: timeout, Stdout: &stdout, Stderr: &stderr})
+	var logBuf bytes.Buffer
+	fmt.Fprintf(&logBuf, "$ %s\n", proc.Quote(argv))
+	logBuf.Write(stdout.Bytes())
+	if stderr.Len() > 0 {
+		logBuf.WriteString("--- stderr ---\n")
+		logBuf.Write(stderr.Bytes())
+	}
+	_ = report.WriteFile(logPath, logBuf.Bytes())
+	tail := tailLines(logBuf.String(), 30)
+	base := report.Case{Class: "pallas." + k.Name, File: k.File, Log: logPath}
+	failKernel := func(msg string) {
+		c := base
+		c.Name, c.Status, c.Message, c.Output, c.Duration = k.Name, report.Failed, msg, tail, o.Duration
+		c.Extra = &Extra{Device: r.Device, Kernel: k.Name}
+		out.Cases = append(out.Cases, c)
+		out.Failures = append(out.Failures, "kernel "+k.Name+": "+msg)
+		fmt.Fprintf(r.Log, "    FAIL %s: %s\n", k.Name, msg)
+	}
+	if ctx.Err() != nil {
+		failKernel("interrupted")
+		return
+	}
+	exitMsg := ""
+	if runErr != nil {
+		exitMsg = describe(o, timeout) + " (log " + logPath + ")"
+	}
+	if k.Format == config.KernelExitCode {
+		if exitMsg != "" {
+			failKernel(exitMsg)
+			return
+		}
+		c := base
+		c.Name, c.Status, c.Duration = k.Name, report.Passed, o.Duration
+		c.Extra = &Extra{Device: r.Device, Kernel: k.Name}
+		out.Cases = append(out.Cases, c)
+		fmt.Fprintf(r.Log, "    pass %s (%s)\n", k.Name, report.Round(o.Duration))
+		return
+	}
+	timings, perr := Parse(stdout.Bytes())
+	judge := baseline.Judge{File: r.Baselines, Device: r.Device, Record: RecordCommand}
+	per := o.Duration / time.Duration(max(len(timings), 1))
+	failed := false
+	for _, t := range timings {
+		if t.Kernel != k.Name {
+			failKernel(fmt.Sprintf("printed a timing for kernel %q; expected %q (the [[pallas.kernel]] name must match the script's)", t.Kernel, k.Name))
+			continue
+		}
+		v := judge.Check(t.CaseName(), Metric, t.TimeMs, k.Tolerance)
+		c := base
+		c.Name, c.Duration = t.CaseName(), per
+		c.Extra = &Extra{Device: r.Device, Kernel: k.Name, Case: t.Case, TimeMs: t.TimeMs, Verdict: &v}
+		c.Status = report.Passed
+		if !v.Pass {
+			failed = true
+			c.Status, c.Message = report.Failed, v.Message
+			out.Failures = append(out.Failures, t.CaseName()+": "+v.Message)
+		}
+		out.Cases = append(out.Cases, c)
+		out.Verdicts = append(out.Verdicts, v)
+	}
+	switch {
+	case perr != nil:
+		failKernel(perr.Error())
+	case exitMsg != "":
+		failKernel(exitMsg)
+	case len(timings) == 0:
+		failKernel(`printed no timing lines: a "json" kernel prints {"kernel","case","time_ms"} per case (or set format = "exit-code") (log ` + logPath + ")")
+	}
+	if perr == nil && exitMsg == "" && len(timings) > 0 {
+		status := "pass"
+		if failed {
+			status = "FAIL"
+		}
+		fmt.Fprintf(r.Log, "    %s %s: %d cases (%s)\n", status, k.Name, len(timings), report.Round(o.Duration))
+	}
+}
+
+func describe(o proc.Outcome, timeout time.Duration) string {
+	switch {
+	case o.TimedOut:
+		return fmt.Sprintf("timed out after %s (set [[pallas.kernel]] timeout)", timeout)
+	case o.Signal != "":
+		return "killed by " + o.Signal
+	}
+	return fmt.Sprintf("exit code %d", o.ExitCode)
+}
+
+func tailLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Plan picks the kernels of one partition ("ID/COUNT", balanced on
+// minutes; empty: all), in config order.
+func Plan(kernels []config.Kernel, only []string, part string) ([]config.Kernel, []config.Kernel, error) {
+	var run, skipped []config.Kernel
+	for _, name := range only {
+		if !slices.ContainsFunc(kernels, func(k config.Kernel) bool { return k.Name == name }) {
+			return nil, nil, fmt.Errorf("pallas: unknown kernel %q in TPUCI_KERNELS", name)
+		}
+	}
+	for _, k := range kernels {
+		if len(only) == 0 || slices.Contains(only, k.Name) {
+			run = append(run, k)
+		}
+	}
+	if part == "" || len(run) == 0 {
+		return run, nil, nil
+	}
+	id, parts, err := partition.ParseSpec(part)
+	if err != nil {
+		return nil, nil, err
+	}
+	items := make([]partition.Item, len(run))
+	for i, k := range run {
+		w := k.Minutes
+		if w <= 0 {
+			w = 1
+		}
+		items[i] = partition.Item{Name: k.Name, Weight: w}
+	}
+	idx, err := partition.Part(items, id, parts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("pallas: %w", err)
+	}
+	var mine []config.Kernel
+	for i, k := range run {
+		if slices.Contains(idx, i) {
+			mine = append(mine, k)
+		} else {
+			skipped = append(skipped, k)
+		}
+	}
+	return mine, skipped, nil
+}
+
+// Device is the baseline key of this host's kernel timings: [pallas].device,
+// else the host's chip kind, else "cpu".
+func Device(c *config.Config, host chips.Info) string {
+	switch {
+	case c.Pallas.Device != "":
+		return c.Pallas.Device
+	case host.CPU || host.Kind == "":
+		return "cpu"
+	}
+	return host.Kind
+}

@@ -1,0 +1,65 @@
+package pallas
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/sgl-project/tpuci/internal/perf"
+	"github.com/sgl-project/tpuci/internal/perf/baseline"
+	"github.com/sgl-project/tpuci/internal/report"
+	"github.com/sgl-project/tpuci/internal/workspace"
+)
+
+// Measurements picks the kernel timings of a pallas results file.
+func Measurements(r *perf.Results) (ms []baseline.Measurement, notes []string) {
+	for _, c := range r.Cases {
+		if c.Status == report.Skipped || len(c.Extra) == 0 {
+			continue
+		}
+		var ex Extra
+		if err := json.Unmarshal(c.Extra, &ex); err != nil {
+			notes = append(notes, fmt.Sprintf("%s: unreadable results: %v", c.Name, err))
+			continue
+		}
+		if ex.Case == "" || !(ex.TimeMs > 0) {
+			continue // an exit-code kernel or a failed run: nothing measured
+		}
+		ms = append(ms, baseline.Measurement{Device: ex.Device, Case: ex.Kernel + "/" + ex.Case, Metric: Metric, Value: ex.TimeMs})
+	}
+	return ms, notes
+}
+
+// Record writes the timings of a pallas results file into the configured
+// baselines file and prints the changes. New entries get no tolerance of
+// their own: their kernel's tolerance applies.
+func Record(w io.Writer, ws *workspace.Workspace, from string) error {
+	if ws.Config.Pallas.Baselines == "" {
+		return errors.New("pallas:baseline: no baselines file configured: set [pallas].baselines (e.g. \"tpuci/baselines/pallas.toml\")")
+	}
+	r, err := perf.ReadResults(from, "pallas")
+	if err != nil {
+		return err
+	}
+	ms, notes := Measurements(r)
+	for _, n := range notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	if len(ms) == 0 {
+		return fmt.Errorf("pallas:baseline: %s has no kernel timing to record", from)
+	}
+	f, err := baseline.Load(baseline.Resolve(ws.Repo, ws.Config.Pallas.Baselines))
+	if err != nil {
+		return err
+	}
+	changes, err := f.Update(ms, func(string) (float64, bool) { return 0, true })
+	if err != nil {
+		return err
+	}
+	baseline.PrintChanges(w, f.Path, changes)
+	if len(changes) == 0 {
+		return nil
+	}
+	return f.Save(perf.Header)
+}

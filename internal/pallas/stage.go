@@ -1,0 +1,80 @@
+package pallas
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/perf"
+	"github.com/sgl-project/tpuci/internal/perf/baseline"
+	"github.com/sgl-project/tpuci/internal/pipeline"
+	"github.com/sgl-project/tpuci/internal/report"
+	"github.com/sgl-project/tpuci/internal/workspace"
+)
+
+// Stage is the body of the pallas target.
+func Stage(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) error {
+	cfg := ws.Config
+	if len(cfg.Pallas.Kernels) == 0 {
+		return pipeline.Skip("no kernel benchmarks configured (add [[pallas.kernel]] blocks)")
+	}
+	if ws.Python == "" {
+		return &pipeline.MissingTool{Tool: "python", Install: "export TPUCI_PYTHON=/path/to/python (or run scripts/bootstrap.sh to create .venv)"}
+	}
+	var only []string
+	if v := ws.Getenv("TPUCI_KERNELS"); v != "" {
+		only = strings.Split(v, ",")
+	}
+	kernels, skipped, err := Plan(cfg.Pallas.Kernels, only, st.Partition)
+	if err != nil {
+		return err
+	}
+	for _, k := range skipped {
+		st.Cases = append(st.Cases, report.Case{Name: k.Name, Class: "pallas." + k.Name, Status: report.Skipped, Message: "in another partition than " + st.Partition})
+	}
+	if len(kernels) == 0 {
+		return pipeline.Skip("no kernel in this partition")
+	}
+	bl := &baseline.File{}
+	if needsBaselines(kernels) {
+		if cfg.Pallas.Baselines == "" {
+			return fmt.Errorf("pallas: no baselines file configured: set [pallas].baselines (e.g. \"tpuci/baselines/pallas.toml\") and record it with %s", RecordCommand)
+		}
+		if bl, err = baseline.Load(baseline.Resolve(ws.Repo, cfg.Pallas.Baselines)); err != nil {
+			return fmt.Errorf("pallas: %w", err)
+		}
+	}
+	if !ws.Chips.CPU {
+		lock, err := perf.Lock(ctx, ws, st)
+		if err != nil {
+			return err
+		}
+		defer lock.Release()
+	}
+	device := Device(cfg, ws.Chips)
+	fmt.Fprintf(st.Log, "    %d kernel benchmarks, baselines of device %s\n", len(kernels), device)
+	r := &Runner{Repo: ws.Repo, Python: ws.Python, Env: append(ws.Env(), ws.Chips.Env(1)...), LogDir: st.LogDir,
+		Device: device, Baselines: bl, Log: st.Log}
+	out := r.Run(ctx, kernels)
+	st.Cases = append(st.Cases, out.Cases...)
+	st.Failures = append(st.Failures, out.Failures...)
+	if len(out.Verdicts) > 0 {
+		t := baseline.Table(fmt.Sprintf("pallas verdicts (device %s, baselines %s)", device, cfg.Pallas.Baselines), out.Verdicts)
+		st.Tables = append(st.Tables, t)
+		fmt.Fprint(st.Out, baseline.Text(t))
+	}
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	return nil
+}
+
+func needsBaselines(ks []config.Kernel) bool {
+	for _, k := range ks {
+		if k.Format != config.KernelExitCode {
+			return true
+		}
+	}
+	return false
+}
