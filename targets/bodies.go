@@ -2,17 +2,15 @@ package targets
 
 import (
 	"github.com/sgl-project/tpuci/internal/accuracy"
+	"github.com/sgl-project/tpuci/internal/pallas"
+	"github.com/sgl-project/tpuci/internal/perf"
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/stages"
 )
 
 // The bodies of targets whose capabilities arrive in later work.
-func pallasBody() pipeline.Body {
-	return stages.Unavailable("kernel benchmarks (pallas) are not implemented")
-}
-func perfBody() pipeline.Body {
-	return stages.Unavailable("serving benchmarks (perf) are not implemented")
-}
+func pallasBody() pipeline.Body { return pallas.Stage }
+func perfBody() pipeline.Body   { return perf.Stage }
 func accuracyBody() pipeline.Body {
 	return accuracy.Body
 }

@@ -1,13 +1,16 @@
 package pallas
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 
 	"github.com/sgl-project/tpuci/internal/perf"
 	"github.com/sgl-project/tpuci/internal/perf/baseline"
+	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
@@ -31,10 +34,23 @@ func Measurements(r *perf.Results) (ms []baseline.Measurement, notes []string) {
 	return ms, notes
 }
 
+// BaselineBody is the body of pallas:baseline: it records the kernel
+// timings of a pallas results file (from; default $TPUCI_OUT/pallas.json)
+// into the configured baselines file and prints the changes for review.
+// TPUCI_DRY_RUN=1 prints them without writing.
+func BaselineBody(from string) pipeline.Body {
+	return func(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) error {
+		if from == "" {
+			from = filepath.Join(ws.Out, "pallas.json")
+		}
+		return Record(st.Out, ws, st, from)
+	}
+}
+
 // Record writes the timings of a pallas results file into the configured
 // baselines file and prints the changes. New entries get no tolerance of
 // their own: their kernel's tolerance applies.
-func Record(w io.Writer, ws *workspace.Workspace, from string) error {
+func Record(w io.Writer, ws *workspace.Workspace, st *pipeline.Stage, from string) error {
 	if ws.Config.Pallas.Baselines == "" {
 		return errors.New("pallas:baseline: no baselines file configured: set [pallas].baselines (e.g. \"tpuci/baselines/pallas.toml\")")
 	}
@@ -57,9 +73,5 @@ func Record(w io.Writer, ws *workspace.Workspace, from string) error {
 	if err != nil {
 		return err
 	}
-	baseline.PrintChanges(w, f.Path, changes)
-	if len(changes) == 0 {
-		return nil
-	}
-	return f.Save(perf.Header)
+	return perf.Save(w, ws, st, f, changes)
 }

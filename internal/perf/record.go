@@ -1,15 +1,18 @@
 package perf
 
 import (
+	"context"
 	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/perf/baseline"
+	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
@@ -102,9 +105,22 @@ func Measurements(r *Results) (ms []baseline.Measurement, notes []string) {
 	return ms, notes
 }
 
+// BaselineBody is the body of perf:baseline: it records the clean
+// measurements of a perf results file (from; default $TPUCI_OUT/perf.json)
+// into the configured baselines file and prints the changes for review.
+// TPUCI_DRY_RUN=1 prints them without writing.
+func BaselineBody(from string) pipeline.Body {
+	return func(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) error {
+		if from == "" {
+			from = filepath.Join(ws.Out, "perf.json")
+		}
+		return Record(st.Out, ws, st, from)
+	}
+}
+
 // Record writes the clean measurements of a perf results file into the
 // configured baselines file and prints the changes.
-func Record(w io.Writer, ws *workspace.Workspace, from string) error {
+func Record(w io.Writer, ws *workspace.Workspace, st *pipeline.Stage, from string) error {
 	if ws.Config.Perf.Baselines == "" {
 		return errors.New("perf:baseline: no baselines file configured: set [perf].baselines (e.g. \"tpuci/baselines/perf.toml\")")
 	}
@@ -131,9 +147,26 @@ func Record(w io.Writer, ws *workspace.Workspace, from string) error {
 	if err != nil {
 		return err
 	}
+	return Save(w, ws, st, f, changes)
+}
+
+// Save prints the changes, adds them to the stage's tables and writes the
+// file unless TPUCI_DRY_RUN is set.
+func Save(w io.Writer, ws *workspace.Workspace, st *pipeline.Stage, f *baseline.File, changes []baseline.Change) error {
 	baseline.PrintChanges(w, f.Path, changes)
 	if len(changes) == 0 {
 		return nil
 	}
-	return f.Save(Header)
+	if st != nil {
+		st.Tables = append(st.Tables, baseline.ChangesTable("baseline changes in "+f.Path, changes))
+	}
+	if ws.Getenv("TPUCI_DRY_RUN") != "" {
+		fmt.Fprintln(w, "TPUCI_DRY_RUN is set: file not written")
+		return nil
+	}
+	if err := f.Save(Header); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "wrote %s: review it (git diff) and commit it\n", f.Path)
+	return nil
 }

@@ -78,14 +78,15 @@ func Stage(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) err
 func NewServers(ws *workspace.Workspace, st *pipeline.Stage) *server.Manager {
 	cwd, _ := os.Getwd()
 	return server.NewManager(server.Options{
-		Repo:     ws.Repo,
-		Python:   ws.Python,
-		LogDir:   st.LogDir,
-		Env:      ws.Env(),
-		ChipEnv:  ws.Chips.Env,
-		BinDir:   filepath.Join(ws.Out, "bin"),
-		BuildDir: cwd,
-		Log:      st.Log,
+		Repo:      ws.Repo,
+		Python:    ws.Python,
+		LogDir:    st.LogDir,
+		Env:       ws.Env(),
+		ChipEnv:   ws.Chips.Env,
+		BinDir:    filepath.Join(ws.Out, "bin"),
+		BuildDir:  cwd,
+		Log:       st.Log,
+		ExtraArgs: strings.Fields(ws.Getenv("TPUCI_SERVER_ARGS")),
 	})
 }
 

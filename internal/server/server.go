@@ -57,6 +57,9 @@ type Options struct {
 	// or as a dependency. Empty means the current directory.
 	BuildDir string
 	Log      io.Writer // progress lines; nil discards
+	// ExtraArgs are appended to every profile's args (e.g. from
+	// TPUCI_SERVER_ARGS, to try a flag without editing the config).
+	ExtraArgs []string
 	// KeepOthers lets servers of several profiles run at once. By default
 	// Get stops the other servers first, since they hold the chips.
 	KeepOthers bool
@@ -204,7 +207,8 @@ func (m *Manager) command(ctx context.Context, p *config.Server) ([]string, erro
 	if !hasFlag(p.Args, "--device") {
 		argv = append(argv, "--device", "tpu")
 	}
-	return append(argv, p.Args...), nil
+	argv = append(argv, p.Args...)
+	return append(argv, m.o.ExtraArgs...), nil
 }
 
 func hasFlag(args []string, flag string) bool {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+
+	"github.com/sgl-project/tpuci/internal/report"
 )
 
 // Measurement is one value to record as a baseline.
@@ -43,10 +45,10 @@ func (f *File) Update(ms []Measurement, tolerance func(metric string) (float64, 
 		if !(m.Value > 0) || math.IsInf(m.Value, 0) {
 			return nil, fmt.Errorf("baselines: %s %s %s: measured value %v cannot be a baseline (it must be positive)", m.Device, m.Case, m.Metric, m.Value)
 		}
-		e := Entry{Device: m.Device, Case: m.Case, Metric: m.Metric, Value: m.Value}
+		e := Entry{Device: m.Device, Case: m.Case, Metric: m.Metric, Value: Round(m.Value)}
 		old, had := f.Find(m.Device, m.Case, m.Metric)
 		if had {
-			if old.Value == m.Value {
+			if old.Value == e.Value {
 				continue
 			}
 			e.Tolerance = old.Tolerance
@@ -77,4 +79,26 @@ func PrintChanges(w io.Writer, path string, cs []Change) {
 	for _, c := range cs {
 		fmt.Fprintf(w, "  %s\n", c)
 	}
+}
+
+// ChangesTable renders changes for a summary.
+func ChangesTable(title string, cs []Change) report.Table {
+	t := report.Table{Title: title, Header: []string{"device", "case", "metric", "old", "new", "change"}}
+	for _, c := range cs {
+		old, change := "-", "new"
+		if c.Old != nil {
+			old, change = Format(c.Old.Value), signedPercent((c.Entry.Value-c.Old.Value)/c.Old.Value)
+		}
+		t.Rows = append(t.Rows, []string{c.Entry.Device, c.Entry.Case, c.Entry.Metric, old, Format(c.Entry.Value), change})
+	}
+	return t
+}
+
+// Round keeps 5 significant digits: more than any benchmark resolves.
+func Round(v float64) float64 {
+	if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return v
+	}
+	scale := math.Pow(10, 4-math.Floor(math.Log10(math.Abs(v))))
+	return math.Round(v*scale) / scale
 }

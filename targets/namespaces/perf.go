@@ -1,0 +1,114 @@
+package namespaces
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/magefile/mage/mg"
+
+	"github.com/sgl-project/tpuci/internal/pallas"
+	"github.com/sgl-project/tpuci/internal/perf"
+	"github.com/sgl-project/tpuci/internal/pipeline"
+	"github.com/sgl-project/tpuci/targets"
+)
+
+// Perf groups serving-benchmark helper targets.
+type Perf mg.Namespace
+
+// Baseline records perf results as the new baselines and prints the review diff (old -> new, % change).
+//
+// Reads $TPUCI_OUT/perf.json (-from=FILE picks another results file) and
+// writes the measured metrics of every case that ran cleanly (all requests
+// completed, no recompilation) into [perf].baselines under the case's
+// device kind. Existing entries keep their tolerance; new ones take
+// [perf.tolerances]. With the embedded SGLang-JAX default and no file
+// yet, it starts from tpuci's built-in baselines.
+//
+// Environment:
+//
+//	TPUCI_DRY_RUN=1  print the changes without writing the file
+//	TPUCI_OUT        where perf.json is
+//
+// Outputs: the changed baselines file (review with git diff and commit it).
+func (Perf) Baseline(ctx context.Context, from *string) error {
+	return targets.Run(ctx, "perf:baseline", perf.BaselineBody(perfOptArg(from)))
+}
+
+// Pallas groups kernel-benchmark helper targets.
+type Pallas mg.Namespace
+
+// Baseline records kernel timings as the new baselines and prints the review diff (old -> new, % change).
+//
+// Reads $TPUCI_OUT/pallas.json (-from=FILE picks another results file)
+// and writes every case's time_ms into [pallas].baselines under this
+// host's device kind; new entries use their kernel's tolerance.
+//
+// Environment:
+//
+//	TPUCI_DRY_RUN=1  print the changes without writing the file
+//	TPUCI_OUT        where pallas.json is
+//
+// Outputs: the changed baselines file (review with git diff and commit it).
+func (Pallas) Baseline(ctx context.Context, from *string) error {
+	return targets.Run(ctx, "pallas:baseline", pallas.BaselineBody(perfOptArg(from)))
+}
+
+// Bench groups measurements of tpuci itself.
+type Bench mg.Namespace
+
+// Client measures tpuci's own benchmark client against the simulator and prints its capacity.
+//
+// Starts tpuci-simserver (built into $TPUCI_OUT/bin) with a 10 ms decode
+// step and streams requests back to back: prints chunks/s, CPU per chunk,
+// the arrival-to-timestamp delay and the client's TTFT bias.
+//
+// Environment:
+//
+//	TPUCI_BENCH_STREAMS=256          concurrent streams
+//	TPUCI_BENCH_DURATION=10s         measurement window
+//	TPUCI_BENCH_SERVING=<file>       also run SGLang-JAX's bench_serving.py on the same workload and print both (needs TPUCI_PYTHON with its dependencies)
+//
+// Outputs: figures on stdout; the simulator's log in $TPUCI_OUT/logs/bench-client/.
+func (Bench) Client(ctx context.Context) error {
+	s, err := pipeline.Current()
+	if err != nil {
+		return err
+	}
+	o, err := clientOptions(s)
+	if err != nil {
+		return err
+	}
+	return perf.ClientBench(ctx, os.Stdout, o)
+}
+
+func clientOptions(s *pipeline.Session) (perf.ClientOptions, error) {
+	ws := s.WS
+	o := perf.ClientOptions{LogDir: ws.LogDir("bench-client"), BinDir: filepath.Join(ws.Out, "bin"),
+		BenchServing: os.Getenv("TPUCI_BENCH_SERVING"), Python: ws.Python}
+	if v := os.Getenv("TPUCI_BENCH_STREAMS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return o, fmt.Errorf("bench:client: TPUCI_BENCH_STREAMS=%q: want a positive whole number such as 256", v)
+		}
+		o.Streams = n
+	}
+	if v := os.Getenv("TPUCI_BENCH_DURATION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return o, fmt.Errorf("bench:client: TPUCI_BENCH_DURATION=%q: want a duration such as 10s", v)
+		}
+		o.Duration = d
+	}
+	return o, nil
+}
+
+func perfOptArg(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
