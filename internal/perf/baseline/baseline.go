@@ -76,14 +76,16 @@ func Parse(path string, data []byte) (*File, error) {
 	var raw fileTOML
 	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
 	if err := dec.Decode(&raw); err != nil {
+		var sm *toml.StrictMissingError
+		if errors.As(err, &sm) && len(sm.Errors) > 0 {
+			de := sm.Errors[0]
+			row, col := de.Position()
+			return nil, fmt.Errorf("baselines: %s:%d:%d: unknown field %q (fields are device, case, metric, value, tolerance)", path, row, col, strings.Join(de.Key(), "."))
+		}
 		var de *toml.DecodeError
 		if errors.As(err, &de) {
 			row, col := de.Position()
 			return nil, fmt.Errorf("baselines: %s:%d:%d: %s", path, row, col, de.Error())
-		}
-		var sm *toml.StrictMissingError
-		if errors.As(err, &sm) {
-			return nil, fmt.Errorf("baselines: %s: %s (fields are device, case, metric, value, tolerance)", path, strings.TrimSpace(sm.String()))
 		}
 		return nil, fmt.Errorf("baselines: %s: %w", path, err)
 	}
