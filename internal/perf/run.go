@@ -142,9 +142,19 @@ func (r *Runner) runCase(ctx context.Context, p Planned, broken map[string]strin
 		fail("interrupted")
 		return finish()
 	}
+	if err != nil || res.Completed != pc.NumPrompts {
+		// A server that hit a fatal error may still be on its way out.
+		select {
+		case <-in.Done():
+		case <-time.After(2 * time.Second):
+		}
+	}
 	misses := in.CacheMisses() - missesBefore
 	ex.Recompilations = misses
 	dead := in.Alive()
+	if misses > 0 && dead == nil {
+		c.Output = strings.Join(in.Tail(server.TailLines), "\n")
+	}
 	if misses > 0 {
 		fail(fmt.Sprintf("%d JIT recompilation(s) (cache misses) on server %s while measuring: precompilation does not cover this workload (log %s)", misses, p.Server.Name, in.LogFile))
 	}
