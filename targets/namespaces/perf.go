@@ -72,6 +72,10 @@ type Bench mg.Namespace
 //	TPUCI_BENCH_DURATION=10s         measurement window
 //	TPUCI_BENCH_SERVING=<file>       also run SGLang-JAX's bench_serving.py on the same workload and print both (needs TPUCI_PYTHON with its dependencies)
 //
+// Offline, Debian's /usr/bin/python3 runs bench_serving.py with
+// PYTHONPATH=internal/bench/testdata/compat/shims (stub transformers,
+// datasets and pybase64).
+//
 // Outputs: figures on stdout; the simulator's log in $TPUCI_OUT/logs/bench-client/.
 func (Bench) Client(ctx context.Context) error {
 	s, err := pipeline.Current()
