@@ -2,10 +2,10 @@ package targets
 
 import (
 	"github.com/sgl-project/tpuci/internal/accuracy"
+	"github.com/sgl-project/tpuci/internal/nightly"
 	"github.com/sgl-project/tpuci/internal/pallas"
 	"github.com/sgl-project/tpuci/internal/perf"
 	"github.com/sgl-project/tpuci/internal/pipeline"
-	"github.com/sgl-project/tpuci/internal/stages"
 )
 
 // The bodies of targets whose capabilities arrive in later work.
@@ -14,4 +14,4 @@ func perfBody() pipeline.Body   { return perf.Stage }
 func accuracyBody() pipeline.Body {
 	return accuracy.Body
 }
-func nightlyBody() pipeline.Body { return stages.Unavailable("the nightly matrix is not implemented") }
+func nightlyBody() pipeline.Body { return nightly.Body }

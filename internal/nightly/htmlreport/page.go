@@ -92,7 +92,7 @@ h1{font-size:22px;margin:4px 0}h2{font-size:18px;margin:28px 0 8px;border-bottom
 .banner{padding:8px 12px;border-radius:6px;margin:10px 0;font-weight:600}.banner.ok{background:#e6f4ea;color:#136c2e}.banner.bad{background:#fdecea;color:#a31515}
 table{border-collapse:collapse;margin:6px 0 12px;font-size:13px}th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}th{background:#f6f6f6}
 td.bad{color:#a31515;font-weight:600}td.good{color:#136c2e}td.muted{color:#888}
-.plots{display:flex;flex-wrap:wrap;gap:8px}.plot{max-width:100%;height:auto;border:1px solid #eee;background:#fff}
+.plots{display:flex;flex-wrap:wrap;gap:8px}.plots .plot{width:560px}.plot{max-width:100%;height:auto;border:1px solid #eee;background:#fff}
 .plot .ptitle{font-size:13px;font-weight:600}.plot .tick,.plot .unit,.plot .reflabel{font-size:11px;fill:#555}
 .plot .grid{stroke:#eee}.plot .axis{stroke:#999}.plot .ref{stroke-width:1.2}.plot .ref.baseline{stroke:#666;stroke-dasharray:2 3}
 .plot .ref.threshold{stroke:#d55e00;stroke-dasharray:6 4}.plot .ref.floor{stroke:#a31515;stroke-dasharray:none}.plot .pt.bad{stroke:#a31515;stroke-width:2}

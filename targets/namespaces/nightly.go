@@ -1,0 +1,32 @@
+package namespaces
+
+import (
+	"context"
+	"os"
+
+	"github.com/magefile/mage/mg"
+
+	"github.com/sgl-project/tpuci/internal/nightly"
+	"github.com/sgl-project/tpuci/internal/pipeline"
+)
+
+// Nightly groups nightly-matrix helper targets.
+type Nightly mg.Namespace
+
+// List prints the nightly matrix: one line per case key with its server, device and what it measures.
+//
+// Keys look like perf/qwen3-8b-tp1/c64-i4096-o1024 (max concurrency,
+// input and output length) and accuracy/qwen3-8b-tp1/gsm8k.
+//
+// Environment:
+//
+//	TPUCI_CASES=glob,glob      list only matching cases (* stays within a key segment, ** crosses them)
+//	TPUCI_PARTITION=ID/COUNT   list one CI job's share (whole models per job)
+//	TPUCI_CHIPS=N              chip count override (cases needing more are shown as skipped)
+func (Nightly) List(ctx context.Context) error {
+	s, err := pipeline.Current()
+	if err != nil {
+		return err
+	}
+	return nightly.List(os.Stdout, s.WS, os.Getenv("TPUCI_PARTITION"))
+}
