@@ -11,10 +11,40 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/proc"
 )
+
+// selfExec is set by a binary that runs the simulator itself when started
+// under the name tpuci-simserver (the compiled mage binary does), so no go
+// build is needed wherever tpuci runs.
+var selfExec atomic.Bool
+
+// EnableSelfExec declares that this executable serves as the simulator
+// when invoked through a link named SimCommand.
+func EnableSelfExec() { selfExec.Store(true) }
+
+// selfLink points binDir/tpuci-simserver at the running executable.
+func selfLink(bin string) (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("build simulator: find this executable: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+		return "", fmt.Errorf("build simulator: create %s: %w", filepath.Dir(bin), err)
+	}
+	tmp := bin + ".link"
+	os.Remove(tmp)
+	if err := os.Symlink(exe, tmp); err != nil {
+		return "", fmt.Errorf("build simulator: link %s: %w", bin, err)
+	}
+	if err := os.Rename(tmp, bin); err != nil {
+		return "", fmt.Errorf("build simulator: link %s: %w", bin, err)
+	}
+	return bin, nil
+}
 
 // builds remembers the simulator builds of this process, by output path.
 var builds = struct {
@@ -38,6 +68,13 @@ func BuildSimulator(ctx context.Context, binDir, buildDir string, log io.Writer)
 	builds.Lock()
 	defer builds.Unlock()
 	if builds.done[bin] {
+		return bin, nil
+	}
+	if selfExec.Load() {
+		if _, err := selfLink(bin); err != nil {
+			return "", err
+		}
+		builds.done[bin] = true
 		return bin, nil
 	}
 	goBin, err := goTool()
