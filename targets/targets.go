@@ -64,11 +64,46 @@ func E2e(ctx context.Context) error {
 }
 
 // Pallas runs the kernel benchmarks against their baselines (independent of the tests; after lint).
+//
+// Each [[pallas.kernel]] script runs with the repository's Python, even
+// after another failed. With format = "json" it prints one JSON line per
+// case ({"kernel","case","time_ms"}) and each time is judged against
+// [pallas].baselines for this device with the kernel's tolerance; with
+// format = "exit-code" the script judges itself.
+//
+// Environment:
+//
+//	TPUCI_KERNELS=a,b         run only these kernels
+//	TPUCI_PARTITION=ID/COUNT  run this share of the kernels
+//	TPUCI_LOCK_WAIT=30m       how long to queue for the host-wide TPU lock
+//
+// Outputs: $TPUCI_OUT/pallas.json, junit/pallas.xml, summary.md (verdict
+// table), logs/pallas/<kernel>.log. pallas:baseline records new baselines.
 func Pallas(ctx context.Context) error {
 	return stage(ctx, "pallas", pallasBody(), Lint)
 }
 
 // Perf runs the serving benchmarks against versioned baselines (stage 4, after e2e).
+//
+// For each [[perf.case]] the model server of its [[server]] profile is
+// launched once (free port on 127.0.0.1, readiness wait, log captured,
+// whole tree killed afterwards) with recompilation detection on, and tpuci's
+// Go client runs the benchmark (random token ids, max concurrency, request
+// rate, warmup). Every request must complete, no recompilation may happen
+// during the measured phase, and each metric is judged against the
+// baseline for the profile's device (v6e-1, v6e-4, sim) with its tolerance.
+//
+// Environment:
+//
+//	TPUCI_CASES=a,b           run only these cases
+//	TPUCI_PARTITION=ID/COUNT  run this share of the cases
+//	TPUCI_SERVER_ARGS="..."   extra flags for every server (e.g. --sim-slowdown 1.2)
+//	TPUCI_LOCK_WAIT=30m       how long to queue for the host-wide TPU lock
+//
+// Outputs: $TPUCI_OUT/perf.json (every metric, baseline, tolerance and
+// margin), junit/perf.xml, summary.md (verdict table),
+// logs/perf/server-<profile>.log and per-case benchmark results.
+// perf:baseline records new baselines from a results file.
 func Perf(ctx context.Context) error {
 	return stage(ctx, "perf", perfBody(), E2e)
 }

@@ -39,7 +39,7 @@ func Plan(c *config.Config, host chips.Info, only []string, part string) ([]Plan
 	var skipped []Skipped
 	for _, name := range only {
 		if !slices.ContainsFunc(c.Perf.Cases, func(pc config.PerfCase) bool { return pc.Name == name }) {
-			return nil, nil, fmt.Errorf("perf: unknown case %q in TPUCI_PERF_CASES (cases: %s)", name, strings.Join(caseNames(c.Perf.Cases), ", "))
+			return nil, nil, fmt.Errorf("perf: unknown case %q in TPUCI_CASES (cases: %s)", name, strings.Join(caseNames(c.Perf.Cases), ", "))
 		}
 	}
 	for _, pc := range c.Perf.Cases {

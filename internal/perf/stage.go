@@ -23,7 +23,7 @@ func Stage(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) err
 		return pipeline.Skip("no perf cases configured (add [[perf.case]] blocks)")
 	}
 	var only []string
-	if v := ws.Getenv("TPUCI_PERF_CASES"); v != "" {
+	if v := ws.Getenv("TPUCI_CASES"); v != "" {
 		only = strings.Split(v, ",")
 	}
 	plan, skipped, err := Plan(cfg, ws.Chips, only, st.Partition)
