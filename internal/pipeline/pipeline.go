@@ -292,4 +292,4 @@ func (s *Session) Fail(name string, why error) error {
 }
 
 // resultPath is where a target's results JSON (and stage record) lives.
-func (s *Session) resultPath(name string) string { return filepath.Join(s.WS.Out, name+".json") }
+func (s *Session) resultPath(name string) string { return filepath.Join(s.WS.Out, workspace.FileName(name)+".json") }

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/sgl-project/tpuci/internal/report"
+	"github.com/sgl-project/tpuci/internal/workspace"
 )
 
 // write stores a finished stage: results JSON, JUnit XML, the Markdown
@@ -21,7 +22,7 @@ func (s *Session) write(st *report.Stage) error {
 	if len(st.Cases) > 0 {
 		x, err := report.JUnit(st)
 		if err == nil {
-			err = report.WriteFile(filepath.Join(s.WS.Out, "junit", st.Target+".xml"), x)
+			err = report.WriteFile(filepath.Join(s.WS.Out, "junit", workspace.FileName(st.Target)+".xml"), x)
 		}
 		if err != nil {
 			errs = append(errs, err.Error())

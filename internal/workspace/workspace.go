@@ -206,7 +206,11 @@ func usableDir(dir string) bool {
 }
 
 // LogDir is where a target's logs go.
-func (w *Workspace) LogDir(target string) string { return filepath.Join(w.Out, "logs", target) }
+func (w *Workspace) LogDir(target string) string { return filepath.Join(w.Out, "logs", FileName(target)) }
+
+// FileName turns a target name into a file name that artifact uploads
+// accept ("release:docker" -> "release-docker").
+func FileName(target string) string { return strings.ReplaceAll(target, ":", "-") }
 
 // Env is the environment every child gets on top of the inherited one:
 // the config's [env], cache settings, and tpuci's own markers.
