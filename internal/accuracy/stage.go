@@ -6,10 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/sgl-project/tpuci/internal/eval"
-	"github.com/sgl-project/tpuci/internal/hostlock"
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/server"
 	"github.com/sgl-project/tpuci/internal/workspace"
@@ -53,7 +51,7 @@ func Body(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) erro
 	}
 	store.Log = st.Log
 	if !ws.Chips.CPU {
-		lock, err := lockChips(ctx, ws, st)
+		lock, err := st.LockChips(ctx, ws)
 		if err != nil {
 			return err
 		}
@@ -127,22 +125,3 @@ func NewStore(ws *workspace.Workspace) (*eval.Store, error) {
 	return s, nil
 }
 
-// lockChips takes the host-wide TPU lock like the suite stages do,
-// queueing up to TPUCI_LOCK_WAIT (default 30m).
-func lockChips(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) (*hostlock.Lock, error) {
-	path := ws.Getenv("TPUCI_LOCK_FILE")
-	if path == "" {
-		path = hostlock.DefaultPath
-	}
-	wait := 30 * time.Minute
-	if v := ws.Getenv("TPUCI_LOCK_WAIT"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return nil, fmt.Errorf("host lock: TPUCI_LOCK_WAIT=%q: want a duration such as 0s or 30m", v)
-		}
-		wait = d
-	}
-	return hostlock.Acquire(ctx, path, fmt.Sprintf("tpuci %s in %s", st.Target, ws.Repo), wait, func(holder string) {
-		fmt.Fprintf(st.Log, "    waiting up to %s for the TPUs, held by %s\n", wait, holder)
-	})
-}

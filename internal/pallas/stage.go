@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/sgl-project/tpuci/internal/config"
-	"github.com/sgl-project/tpuci/internal/perf"
 	"github.com/sgl-project/tpuci/internal/perf/baseline"
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/report"
@@ -46,7 +45,7 @@ func Stage(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) err
 		}
 	}
 	if !ws.Chips.CPU {
-		lock, err := perf.Lock(ctx, ws, st)
+		lock, err := st.LockChips(ctx, ws)
 		if err != nil {
 			return err
 		}

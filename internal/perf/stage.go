@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/sgl-project/tpuci/internal/hostlock"
 	"github.com/sgl-project/tpuci/internal/perf/baseline"
@@ -118,24 +117,11 @@ func LockChips(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage,
 	if !real {
 		return nil, nil
 	}
-	return Lock(ctx, ws, st)
+	return st.LockChips(ctx, ws)
 }
 
-// Lock takes the host-wide TPU lock, queueing up to TPUCI_LOCK_WAIT (30m).
+
+// Lock takes the host-wide TPU lock for st (pipeline.Stage.LockChips).
 func Lock(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) (*hostlock.Lock, error) {
-	path := ws.Getenv("TPUCI_LOCK_FILE")
-	if path == "" {
-		path = hostlock.DefaultPath
-	}
-	wait := 30 * time.Minute
-	if v := ws.Getenv("TPUCI_LOCK_WAIT"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return nil, fmt.Errorf("host lock: TPUCI_LOCK_WAIT=%q: want a duration such as 0s or 30m", v)
-		}
-		wait = d
-	}
-	return hostlock.Acquire(ctx, path, fmt.Sprintf("tpuci %s in %s", st.Target, ws.Repo), wait, func(holder string) {
-		fmt.Fprintf(st.Log, "    waiting up to %s for the TPUs, held by %s\n", wait, holder)
-	})
+	return st.LockChips(ctx, ws)
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/ghactions"
+	"github.com/sgl-project/tpuci/internal/hostlock"
 	"github.com/sgl-project/tpuci/internal/proc"
 	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/workspace"
@@ -293,3 +294,23 @@ func (s *Session) Fail(name string, why error) error {
 
 // resultPath is where a target's results JSON (and stage record) lives.
 func (s *Session) resultPath(name string) string { return filepath.Join(s.WS.Out, workspace.FileName(name)+".json") }
+
+// LockChips takes the host-wide TPU lock for this stage, queueing up to
+// TPUCI_LOCK_WAIT (default 30m; 0 fails at once) on TPUCI_LOCK_FILE.
+func (st *Stage) LockChips(ctx context.Context, ws *workspace.Workspace) (*hostlock.Lock, error) {
+	path := ws.Getenv("TPUCI_LOCK_FILE")
+	if path == "" {
+		path = hostlock.DefaultPath
+	}
+	wait := 30 * time.Minute
+	if v := ws.Getenv("TPUCI_LOCK_WAIT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return nil, fmt.Errorf("host lock: TPUCI_LOCK_WAIT=%q: want a duration such as 0s or 30m", v)
+		}
+		wait = d
+	}
+	return hostlock.Acquire(ctx, path, fmt.Sprintf("tpuci %s in %s", st.Target, ws.Repo), wait, func(holder string) {
+		fmt.Fprintf(st.Log, "    waiting up to %s for the TPUs, held by %s\n", wait, holder)
+	})
+}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/ghactions"
-	"github.com/sgl-project/tpuci/internal/hostlock"
 	"github.com/sgl-project/tpuci/internal/lint"
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/proc"
@@ -164,7 +163,7 @@ func Suites(target string) pipeline.Body {
 			part = " (partition " + st.Partition + ")"
 		}
 		fmt.Fprintf(st.Log, "    %d files%s, estimated %.1f min\n", len(plan.Jobs), part, plan.Minutes)
-		lock, err := lockChips(ctx, ws, st)
+		lock, err := st.LockChips(ctx, ws)
 		if err != nil {
 			return err
 		}
@@ -184,24 +183,6 @@ func verbose(ws *workspace.Workspace) bool {
 	return ws.Getenv("TPUCI_VERBOSE") != "" || ws.Getenv("MAGEFILE_VERBOSE") == "1" || ws.Getenv("MAGEFILE_VERBOSE") == "true"
 }
 
-// lockChips takes the host-wide TPU lock, queueing up to TPUCI_LOCK_WAIT.
-func lockChips(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) (*hostlock.Lock, error) {
-	path := ws.Getenv("TPUCI_LOCK_FILE")
-	if path == "" {
-		path = hostlock.DefaultPath
-	}
-	wait := 30 * time.Minute
-	if v := ws.Getenv("TPUCI_LOCK_WAIT"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return nil, fmt.Errorf("host lock: TPUCI_LOCK_WAIT=%q: want a duration such as 0s or 30m", v)
-		}
-		wait = d
-	}
-	return hostlock.Acquire(ctx, path, fmt.Sprintf("tpuci %s in %s", st.Target, ws.Repo), wait, func(holder string) {
-		fmt.Fprintf(st.Log, "    waiting up to %s for the TPUs, held by %s\n", wait, holder)
-	})
-}
 
 func needPytest(ctx context.Context, ws *workspace.Workspace, plan *suite.Plan) error {
 	for _, j := range plan.Jobs {
