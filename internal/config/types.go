@@ -224,7 +224,7 @@ type NightlyModel struct {
 type NightlyGit struct {
 	URL      string `toml:"url" json:"url,omitempty"`             // clone URL or path; empty: local store only
 	Branch   string `toml:"branch" json:"branch,omitempty"`       // main
-	Dir      string `toml:"dir" json:"dir,omitempty"`             // subdirectory inside the repository
+	Dir      string `toml:"dir" json:"dir,omitempty"`             // subdirectory inside the repository (default nightly; "." for the root)
 	TokenEnv string `toml:"token_env" json:"token_env,omitempty"` // variable holding an HTTPS token
 	// TraceURL is the public base URL of the repository's files (e.g.
 	// https://raw.githubusercontent.com/owner/data/main); when set, traces

@@ -321,7 +321,9 @@ func finish(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage, pl
 	}
 	cov := CoverageOf(plan.All, tonight)
 	status := statusNote(ctx, ws, cov)
-	if status == "" {
+	if status != "" {
+		fmt.Fprintf(st.Log, "    nightly status %s\n", status)
+	} else {
 		keys := map[string]bool{}
 		for _, c := range plan.All {
 			keys[c.Key] = true

@@ -2,7 +2,6 @@ package nightly
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -19,6 +18,7 @@ const (
 	EnvHistory         = "TPUCI_NIGHTLY_HISTORY" // local store directory
 	EnvGit             = "TPUCI_NIGHTLY_GIT"     // data repository URL ("none" disables a configured one)
 	DefaultGitTokenEnv = "TPUCI_NIGHTLY_GIT_TOKEN"
+	DefaultGitDir      = "nightly" // the store's directory in the data repository ("." for its root)
 )
 
 // Stores are where results go: always the local store, and the shared git
@@ -45,7 +45,11 @@ func OpenStores(ws *workspace.Workspace, log io.Writer) *Stores {
 	if local == "" {
 		local = filepath.Join(filepath.Dir(filepath.Clean(ws.Out)), "tpuci-history")
 	}
-	s := &Stores{Local: history.Dir{Root: local}, GitSub: n.Git.Dir, TraceURL: strings.TrimRight(n.Git.TraceURL, "/")}
+	sub := n.Git.Dir
+	if sub == "" {
+		sub = DefaultGitDir
+	}
+	s := &Stores{Local: history.Dir{Root: local}, GitSub: filepath.Clean(sub), TraceURL: strings.TrimRight(n.Git.TraceURL, "/")}
 	url := n.Git.URL
 	if v := ws.Getenv(EnvGit); v != "" {
 		url = v
@@ -170,6 +174,3 @@ func (s *Stores) Sync(ctx context.Context) error {
 func (s *Stores) exclude() []string {
 	return []string{filepath.ToSlash(filepath.Join(s.GitSub, ".lock"))}
 }
-
-// errorf prefixes store errors.
-func errorf(format string, args ...any) error { return fmt.Errorf("nightly: "+format, args...) }
