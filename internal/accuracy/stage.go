@@ -124,4 +124,3 @@ func NewStore(ws *workspace.Workspace) (*eval.Store, error) {
 	}
 	return s, nil
 }
-

@@ -90,7 +90,7 @@ func TestExamplePassesAgainstItsBaselines(t *testing.T) {
 func TestSlowerSimulatorFails(t *testing.T) {
 	st, log, err := runStage(t, exampleRepo(t), "", map[string]string{
 		"TPUCI_SERVER_ARGS": "--sim-slowdown 1.2",
-		"TPUCI_CASES":  "qwen3-8b-tp1-latency,qwen3-8b-tp1-output-throughput",
+		"TPUCI_CASES":       "qwen3-8b-tp1-latency,qwen3-8b-tp1-output-throughput",
 	})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log)
@@ -119,7 +119,7 @@ func TestSlowerSimulatorFails(t *testing.T) {
 func TestRecompilationFails(t *testing.T) {
 	st, log, err := runStage(t, exampleRepo(t), "", map[string]string{
 		"TPUCI_SERVER_ARGS": "--sim-recompile-every 5 --sim-recompile-delay 10ms",
-		"TPUCI_CASES":  "qwen3-8b-tp1-output-throughput,qwen3-8b-tp1-input-throughput",
+		"TPUCI_CASES":       "qwen3-8b-tp1-output-throughput,qwen3-8b-tp1-input-throughput",
 	})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log)

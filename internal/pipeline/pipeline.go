@@ -293,7 +293,9 @@ func (s *Session) Fail(name string, why error) error {
 }
 
 // resultPath is where a target's results JSON (and stage record) lives.
-func (s *Session) resultPath(name string) string { return filepath.Join(s.WS.Out, workspace.FileName(name)+".json") }
+func (s *Session) resultPath(name string) string {
+	return filepath.Join(s.WS.Out, workspace.FileName(name)+".json")
+}
 
 // LockChips takes the host-wide TPU lock for this stage, queueing up to
 // TPUCI_LOCK_WAIT (default 30m; 0 fails at once) on TPUCI_LOCK_FILE.

@@ -183,7 +183,6 @@ func verbose(ws *workspace.Workspace) bool {
 	return ws.Getenv("TPUCI_VERBOSE") != "" || ws.Getenv("MAGEFILE_VERBOSE") == "1" || ws.Getenv("MAGEFILE_VERBOSE") == "true"
 }
 
-
 func needPytest(ctx context.Context, ws *workspace.Workspace, plan *suite.Plan) error {
 	for _, j := range plan.Jobs {
 		if j.JUnit == "" {

@@ -206,7 +206,9 @@ func usableDir(dir string) bool {
 }
 
 // LogDir is where a target's logs go.
-func (w *Workspace) LogDir(target string) string { return filepath.Join(w.Out, "logs", FileName(target)) }
+func (w *Workspace) LogDir(target string) string {
+	return filepath.Join(w.Out, "logs", FileName(target))
+}
 
 // FileName turns a target name into a file name that artifact uploads
 // accept ("release:docker" -> "release-docker").
