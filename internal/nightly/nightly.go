@@ -246,7 +246,7 @@ func lockChips(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage,
 	}
 	for _, c := range cs {
 		if len(c.Server.Command) == 0 || c.Server.Command[0] != server.SimCommand {
-			return perf.Lock(ctx, ws, st)
+			return st.LockChips(ctx, ws)
 		}
 	}
 	return nil, nil

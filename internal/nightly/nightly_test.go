@@ -140,6 +140,8 @@ func TestSimulatedNightsFlagSlowdown(t *testing.T) {
 	data := bareRepo(t)
 	f.env["TPUCI_NIGHTLY_GIT"] = data
 	f.env["TPUCI_CASES"] = "perf/qwen3-8b-tp1/c4-i256-o1,perf/qwen3-8b-tp1/c16-i256-o32,accuracy/qwen3-8b-tp1/gsm8k"
+	// Traces are published to the data repository and linked to Perfetto.
+	f.edit(func(s string) string { return s + "\n[nightly.git]\ntrace_url = \"https://data.example.invalid/raw/main\"\n" })
 	for night := 1; night <= 7; night++ {
 		if night == 6 {
 			f.edit(slowdown)
@@ -187,11 +189,25 @@ func TestSimulatedNightsFlagSlowdown(t *testing.T) {
 	if err != nil || len(warns) > 0 || len(recs) != 21 {
 		t.Fatalf("%d records in the data repository (want 21): %v %v", len(recs), err, warns)
 	}
+	published := 0
 	for _, r := range recs {
 		if r.SchemaVersion != 1 || r.Commit == "" || r.Device != "sim" || r.Profile.Name != "sim-qwen3-8b-nightly" ||
 			r.Versions.Tpuci == "" || r.Versions.Package == "" || r.RecordedAt == "" {
 			t.Errorf("record lacks provenance: %+v", r)
 		}
+		if r.Trace != "" {
+			published++
+			prefix := "https://data.example.invalid/raw/main/nightly/traces/" + r.Night + "/qwen3-8b-tp1/"
+			rel := strings.TrimPrefix(r.Trace, "https://data.example.invalid/raw/main/")
+			if !strings.HasPrefix(r.Trace, prefix) || r.Case != "perf/qwen3-8b-tp1/c16-i256-o32" {
+				t.Errorf("%s: trace %q", r.Case, r.Trace)
+			} else if _, err := os.Stat(filepath.Join(reader.Dir, rel)); err != nil {
+				t.Errorf("trace not in the data repository: %v", err)
+			}
+		}
+	}
+	if published != 7 {
+		t.Errorf("%d published traces, want one per night", published)
 	}
 
 	// The trace of the representative point is kept and linked.
@@ -209,8 +225,8 @@ func TestSimulatedNightsFlagSlowdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(page), `href="traces/qwen3-8b-tp1/`) || !strings.Contains(string(page), "ui.perfetto.dev") {
-		t.Error("report does not link the trace")
+	if !strings.Contains(string(page), "https://ui.perfetto.dev/#!/?url=https%3A%2F%2Fdata.example.invalid%2Fraw%2Fmain%2Fnightly%2Ftraces%2F2026-01-07") {
+		t.Error("report does not link the published trace to Perfetto")
 	}
 	if _, err := headless.Binary(); err != nil {
 		t.Skip(err)
