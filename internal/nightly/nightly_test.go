@@ -141,7 +141,9 @@ func TestSimulatedNightsFlagSlowdown(t *testing.T) {
 	f.env["TPUCI_NIGHTLY_GIT"] = data
 	f.env["TPUCI_CASES"] = "perf/qwen3-8b-tp1/c4-i256-o1,perf/qwen3-8b-tp1/c16-i256-o32,accuracy/qwen3-8b-tp1/gsm8k"
 	// Traces are published to the data repository and linked to Perfetto.
-	f.edit(func(s string) string { return s + "\n[nightly.git]\ntrace_url = \"https://data.example.invalid/raw/main\"\n" })
+	f.edit(func(s string) string {
+		return s + "\n[nightly.git]\ntrace_url = \"https://data.example.invalid/raw/main\"\n"
+	})
 	for night := 1; night <= 7; night++ {
 		if night == 6 {
 			f.edit(slowdown)
