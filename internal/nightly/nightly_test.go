@@ -339,3 +339,61 @@ func TestFailedCasesKeepTheOthers(t *testing.T) {
 		t.Errorf("ok %d, errors %q\n%s", ok, errs, log)
 	}
 }
+
+// Two CI jobs run their partitions of one scheduled night at the same
+// time and push to one data repository: both succeed, no record is lost,
+// and the job that completes the matrix writes the status record.
+func TestPartitionsShareOneNight(t *testing.T) {
+	f := newFixture(t)
+	f.edit(smallMatrix)
+	data := bareRepo(t)
+	type result struct {
+		st  report.Stage
+		log string
+		err error
+		out string
+	}
+	results := make([]result, 2)
+	var wg sync.WaitGroup
+	for part := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out := filepath.Join(t.TempDir(), "out")
+			st, log, err := f.run(map[string]string{"TPUCI_NIGHTLY_DATE": "2026-04-01", "TPUCI_NIGHTLY_SCHEDULED": "1",
+				"TPUCI_NIGHTLY_GIT": data, "TPUCI_PARTITION": []string{"0/2", "1/2"}[part], "TPUCI_OUT": out,
+				"TPUCI_NIGHTLY_HISTORY": filepath.Join(t.TempDir(), "history")})
+			results[part] = result{st, log, err, out}
+		}()
+	}
+	wg.Wait()
+	written := 0
+	total := 0
+	for i, r := range results {
+		if r.err != nil || r.st.Status != report.Passed {
+			t.Fatalf("partition %d: %v %s\n%s", i, r.err, r.st.Status, r.log)
+		}
+		total += len(r.st.Cases)
+		if s, _ := history.ReadStatus(filepath.Join(r.out, "nightly", history.StatusFile)); s != nil {
+			written++
+			if s.Status != history.Healthy || s.Coverage.Ran != 7 {
+				t.Errorf("status %+v", s)
+			}
+		}
+	}
+	if total != 7 || written == 0 {
+		t.Errorf("%d cases over both jobs (want 7), %d status records", total, written)
+	}
+	reader := &gitstore.Repo{URL: data, Dir: filepath.Join(t.TempDir(), "reader")}
+	if err := reader.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	store := history.Dir{Root: filepath.Join(reader.Dir, "nightly")}
+	recs, _, err := store.Night("2026-04-01")
+	if err != nil || len(recs) != 7 {
+		t.Fatalf("%d records in the data repository, want 7 (%v)", len(recs), err)
+	}
+	if s, err := store.Status(); err != nil || s == nil || s.Status != history.Healthy {
+		t.Errorf("data repository status: %+v %v", s, err)
+	}
+}

@@ -192,21 +192,31 @@ func (r *Runner) runPerf(ctx context.Context, c matrix.Case, in *server.Instance
 	}
 	defer logf.Close()
 	pc := config.PerfCase{Name: c.Key, NumPrompts: c.NumPrompts, InputLen: c.InputLen, OutputLen: c.OutputLen, MaxConcurrency: c.Concurrency}
-	var tr *tracing
-	if c.Trace && r.TraceDir != "" {
-		tr = r.startTrace(ctx, c, in, logf)
-	}
 	res, err := r.bench(ctx, perf.BenchConfig(pc, in.BaseURL, logf))
-	if tr != nil {
-		if path, terr := tr.stop(ctx); terr != nil {
-			fmt.Fprintf(r.Log, "    warning: %s: no trace: %v\n", c.Key, terr)
-		} else {
-			rec.Trace = path
-		}
-	}
 	if err != nil {
 		fail(history.Failed, "benchmark: "+err.Error())
 		return
+	}
+	// The trace comes from one more wave of the same workload, so the
+	// profiler does not perturb the measured figures.
+	if c.Trace && r.TraceDir != "" && ctx.Err() == nil {
+		if tr := r.startTrace(ctx, c, in, logf); tr != nil {
+			wave := pc
+			wave.NumPrompts = min(c.NumPrompts, c.Concurrency)
+			cfg := perf.BenchConfig(wave, in.BaseURL, logf)
+			cfg.Warmup = 0
+			_, berr := r.bench(ctx, cfg)
+			path, terr := tr.stop(ctx)
+			switch {
+			case terr != nil:
+				fmt.Fprintf(r.Log, "    warning: %s: no trace: %v\n", c.Key, terr)
+			case berr != nil:
+				fmt.Fprintf(r.Log, "    warning: %s: traced wave: %v\n", c.Key, berr)
+				rec.Trace = path
+			default:
+				rec.Trace = path
+			}
+		}
 	}
 	if data, err := json.MarshalIndent(res, "", "  "); err == nil {
 		_ = report.WriteFile(filepath.Join(r.LogDir, name+".json"), append(data, '\n'))
