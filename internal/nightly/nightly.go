@@ -28,6 +28,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/eval"
 	"github.com/sgl-project/tpuci/internal/ghactions"
 	"github.com/sgl-project/tpuci/internal/hostlock"
+	"github.com/sgl-project/tpuci/internal/nightly/gitstore"
 	"github.com/sgl-project/tpuci/internal/nightly/history"
 	"github.com/sgl-project/tpuci/internal/nightly/htmlreport"
 	"github.com/sgl-project/tpuci/internal/nightly/matrix"
@@ -288,10 +289,10 @@ func finish(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage, pl
 			}
 		}
 		if err := stores.Publish(ctx, meta.Night, shared, msg); err != nil {
-			problems = append(problems, fmt.Errorf("nightly: record results in %s: %w (they are in the local store %s)", stores.Git.URL, err, stores.Local.Root))
+			problems = append(problems, fmt.Errorf("nightly: record results in %s: %w (they are in the local store %s)", gitstore.Redact(stores.Git.URL), err, stores.Local.Root))
 		} else {
 			published = true
-			fmt.Fprintf(st.Log, "    recorded %d results in %s\n", len(recs), stores.Git.URL)
+			fmt.Fprintf(st.Log, "    recorded %d results in %s\n", len(recs), gitstore.Redact(stores.Git.URL))
 		}
 	}
 	source := stores.Shared()

@@ -81,7 +81,7 @@ func (s *Stores) Shared() history.Dir {
 func (s *Stores) Describe() string {
 	d := "local store " + s.Local.Root
 	if s.Git != nil {
-		d += "; shared store " + s.Git.URL
+		d += "; shared store " + gitstore.Redact(s.Git.URL)
 		if s.GitSub != "" {
 			d += " (" + s.GitSub + "/)"
 		}

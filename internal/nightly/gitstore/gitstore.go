@@ -161,7 +161,7 @@ func (r *Repo) Update(ctx context.Context, message string, apply func(root strin
 		case <-time.After(wait):
 		}
 	}
-	return res, fmt.Errorf("git store: push to %s rejected %d times: other jobs kept pushing first; rerun to record the results (they are also in the local store)", redact(r.URL), attempts)
+	return res, fmt.Errorf("git store: push to %s rejected %d times: other jobs kept pushing first; rerun to record the results (they are also in the local store)", Redact(r.URL), attempts)
 }
 
 // rejected reports a push that lost a race and can be replayed.
@@ -221,8 +221,8 @@ func lastLines(s string, n int) string {
 	return strings.Join(lines, " | ")
 }
 
-// redact drops credentials from a URL for messages.
-func redact(u string) string {
+// Redact drops credentials from a URL for messages.
+func Redact(u string) string {
 	if i := strings.Index(u, "@"); i > 0 && strings.Contains(u[:i], "://") {
 		return u[:strings.Index(u, "://")+3] + "***" + u[i:]
 	}

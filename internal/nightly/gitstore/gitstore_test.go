@@ -135,7 +135,7 @@ func TestUnreachableRepository(t *testing.T) {
 }
 
 func TestRedact(t *testing.T) {
-	if got := redact("https://user:tok@github.com/o/r.git"); got != "https://***@github.com/o/r.git" {
+	if got := Redact("https://user:tok@github.com/o/r.git"); got != "https://***@github.com/o/r.git" {
 		t.Error(got)
 	}
 }
