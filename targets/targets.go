@@ -142,6 +142,27 @@ func Accuracy(ctx context.Context) error {
 }
 
 // Nightly runs the nightly matrix, records history and writes the report.
+//
+// Runs every case of the [nightly] matrix (perf points per model, max
+// concurrency and ISL/OSL; accuracy datasets per model), one server per
+// model, and records each result with commit, date, device, profile and
+// versions in the history store (local by default; a git data repository
+// with TPUCI_NIGHTLY_GIT). Each metric is compared with its recent history
+// and its floor; regressions are flagged with their size, nights affected
+// and commit range. A failed case never loses the others' results.
+//
+// Environment:
+//
+//	TPUCI_CASES=glob,glob        run a subset of case keys (see nightly:list)
+//	TPUCI_PARTITION=ID/COUNT     run this share of the models
+//	TPUCI_NIGHTLY_DATE=YYYY-MM-DD  the night to record (default today, UTC)
+//	TPUCI_NIGHTLY_SCHEDULED=1    a complete scheduled run: write the nightly status record
+//	TPUCI_NIGHTLY_HISTORY=<dir>  local history store
+//	TPUCI_NIGHTLY_GIT=<url>      shared git data repository (token: TPUCI_NIGHTLY_GIT_TOKEN)
+//
+// Outputs: $TPUCI_OUT/nightly.json, nightly/report.html (plots, tables,
+// Perfetto links), nightly/digest.md, nightly/traces/,
+// nightly/nightly-status.json (complete scheduled runs only).
 func Nightly(ctx context.Context) error {
 	return stage(ctx, "nightly", nightlyBody())
 }
