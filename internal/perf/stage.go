@@ -119,8 +119,3 @@ func LockChips(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage,
 	}
 	return st.LockChips(ctx, ws)
 }
-
-// Lock takes the host-wide TPU lock for st (pipeline.Stage.LockChips).
-func Lock(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) (*hostlock.Lock, error) {
-	return st.LockChips(ctx, ws)
-}
