@@ -23,15 +23,7 @@ import (
 // (/usr/bin/python3, which needs python3-aiohttp, -numpy, -requests, -tqdm
 // and -pil).
 func TestCompatWithBenchServing(t *testing.T) {
-	script := os.Getenv("TPUCI_BENCH_SERVING")
-	if testing.Short() || script == "" {
-		t.Skip("set TPUCI_BENCH_SERVING=/path/to/bench_serving.py (and not -short) to compare with bench_serving")
-	}
-	python := os.Getenv("TPUCI_PYTHON")
-	if python == "" {
-		python = "/usr/bin/python3"
-	}
-	t.Setenv("SGLANG_JAX_IS_IN_CI", "false")
+	python, script := benchServing(t)
 	scenarios := []struct {
 		name    string
 		backend string
@@ -68,6 +60,22 @@ func TestCompatWithBenchServing(t *testing.T) {
 			compareResults(t, py, goRes)
 		})
 	}
+}
+
+// benchServing returns the interpreter and bench_serving.py to compare
+// with, or skips the test when TPUCI_BENCH_SERVING is not set.
+func benchServing(t *testing.T) (python, script string) {
+	t.Helper()
+	script = os.Getenv("TPUCI_BENCH_SERVING")
+	if testing.Short() || script == "" {
+		t.Skip("set TPUCI_BENCH_SERVING=/path/to/bench_serving.py (and not -short) to compare with bench_serving")
+	}
+	python = os.Getenv("TPUCI_PYTHON")
+	if python == "" {
+		python = "/usr/bin/python3"
+	}
+	t.Setenv("SGLANG_JAX_IS_IN_CI", "false")
+	return python, script
 }
 
 func runBenchServing(t *testing.T, python, script string, args []string) map[string]any {

@@ -178,6 +178,8 @@ const (
 // judged. internal/nightly documents the defaults of omitted fields.
 type Nightly struct {
 	Models []NightlyModel `toml:"model" json:"model,omitempty"`
+	// Partitions is the CI matrix size: jobs split the models between them.
+	Partitions int `toml:"partitions" json:"partitions,omitempty"`
 	// Perf points of every model with perf enabled: each max concurrency
 	// with prompts_per_concurrency x concurrency requests, at OSL 1 for
 	// each ttft_input_lens ISL (TTFT, input throughput) and at OSL
@@ -284,6 +286,10 @@ type Release struct {
 	NightlyStatus        string   `toml:"nightly_status" json:"nightly_status,omitempty"` // path or URL of nightly-status.json
 	NightlyMaxAge        Duration `toml:"nightly_max_age" json:"nightly_max_age"`
 	NightlySuccessMaxAge Duration `toml:"nightly_success_max_age" json:"nightly_success_max_age"`
+	// NightlyWorkflow is the nightly workflow file (e.g. nightly.yml): in
+	// GitHub Actions (GITHUB_TOKEN set) the gate also checks that the status
+	// describes that workflow's latest completed run, and that it succeeded.
+	NightlyWorkflow string `toml:"nightly_workflow" json:"nightly_workflow,omitempty"`
 }
 
 // Gating holds the PR rules of the coordinator (ci:plan); gating.go has

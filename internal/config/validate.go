@@ -483,6 +483,9 @@ var (
 
 func (v *validator) nightly() {
 	n := v.c.Nightly
+	if n.Partitions < 0 {
+		v.add("nightly.partitions", "must be 0 or more, not %d", n.Partitions)
+	}
 	names := map[string]bool{}
 	for i, m := range n.Models {
 		at := fmt.Sprintf("nightly.model[%d]", i)

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -132,14 +131,9 @@ func pythonFiles(repo string, paths []string) ([]string, error) {
 // Changed lists files changed since base (committed, staged and unstaged).
 func Changed(ctx context.Context, repo, base string) ([]string, error) {
 	run := func(args ...string) ([]string, error) {
-		cmd := exec.CommandContext(ctx, "git", append([]string{"-C", repo}, args...)...)
-		out, err := cmd.Output()
+		out, err := proc.Output(ctx, "", append([]string{"git", "-C", repo}, args...)...)
 		if err != nil {
-			msg := err.Error()
-			if ee, ok := err.(*exec.ExitError); ok {
-				msg = strings.TrimSpace(string(ee.Stderr))
-			}
-			return nil, fmt.Errorf("lint: git %s: %s (is TPUCI_LINT_CHANGED=%s a ref that exists here? try `git fetch origin`)", strings.Join(args, " "), msg, base)
+			return nil, fmt.Errorf("lint: git %s: %v (is TPUCI_LINT_CHANGED=%s a ref that exists here? try `git fetch origin`)", strings.Join(args, " "), err, base)
 		}
 		return strings.Fields(string(out)), nil
 	}

@@ -5,6 +5,8 @@ package pipeline
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -107,10 +109,12 @@ func (s *Session) watchSignals() {
 		s.interrupt = fmt.Errorf("interrupted by %s", sig)
 		s.mu.Unlock()
 		cancel(s.interrupt)
-		sig = <-ch
-		fmt.Fprintf(s.Log, "tpuci: %s again: killing children now\n", sig)
-		proc.StopAll()
-		os.Exit(130)
+		// A second signal (a second Ctrl-C, or SIGTERM from the parent's
+		// death) kills the children at once; reports are still written.
+		for sig := range ch {
+			fmt.Fprintf(s.Log, "tpuci: %s again: killing children now\n", sig)
+			proc.StopAll()
+		}
 	}()
 }
 
@@ -162,7 +166,7 @@ func IsDependency(ctx context.Context) bool { v, _ := ctx.Value(depKey).(bool); 
 func (s *Session) Run(ctx context.Context, name string, body Body) (err error) {
 	ws := s.WS
 	st := &Stage{
-		Stage: &report.Stage{Target: name, Started: time.Now(), Commit: ws.Commit, Config: ws.Config.Hash, LogDir: ws.LogDir(name)},
+		Stage: &report.Stage{Target: name, Started: time.Now(), Commit: ws.Commit, Config: ws.Config.Hash, Inputs: inputsHash(ws), LogDir: ws.LogDir(name)},
 		GH:    s.GH, Out: s.Out, Log: s.Log,
 	}
 	dep := IsDependency(ctx)
@@ -315,4 +319,19 @@ func (st *Stage) LockChips(ctx context.Context, ws *workspace.Workspace) (*hostl
 	return hostlock.Acquire(ctx, path, fmt.Sprintf("tpuci %s in %s", st.Target, ws.Repo), wait, func(holder string) {
 		fmt.Fprintf(st.Log, "    waiting up to %s for the TPUs, held by %s\n", wait, holder)
 	})
+}
+
+// resultInputs are the variables that change what a stage runs or how it
+// is judged; a stage record only stands for the same values.
+var resultInputs = []string{"TPUCI_SUITE", "TPUCI_SELECT", "TPUCI_CASES", "TPUCI_KERNELS", "TPUCI_SERVER_ARGS",
+	"TPUCI_DURATIONS", "TPUCI_LINT_CHANGED", "TPUCI_KERNEL_SLOWDOWN", "XLA_FLAGS", "JAX_PLATFORMS"}
+
+// inputsHash fingerprints the interpreter, the chips and resultInputs.
+func inputsHash(ws *workspace.Workspace) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "python=%s\nchips=%d/%s\n", ws.Python, ws.Chips.Count, ws.Chips.Kind)
+	for _, k := range resultInputs {
+		fmt.Fprintf(h, "%s=%s\n", k, ws.Getenv(k))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
 }

@@ -111,6 +111,12 @@ func TestPassedDependencyIsNotRerun(t *testing.T) {
 	if runs != 3 {
 		t.Fatalf("TPUCI_FORCE did not rerun: runs=%d", runs)
 	}
+	// A variable that changes the results (here the server flags) reruns too.
+	s, _ = session(t, repo, map[string]string{"TPUCI_SERVER_ARGS": "--sim-slowdown 1.2"})
+	s.Run(AsDependency(context.Background()), "lint", body)
+	if runs != 4 {
+		t.Fatalf("changed TPUCI_SERVER_ARGS did not rerun: runs=%d", runs)
+	}
 	var rec report.Stage
 	data, _ := os.ReadFile(filepath.Join(repo, "out", "lint.json"))
 	if err := json.Unmarshal(data, &rec); err != nil || rec.Commit == "" || rec.Config == "" {

@@ -58,7 +58,7 @@ func (s *Session) passedRecord(name string) (*report.Stage, bool) {
 	if json.Unmarshal(data, &rec) != nil {
 		return nil, false
 	}
-	if rec.Status == report.Passed && rec.Commit == s.WS.Commit && rec.Config == s.WS.Config.Hash && rec.Partition == "" && !rec.Partial {
+	if rec.Status == report.Passed && rec.Commit == s.WS.Commit && rec.Config == s.WS.Config.Hash && rec.Inputs == inputsHash(s.WS) && rec.Partition == "" && !rec.Partial {
 		return &rec, true
 	}
 	return nil, false

@@ -183,7 +183,11 @@ func RunMatrix(e Env, target string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(e.Stdout, MatrixJSON(m))
+	js := MatrixJSON(m)
+	fmt.Fprintln(e.Stdout, js)
+	if e.GH != nil {
+		return e.GH.SetOutput("matrix_"+target, js)
+	}
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/accuracy"
 	"github.com/sgl-project/tpuci/internal/chips"
 	"github.com/sgl-project/tpuci/internal/config"
+	nmatrix "github.com/sgl-project/tpuci/internal/nightly/matrix"
 )
 
 // Entry is one job of a target's matrix: the values a workflow passes to
@@ -40,8 +41,8 @@ func MatrixJSON(entries []Entry) string {
 // Matrix lists the jobs of a target over its whole configuration, or over
 // the selected suite files when selection is not nil.
 func Matrix(cfg *config.Config, target string, selection []string) ([]Entry, error) {
-	if !slices.Contains(MatrixTargets, target) {
-		return nil, fmt.Errorf("ci:matrix: %q has no matrix (targets with one: %v)", target, MatrixTargets)
+	if !slices.Contains(MatrixTargets, target) && target != "nightly" {
+		return nil, fmt.Errorf("ci:matrix: %q has no matrix (targets with one: %v and nightly)", target, MatrixTargets)
 	}
 	var suites []Suite
 	for _, s := range cfg.SuitesFor(target) {
@@ -126,6 +127,24 @@ func matrixFor(cfg *config.Config, target string, suites []Suite) ([]Entry, erro
 		}
 	case "pallas":
 		n, configured, maxChips = len(cfg.Pallas.Kernels), cfg.Pallas.Partitions, 1
+	case "nightly":
+		// Nightly jobs split whole models, so each needs the chips of its own.
+		n, configured = len(cfg.Nightly.Models), cfg.Nightly.Partitions
+		chipsOf = func(spec string) (int, error) {
+			all, err := nmatrix.Build(cfg)
+			if err != nil {
+				return 0, err
+			}
+			mine, _, err := nmatrix.Partition(all, spec)
+			if err != nil {
+				return 0, err
+			}
+			most := 0
+			for _, c := range mine {
+				most = max(most, c.Server.Chips)
+			}
+			return most, nil
+		}
 	default:
 		return out, nil
 	}

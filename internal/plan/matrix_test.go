@@ -113,3 +113,29 @@ func TestPlanMatricesAreCIMatrix(t *testing.T) {
 		}
 	}
 }
+
+// Nightly jobs split whole models: never more jobs than models, and each
+// job gets the runner of the largest server among its models.
+func TestNightlyMatrix(t *testing.T) {
+	cfg, err := config.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Matrix(cfg, "nightly", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m) != cfg.Nightly.Partitions || len(m) == 0 {
+		t.Fatalf("want %d jobs, got %s", cfg.Nightly.Partitions, MatrixJSON(m))
+	}
+	for _, e := range m {
+		want, err := cfg.Gating.Runner(e.Chips)
+		if err != nil || e.Runner != want || e.Chips < 1 {
+			t.Errorf("job %+v: runner %q (%v)", e, want, err)
+		}
+	}
+	cfg.Nightly.Partitions = 100
+	if m, _ := Matrix(cfg, "nightly", nil); len(m) != len(cfg.Nightly.Models) {
+		t.Errorf("more jobs than models: %d for %d", len(m), len(cfg.Nightly.Models))
+	}
+}

@@ -142,7 +142,7 @@ func mageTargets(t *testing.T) []string {
 	return targets
 }
 
-var runLine = regexp.MustCompile(`^go tool mage -compile \.bin/tpuci && exec \.bin/tpuci ([A-Za-z0-9:]+)$|^go tool mage ([A-Za-z0-9:]+)$`)
+var runLine = regexp.MustCompile(`^go tool mage -compile \.bin/tpuci && exec \.bin/tpuci ([A-Za-z0-9:]+)(?: [A-Za-z0-9]+)?$|^go tool mage ([A-Za-z0-9:]+)(?: [A-Za-z0-9]+)?$`)
 
 func TestWorkflowsAreThin(t *testing.T) {
 	targets := mageTargets(t)

@@ -215,3 +215,21 @@ func killGroup(pgid int, sig syscall.Signal) {
 		_ = syscall.Kill(-pgid, sig)
 	}
 }
+
+// Output runs argv in dir and returns its stdout; on failure the error
+// carries the last line of stderr.
+func Output(ctx context.Context, dir string, argv ...string) ([]byte, error) {
+	var stdout, stderr strings.Builder
+	_, err := Run(ctx, Cmd{Argv: argv, Dir: dir, Stdout: &stdout, Stderr: &stderr})
+	if err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
+			msg = msg[i+1:]
+		}
+		if msg != "" {
+			return []byte(stdout.String()), fmt.Errorf("%w: %s", err, msg)
+		}
+		return []byte(stdout.String()), err
+	}
+	return []byte(stdout.String()), nil
+}

@@ -119,7 +119,7 @@ func (r *run) docker(ctx context.Context) error {
 		if err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("%s, %d steps, %d from the layer cache", short(built.ID), built.Steps, built.CacheHits), nil
+		return fmt.Sprintf("%s, %d steps, %d from the layer cache", dockerimg.ShortID(built.ID), built.Steps, built.CacheHits), nil
 	}); err != nil {
 		return err
 	}
@@ -137,7 +137,7 @@ func (r *run) docker(ctx context.Context) error {
 		return err
 	}
 	if !r.decision.Publish {
-		r.publishRow("push", r.plan.Push, "dry run: would push image "+short(built.ID))
+		r.publishRow("push", r.plan.Push, "dry run: would push image "+dockerimg.ShortID(built.ID))
 		for _, l := range r.plan.Lists {
 			r.publishRow("list", l, "dry run: would write from "+strings.Join(r.plan.ArchTags, ", "))
 		}
@@ -154,7 +154,7 @@ func (r *run) docker(ctx context.Context) error {
 		if err != nil {
 			return "", fmt.Errorf("%w (log: %s)", err, path)
 		}
-		r.publishRow("push", r.plan.Push, pushed.Digest+" (image "+short(built.ID)+", smoke-tested)")
+		r.publishRow("push", r.plan.Push, pushed.Digest+" (image "+dockerimg.ShortID(built.ID)+", smoke-tested)")
 		return pushed.Digest, nil
 	}); err != nil {
 		return err
@@ -357,14 +357,6 @@ func (r *run) buildBase(ctx context.Context, eng dockerimg.Engine, platform stri
 		return "", fmt.Errorf("docker: base image %s: %w", tag, err)
 	}
 	return tag, nil
-}
-
-func short(id string) string {
-	id = strings.TrimPrefix(id, "sha256:")
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
 }
 
 func lastLine(s string) string {

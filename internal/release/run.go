@@ -135,8 +135,13 @@ func (r *run) guards(ctx context.Context) error {
 	if r.s.Channel == plan.Nightly {
 		return nil
 	}
-	g, err := guard.CheckNightly(ctx, guard.GateOptions{Source: r.s.Status, MaxAge: r.s.MaxAge, SuccessMaxAge: r.s.SuccessMaxAge,
-		Override: r.ws.Getenv(guard.EnvOverride)})
+	opts := guard.GateOptions{Source: r.s.Status, MaxAge: r.s.MaxAge, SuccessMaxAge: r.s.SuccessMaxAge,
+		Override: r.ws.Getenv(guard.EnvOverride)}
+	if q := r.s.Latest; q != nil {
+		r.st.GH.Mask(q.Token)
+		opts.Latest, opts.LatestErr = guard.LatestCompletedRun(ctx, *q)
+	}
+	g, err := guard.CheckNightly(ctx, opts)
 	if err != nil {
 		return r.step("nightly gate", func() (string, error) { return "", err })
 	}

@@ -69,6 +69,7 @@ type Settings struct {
 	Status        string
 	MaxAge        time.Duration
 	SuccessMaxAge time.Duration
+	Latest        *guard.LatestQuery // nil: the latest run is not checked
 }
 
 // Resolve builds the settings from the workspace and the environment.
@@ -87,6 +88,10 @@ func Resolve(ws *workspace.Workspace) (Settings, error) {
 		LegacySdist: r.LegacySdist, Repository: or(get(EnvRepository), or(r.PyPIRepository, DefaultRepository)),
 		JSONRoot: r.PyPIJSONURL, TokenEnv: or(r.PyPITokenEnv, DefaultTokenEnv),
 		Status: or(get(guard.EnvStatus), r.NightlyStatus), MaxAge: r.NightlyMaxAge.Duration, SuccessMaxAge: r.NightlySuccessMaxAge.Duration,
+	}
+	if r.NightlyWorkflow != "" && get("GITHUB_TOKEN") != "" && get("GITHUB_REPOSITORY") != "" {
+		s.Latest = &guard.LatestQuery{API: get("GITHUB_API_URL"), Repo: get("GITHUB_REPOSITORY"), Workflow: r.NightlyWorkflow,
+			Branch: s.Branch, Token: get("GITHUB_TOKEN")}
 	}
 	if r.VersionArgs == nil {
 		s.VersionArgs = []string{"VERSION"}

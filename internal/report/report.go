@@ -45,6 +45,7 @@ type Stage struct {
 	Duration  time.Duration `json:"duration_ns"`
 	Commit    string        `json:"commit,omitempty"`
 	Config    string        `json:"config_hash,omitempty"`
+	Inputs    string        `json:"inputs_hash,omitempty"` // interpreter, chips and result-changing variables
 	Partition string        `json:"partition,omitempty"`
 	LogDir    string        `json:"log_dir,omitempty"`
 	Failures  []string      `json:"failures,omitempty"`

@@ -155,6 +155,9 @@ func Suites(target string) pipeline.Body {
 		if err != nil {
 			return err
 		}
+		for _, why := range plan.Skipped {
+			fmt.Fprintf(st.Log, "    skip suite %s\n", why)
+		}
 		if err := needPytest(ctx, ws, plan); err != nil {
 			return err
 		}
@@ -163,11 +166,13 @@ func Suites(target string) pipeline.Body {
 			part = " (partition " + st.Partition + ")"
 		}
 		fmt.Fprintf(st.Log, "    %d files%s, estimated %.1f min\n", len(plan.Jobs), part, plan.Minutes)
-		lock, err := st.LockChips(ctx, ws)
-		if err != nil {
-			return err
+		if !ws.Chips.CPU { // one TPU user at a time; CPU hosts need no queue
+			lock, err := st.LockChips(ctx, ws)
+			if err != nil {
+				return err
+			}
+			defer lock.Release()
 		}
-		defer lock.Release()
 		r := &suite.Runner{Repo: ws.Repo, GH: st.GH, Out: st.Out, Log: st.Log, Verbose: verbose(ws), ShmClean: ws.Config.Cache.ShmClean}
 		res, runErr := r.Run(ctx, plan)
 		st.Cases = append(st.Cases, res.Cases...)

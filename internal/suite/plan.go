@@ -68,8 +68,26 @@ func PlanSuites(suites []*config.Suite, o Options) (*Plan, error) {
 			return nil, fmt.Errorf("suite: TPUCI_SUITE names %q, which this target does not run (its suites: %s)", name, names(suites))
 		}
 	}
+	// Without TPUCI_SUITE, a partition of COUNT shares belongs to the
+	// suites whose matrix has COUNT jobs (as ci:matrix lays them out);
+	// when none has, it applies to every suite of the target.
+	only := o.Only
+	if len(only) == 0 && parts > 0 {
+		for _, s := range suites {
+			if s.Partitions == parts {
+				only = append(only, s.Name)
+			}
+		}
+		if len(only) > 0 {
+			for _, s := range suites {
+				if !slices.Contains(only, s.Name) {
+					p.Skipped = append(p.Skipped, fmt.Sprintf("%s: its matrix has %d job(s), not %d (name it with TPUCI_SUITE to split it %d ways)", s.Name, s.Partitions, parts, parts))
+				}
+			}
+		}
+	}
 	for _, s := range suites {
-		if len(o.Only) > 0 && !slices.Contains(o.Only, s.Name) {
+		if len(only) > 0 && !slices.Contains(only, s.Name) {
 			continue
 		}
 		if len(s.Files) == 0 {

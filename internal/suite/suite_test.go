@@ -144,3 +144,31 @@ func TestParseUnittestVerbose(t *testing.T) {
 		t.Fatalf("%+v", cases)
 	}
 }
+
+// Without TPUCI_SUITE, ID/COUNT splits the suites whose matrix has COUNT
+// jobs; a count no suite has applies to all of them.
+func TestPartitionPicksSuitesOfThatMatrixSize(t *testing.T) {
+	files := func(n int) []config.File {
+		var fs []config.File
+		for i := range n {
+			fs = append(fs, config.File{Path: "t/test_" + strconv.Itoa(i) + ".py", Minutes: float64(n - i), Runner: "python"})
+		}
+		return fs
+	}
+	five := &config.Suite{Name: "tpu", Partitions: 5, Files: files(10)}
+	one := &config.Suite{Name: "cpu", Partitions: 1, Files: files(3)}
+	p, err := PlanSuites([]*config.Suite{five, one}, Options{Repo: "/r", Python: "py", Partition: "2/5"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Jobs) != 2 || p.Jobs[0].Suite != "tpu" || len(p.Skipped) != 1 || !strings.Contains(p.Skipped[0], "cpu: its matrix has 1 job") {
+		t.Fatalf("jobs %+v skipped %v", p.Jobs, p.Skipped)
+	}
+	if _, err := PlanSuites([]*config.Suite{five, one}, Options{Partition: "1/4"}); err == nil || !strings.Contains(err.Error(), "suite cpu") {
+		t.Fatalf("a count no suite has applies to all, loudly: %v", err)
+	}
+	p, _ = PlanSuites([]*config.Suite{five, one}, Options{Repo: "/r", Python: "py", Partition: "0/3", Only: []string{"cpu"}})
+	if len(p.Jobs) != 1 || p.Jobs[0].Suite != "cpu" {
+		t.Fatalf("TPUCI_SUITE wins: %+v", p.Jobs)
+	}
+}

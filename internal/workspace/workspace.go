@@ -17,6 +17,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/chips"
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/example"
+	"github.com/sgl-project/tpuci/internal/proc"
 )
 
 // Workspace is everything a target needs to know about its surroundings.
@@ -170,14 +171,14 @@ func (w *Workspace) resolvePython(cwd string) {
 func commitOf(repo string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	head, err := exec.CommandContext(ctx, "git", "-C", repo, "rev-parse", "HEAD").Output()
+	head, err := proc.Output(ctx, "", "git", "-C", repo, "rev-parse", "HEAD")
 	if err != nil {
 		return "nogit-" + shortHash(repo)
 	}
 	c := strings.TrimSpace(string(head))
-	diff, err := exec.CommandContext(ctx, "git", "-C", repo, "status", "--porcelain", "--untracked-files=no").Output()
+	diff, err := proc.Output(ctx, "", "git", "-C", repo, "status", "--porcelain", "--untracked-files=no")
 	if err == nil && len(strings.TrimSpace(string(diff))) > 0 {
-		d, _ := exec.CommandContext(ctx, "git", "-C", repo, "diff", "HEAD").Output()
+		d, _ := proc.Output(ctx, "", "git", "-C", repo, "diff", "HEAD")
 		c += "+dirty-" + shortHash(string(d))
 	}
 	return c

@@ -62,7 +62,7 @@ type Bench mg.Namespace
 
 // Client measures tpuci's own benchmark client against the simulator and prints its capacity.
 //
-// Starts tpuci-simserver (built into $TPUCI_OUT/bin) with a 10 ms decode
+// Starts tpuci-simserver (the tpuci binary itself, linked into $TPUCI_OUT/bin) with a 10 ms decode
 // step and streams requests back to back: prints chunks/s, CPU per chunk,
 // the arrival-to-timestamp delay and the client's TTFT bias.
 //

@@ -210,7 +210,7 @@ func Smoke(ctx context.Context, eng Engine, s SmokeSpec) (SmokeResult, error) {
 		&container.Config{Image: s.Image, Entrypoint: s.Command[:1], Cmd: s.Command[1:], Labels: map[string]string{"tpuci.smoke": "1"}},
 		&container.HostConfig{NetworkMode: "none"}, nil, nil, "")
 	if err != nil {
-		return res, fmt.Errorf("docker: smoke: create a container of %s: %w", short(s.Image), err)
+		return res, fmt.Errorf("docker: smoke: create a container of %s: %w", ShortID(s.Image), err)
 	}
 	defer func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -289,14 +289,14 @@ type Pushed struct {
 // (registry.EncodeAuthConfig); "" for anonymous.
 func Push(ctx context.Context, eng Engine, id, ref, auth string, log io.Writer) (Pushed, error) {
 	if err := eng.ImageTag(ctx, id, ref); err != nil {
-		return Pushed{}, fmt.Errorf("docker: tag %s as %s: %w", short(id), ref, err)
+		return Pushed{}, fmt.Errorf("docker: tag %s as %s: %w", ShortID(id), ref, err)
 	}
 	ii, err := eng.ImageInspect(ctx, ref)
 	if err != nil {
 		return Pushed{}, fmt.Errorf("docker: inspect %s: %w", ref, err)
 	}
 	if ii.ID != id {
-		return Pushed{}, fmt.Errorf("docker: %s points at %s, not the tested image %s (another build retagged it); rerun", ref, short(ii.ID), short(id))
+		return Pushed{}, fmt.Errorf("docker: %s points at %s, not the tested image %s (another build retagged it); rerun", ref, ShortID(ii.ID), ShortID(id))
 	}
 	rc, err := eng.ImagePush(ctx, ref, image.PushOptions{RegistryAuth: auth})
 	if err != nil {
@@ -340,7 +340,8 @@ func Pull(ctx context.Context, eng Engine, ref, platform, auth string, log io.Wr
 	return nil
 }
 
-func short(id string) string {
+// ShortID shortens an image ID the way docker prints it.
+func ShortID(id string) string {
 	id = strings.TrimPrefix(id, "sha256:")
 	if len(id) > 12 {
 		return id[:12]

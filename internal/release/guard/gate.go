@@ -57,6 +57,10 @@ type GateOptions struct {
 	Now            time.Time
 	Client         *http.Client
 	MinOverrideLen int // minimum justification length (20)
+	// Latest, when set, is the latest completed nightly run (from GitHub);
+	// the status must describe it and it must have succeeded.
+	Latest    *RunInfo
+	LatestErr error // why the latest run could not be found (fails the gate)
 }
 
 // Defaults of the gate.
@@ -92,7 +96,10 @@ func CheckNightly(ctx context.Context, o GateOptions) (GateResult, error) {
 		r.Reasons = append(r.Reasons, err.Error())
 	} else {
 		r.RunURL = st.RunURL
-		r.Reasons = judge(st, o)
+		r.Reasons = append(judge(st, o), latestReasons(st, o.Latest)...)
+		if o.LatestErr != nil {
+			r.Reasons = append(r.Reasons, o.LatestErr.Error())
+		}
 	}
 	if len(r.Reasons) > 0 {
 		r.Outcome = GateFail
