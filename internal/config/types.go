@@ -286,7 +286,7 @@ type Release struct {
 	NightlyStatus        string   `toml:"nightly_status" json:"nightly_status,omitempty"` // path or URL of nightly-status.json
 	NightlyMaxAge        Duration `toml:"nightly_max_age" json:"nightly_max_age"`
 	NightlySuccessMaxAge Duration `toml:"nightly_success_max_age" json:"nightly_success_max_age"`
-	// NightlyWorkflow is the nightly workflow file (e.g. nightly.yml): in
+	// NightlyWorkflow is the nightly workflow file (e.g. nightly-test.yml): in
 	// GitHub Actions (GITHUB_TOKEN set) the gate also checks that the status
 	// describes that workflow's latest completed run, and that it succeeded.
 	NightlyWorkflow string `toml:"nightly_workflow" json:"nightly_workflow,omitempty"`
@@ -297,6 +297,9 @@ type Release struct {
 type Gating struct {
 	RequiredLabel string              `toml:"required_label" json:"required_label,omitempty"`
 	FullLabel     string              `toml:"full_label" json:"full_label,omitempty"` // runs every target in full; default "test:full"
+	// Ungated are the quick targets that run on every pull request, with
+	// or without the required label; default ["lint"].
+	Ungated []string `toml:"ungated" json:"ungated,omitempty"`
 	Labels        map[string][]string `toml:"labels" json:"labels,omitempty"`         // label -> targets it adds, in full
 	Filters       []Filter            `toml:"filter" json:"filter,omitempty"`
 	// RunAll: globs of files whose change runs every file of the suites
