@@ -310,7 +310,9 @@ func (r run) do(t *testing.T) result {
 	cmd.Env = actEnv()
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
 	err = cmd.Run()
+	t.Logf("act %s %s: %s", r.Event, r.Workflow, time.Since(start).Round(time.Second))
 	res := result{Jobs: map[string]string{}, Log: out.String(), Err: err}
 	sc := bufio.NewScanner(strings.NewReader(res.Log))
 	sc.Buffer(make([]byte, 1<<20), 1<<24)

@@ -153,7 +153,7 @@ func TestFailingTestFailsFinishNamingIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	change(t, dir, "rotary: new base", map[string]string{
-		rotary:       string(old) + "\nraise AssertionError('rotary embedding drifted')\n",
+		rotary:       "raise AssertionError('rotary embedding drifted')\n" + string(old),
 		"tpuci.toml": "", // run every file of every suite
 	})
 	res := prRun(t, dir, prEvent(t, dir, "labeled", "run-ci", []string{"run-ci"}, false)).do(t)
