@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/needs"
 	"github.com/sgl-project/tpuci/internal/proc"
 )
 
@@ -17,7 +17,7 @@ import (
 func TestPylintFindsErrors(t *testing.T) {
 	py := "/usr/bin/python3"
 	if err := Available(context.Background(), py); err != nil {
-		t.Skip("pylint not installed for /usr/bin/python3 (apt-get install pylint)")
+		needs.Missing(t, "pylint not installed for /usr/bin/python3 (apt-get install pylint)")
 	}
 	repo := t.TempDir()
 	os.MkdirAll(filepath.Join(repo, "pkg"), 0o755)
@@ -50,9 +50,7 @@ func TestPylintFindsErrors(t *testing.T) {
 }
 
 func TestChangedNamesBadRef(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("no git")
-	}
+	needs.Tool(t, "git")
 	_, err := Changed(context.Background(), t.TempDir(), "origin/nope")
 	if err == nil {
 		t.Fatal("no error for a missing ref")
