@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/gitcmd"
 	"github.com/sgl-project/tpuci/internal/proc"
 	"github.com/sgl-project/tpuci/internal/report"
 )
@@ -131,11 +132,11 @@ func pythonFiles(repo string, paths []string) ([]string, error) {
 // Changed lists files changed since base (committed, staged and unstaged).
 func Changed(ctx context.Context, repo, base string) ([]string, error) {
 	run := func(args ...string) ([]string, error) {
-		out, err := proc.Output(ctx, "", append([]string{"git", "-C", repo}, args...)...)
+		files, err := gitcmd.Repo{Dir: repo}.Lines(ctx, args...)
 		if err != nil {
-			return nil, fmt.Errorf("lint: git %s: %v (is TPUCI_LINT_CHANGED=%s a ref that exists here? try `git fetch origin`)", strings.Join(args, " "), err, base)
+			return nil, fmt.Errorf("lint: %v (is TPUCI_LINT_CHANGED=%s a ref that exists here? try `git fetch origin`)", err, base)
 		}
-		return strings.Fields(string(out)), nil
+		return files, nil
 	}
 	committed, err := run("diff", "--name-only", "--diff-filter=ACMR", base+"...HEAD")
 	if err != nil {
