@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/proc"
+	"github.com/sgl-project/tpuci/internal/textline"
 )
 
 // DefaultTimeout bounds one git command when Repo.Timeout is zero.
@@ -32,7 +33,7 @@ type Error struct {
 
 func (e *Error) Error() string {
 	msg := "git " + strings.Join(e.Args, " ") + ": " + e.Err.Error()
-	if line := lastLine(e.Stderr); line != "" {
+	if line := textline.Last(e.Stderr); line != "" {
 		msg += ": " + line
 	}
 	return msg
@@ -78,12 +79,4 @@ func (r Repo) Lines(ctx context.Context, args ...string) ([]string, error) {
 		}
 	}
 	return lines, nil
-}
-
-func lastLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
-		return s[i+1:]
-	}
-	return s
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/release/plan"
 	"github.com/sgl-project/tpuci/internal/release/regauth"
 	"github.com/sgl-project/tpuci/internal/release/rootfs"
+	"github.com/sgl-project/tpuci/internal/textline"
 )
 
 // injectedDockerfile is where tpuci's own recipe goes in a context whose
@@ -95,7 +96,7 @@ func (r *run) docker(ctx context.Context) error {
 				if r.decision.Publish {
 					return "", err
 				}
-				return "unknown (" + firstLine(err.Error()) + ")", nil
+				return "unknown (" + textline.First(err.Error()) + ")", nil
 			}
 			exists[ref] = found
 		}
@@ -132,7 +133,7 @@ func (r *run) docker(ctx context.Context) error {
 		if err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("%s printed %s", strings.Join(cmd, " "), strings.TrimSpace(lastLine(res.Stdout+res.Stderr))), nil
+		return fmt.Sprintf("%s printed %s", strings.Join(cmd, " "), strings.TrimSpace(textline.Last(res.Stdout+res.Stderr))), nil
 	}); err != nil {
 		return err
 	}
@@ -357,9 +358,4 @@ func (r *run) buildBase(ctx context.Context, eng dockerimg.Engine, platform stri
 		return "", fmt.Errorf("docker: base image %s: %w", tag, err)
 	}
 	return tag, nil
-}
-
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return lines[len(lines)-1]
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/sgl-project/tpuci/internal/textline"
 )
 
 type junitSuites struct {
@@ -62,7 +64,7 @@ func JUnit(s *Stage) ([]byte, error) {
 		}
 		js := &root.Suites[i]
 		jc := junitCase{Name: c.Name, Classname: class, File: c.File, Line: c.Line, Time: secs(c.Duration.Seconds())}
-		msg := &junitMessage{Message: clean(firstLine(c.Message)), Text: clean(c.Message + "\n" + c.Output)}
+		msg := &junitMessage{Message: clean(textline.First(c.Message)), Text: clean(c.Message + "\n" + c.Output)}
 		switch c.Status {
 		case Failed:
 			jc.Failure = msg
@@ -97,14 +99,6 @@ func addSecs(cur string, v float64) string {
 	var f float64
 	fmt.Sscanf(cur, "%g", &f)
 	return secs(f + v)
-}
-
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
 }
 
 // clean drops bytes XML 1.0 cannot carry (ANSI escapes, NUL, invalid UTF-8).

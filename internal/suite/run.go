@@ -14,6 +14,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/ghactions"
 	"github.com/sgl-project/tpuci/internal/proc"
 	"github.com/sgl-project/tpuci/internal/report"
+	"github.com/sgl-project/tpuci/internal/textline"
 )
 
 // Runner executes a plan.
@@ -192,7 +193,7 @@ func (r *Runner) classify(job Job, out outcomeInfo, reruns int, took time.Durati
 	var fails []string
 	for _, c := range cases {
 		if c.Status == report.Failed || c.Status == report.Errored {
-			fails = append(fails, fmt.Sprintf("%s: %s", c.Name, firstLine(c.Message)))
+			fails = append(fails, fmt.Sprintf("%s: %s", c.Name, textline.First(c.Message)))
 		}
 	}
 	if len(fails) == 0 || out.o.Crashed() {
@@ -248,14 +249,6 @@ func tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
 }
 
 var _ = bytes.MinRead

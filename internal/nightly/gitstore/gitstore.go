@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/gitcmd"
+	"github.com/sgl-project/tpuci/internal/textline"
 )
 
 // DefaultAttempts bounds how often Update replays its change after
@@ -210,17 +211,9 @@ func (r *Repo) git(ctx context.Context, args ...string) (string, error) {
 		if r.Token != "" {
 			msg = strings.ReplaceAll(msg, r.Token, "***")
 		}
-		return msg, fmt.Errorf("git store: git %s: %s", args[0], lastLines(msg, 4))
+		return msg, fmt.Errorf("git store: git %s: %s", args[0], textline.Tail(msg, 4))
 	}
 	return string(out), nil
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(s, "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, " | ")
 }
 
 // Redact drops credentials from a URL for messages.
