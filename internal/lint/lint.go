@@ -10,12 +10,15 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bitfield/script"
 
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/gitcmd"
@@ -129,14 +132,16 @@ func pythonFiles(repo string, paths []string) ([]string, error) {
 	return slices.Compact(files), nil
 }
 
+var blank = regexp.MustCompile(`^$`)
+
 // Changed lists files changed since base (committed, staged and unstaged).
 func Changed(ctx context.Context, repo, base string) ([]string, error) {
 	run := func(args ...string) ([]string, error) {
-		files, err := gitcmd.Repo{Dir: repo}.Lines(ctx, args...)
+		out, err := gitcmd.Repo{Dir: repo}.Output(ctx, args...)
 		if err != nil {
 			return nil, fmt.Errorf("lint: %v (is TPUCI_LINT_CHANGED=%s a ref that exists here? try `git fetch origin`)", err, base)
 		}
-		return files, nil
+		return script.Echo(string(out)).FilterLine(strings.TrimSpace).RejectRegexp(blank).Slice()
 	}
 	committed, err := run("diff", "--name-only", "--diff-filter=ACMR", base+"...HEAD")
 	if err != nil {

@@ -7,9 +7,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/bitfield/script"
 
 	tpudocker "github.com/sgl-project/tpuci/docker"
 	"github.com/sgl-project/tpuci/internal/release/dockerimg"
@@ -315,15 +318,14 @@ func (r *run) contextSpec() (dockerimg.ContextSpec, error) {
 	return spec, nil
 }
 
+// ignoreLines are the patterns of a .dockerignore: trimmed, without blank
+// lines and comments.
 func ignoreLines(data []byte) []string {
-	var out []string
-	for _, l := range strings.Split(string(data), "\n") {
-		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
-			out = append(out, l)
-		}
-	}
+	out, _ := script.Echo(string(data)).FilterLine(strings.TrimSpace).RejectRegexp(blankOrComment).Slice()
 	return out
 }
+
+var blankOrComment = regexp.MustCompile(`^(#|$)`)
 
 // buildBase builds a base image from tpuci's own recipes and returns its
 // local tag.

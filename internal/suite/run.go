@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bitfield/script"
+
 	"github.com/sgl-project/tpuci/internal/ghactions"
 	"github.com/sgl-project/tpuci/internal/proc"
 	"github.com/sgl-project/tpuci/internal/report"
@@ -152,7 +154,8 @@ func (r *Runner) attempt(ctx context.Context, job Job, attempt int) outcomeInfo 
 	fmt.Fprintf(f, "\ntpuci: %s after %s\n", describe(o), report.Round(o.Duration))
 	f.Close()
 	text, _ := os.ReadFile(job.LogFile)
-	return outcomeInfo{o: o, err: err, log: string(text), tail: tail(string(text), 40)}
+	last, _ := script.Echo(string(text)).Last(40).String()
+	return outcomeInfo{o: o, err: err, log: string(text), tail: strings.TrimRight(last, "\n")}
 }
 
 func describe(o proc.Outcome) string {
@@ -241,14 +244,6 @@ func (r *Runner) cleanShm() {
 			}
 		}
 	}
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 var _ = bytes.MinRead
