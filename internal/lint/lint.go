@@ -151,7 +151,7 @@ func Changed(ctx context.Context, repo, base string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	all := append(committed, local...)
+	all := slices.Concat(committed, local)
 	sort.Strings(all)
 	return slices.Compact(all), nil
 }

@@ -51,7 +51,7 @@ func (r *run) docker(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	if err := r.step("registry", func() (string, error) {
 		var err error
 		if cred, err = regauth.Resolve(r.s.Image, r.ws.Getenv, r.s.RegistryUser, r.s.RegistryPass); err != nil {

@@ -3,6 +3,7 @@ package report
 import (
 	"encoding/xml"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -96,8 +97,7 @@ func JUnit(s *Stage) ([]byte, error) {
 func secs(v float64) string { return fmt.Sprintf("%.3f", v) }
 
 func addSecs(cur string, v float64) string {
-	var f float64
-	fmt.Sscanf(cur, "%g", &f)
+	f, _ := strconv.ParseFloat(cur, 64) // empty: 0
 	return secs(f + v)
 }
 
