@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sgl-project/tpuci/internal/needs"
 	"github.com/sgl-project/tpuci/internal/report"
 )
 
@@ -106,13 +107,7 @@ func writeFile(t *testing.T, path, body string) {
 }
 
 func pythonPath(t *testing.T) string {
-	for _, p := range []string{"/usr/bin/python3", "python3"} {
-		if lp, err := exec.LookPath(p); err == nil {
-			return lp
-		}
-	}
-	t.Skip("no python3")
-	return ""
+	return needs.FirstTool(t, "/usr/bin/python3", "python3")
 }
 
 func TestMisspeltConfigKeyNamesLine(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/sgl-project/tpuci/internal/example"
+	"github.com/sgl-project/tpuci/internal/needs"
 	"github.com/sgl-project/tpuci/internal/nightly/gitstore"
 	"github.com/sgl-project/tpuci/internal/nightly/history"
 	"github.com/sgl-project/tpuci/internal/nightly/htmlreport/headless"
@@ -120,9 +121,7 @@ func slowdown(s string) string {
 
 func bareRepo(t *testing.T) string {
 	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git not installed")
-	}
+	needs.Tool(t, "git")
 	dir := filepath.Join(t.TempDir(), "ci-data.git")
 	if out, err := exec.Command("git", "init", "-q", "--bare", "-b", "main", dir).CombinedOutput(); err != nil {
 		t.Fatalf("%v %s", err, out)
@@ -231,7 +230,7 @@ func TestSimulatedNightsFlagSlowdown(t *testing.T) {
 		t.Error("report does not link the published trace to Perfetto")
 	}
 	if _, err := headless.Binary(); err != nil {
-		t.Skip(err)
+		needs.Missing(t, err)
 	}
 	res, err := headless.Load(context.Background(), f.out("report.html"))
 	if err != nil {

@@ -5,13 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/needs"
 	"github.com/sgl-project/tpuci/internal/perf"
 	"github.com/sgl-project/tpuci/internal/perf/baseline"
 	"github.com/sgl-project/tpuci/internal/report"
@@ -169,9 +169,7 @@ func TestExampleKernelsAndSlowdown(t *testing.T) {
 		t.Skip("runs the example's kernel benchmarks")
 	}
 	python := "/usr/bin/python3"
-	if _, err := exec.LookPath(python); err != nil {
-		t.Skip("no " + python)
-	}
+	needs.Tool(t, python)
 	repo, err := filepath.Abs("../example/repo")
 	if err != nil {
 		t.Fatal(err)

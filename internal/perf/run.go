@@ -17,6 +17,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/perf/baseline"
 	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/server"
+	"github.com/sgl-project/tpuci/internal/textline"
 )
 
 // DefaultCaseTimeout bounds one case's benchmark when the case sets none.
@@ -253,17 +254,9 @@ func failureReasons(res *bench.Result) string {
 		if i > 0 {
 			b.WriteString("; ")
 		}
-		fmt.Fprintf(&b, "request %d: %s", f.Request, firstLine(f.Error))
+		fmt.Fprintf(&b, "request %d: %s", f.Request, textline.FirstClipped(f.Error, 200))
 	}
 	return b.String()
-}
-
-func firstLine(s string) string {
-	l, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
-	if len(l) > 200 {
-		l = l[:200] + "..."
-	}
-	return l
 }
 
 func trimPrefix(ss []string, p string) []string {

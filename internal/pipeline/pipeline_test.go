@@ -6,11 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/sgl-project/tpuci/internal/needs"
+	"github.com/sgl-project/tpuci/internal/proc"
 	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
@@ -21,11 +22,10 @@ func newRepo(t *testing.T) string {
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "python", "sgl_jax"), 0o755)
 	os.WriteFile(filepath.Join(dir, "tpuci.toml"), []byte("[repo]\npython = \"\"\n"), 0o644)
+	needs.Tool(t, "git")
 	for _, args := range [][]string{{"init", "-q"}, {"add", "."}, {"-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "x"}} {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Skipf("git: %v %s", err, out)
+		if _, err := proc.Output(context.Background(), dir, append([]string{"git"}, args...)...); err != nil {
+			t.Fatalf("git %v: %v", args, err)
 		}
 	}
 	return dir

@@ -18,6 +18,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/release/pypi"
 	"github.com/sgl-project/tpuci/internal/release/version"
 	"github.com/sgl-project/tpuci/internal/report"
+	"github.com/sgl-project/tpuci/internal/textline"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
 
@@ -86,7 +87,7 @@ func begin(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) (*r
 		case errors.Is(err, version.ErrNoGit):
 			r.notes = append(r.notes, "not a git checkout: released versions come from the registry's tags only")
 		case err != nil:
-			r.notes = append(r.notes, "released versions unknown: "+firstLine(err.Error()))
+			r.notes = append(r.notes, "released versions unknown: "+textline.First(err.Error()))
 		}
 		r.released = rel
 		return fmt.Sprintf("%s (from %s)", r.found.Version, r.found.From), nil
@@ -233,11 +234,4 @@ func (r *run) logFile(name string) (*os.File, string, error) {
 		return nil, "", fmt.Errorf("release: create %s: %w", p, err)
 	}
 	return f, p, nil
-}
-
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
 }

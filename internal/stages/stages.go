@@ -17,6 +17,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/proc"
 	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/suite"
+	"github.com/sgl-project/tpuci/internal/textline"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
 
@@ -80,7 +81,7 @@ func Lint(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) erro
 	}
 	// pylint's exit code is a bit mask; 32 is a usage error, 1 a fatal message.
 	if o.TimedOut || o.Crashed() || o.ExitCode&32 != 0 {
-		return fmt.Errorf("lint: pylint %s: %s", describeExit(o), lastLine(stderr.String()))
+		return fmt.Errorf("lint: pylint %s: %s", describeExit(o), textline.Last(stderr.String()))
 	}
 	findings, err := lint.Parse(stdout.Bytes())
 	if err != nil {
@@ -92,7 +93,7 @@ func Lint(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) erro
 		st.GH.Annotate(ghactions.Annotation{File: f.Path, Line: f.Line, Col: f.Column + 1, Title: "pylint " + f.Symbol, Msg: f.Message})
 	}
 	if runErr != nil && len(findings) == 0 {
-		return fmt.Errorf("lint: pylint %s with no findings: %s", describeExit(o), lastLine(stderr.String()))
+		return fmt.Errorf("lint: pylint %s with no findings: %s", describeExit(o), textline.Last(stderr.String()))
 	}
 	return nil
 }
@@ -105,11 +106,6 @@ func describeExit(o proc.Outcome) string {
 		return "killed by " + o.Signal
 	}
 	return fmt.Sprintf("exit code %d", o.ExitCode)
-}
-
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return lines[len(lines)-1]
 }
 
 // Suites runs every suite whose target is name.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/sgl-project/tpuci/internal/chips"
 	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/needs"
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/workspace"
@@ -37,17 +37,16 @@ func pytestSuite(chipsN int) config.Suite {
 }
 
 // An interpreter without pytest is a missing tool (skipped locally with
-// the install command, failed in CI), not a test failure.
+// the install command, failed in CI), not a test failure. The interpreter
+// runs with -S, so no site-packages (and no pytest) are importable.
 func TestPytestMissingIsAMissingTool(t *testing.T) {
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("no python3")
-	}
-	if exec.Command(py, "-c", "import pytest").Run() == nil {
-		t.Skip(py + " has pytest")
+	real := needs.FirstTool(t, "/usr/bin/python3", "python3")
+	py := filepath.Join(t.TempDir(), "python3")
+	if err := os.WriteFile(py, []byte("#!/bin/sh\nexec "+real+" -S \"$@\"\n"), 0o755); err != nil {
+		t.Fatal(err)
 	}
 	ws := workspaceWith(t, py, chips.Info{CPU: true}, pytestSuite(1))
-	err = Suites("unitTest1")(context.Background(), ws, stageFor(t, "unitTest1"))
+	err := Suites("unitTest1")(context.Background(), ws, stageFor(t, "unitTest1"))
 	var missing *pipeline.MissingTool
 	if !errors.As(err, &missing) || !strings.Contains(missing.Install, "pip install pytest") {
 		t.Fatalf("want a missing pytest with its install command, got %v", err)
