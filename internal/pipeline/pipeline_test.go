@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/sgl-project/tpuci/internal/report"
@@ -143,5 +144,45 @@ func TestProgressiveStopsAfterFailedGroup(t *testing.T) {
 	st := s.Stages()
 	if len(st) != 1 || st[0].Target != "b" || st[0].Status != report.Skipped || !strings.Contains(st[0].Reason, "earlier stage failed") {
 		t.Fatalf("stages: %+v", st)
+	}
+}
+
+// A panic in a stage fails it with the reason and still writes the
+// results JSON, JUnit and summary.
+func TestPanicInStageWritesReports(t *testing.T) {
+	repo := newRepo(t)
+	s, _ := session(t, repo, map[string]string{})
+	err := s.Run(context.Background(), "perf", func(context.Context, *workspace.Workspace, *Stage) error {
+		var m map[string]int
+		m["x"] = 1
+		return nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "internal error") {
+		t.Fatalf("err = %v", err)
+	}
+	out := filepath.Join(repo, "out")
+	for _, f := range []string{"perf.json", "junit/perf.xml", "summary.md"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("%s not written: %v", f, err)
+		}
+	}
+	x, _ := os.ReadFile(filepath.Join(out, "junit/perf.xml"))
+	if !strings.Contains(string(x), "assignment to entry in nil map") {
+		t.Errorf("JUnit lacks the reason:\n%s", x)
+	}
+	if code := s.ExitCode(err); code != err {
+		t.Errorf("a failure that is no interruption keeps exit code 1: %v", code)
+	}
+}
+
+// An interrupted session's error carries 130 for SIGINT, 143 for SIGTERM
+// and for the parent's exit.
+func TestInterruptExitCodes(t *testing.T) {
+	for sig, want := range map[os.Signal]int{os.Interrupt: 130, syscall.SIGTERM: 143, parentDeathSignal: 143} {
+		s := &Session{interrupt: interruptOf(sig)}
+		var ee *ExitError
+		if err := s.ExitCode(errors.New("x")); !errors.As(err, &ee) || ee.ExitStatus() != want {
+			t.Errorf("%s: %v, want exit %d", sig, err, want)
+		}
 	}
 }

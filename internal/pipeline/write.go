@@ -19,14 +19,12 @@ func (s *Session) write(st *report.Stage) error {
 	if err := report.WriteJSON(s.resultPath(st.Target), st); err != nil {
 		errs = append(errs, err.Error())
 	}
-	if len(st.Cases) > 0 {
-		x, err := report.JUnit(st)
-		if err == nil {
-			err = report.WriteFile(filepath.Join(s.WS.Out, "junit", workspace.FileName(st.Target)+".xml"), x)
-		}
-		if err != nil {
-			errs = append(errs, err.Error())
-		}
+	x, err := report.JUnit(junitView(st))
+	if err == nil {
+		err = report.WriteFile(filepath.Join(s.WS.Out, "junit", workspace.FileName(st.Target)+".xml"), x)
+	}
+	if err != nil {
+		errs = append(errs, err.Error())
 	}
 	if err := s.writeSummary(); err != nil {
 		errs = append(errs, err.Error())
@@ -38,6 +36,17 @@ func (s *Session) write(st *report.Stage) error {
 		return fmt.Errorf("reports: %s", strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// junitView is the stage as JUnit sees it: a stage that failed or was
+// interrupted before any case finished still shows as one failed case.
+func junitView(st *report.Stage) *report.Stage {
+	if len(st.Cases) > 0 || (st.Status != report.Failed && st.Status != report.Errored) {
+		return st
+	}
+	v := *st
+	v.Cases = []report.Case{{Name: st.Target, Class: st.Target, Status: st.Status, Duration: st.Duration, Message: st.Reason}}
+	return &v
 }
 
 func (s *Session) writeSummary() error {
@@ -76,6 +85,10 @@ func (s *Session) PrintSummary() {
 	fmt.Fprintln(tw, "TARGET\tSTATUS\tDURATION\tCASES\tFAILURES\tLOGS")
 	for _, st := range stages {
 		p, f, sk := st.Counts()
+		cases := fmt.Sprintf("%d/%d/%d", p, f, sk)
+		if n := st.FlakyCount(); n > 0 {
+			cases += fmt.Sprintf(" (%d flaky)", n)
+		}
 		status := string(st.Status)
 		if st.Reason != "" {
 			status += ": " + st.Reason
@@ -86,7 +99,7 @@ func (s *Session) PrintSummary() {
 				logs = rel(st.LogDir)
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d/%d\t%d\t%s\n", st.Target, status, report.Round(st.Duration), p, f, sk, len(st.Failures), logs)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", st.Target, status, report.Round(st.Duration), cases, len(st.Failures), logs)
 	}
 	tw.Flush()
 	const perStage = 20
