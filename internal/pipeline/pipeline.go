@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -156,6 +157,15 @@ func (s *Session) Run(ctx context.Context, name string, body Body) (err error) {
 			return nil
 		}
 	}
+	if err := s.nothingToRun(name); err != nil {
+		st.Status, st.Reason = report.Errored, err.Error()
+		s.add(st.Stage)
+		if werr := s.write(st.Stage); werr != nil {
+			fmt.Fprintf(s.Log, "tpuci: %v\n", werr)
+		}
+		fmt.Fprintf(s.Log, "<== %s %s (%s)\n", name, st.Status, st.Reason)
+		return fmt.Errorf("%s: %w", name, err)
+	}
 	if why := s.Interrupted(); why != nil {
 		st.Status, st.Reason = report.Skipped, "not run: "+why.Error()
 		s.add(st.Stage)
@@ -175,6 +185,18 @@ func (s *Session) Run(ctx context.Context, name string, body Body) (err error) {
 	}
 	fmt.Fprintf(s.Log, "<== %s %s %s%s\n", name, st.Status, report.Round(st.Duration), reasonSuffix(st.Reason))
 	return err
+}
+
+// testStages are the targets that run what the configuration describes.
+var testStages = []string{"lint", "unitTest1", "unitTest4", "e2e", "perf", "accuracy", "pallas", "nightly"}
+
+// nothingToRun fails a test stage under CI=true when the configuration
+// has no stage at all: nothing to run is not a pass.
+func (s *Session) nothingToRun(name string) error {
+	if !s.WS.CI || !slices.Contains(testStages, name) || !s.WS.Config.NothingToRun() {
+		return nil
+	}
+	return fmt.Errorf("%s configures nothing to run (no [lint].paths, [[suite]], [[perf.case]], [[accuracy.case]], [[pallas.kernel]] or [[nightly.model]]); under CI=true nothing to run is not a pass: fix TPUCI_CONFIG or the file", s.WS.Config.Source)
 }
 
 // stageContext ends with the session's interruption, and before the

@@ -186,3 +186,23 @@ func TestInterruptExitCodes(t *testing.T) {
 		}
 	}
 }
+
+// Under CI=true a configuration without any stage fails: nothing to run
+// is not a pass. Locally it still only skips.
+func TestNothingToRunFailsInCI(t *testing.T) {
+	repo := newRepo(t)
+	skip := func(context.Context, *workspace.Workspace, *Stage) error { return Skip("no suites configured") }
+	s, _ := session(t, repo, map[string]string{"CI": "true"})
+	err := s.Run(context.Background(), "unitTest1", skip)
+	if err == nil || !strings.Contains(err.Error(), "nothing to run is not a pass") {
+		t.Fatalf("CI: %v", err)
+	}
+	data, _ := os.ReadFile(filepath.Join(repo, "out", "unitTest1.json"))
+	if !strings.Contains(string(data), `"status": "error"`) {
+		t.Errorf("record: %s", data)
+	}
+	s, _ = session(t, repo, map[string]string{})
+	if err := s.Run(context.Background(), "unitTest1", skip); err != nil {
+		t.Fatalf("local: %v", err)
+	}
+}
