@@ -45,6 +45,7 @@ func session(t *testing.T, repo string, env map[string]string) (*Session, *bytes
 
 func TestMissingToolSkipsLocallyFailsInCI(t *testing.T) {
 	repo := newRepo(t)
+	os.WriteFile(filepath.Join(repo, "tpuci.toml"), []byte("[repo]\npython = \"\"\n[lint]\npaths = [\"python\"]\n"), 0o644)
 	body := func(context.Context, *workspace.Workspace, *Stage) error {
 		return &MissingTool{Tool: "pylint", Install: "apt-get install pylint"}
 	}
