@@ -222,6 +222,21 @@ func TestPyPIPublish(t *testing.T) {
 		t.Errorf("tables:\n%s", tableText(st))
 	}
 
+	// A retry of the completed release rebuilds the same bytes (stamped
+	// with the release commit's time), so it passes without changing the
+	// index.
+	published := fmt.Sprint(ix.Files("sgl-jax-example", "0.1.0"))
+	st, out, err = f.run(ctx, "release:pypi", PyPI)
+	if err != nil {
+		t.Fatalf("retry: %v\n%s", err, out)
+	}
+	if got := fmt.Sprint(ix.Files("sgl-jax-example", "0.1.0")); got != published {
+		t.Errorf("the retry changed the index:\n%s\n%s", published, got)
+	}
+	if c := caseOf(st, "index before upload"); !strings.Contains(c.Message, "2 of our files already there with the same bytes") {
+		t.Errorf("retry: %+v", c)
+	}
+
 	// Dry run (not CI): builds and smoke-tests, uploads nothing.
 	g := newFixture(t)
 	g.env["TPUCI_PYPI_REPOSITORY"] = ix.Upload
