@@ -51,15 +51,15 @@ func interruptOf(sig os.Signal) *Interrupt {
 	return &Interrupt{Signal: sig, Code: 143, Why: sig.String()}
 }
 
-// ownSignals makes this session the only receiver of SIGINT and SIGTERM:
-// mage's generated main registers its own SIGINT handler per target, which
-// exits 5 seconds after the first SIGINT, or at once on a second, before
-// the reports are written.
+// ownSignals makes this session the only receiver of SIGINT: mage's
+// generated main registers its own SIGINT handler per target, which exits
+// 5 seconds after the first SIGINT, or at once on a second, before the
+// reports are written. (Mage does not watch SIGTERM.)
 func (s *Session) ownSignals() {
 	if s.sigCh == nil {
 		return
 	}
-	signal.Reset(os.Interrupt, syscall.SIGTERM)
+	signal.Reset(os.Interrupt)
 	signal.Notify(s.sigCh, os.Interrupt, syscall.SIGTERM, parentDeathSignal)
 }
 
