@@ -24,11 +24,14 @@ func stage(ctx context.Context, name string, body pipeline.Body, deps ...any) er
 	return finish(ctx, s, s.Run(ctx, name, body))
 }
 
+// finish prints the summary after the target the user asked for and gives
+// its error the run's exit code (130 after SIGINT, 143 after SIGTERM).
 func finish(ctx context.Context, s *pipeline.Session, err error) error {
-	if !pipeline.IsDependency(ctx) {
-		s.PrintSummary()
+	if pipeline.IsDependency(ctx) {
+		return err
 	}
-	return err
+	s.PrintSummary()
+	return s.ExitCode(err)
 }
 
 // Deps runs upstream targets through mage (so each runs once per process)

@@ -173,8 +173,8 @@ func Nightly(ctx context.Context) error {
 // Every target of a stage runs even when a sibling fails; the next stage
 // starts only when the whole stage passed. Targets that already passed for
 // this commit and config are not run again (TPUCI_FORCE=1 reruns them).
-// SIGINT or SIGTERM stops every child process tree and keeps the partial
-// reports.
+// SIGINT or SIGTERM stops every child process tree, keeps the partial
+// reports and exits 130 (SIGINT) or 143 (SIGTERM); failures exit 1.
 //
 // Outputs: $TPUCI_OUT/summary.md and per target <target>.json,
 // junit/<target>.xml and logs/<target>/.
@@ -191,5 +191,5 @@ func PR(ctx context.Context) error {
 		{{Name: "unitTest4", Fn: UnitTest4}, {Name: "accuracy", Fn: Accuracy}},
 	}, invoke)
 	s.PrintSummary()
-	return err
+	return s.ExitCode(err)
 }

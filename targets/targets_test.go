@@ -134,12 +134,17 @@ func alive(pid int) bool {
 
 // hangingRepo is a checkout whose only unit test starts a grandchild and hangs.
 func hangingRepo(t *testing.T) (repo, pidFile string) {
+	return hangingRepoWith(t, "")
+}
+
+// hangingRepoWith puts prelude at the top of the hanging test.
+func hangingRepoWith(t *testing.T, prelude string) (repo, pidFile string) {
 	py := pythonPath(t)
 	repo = t.TempDir()
 	pidFile = filepath.Join(repo, "grandchild.pid")
 	writeFile(t, filepath.Join(repo, "python/sgl_jax/__init__.py"), "")
 	writeFile(t, filepath.Join(repo, "test/test_fast.py"), "print('fast')\n")
-	writeFile(t, filepath.Join(repo, "test/test_hang.py"), "import subprocess, time\np = subprocess.Popen(['sleep', '120'])\nopen("+strconv.Quote(pidFile)+", 'w').write(str(p.pid))\ntime.sleep(120)\n")
+	writeFile(t, filepath.Join(repo, "test/test_hang.py"), prelude+"import subprocess, time\np = subprocess.Popen(['sleep', '120'])\nopen("+strconv.Quote(pidFile)+", 'w').write(str(p.pid))\ntime.sleep(120)\n")
 	writeFile(t, filepath.Join(repo, "tpuci.toml"), `[repo]
 python = "`+py+`"
 [[suite]]
@@ -154,13 +159,25 @@ files = [
 	return repo, pidFile
 }
 
-// interrupt starts cmd, waits for the hanging test's grandchild, sends sig
-// to the process, and checks that nothing survives and the partial
-// reports are kept.
-func interrupt(t *testing.T, cmd *exec.Cmd, pidFile, out string, sig syscall.Signal, exitCodeKept bool) {
+// stop says how a test interrupts tpuci: which signals, to the process
+// alone or to its whole process group, and the exit code it expects
+// (-1: not checked).
+type stop struct {
+	sigs     []syscall.Signal
+	group    bool
+	wantCode int
+}
+
+// interrupt starts cmd, waits for the hanging test's grandchild, sends the
+// signals, and checks the exit code, that nothing survives and that the
+// partial reports are kept. It returns tpuci's stderr.
+func interrupt(t *testing.T, cmd *exec.Cmd, pidFile, out string, how stop) string {
 	t.Helper()
 	var so, se bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &so, &se
+	if how.group {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -177,17 +194,26 @@ func interrupt(t *testing.T, cmd *exec.Cmd, pidFile, out string, sig syscall.Sig
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	cmd.Process.Signal(sig)
+	target := cmd.Process.Pid
+	if how.group {
+		target = -target
+	}
+	for i, sig := range how.sigs {
+		if i > 0 {
+			time.Sleep(300 * time.Millisecond)
+		}
+		syscall.Kill(target, sig)
+	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
 	case <-done:
-	case <-time.After(20 * time.Second):
+	case <-time.After(30 * time.Second):
 		cmd.Process.Kill()
-		t.Fatalf("tpuci did not exit after %s", sig)
+		t.Fatalf("tpuci did not exit after %v", how.sigs)
 	}
-	if exitCodeKept && cmd.ProcessState.ExitCode() == 0 {
-		t.Fatalf("interrupted run exited 0")
+	if code := cmd.ProcessState.ExitCode(); how.wantCode >= 0 && code != how.wantCode {
+		t.Fatalf("exit code %d, want %d\nstderr:\n%s", code, how.wantCode, se.String())
 	}
 	for end := time.Now().Add(10 * time.Second); alive(pid); {
 		if time.Now().After(end) {
@@ -196,8 +222,16 @@ func interrupt(t *testing.T, cmd *exec.Cmd, pidFile, out string, sig syscall.Sig
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	checkPartialReports(t, out, &se)
+	return se.String()
+}
+
+// checkPartialReports waits for the interrupted unitTest1's results JSON,
+// JUnit and summary, with the finished file kept.
+func checkPartialReports(t *testing.T, out string, se *bytes.Buffer) {
+	t.Helper()
 	var data []byte
-	for end := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		var err error
 		if data, err = os.ReadFile(filepath.Join(out, "unitTest1.json")); err == nil || time.Now().After(end) {
 			if err != nil {
@@ -220,36 +254,122 @@ func interrupt(t *testing.T, cmd *exec.Cmd, pidFile, out string, sig syscall.Sig
 	if byName["test/test_fast.py"] != report.Passed {
 		t.Errorf("finished file lost: %+v", st.Cases)
 	}
-	if _, err := os.Stat(filepath.Join(out, "summary.md")); err != nil {
-		t.Errorf("summary.md missing: %v", err)
+	for _, f := range []string{"summary.md", "junit/unitTest1.xml", "durations.json"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("%s missing: %v", f, err)
+		}
+	}
+	var durations map[string]any
+	raw, _ := os.ReadFile(filepath.Join(out, "durations.json"))
+	json.Unmarshal(raw, &durations)
+	if _, ok := durations["test/test_hang.py"]; ok {
+		t.Errorf("the interrupted file's cut-short time was recorded: %s", raw)
 	}
 }
 
-// SIGINT during pr stops every child tree and keeps the partial reports.
+func binaryCmd(t *testing.T, repo, out string, args ...string) *exec.Cmd {
+	cmd := exec.Command(tpuci(t), args...)
+	cmd.Dir = repo
+	cmd.Env = append(cleanEnv(), "TPUCI_OUT="+out)
+	return cmd
+}
+
+// SIGINT during pr stops every child tree, keeps the partial reports and exits 130.
 func TestInterruptKeepsReportsAndKillsChildren(t *testing.T) {
 	repo, pidFile := hangingRepo(t)
 	out := filepath.Join(t.TempDir(), "out")
-	cmd := exec.Command(tpuci(t), "pr")
-	cmd.Dir = repo
-	cmd.Env = append(cleanEnv(), "TPUCI_OUT="+out)
-	interrupt(t, cmd, pidFile, out, syscall.SIGINT, true)
+	interrupt(t, binaryCmd(t, repo, out, "pr"), pidFile, out, stop{sigs: []syscall.Signal{syscall.SIGINT}, wantCode: 130})
 }
 
-// SIGTERM to "go tool mage" (which mage's launcher does not forward)
-// still ends every child and keeps the reports. The go command itself
-// exits 0 after a signal, so the exit code is not checked here; workflows
-// run the compiled binary, which keeps it.
-func TestSIGTERMToGoToolMage(t *testing.T) {
-	tpuci(t) // skip under -short
+// A supervisor's SIGTERM to the binary alone ends the run with every
+// report and exit code 143, also when it is sent twice.
+func TestSIGTERMToBinaryExits143(t *testing.T) {
+	for _, n := range []int{1, 2} {
+		// The second time, the test ignores SIGTERM, so the second signal
+		// surely arrives while tpuci is still stopping it.
+		prelude := ""
+		if n == 2 {
+			prelude = "import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+		}
+		repo, pidFile := hangingRepoWith(t, prelude)
+		out := filepath.Join(t.TempDir(), "out")
+		sigs := []syscall.Signal{syscall.SIGTERM, syscall.SIGTERM}[:n]
+		stderr := interrupt(t, binaryCmd(t, repo, out, "unitTest1"), pidFile, out, stop{sigs: sigs, wantCode: 143})
+		if again := strings.Contains(stderr, "again"); again != (n == 2) {
+			t.Errorf("%d SIGTERM(s): \"again\" logged: %v\n%s", n, again, stderr)
+		}
+	}
+}
+
+// Two SIGINTs (an impatient Ctrl-C) still write every report and exit 130.
+func TestSIGINTTwiceToGroup(t *testing.T) {
 	repo, pidFile := hangingRepo(t)
 	out := filepath.Join(t.TempDir(), "out")
+	interrupt(t, binaryCmd(t, repo, out, "pr"), pidFile, out, stop{sigs: []syscall.Signal{syscall.SIGINT, syscall.SIGINT}, group: true, wantCode: 130})
+}
+
+func goToolMage(t *testing.T, repo, out string, args ...string) *exec.Cmd {
+	tpuci(t) // skip under -short
 	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("go", "-C", root, "tool", "mage", "-w", repo, "pr")
+	cmd := exec.Command("go", append([]string{"-C", root, "tool", "mage", "-w", repo}, args...)...)
 	cmd.Env = append(cleanEnv(), "TPUCI_OUT="+out)
-	interrupt(t, cmd, pidFile, out, syscall.SIGTERM, false)
+	return cmd
+}
+
+// SIGTERM to "go tool mage" alone (what a supervisor sends): the go
+// command forwards it to mage's launcher, which dies of it without
+// forwarding; tpuci learns of it from its parent's exit, ends every child
+// and writes every report. The go command exits 0 when its child dies of
+// a signal, so the exit code is not checked here (README: run the
+// compiled binary where it matters, as the workflows do).
+func TestSIGTERMToGoToolMage(t *testing.T) {
+	repo, pidFile := hangingRepo(t)
+	out := filepath.Join(t.TempDir(), "out")
+	stderr := interrupt(t, goToolMage(t, repo, out, "pr"), pidFile, out, stop{sigs: []syscall.Signal{syscall.SIGTERM}, wantCode: -1})
+	if strings.Contains(stderr, "again") {
+		t.Errorf("one SIGTERM counted twice:\n%s", stderr)
+	}
+}
+
+// SIGTERM to the whole group of "go tool mage" reaches tpuci directly and
+// through its parent's exit: one event, not two.
+func TestSIGTERMToGoToolMageGroup(t *testing.T) {
+	repo, pidFile := hangingRepo(t)
+	out := filepath.Join(t.TempDir(), "out")
+	stderr := interrupt(t, goToolMage(t, repo, out, "unitTest1"), pidFile, out, stop{sigs: []syscall.Signal{syscall.SIGTERM}, group: true, wantCode: -1})
+	if strings.Contains(stderr, "again") {
+		t.Errorf("one SIGTERM counted twice:\n%s", stderr)
+	}
+}
+
+// The whole job's timeout (mage -t) stops the stages early enough to end
+// the children and write every report; the run fails with exit code 1.
+func TestJobTimeoutWritesReports(t *testing.T) {
+	repo, pidFile := hangingRepo(t)
+	out := filepath.Join(t.TempDir(), "out")
+	cmd := binaryCmd(t, repo, out, "-t", "15s", "unitTest1")
+	var se bytes.Buffer
+	cmd.Stderr = &se
+	err := cmd.Run()
+	if code := cmd.ProcessState.ExitCode(); code != 1 {
+		t.Fatalf("exit %d (%v), want 1\nstderr:\n%s", code, err, se.String())
+	}
+	checkPartialReports(t, out, &se)
+	if data, err := os.ReadFile(pidFile); err == nil {
+		pid, _ := strconv.Atoi(string(data))
+		for end := time.Now().Add(10 * time.Second); alive(pid); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(end) {
+				syscall.Kill(pid, syscall.SIGKILL)
+				t.Fatalf("grandchild %d outlived tpuci", pid)
+			}
+		}
+	}
+	if !strings.Contains(se.String(), "timeout (mage -t)") {
+		t.Errorf("no reason given:\n%s", se.String())
+	}
 }
 
 // The main job: pr on the bundled example passes with a green summary.

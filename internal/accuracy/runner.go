@@ -85,6 +85,19 @@ func (r *Runner) Run(ctx context.Context, cases []Case) *Report {
 	return rep
 }
 
+// tooFew says why n questions cannot stand for the case: fewer than its
+// samples, or fewer than its baseline was recorded on (a cut or partial
+// dataset would be judged on a different test).
+func (r *Runner) tooFew(c Case, n int) string {
+	if c.Samples > 0 && n < c.Samples {
+		return fmt.Sprintf("dataset %s gives %d questions, fewer than the case's samples = %d: restore the full dataset (or lower samples and record a new baseline)", c.Dataset, n, c.Samples)
+	}
+	if b, ok := r.Baselines.Find(c.Key()); ok && b.N > n {
+		return fmt.Sprintf("dataset %s gives %d questions, fewer than the %d its baseline in %s was recorded on: restore the full dataset (or record a new baseline)", c.Dataset, n, b.N, r.Baselines.Path)
+	}
+	return ""
+}
+
 // runCase evaluates one case. The outcomes slice is nil when no question
 // was asked.
 func (r *Runner) runCase(ctx context.Context, c Case, datasets map[string]*eval.Dataset) (*CaseResult, report.Case, []eval.Outcome) {
@@ -119,6 +132,9 @@ func (r *Runner) runCase(ctx context.Context, c Case, datasets map[string]*eval.
 		return fail(err.Error(), "")
 	}
 	res.N = len(qs)
+	if msg := r.tooFew(c, len(qs)); msg != "" {
+		return fail(msg, "")
+	}
 
 	fmt.Fprintf(r.Log, "    %s: %d %s questions (seed %d) on server %s\n", c.Name, len(qs), c.Task.Title, c.Seed, c.Server.Name)
 	in, err := r.Servers.Get(ctx, c.Server)

@@ -50,6 +50,17 @@ func (w *watchLog) String() string {
 // and runs the accuracy body; it returns the output dir and the error.
 func stageRun(t *testing.T, ctx context.Context, edit func(string) string, log *watchLog) (string, error) {
 	t.Helper()
+	return stageRunPrepared(t, ctx, func(root string) {
+		if edit != nil {
+			p := filepath.Join(root, "tpuci.toml")
+			os.WriteFile(p, []byte(edit(readFile(t, p))), 0o644)
+		}
+	}, log)
+}
+
+// stageRunPrepared is stageRun with any change to the extracted example.
+func stageRunPrepared(t *testing.T, ctx context.Context, prepare func(root string), log *watchLog) (string, error) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the simulator")
 	}
@@ -57,10 +68,7 @@ func stageRun(t *testing.T, ctx context.Context, edit func(string) string, log *
 	if err != nil {
 		t.Fatal(err)
 	}
-	if edit != nil {
-		p := filepath.Join(root, "tpuci.toml")
-		os.WriteFile(p, []byte(edit(readFile(t, p))), 0o644)
-	}
+	prepare(root)
 	out := filepath.Join(t.TempDir(), "out")
 	env := map[string]string{"TPUCI_REPO": root, "TPUCI_OUT": out, "TPUCI_OFFLINE": "1", "TPUCI_EVAL_CACHE": t.TempDir()}
 	s, err := pipeline.NewSession(func(k string) string { return env[k] }, root, log, log)
@@ -193,5 +201,45 @@ func TestBaselineTargetWritesReviewDiff(t *testing.T) {
 	}
 	if b, err := LoadBaselines(path, false); err != nil || len(b.Entries) != 2 {
 		t.Fatalf("rewritten file: %v", err)
+	}
+}
+
+// A dataset cut short fails the case, naming both numbers, instead of
+// judging fewer questions against the baseline.
+func TestCutDatasetFailsNamingBothNumbers(t *testing.T) {
+	cut := func(root string) {
+		p := filepath.Join(root, "eval_data", "gsm8k", "test.jsonl")
+		lines := strings.SplitAfter(readFile(t, p), "\n")
+		os.WriteFile(p, []byte(strings.Join(lines[:5], "")), 0o644)
+	}
+	for _, tc := range []struct {
+		name       string
+		edit, base func(string) string
+		want       string
+	}{
+		{"fewer than samples", nil, nil, "dataset gsm8k gives 5 questions, fewer than the case's samples = 50"},
+		{"fewer than the baseline's n", func(s string) string {
+			return strings.Replace(s, "samples = 50", "samples = 0", 1)
+		}, func(s string) string {
+			return strings.Replace(s, "samples = 50", "samples = 0", 1)
+		}, "dataset gsm8k gives 5 questions, fewer than the 50 its baseline"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			log := &watchLog{}
+			_, err := stageRunPrepared(t, context.Background(), func(root string) {
+				cut(root)
+				if tc.edit != nil {
+					p := filepath.Join(root, "tpuci.toml")
+					os.WriteFile(p, []byte(tc.edit(readFile(t, p))), 0o644)
+				}
+				if tc.base != nil {
+					p := filepath.Join(root, "tpuci", "baselines", "accuracy.toml")
+					os.WriteFile(p, []byte(tc.base(readFile(t, p))), 0o644)
+				}
+			}, log)
+			if err == nil || !strings.Contains(err.Error()+log.String(), tc.want) {
+				t.Fatalf("want %q, got %v\n%s", tc.want, err, log)
+			}
+		})
 	}
 }

@@ -1,6 +1,9 @@
 package config
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Defaults filled in after decoding, so a short config stays short.
 const (
@@ -10,6 +13,10 @@ const (
 	DefaultKernelTimeout  = 30 * time.Minute
 )
 
+// applyDefaults fills in keys the file leaves out. A key the file sets is
+// kept as written, so that an impossible value (partitions = 0,
+// timeout_per_file = "0s") fails validation instead of silently becoming
+// the default.
 func (c *Config) applyDefaults() {
 	if c.Repo.Package == "" {
 		c.Repo.Package = "sgl_jax"
@@ -17,15 +24,16 @@ func (c *Config) applyDefaults() {
 	if c.Repo.PackageDir == "" {
 		c.Repo.PackageDir = "python"
 	}
-	if c.Lint.Timeout.Duration == 0 {
+	if c.Lint.Timeout.Duration == 0 && !c.pos.has("lint.timeout") {
 		c.Lint.Timeout.Duration = DefaultLintTimeout
 	}
 	for i := range c.Suites {
 		s := &c.Suites[i]
-		if s.Partitions == 0 {
+		at := fmt.Sprintf("suite[%d].", i)
+		if s.Partitions == 0 && !c.pos.has(at+"partitions") {
 			s.Partitions = 1
 		}
-		if s.TimeoutPerFile.Duration == 0 {
+		if s.TimeoutPerFile.Duration == 0 && !c.pos.has(at+"timeout_per_file") {
 			s.TimeoutPerFile.Duration = DefaultTimeoutPerFile
 		}
 		for j := range s.Files {
@@ -36,19 +44,27 @@ func (c *Config) applyDefaults() {
 	}
 	for i := range c.Servers {
 		s := &c.Servers[i]
-		if s.TP == 0 {
+		at := fmt.Sprintf("server[%d].", i)
+		if s.TP == 0 && !c.pos.has(at+"tp") {
 			s.TP = 1
 		}
-		if s.ReadyTimeout.Duration == 0 {
+		if s.ReadyTimeout.Duration == 0 && !c.pos.has(at+"ready_timeout") {
 			s.ReadyTimeout.Duration = DefaultReadyTimeout
 		}
 	}
 	for i := range c.Pallas.Kernels {
-		if c.Pallas.Kernels[i].Timeout.Duration == 0 {
+		if c.Pallas.Kernels[i].Timeout.Duration == 0 && !c.pos.has(fmt.Sprintf("pallas.kernel[%d].timeout", i)) {
 			c.Pallas.Kernels[i].Timeout.Duration = DefaultKernelTimeout
 		}
 	}
 	if c.Gating.RequiredLabel == "" {
 		c.Gating.RequiredLabel = "run-ci"
 	}
+}
+
+// NothingToRun reports a configuration without any stage: no lint paths,
+// suites, perf or accuracy cases, kernels or nightly models.
+func (c *Config) NothingToRun() bool {
+	return len(c.Lint.Paths) == 0 && len(c.Suites) == 0 && len(c.Perf.Cases) == 0 &&
+		len(c.Accuracy.Cases) == 0 && len(c.Pallas.Kernels) == 0 && len(c.Nightly.Models) == 0
 }

@@ -41,7 +41,7 @@ func Parse(name string, data []byte) (*Config, error) {
 	dec := toml.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		return nil, decodeError(name, err)
+		return nil, decodeError(name, data, err)
 	}
 	sum := sha256.Sum256(data)
 	c.Source = name
@@ -71,7 +71,12 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s: %s: %s", loc, e.Field, e.Msg)
 }
 
-func decodeError(file string, err error) error {
+func decodeError(file string, data []byte, err error) error {
+	var bad *durationError
+	if errors.As(err, &bad) {
+		path, p := indexPositions(data).valueAt(data, bad.text)
+		return &Error{File: file, Line: p.Line, Col: p.Column, Field: path, Msg: bad.Error()}
+	}
 	var strict *toml.StrictMissingError
 	if errors.As(err, &strict) {
 		var errs []error

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -10,6 +11,41 @@ import (
 
 // positions maps key paths such as "suite[2].files[0].path" to line:col.
 type positions map[string]unstable.Position
+
+// has reports whether the file sets the key at path.
+func (p positions) has(path string) bool {
+	_, ok := p[path]
+	return ok
+}
+
+// durationKeys are the names of Duration fields.
+var durationKeys = []string{"timeout", "timeout_per_file", "ready_timeout", "case_timeout", "smoke_timeout", "nightly_max_age", "nightly_success_max_age"}
+
+// valueAt finds the first duration key (by position) whose value is
+// written as text, bare or quoted, and returns its path and position.
+func (p positions) valueAt(data []byte, text string) (string, unstable.Position) {
+	lines := strings.Split(string(data), "\n")
+	var best string
+	var bestPos unstable.Position
+	for path, at := range p {
+		if at.Line < 1 || at.Line > len(lines) || at.Column < 1 || at.Column > len(lines[at.Line-1]) {
+			continue
+		}
+		key, val, ok := strings.Cut(lines[at.Line-1][at.Column-1:], "=")
+		if !ok || !slices.Contains(durationKeys, strings.Trim(strings.TrimSpace(key), `"'`)) {
+			continue
+		}
+		val = strings.TrimSpace(strings.SplitN(val, "#", 2)[0])
+		val = strings.TrimRight(val, ",}] ")
+		if val != text && val != strconv.Quote(text) && val != "'"+text+"'" {
+			continue
+		}
+		if best == "" || at.Line < bestPos.Line || (at.Line == bestPos.Line && at.Column < bestPos.Column) {
+			best, bestPos = path, at
+		}
+	}
+	return best, bestPos
+}
 
 // indexPositions walks the document and records where every key is.
 func indexPositions(data []byte) positions {

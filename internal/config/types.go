@@ -3,6 +3,7 @@ package config
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -331,7 +332,7 @@ type Duration struct{ time.Duration }
 func (d *Duration) UnmarshalText(b []byte) error {
 	v, err := time.ParseDuration(string(b))
 	if err != nil {
-		return fmt.Errorf("invalid duration %q (use e.g. \"90s\", \"30m\")", b)
+		return &durationError{text: string(b)}
 	}
 	d.Duration = v
 	return nil
@@ -339,3 +340,14 @@ func (d *Duration) UnmarshalText(b []byte) error {
 
 // MarshalText writes the duration back in Go syntax.
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.Duration.String()), nil }
+
+// durationError is a value that is not a duration string; the loader
+// finds the key that holds it to name file:line:col and the field.
+type durationError struct{ text string }
+
+func (e *durationError) Error() string {
+	if _, err := strconv.ParseFloat(e.text, 64); err == nil {
+		return fmt.Sprintf("want a duration string such as \"%ss\" or \"30m\", not the bare number %s (units are required)", e.text, e.text)
+	}
+	return fmt.Sprintf("invalid duration %q (use e.g. \"90s\", \"30m\")", e.text)
+}

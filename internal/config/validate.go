@@ -78,8 +78,17 @@ func (v *validator) unique(seen map[string]bool, path, kind, name string) {
 	seen[name] = true
 }
 
+// positive fails a negative duration, and a zero one the file sets
+// (leaving the key out gives the default; "0s" is not a default).
+func (v *validator) positiveDuration(path string, d Duration) {
+	if d.Duration < 0 || (d.Duration == 0 && v.c.pos.has(path)) {
+		v.add(path, "must be a positive duration such as \"90s\" or \"30m\", not %s (leave the key out for the default)", d.Duration)
+	}
+}
+
 func (v *validator) lint() {
 	l := v.c.Lint
+	v.positiveDuration("lint.timeout", l.Timeout)
 	if l.Jobs < 0 {
 		v.add("lint.jobs", "must be 0 (one per core) or more, not %d", l.Jobs)
 	}
@@ -100,13 +109,11 @@ func (v *validator) suites() {
 			v.add(at+".chips", "impossible chip count %d", s.Chips)
 		}
 		if s.Partitions < 1 {
-			v.add(at+".partitions", "must be at least 1, not %d", s.Partitions)
+			v.add(at+".partitions", "must be at least 1 (the number of jobs of the suite's matrix), not %d", s.Partitions)
 		} else if len(s.Files) > 0 && s.Partitions > len(s.Files) {
 			v.add(at+".partitions", "%d partitions for %d files: each partition needs a file; use at most %d", s.Partitions, len(s.Files), len(s.Files))
 		}
-		if s.TimeoutPerFile.Duration <= 0 {
-			v.add(at+".timeout_per_file", "must be positive")
-		}
+		v.positiveDuration(at+".timeout_per_file", s.TimeoutPerFile)
 		if s.Reruns < 0 || s.Reruns > 10 {
 			v.add(at+".reruns", "must be between 0 and 10, not %d", s.Reruns)
 		}
@@ -157,9 +164,7 @@ func (v *validator) servers() {
 		if s.Chips > 0 && s.TP > s.Chips {
 			v.add(at+".tp", "tp %d exceeds chips %d", s.TP, s.Chips)
 		}
-		if s.ReadyTimeout.Duration <= 0 {
-			v.add(at+".ready_timeout", "must be positive")
-		}
+		v.positiveDuration(at+".ready_timeout", s.ReadyTimeout)
 		for j, a := range s.Args {
 			for _, own := range serverOwnedFlags {
 				if a == own || strings.HasPrefix(a, own+"=") {
@@ -191,6 +196,7 @@ func (v *validator) perf() {
 		at := fmt.Sprintf("perf.case[%d]", i)
 		v.unique(names, at+".name", "perf case", pc.Name)
 		v.server(at+".server", pc.Server)
+		v.positiveDuration(at+".timeout", pc.Timeout)
 		if pc.NumPrompts < 1 || pc.InputLen < 1 || pc.OutputLen < 1 || pc.MaxConcurrency < 1 {
 			v.add(at, "num_prompts, input_len, output_len and max_concurrency must be at least 1")
 		}
@@ -267,9 +273,7 @@ func (v *validator) accuracy() {
 		if ac.Minutes < 0 || math.IsNaN(ac.Minutes) || math.IsInf(ac.Minutes, 0) {
 			v.add(at+".minutes", "estimate must be a finite number of minutes >= 0, not %v", ac.Minutes)
 		}
-		if ac.Timeout.Duration < 0 {
-			v.add(at+".timeout", "must be positive (or omitted for 60m)")
-		}
+		v.positiveDuration(at+".timeout", ac.Timeout)
 	}
 	a := v.c.Accuracy
 	if a.Partitions < 0 {
@@ -307,9 +311,7 @@ func (v *validator) pallas() {
 		if k.Minutes < 0 || math.IsNaN(k.Minutes) || math.IsInf(k.Minutes, 0) {
 			v.add(at+".minutes", "estimate must be a finite number of minutes >= 0, not %v", k.Minutes)
 		}
-		if k.Timeout.Duration < 0 {
-			v.add(at+".timeout", "must be positive")
-		}
+		v.positiveDuration(at+".timeout", k.Timeout)
 	}
 	if v.c.Pallas.Partitions < 0 {
 		v.add("pallas.partitions", "must be 0 or more, not %d", v.c.Pallas.Partitions)
@@ -450,9 +452,7 @@ func (v *validator) release() {
 			v.add("release.build_args."+k, "%q is not a build argument name", k)
 		}
 	}
-	if r.SmokeTimeout.Duration < 0 {
-		v.add("release.smoke_timeout", "must be positive")
-	}
+	v.positiveDuration("release.smoke_timeout", r.SmokeTimeout)
 	for _, f := range []struct{ key, val string }{{"pypi_repository", r.PyPIRepository}, {"pypi_json_url", r.PyPIJSONURL}} {
 		if f.val == "" {
 			continue
@@ -466,9 +466,8 @@ func (v *validator) release() {
 			v.add("release."+f.key, "%q is not an environment variable name", f.val)
 		}
 	}
-	if r.NightlyMaxAge.Duration < 0 || r.NightlySuccessMaxAge.Duration < 0 {
-		v.add("release", "nightly_max_age and nightly_success_max_age must be positive")
-	}
+	v.positiveDuration("release.nightly_max_age", r.NightlyMaxAge)
+	v.positiveDuration("release.nightly_success_max_age", r.NightlySuccessMaxAge)
 }
 
 // NightlyMetrics are the metrics nightly cases are judged on: TTFT and
@@ -533,9 +532,7 @@ func (v *validator) nightly() {
 	if n.TraceSteps < 0 {
 		v.add("nightly.trace_steps", "must be 0 (default) or positive, not %d", n.TraceSteps)
 	}
-	if n.CaseTimeout.Duration < 0 {
-		v.add("nightly.case_timeout", "must be positive (or omitted for 30m)")
-	}
+	v.positiveDuration("nightly.case_timeout", n.CaseTimeout)
 	g := n.Git
 	if g.TokenEnv != "" && !buildArg.MatchString(g.TokenEnv) {
 		v.add("nightly.git.token_env", "%q is not an environment variable name", g.TokenEnv)

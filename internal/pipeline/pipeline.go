@@ -11,16 +11,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/ghactions"
 	"github.com/sgl-project/tpuci/internal/hostlock"
-	"github.com/sgl-project/tpuci/internal/proc"
 	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
@@ -48,6 +46,7 @@ type Session struct {
 	mu     sync.Mutex
 
 	sig       context.Context
+	sigCh     chan os.Signal
 	interrupt error
 }
 
@@ -91,31 +90,6 @@ func NewSession(getenv func(string) string, cwd string, out, log io.Writer) (*Se
 		fmt.Fprintf(log, "tpuci: python: %s\n", ws.PythonFrom)
 	}
 	return s, nil
-}
-
-// watchSignals turns SIGINT and SIGTERM into cancellation of every stage,
-// and asks the kernel to send us SIGTERM if our parent (the mage launcher)
-// dies, so that no child outlives tpuci.
-func (s *Session) watchSignals() {
-	setParentDeathSignal()
-	ctx, cancel := context.WithCancelCause(context.Background())
-	s.sig = ctx
-	ch := make(chan os.Signal, 2)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		sig := <-ch
-		fmt.Fprintf(s.Log, "\ntpuci: %s: stopping children and writing reports\n", sig)
-		s.mu.Lock()
-		s.interrupt = fmt.Errorf("interrupted by %s", sig)
-		s.mu.Unlock()
-		cancel(s.interrupt)
-		// A second signal (a second Ctrl-C, or SIGTERM from the parent's
-		// death) kills the children at once; reports are still written.
-		for sig := range ch {
-			fmt.Fprintf(s.Log, "tpuci: %s again: killing children now\n", sig)
-			proc.StopAll()
-		}
-	}()
 }
 
 // Interrupted returns why the session was interrupted, or nil.
@@ -183,15 +157,23 @@ func (s *Session) Run(ctx context.Context, name string, body Body) (err error) {
 			return nil
 		}
 	}
+	if err := s.nothingToRun(name); err != nil {
+		st.Status, st.Reason = report.Errored, err.Error()
+		s.add(st.Stage)
+		if werr := s.write(st.Stage); werr != nil {
+			fmt.Fprintf(s.Log, "tpuci: %v\n", werr)
+		}
+		fmt.Fprintf(s.Log, "<== %s %s (%s)\n", name, st.Status, st.Reason)
+		return fmt.Errorf("%s: %w", name, err)
+	}
 	if why := s.Interrupted(); why != nil {
 		st.Status, st.Reason = report.Skipped, "not run: "+why.Error()
 		s.add(st.Stage)
 		return errors.New(name + ": " + st.Reason)
 	}
-	ctx, cancel := context.WithCancelCause(ctx)
+	s.ownSignals()
+	ctx, cancel := s.stageContext(ctx)
 	defer cancel(nil)
-	stop := context.AfterFunc(s.sig, func() { cancel(context.Cause(s.sig)) })
-	defer stop()
 
 	fmt.Fprintf(s.Log, "==> %s\n", name)
 	s.add(st.Stage)
@@ -203,6 +185,36 @@ func (s *Session) Run(ctx context.Context, name string, body Body) (err error) {
 	}
 	fmt.Fprintf(s.Log, "<== %s %s %s%s\n", name, st.Status, report.Round(st.Duration), reasonSuffix(st.Reason))
 	return err
+}
+
+// testStages are the targets that run what the configuration describes.
+var testStages = []string{"lint", "unitTest1", "unitTest4", "e2e", "perf", "accuracy", "pallas", "nightly"}
+
+// nothingToRun fails a test stage under CI=true when the configuration
+// has no stage at all: nothing to run is not a pass.
+func (s *Session) nothingToRun(name string) error {
+	if !s.WS.CI || !slices.Contains(testStages, name) || !s.WS.Config.NothingToRun() {
+		return nil
+	}
+	return fmt.Errorf("%s configures nothing to run (no [lint].paths, [[suite]], [[perf.case]], [[accuracy.case]], [[pallas.kernel]] or [[nightly.model]]); under CI=true nothing to run is not a pass: fix TPUCI_CONFIG or the file", s.WS.Config.Source)
+}
+
+// stageContext ends with the session's interruption, and before the
+// whole job's deadline (mage -t) by jobTimeoutMargin, so that the stage
+// still stops its children and writes its reports before mage exits.
+func (s *Session) stageContext(parent context.Context) (context.Context, context.CancelCauseFunc) {
+	ctx := parent
+	var stopDeadline context.CancelFunc = func() {}
+	if dl, ok := parent.Deadline(); ok {
+		ctx, stopDeadline = context.WithDeadlineCause(context.WithoutCancel(parent), dl.Add(-jobTimeoutMargin), ErrJobTimeout)
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	stop := context.AfterFunc(s.sig, func() { cancel(context.Cause(s.sig)) })
+	return ctx, func(err error) {
+		stop()
+		cancel(err)
+		stopDeadline()
+	}
 }
 
 func reasonSuffix(r string) string {
@@ -232,6 +244,10 @@ func (s *Session) settle(ctx context.Context, st *Stage, err error) error {
 	case ctx.Err() != nil && context.Cause(ctx) != nil && s.Interrupted() != nil:
 		st.Status, st.Partial = report.Failed, true
 		st.Reason = s.Interrupted().Error()
+		return fmt.Errorf("%s: %s", st.Target, st.Reason)
+	case errors.Is(context.Cause(ctx), ErrJobTimeout):
+		st.Status, st.Partial = report.Failed, true
+		st.Reason = ErrJobTimeout.Error()
 		return fmt.Errorf("%s: %s", st.Target, st.Reason)
 	case errors.As(err, &skip):
 		st.Status, st.Reason = report.Skipped, skip.Reason

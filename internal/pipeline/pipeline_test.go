@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/sgl-project/tpuci/internal/needs"
@@ -44,6 +45,7 @@ func session(t *testing.T, repo string, env map[string]string) (*Session, *bytes
 
 func TestMissingToolSkipsLocallyFailsInCI(t *testing.T) {
 	repo := newRepo(t)
+	os.WriteFile(filepath.Join(repo, "tpuci.toml"), []byte("[repo]\npython = \"\"\n[lint]\npaths = [\"python\"]\n"), 0o644)
 	body := func(context.Context, *workspace.Workspace, *Stage) error {
 		return &MissingTool{Tool: "pylint", Install: "apt-get install pylint"}
 	}
@@ -143,5 +145,63 @@ func TestProgressiveStopsAfterFailedGroup(t *testing.T) {
 	st := s.Stages()
 	if len(st) != 1 || st[0].Target != "b" || st[0].Status != report.Skipped || !strings.Contains(st[0].Reason, "earlier stage failed") {
 		t.Fatalf("stages: %+v", st)
+	}
+}
+
+// A panic in a stage fails it with the reason and still writes the
+// results JSON, JUnit and summary.
+func TestPanicInStageWritesReports(t *testing.T) {
+	repo := newRepo(t)
+	s, _ := session(t, repo, map[string]string{})
+	err := s.Run(context.Background(), "perf", func(context.Context, *workspace.Workspace, *Stage) error {
+		panic("assignment to entry in nil map")
+	})
+	if err == nil || !strings.Contains(err.Error(), "internal error") {
+		t.Fatalf("err = %v", err)
+	}
+	out := filepath.Join(repo, "out")
+	for _, f := range []string{"perf.json", "junit/perf.xml", "summary.md"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("%s not written: %v", f, err)
+		}
+	}
+	x, _ := os.ReadFile(filepath.Join(out, "junit/perf.xml"))
+	if !strings.Contains(string(x), "assignment to entry in nil map") {
+		t.Errorf("JUnit lacks the reason:\n%s", x)
+	}
+	if code := s.ExitCode(err); code != err {
+		t.Errorf("a failure that is no interruption keeps exit code 1: %v", code)
+	}
+}
+
+// An interrupted session's error carries 130 for SIGINT, 143 for SIGTERM
+// and for the parent's exit.
+func TestInterruptExitCodes(t *testing.T) {
+	for sig, want := range map[os.Signal]int{os.Interrupt: 130, syscall.SIGTERM: 143, parentDeathSignal: 143} {
+		s := &Session{interrupt: interruptOf(sig)}
+		var ee *ExitError
+		if err := s.ExitCode(errors.New("x")); !errors.As(err, &ee) || ee.ExitStatus() != want {
+			t.Errorf("%s: %v, want exit %d", sig, err, want)
+		}
+	}
+}
+
+// Under CI=true a configuration without any stage fails: nothing to run
+// is not a pass. Locally it still only skips.
+func TestNothingToRunFailsInCI(t *testing.T) {
+	repo := newRepo(t)
+	skip := func(context.Context, *workspace.Workspace, *Stage) error { return Skip("no suites configured") }
+	s, _ := session(t, repo, map[string]string{"CI": "true"})
+	err := s.Run(context.Background(), "unitTest1", skip)
+	if err == nil || !strings.Contains(err.Error(), "nothing to run is not a pass") {
+		t.Fatalf("CI: %v", err)
+	}
+	data, _ := os.ReadFile(filepath.Join(repo, "out", "unitTest1.json"))
+	if !strings.Contains(string(data), `"status": "error"`) {
+		t.Errorf("record: %s", data)
+	}
+	s, _ = session(t, repo, map[string]string{})
+	if err := s.Run(context.Background(), "unitTest1", skip); err != nil {
+		t.Fatalf("local: %v", err)
 	}
 }

@@ -18,14 +18,12 @@ func (s *Session) write(st *report.Stage) error {
 	if err := report.WriteJSON(s.resultPath(st.Target), st); err != nil {
 		errs = append(errs, err.Error())
 	}
-	if len(st.Cases) > 0 {
-		x, err := report.JUnit(st)
-		if err == nil {
-			err = report.WriteFile(filepath.Join(s.WS.Out, "junit", workspace.FileName(st.Target)+".xml"), x)
-		}
-		if err != nil {
-			errs = append(errs, err.Error())
-		}
+	x, err := report.JUnit(junitView(st))
+	if err == nil {
+		err = report.WriteFile(filepath.Join(s.WS.Out, "junit", workspace.FileName(st.Target)+".xml"), x)
+	}
+	if err != nil {
+		errs = append(errs, err.Error())
 	}
 	if err := s.writeSummary(); err != nil {
 		errs = append(errs, err.Error())
@@ -37,6 +35,17 @@ func (s *Session) write(st *report.Stage) error {
 		return fmt.Errorf("reports: %s", strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// junitView is the stage as JUnit sees it: a stage that failed or was
+// interrupted before any case finished still shows as one failed case.
+func junitView(st *report.Stage) *report.Stage {
+	if len(st.Cases) > 0 || (st.Status != report.Failed && st.Status != report.Errored) {
+		return st
+	}
+	v := *st
+	v.Cases = []report.Case{{Name: st.Target, Class: st.Target, Status: st.Status, Duration: st.Duration, Message: st.Reason}}
+	return &v
 }
 
 func (s *Session) writeSummary() error {

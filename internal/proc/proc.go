@@ -169,7 +169,9 @@ func (p *Process) Wait(ctx context.Context) (Outcome, error) {
 	}
 	o := p.outcome()
 	if ctx.Err() != nil {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		// Only a plain deadline is a timeout; a deadline with its own cause
+		// (the whole job's) stops the child like a cancellation.
+		if errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
 			o.TimedOut = true
 		} else {
 			o.Canceled = true

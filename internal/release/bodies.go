@@ -21,6 +21,11 @@ func Version(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) e
 		return err
 	}
 	_ = r.distName() // best effort: without it the plan has no PyPI part
+	if r.s.Image != "" {
+		if err := r.step("registry", func() (string, error) { return r.readRegistry(ctx) }); err != nil {
+			return err
+		}
+	}
 	if err := r.makePlan(r.s.Image != "", r.s.DistName != ""); err != nil {
 		return err
 	}

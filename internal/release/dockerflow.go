@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -18,7 +19,6 @@ import (
 	"github.com/sgl-project/tpuci/internal/release/dockerimg"
 	"github.com/sgl-project/tpuci/internal/release/guard"
 	"github.com/sgl-project/tpuci/internal/release/manifest"
-	"github.com/sgl-project/tpuci/internal/release/pep440"
 	"github.com/sgl-project/tpuci/internal/release/plan"
 	"github.com/sgl-project/tpuci/internal/release/regauth"
 	"github.com/sgl-project/tpuci/internal/release/rootfs"
@@ -53,31 +53,15 @@ func (r *run) docker(ctx context.Context) error {
 	}
 	defer func() { _ = conn.Close() }()
 	if err := r.step("registry", func() (string, error) {
-		var err error
-		if cred, err = regauth.Resolve(r.s.Image, r.ws.Getenv, r.s.RegistryUser, r.s.RegistryPass); err != nil {
+		msg, err := r.readRegistry(ctx)
+		if err != nil {
 			return "", err
 		}
-		for _, s := range cred.Secrets() {
-			r.st.GH.Mask(s)
-		}
+		cred, reg = r.cred, r.reg
 		if auth, err = cred.EngineAuth(); err != nil {
 			return "", err
 		}
-		reg = manifest.Registry{Auth: cred.Authenticator()}
-		// Versions already published as vX list tags count for latest.
-		tags, err := manifest.Tags(ctx, reg, r.s.Image)
-		if err != nil {
-			r.notes = append(r.notes, "registry tags unknown: "+err.Error())
-			return cred.String() + "; tags unknown", nil
-		}
-		n := 0
-		for _, t := range tags {
-			if v, err := pep440.Parse(t); err == nil && strings.HasPrefix(t, "v") {
-				r.released = append(r.released, v)
-				n++
-			}
-		}
-		return fmt.Sprintf("%s; %d release tags", cred, n), nil
+		return msg, nil
 	}); err != nil {
 		return err
 	}
@@ -88,34 +72,16 @@ func (r *run) docker(ctx context.Context) error {
 	if err := r.guards(ctx); err != nil {
 		return err
 	}
+	var reuse string // digest of this arch's image, pushed by an earlier run of this release
 	if err := r.step("existing tags", func() (string, error) {
-		if len(r.plan.Immutable) == 0 {
-			return "nightly tags move; nothing to protect", nil
-		}
-		exists := map[string]bool{}
-		for _, ref := range r.plan.Immutable {
-			_, found, err := manifest.Digest(ctx, reg, ref)
-			if err != nil {
-				if r.decision.Publish {
-					return "", err
-				}
-				return "unknown (" + textline.First(err.Error()) + ")", nil
-			}
-			exists[ref] = found
-		}
-		replaced, err := guard.Existing(r.plan, exists, r.decision.Force)
-		if err != nil {
-			if r.decision.Publish {
-				return "", err
-			}
-			return "would refuse: " + err.Error(), nil
-		}
-		if len(replaced) > 0 {
-			return "forced: replacing " + strings.Join(replaced, ", "), nil
-		}
-		return "none of the release tags exist yet", nil
+		var err error
+		reuse, err = r.existing(ctx, reg)
+		return r.existingMsg, err
 	}); err != nil {
 		return err
+	}
+	if reuse != "" && r.decision.Publish {
+		return r.resume(ctx, reg, reuse)
 	}
 	if err := r.step("build", func() (string, error) {
 		var err error
@@ -163,24 +129,99 @@ func (r *run) docker(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
+	return r.lists(ctx, reg, pushed.Digest)
+}
+
+// existing checks the release tags before anything is built. This arch's
+// tag, pushed by an earlier run of the same release (same version label
+// and commit) that stopped before its lists, is returned for reuse by
+// digest; pushed by anything else it is refused (unless forced). The
+// version list is checked when it is written: only the same list may be
+// there already.
+func (r *run) existing(ctx context.Context, reg manifest.Registry) (reuse string, err error) {
+	if len(r.plan.Immutable) == 0 {
+		r.existingMsg = "nightly tags move; nothing to protect"
+		return "", nil
+	}
+	digest, labels, found, err := manifest.Labels(ctx, reg, r.plan.Push)
+	if err != nil {
+		if r.decision.Publish {
+			return "", err
+		}
+		r.existingMsg = "unknown (" + textline.First(err.Error()) + ")"
+		return "", nil
+	}
+	switch {
+	case !found:
+		r.existingMsg = r.plan.Push + " is not pushed yet"
+		return "", nil
+	case r.decision.Force:
+		r.existingMsg = "forced: replacing " + r.plan.Push
+		return "", nil
+	case labels[labelVersion] == r.plan.ImageVersion && labels[labelRevision] == r.ws.Commit:
+		r.existingMsg = fmt.Sprintf("%s is %s, pushed by an earlier run of this release (commit %s): resuming with it, not rebuilt", r.plan.Push, digest, r.ws.Commit)
+		if !r.decision.Publish {
+			r.existingMsg = "would resume: " + r.existingMsg
+		}
+		return digest, nil
+	}
+	err = fmt.Errorf("guard: %s already exists (version %q, commit %q; this release is %s at %s): a release tag is never overwritten (set %s=1 to replace it deliberately, or release a .postN)",
+		r.plan.Push, labels[labelVersion], labels[labelRevision], r.plan.ImageVersion, r.ws.Commit, guard.EnvForce)
+	if !r.decision.Publish {
+		r.existingMsg = "would refuse: " + err.Error()
+		return "", nil
+	}
+	return "", err
+}
+
+// resume finishes a release whose arch image is already pushed: it
+// reuses that image by digest (no build, no push) and writes the lists.
+func (r *run) resume(ctx context.Context, reg manifest.Registry, digest string) error {
+	for _, name := range []string{"build", "smoke", "push"} {
+		_ = r.step(name, func() (string, error) {
+			return "skipped: " + r.plan.Push + " " + digest + " is reused (built and smoke-tested by the run that pushed it)", nil
+		})
+	}
+	r.publishRow("push", r.plan.Push, digest+" (already pushed by this release; reused)")
+	return r.lists(ctx, reg, digest)
+}
+
+// lists writes the manifest lists from every arch's tag; a list that is
+// there already with the same content is left alone, and a release's
+// version list that holds anything else is refused.
+func (r *run) lists(ctx context.Context, reg manifest.Registry, pushed string) error {
 	return r.step("manifest lists", func() (string, error) {
 		archTags := map[string]string{}
 		for i, a := range r.s.Arches {
 			archTags[a] = r.plan.ArchTags[i]
 		}
-		res, err := manifest.Publish(ctx, reg, archTags, r.plan.Lists)
+		var immutable []string
+		if !r.decision.Force {
+			immutable = r.plan.Immutable
+		}
+		res, err := manifest.PublishKeeping(ctx, reg, archTags, r.plan.Lists, immutable)
 		if err != nil {
 			return "", err
 		}
-		if got := res.Children[r.s.Arch]; got != pushed.Digest {
-			return "", fmt.Errorf("manifest: the list's %s child is %s, but this run pushed %s (a concurrent push?)", r.s.Arch, got, pushed.Digest)
+		if got := res.Children[r.s.Arch]; got != pushed {
+			return "", fmt.Errorf("manifest: the list's %s child is %s, but this run pushed %s (a concurrent push?)", r.s.Arch, got, pushed)
 		}
 		for _, t := range res.Tags {
-			r.publishRow("list", t, res.Digest)
+			result := res.Digest
+			if slices.Contains(res.Unchanged, t) {
+				result += " (already there; not rewritten)"
+			}
+			r.publishRow("list", t, result)
 		}
 		return fmt.Sprintf("%s -> %s", strings.Join(res.Tags, ", "), res.Digest), nil
 	})
 }
+
+// The OCI labels a release image carries.
+const (
+	labelVersion  = "org.opencontainers.image.version"
+	labelRevision = "org.opencontainers.image.revision"
+)
 
 // build prepares the context (and the base recipe), reuses the previous
 // image's layers and builds once.
@@ -256,10 +297,10 @@ func (r *run) build(ctx context.Context, eng dockerimg.Engine, auth string) (doc
 		repo = r.s.Official
 	}
 	labels := map[string]string{
-		"org.opencontainers.image.version":  r.plan.Version,
-		"org.opencontainers.image.revision": r.ws.Commit,
-		"org.opencontainers.image.created":  time.Now().UTC().Format(time.RFC3339),
-		"org.opencontainers.image.title":    filepath.Base(r.s.Image),
+		labelVersion:                       r.plan.ImageVersion,
+		labelRevision:                      r.ws.Commit,
+		"org.opencontainers.image.created": time.Now().UTC().Format(time.RFC3339),
+		"org.opencontainers.image.title":   filepath.Base(r.s.Image),
 	}
 	if repo != "" {
 		labels["org.opencontainers.image.source"] = source + "/" + repo
@@ -276,8 +317,8 @@ func (r *run) build(ctx context.Context, eng dockerimg.Engine, auth string) (doc
 	if ii.Os != "linux" || ii.Architecture != r.s.Arch {
 		return res, fmt.Errorf("docker: built %s/%s, want %s", ii.Os, ii.Architecture, platform)
 	}
-	if ii.Config == nil || ii.Config.Labels["org.opencontainers.image.version"] != r.plan.Version {
-		return res, fmt.Errorf("docker: the image lacks the label org.opencontainers.image.version=%s", r.plan.Version)
+	if ii.Config == nil || ii.Config.Labels[labelVersion] != r.plan.ImageVersion {
+		return res, fmt.Errorf("docker: the image lacks the label %s=%s", labelVersion, r.plan.ImageVersion)
 	}
 	return res, nil
 }

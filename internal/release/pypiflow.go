@@ -4,12 +4,35 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sgl-project/tpuci/internal/pipeline"
+	"github.com/sgl-project/tpuci/internal/proc"
 	"github.com/sgl-project/tpuci/internal/release/pypi"
 	"github.com/sgl-project/tpuci/internal/release/version"
 )
+
+// noGitEpoch stands in for the commit time outside a git checkout: the
+// earliest time a wheel (zip) can record.
+var noGitEpoch = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// sourceDateEpoch is the time the builds are stamped with: SOURCE_DATE_EPOCH
+// when set, else the release commit's time, so that a rebuild of the same
+// commit gives the same bytes and a retried upload finds them on the index.
+func (r *run) sourceDateEpoch(ctx context.Context) (time.Time, string) {
+	if v := r.ws.Getenv(pypi.EnvSourceDateEpoch); v != "" {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return time.Unix(n, 0).UTC(), "from the environment"
+		}
+	}
+	out, err := proc.Output(ctx, r.ws.Repo, "git", "log", "-1", "--format=%ct", "HEAD")
+	if n, perr := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64); err == nil && perr == nil {
+		return time.Unix(n, 0).UTC(), "the release commit's time"
+	}
+	return noGitEpoch, "not a git checkout: a fixed time"
+}
 
 // pypi builds, checks and smoke-installs the package, then uploads it
 // and verifies the index's hashes, or says what it would upload.
@@ -29,8 +52,10 @@ func (r *run) pypi(ctx context.Context) error {
 		}
 		defer log.Close()
 		env := append(r.ws.Env(), version.PretendEnv+"="+r.plan.Version)
+		epoch, from := r.sourceDateEpoch(ctx)
+		fmt.Fprintf(log, "%s (%s)\n", pypi.EpochEnv(epoch), from)
 		dist, err := pypi.Build(ctx, pypi.BuildOptions{Python: r.ws.Python, Source: r.s.PackageDir, Work: work,
-			Isolation: r.s.Isolation, Env: env, Log: log})
+			Isolation: r.s.Isolation, Env: env, Log: log, Epoch: epoch})
 		if err != nil {
 			return "", fmt.Errorf("%w (log: %s)", err, path)
 		}

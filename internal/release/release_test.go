@@ -14,6 +14,10 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/image"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/sgl-project/tpuci/internal/example"
 	"github.com/sgl-project/tpuci/internal/ghactions"
@@ -220,6 +224,21 @@ func TestPyPIPublish(t *testing.T) {
 		t.Errorf("tables:\n%s", tableText(st))
 	}
 
+	// A retry of the completed release rebuilds the same bytes (stamped
+	// with the release commit's time), so it passes without changing the
+	// index.
+	published := fmt.Sprint(ix.Files("sgl-jax-example", "0.1.0"))
+	st, out, err = f.run(ctx, "release:pypi", PyPI)
+	if err != nil {
+		t.Fatalf("retry: %v\n%s", err, out)
+	}
+	if got := fmt.Sprint(ix.Files("sgl-jax-example", "0.1.0")); got != published {
+		t.Errorf("the retry changed the index:\n%s\n%s", published, got)
+	}
+	if c := caseOf(st, "index before upload"); !strings.Contains(c.Message, "2 of our files already there with the same bytes") {
+		t.Errorf("retry: %+v", c)
+	}
+
 	// Dry run (not CI): builds and smoke-tests, uploads nothing.
 	g := newFixture(t)
 	g.env["TPUCI_PYPI_REPOSITORY"] = ix.Upload
@@ -271,15 +290,27 @@ func TestDockerRelease(t *testing.T) {
 		needs.Missing(t, "no registry on 127.0.0.1:5000 (scripts/ci-services.sh starts one)")
 	}
 	img := fmt.Sprintf("127.0.0.1:5000/tpuci-test/sgl-jax-example-%d", time.Now().UnixNano())
+	reg := manifest.Registry{}
 	t.Cleanup(func() {
 		for _, tag := range []string{"tpuci-cache-release", "tpuci-cache-nightly", "v0.1.0-amd64", "v0.1.0-nightly-amd64", "latest", "nightly"} {
 			_, _ = cli.ImageRemove(context.Background(), img+":"+tag, image.RemoveOptions{Force: true, PruneChildren: true})
+		}
+		// What the test pushed leaves the registry too.
+		tags, err := manifest.Tags(context.Background(), reg, img)
+		for _, tag := range tags {
+			if derr := manifest.Delete(context.Background(), reg, img+":"+tag); derr != nil {
+				err = derr
+			}
+		}
+		if tags, _ := manifest.Tags(context.Background(), reg, img); err != nil || len(tags) > 0 {
+			t.Errorf("registry clean-up: %v, tags left: %v", err, tags)
 		}
 	})
 
 	// 1. Dry run: builds and smoke-tests, pushes nothing.
 	f := newFixture(t)
 	f.env["TPUCI_RELEASE_IMAGE"] = img
+	twoArches(t, f.repo)
 	st, out, err := f.run(ctx, "release:docker", Docker)
 	if err != nil {
 		t.Fatalf("dry run: %v\n%s", err, out)
@@ -290,15 +321,16 @@ func TestDockerRelease(t *testing.T) {
 	if !strings.Contains(out, "dry run: would push image") {
 		t.Errorf("dry-run output:\n%s", out)
 	}
-	if tags, _ := manifest.Tags(ctx, manifest.Registry{}, img); len(tags) != 0 {
+	if tags, _ := manifest.Tags(ctx, reg, img); len(tags) != 0 {
 		t.Fatalf("a dry run pushed %v", tags)
 	}
 
-	// 2. Publish: the smoke-tested image goes out as v0.1.0-amd64, then the lists.
+	// 2. Publish with two arches: the smoke-tested image goes out as
+	// v0.1.0-amd64; the lists wait for the arm64 image, which is missing.
 	f.publishing()
 	st, out, err = f.run(ctx, "release:docker", Docker)
-	if err != nil {
-		t.Fatalf("publish: %v\n%s", err, out)
+	if err == nil || !strings.Contains(err.Error(), "v0.1.0-arm64") {
+		t.Fatalf("publish without the arm64 image: %v\n%s", err, out)
 	}
 	if c := caseOf(st, "build"); !strings.Contains(c.Message, "from the layer cache") || strings.Contains(c.Message, " 0 from the layer cache") {
 		t.Errorf("the second build reused no layers: %s", c.Message)
@@ -311,11 +343,29 @@ func TestDockerRelease(t *testing.T) {
 	if ii.Config.Labels["org.opencontainers.image.version"] != "0.1.0" || ii.Config.Labels["org.opencontainers.image.created"] == "" {
 		t.Errorf("labels: %v", ii.Config.Labels)
 	}
-	reg := manifest.Registry{}
+	if _, found, _ := manifest.Digest(ctx, reg, img+":v0.1.0"); found {
+		t.Error("a list was written without the arm64 image")
+	}
+
+	// 3. Once the arm64 job has pushed, a rerun resumes: it reuses the
+	// pushed amd64 image by digest (no build, no push) and writes the lists.
+	pushArch(t, img+":v0.1.0-arm64", "arm64")
+	st, out, err = f.run(ctx, "release:docker", Docker)
+	if err != nil {
+		t.Fatalf("resume: %v\n%s", err, out)
+	}
+	if c := caseOf(st, "build"); !strings.Contains(c.Message, "skipped: "+img+":v0.1.0-amd64 "+pushed+" is reused") {
+		t.Errorf("resume rebuilt: %+v", c)
+	}
 	vd, _, _ := manifest.Digest(ctx, reg, img+":v0.1.0")
 	ld, _, _ := manifest.Digest(ctx, reg, img+":latest")
-	if vd == "" || vd != ld {
-		t.Errorf("v0.1.0 %s and latest %s differ", vd, ld)
+	ad, _, _ := manifest.Digest(ctx, reg, img+":v0.1.0-amd64")
+	if vd == "" || vd != ld || ad != pushed {
+		t.Errorf("v0.1.0 %s, latest %s, amd64 %s (pushed %s)", vd, ld, ad, pushed)
+	}
+	plats, err := manifest.Platforms(ctx, reg, img+":v0.1.0")
+	if err != nil || strings.Join(plats, ",") != "linux/amd64,linux/arm64" {
+		t.Errorf("platforms: %v %v", plats, err)
 	}
 	var rec struct {
 		Plan      struct{ Push string }
@@ -325,20 +375,37 @@ func TestDockerRelease(t *testing.T) {
 	if err != nil || json.Unmarshal(data, &rec) != nil || rec.Plan.Push != img+":v0.1.0-amd64" || len(rec.Published) != 3 {
 		t.Errorf("record: %v %s", err, data)
 	}
-	plats, err := manifest.Platforms(ctx, reg, img+":v0.1.0")
-	if err != nil || strings.Join(plats, ",") != "linux/amd64" {
-		t.Errorf("platforms: %v %v", plats, err)
+
+	// 4. Running the completed release again passes without changing a
+	// published byte.
+	st, out, err = f.run(ctx, "release:docker", Docker)
+	if err != nil {
+		t.Fatalf("re-run of a completed release: %v\n%s", err, out)
+	}
+	for tag, want := range map[string]string{"v0.1.0": vd, "latest": ld, "v0.1.0-amd64": pushed} {
+		if d, _, _ := manifest.Digest(ctx, reg, img+":"+tag); d != want {
+			t.Errorf("%s moved: %s -> %s", tag, want, d)
+		}
+	}
+	if !strings.Contains(caseOf(st, "manifest lists").Message, vd) || !strings.Contains(tableText(st), "already there; not rewritten") {
+		t.Errorf("re-run:\n%s", tableText(st))
 	}
 
-	// 3. Publishing the same version again is refused: release tags are immutable.
-	_, _, err = f.run(ctx, "release:docker", Docker)
+	// 5. Another commit releasing the same version is refused: release
+	// tags are immutable.
+	g := newFixture(t)
+	g.env["TPUCI_RELEASE_IMAGE"] = img
+	twoArches(t, g.repo)
+	g.publishing()
+	_, _, err = g.run(ctx, "release:docker", Docker)
 	if err == nil || !strings.Contains(err.Error(), "never overwritten") {
-		t.Errorf("re-release: %v", err)
+		t.Errorf("re-release from another commit: %v", err)
 	}
 
-	// 4. A nightly: its own tags; latest and v0.1.0 stay where they are.
+	// 6. A nightly: its own tags and version label; latest and v0.1.0 stay.
 	f.env["TPUCI_RELEASE_CHANNEL"] = "nightly"
 	f.env["TPUCI_RELEASE_DATE"] = "20261127"
+	pushArch(t, img+":v0.1.0-nightly-arm64", "arm64")
 	_, out, err = f.run(ctx, "release:docker", Docker)
 	if err != nil {
 		t.Fatalf("nightly: %v\n%s", err, out)
@@ -348,11 +415,47 @@ func TestDockerRelease(t *testing.T) {
 			t.Errorf("nightly tag %s: %v %v", tag, found, err)
 		}
 	}
+	if _, labels, _, err := manifest.Labels(ctx, reg, img+":v0.1.0-nightly-amd64"); err != nil || labels["org.opencontainers.image.version"] != "0.1.0-nightly-20261127" {
+		t.Errorf("nightly version label: %v %v", labels, err)
+	}
 	if d, _, _ := manifest.Digest(ctx, reg, img+":latest"); d != ld {
 		t.Errorf("the nightly moved latest: %s -> %s", ld, d)
 	}
 	if d, _, _ := manifest.Digest(ctx, reg, img+":v0.1.0"); d != vd {
 		t.Errorf("the nightly moved v0.1.0: %s -> %s", vd, d)
+	}
+}
+
+// twoArches makes the example's release list amd64 and arm64.
+func twoArches(t *testing.T, repo string) {
+	t.Helper()
+	p := filepath.Join(repo, "tpuci.toml")
+	data, err := os.ReadFile(p)
+	if err != nil || !strings.Contains(string(data), `arches = ["amd64"]`) {
+		t.Fatalf("example config: %v", err)
+	}
+	os.WriteFile(p, []byte(strings.Replace(string(data), `arches = ["amd64"]`, `arches = ["amd64", "arm64"]`, 1)), 0o644)
+}
+
+// pushArch pushes a small linux/<arch> image, as another arch's job would.
+func pushArch(t *testing.T, ref, arch string) {
+	t.Helper()
+	img, err := random.Image(64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := img.ConfigFile()
+	cfg = cfg.DeepCopy()
+	cfg.OS, cfg.Architecture = "linux", arch
+	if img, err = mutate.ConfigFile(img, cfg); err != nil {
+		t.Fatal(err)
+	}
+	tag, err := name.NewTag(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(tag, img); err != nil {
+		t.Fatal(err)
 	}
 }
 

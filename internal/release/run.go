@@ -13,9 +13,11 @@ import (
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/release/dockerimg"
 	"github.com/sgl-project/tpuci/internal/release/guard"
+	"github.com/sgl-project/tpuci/internal/release/manifest"
 	"github.com/sgl-project/tpuci/internal/release/pep440"
 	"github.com/sgl-project/tpuci/internal/release/plan"
 	"github.com/sgl-project/tpuci/internal/release/pypi"
+	"github.com/sgl-project/tpuci/internal/release/regauth"
 	"github.com/sgl-project/tpuci/internal/release/version"
 	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/textline"
@@ -29,12 +31,17 @@ type run struct {
 	s        Settings
 	found    version.Found
 	released []pep440.Version
+	unknown  []string // why released may be incomplete: latest then fails closed
 	notes    []string
+	cred     regauth.Cred
+	reg      manifest.Registry
 	plan     plan.Plan
 	decision guard.Decision
 	guardErr error
 	gate     *guard.GateResult
 	rows     [][]string // the "Publish" table
+
+	existingMsg string // what the existing-tags check found
 }
 
 // step runs fn as one reported case. A missing tool becomes the stage's
@@ -87,7 +94,7 @@ func begin(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) (*r
 		case errors.Is(err, version.ErrNoGit):
 			r.notes = append(r.notes, "not a git checkout: released versions come from the registry's tags only")
 		case err != nil:
-			r.notes = append(r.notes, "released versions unknown: "+textline.First(err.Error()))
+			r.unknown = append(r.unknown, "git tags unknown: "+textline.First(err.Error()))
 		}
 		r.released = rel
 		return fmt.Sprintf("%s (from %s)", r.found.Version, r.found.From), nil
@@ -95,11 +102,40 @@ func begin(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) (*r
 	return r, err
 }
 
+// readRegistry resolves the registry credentials and reads which versions
+// the image repository already holds (its vX tags) for the latest
+// decision. release:version and release:docker both call it, so they
+// decide alike. A registry error leaves the decision unknown: latest does
+// not move and publishing refuses.
+func (r *run) readRegistry(ctx context.Context) (string, error) {
+	cred, err := regauth.Resolve(r.s.Image, r.ws.Getenv, r.s.RegistryUser, r.s.RegistryPass)
+	if err != nil {
+		return "", err
+	}
+	for _, s := range cred.Secrets() {
+		r.st.GH.Mask(s)
+	}
+	r.cred, r.reg = cred, manifest.Registry{Auth: cred.Authenticator()}
+	tags, err := manifest.Tags(ctx, r.reg, r.s.Image)
+	if err != nil {
+		r.unknown = append(r.unknown, "registry tags unknown: "+textline.First(err.Error()))
+		return cred.String() + "; tags unknown (latest fails closed)", nil
+	}
+	n := 0
+	for _, t := range tags {
+		if v, err := pep440.Parse(t); err == nil && strings.HasPrefix(t, "v") {
+			r.released = append(r.released, v)
+			n++
+		}
+	}
+	return fmt.Sprintf("%s; %d release tags", cred, n), nil
+}
+
 // makePlan computes the plan and the publish decision. The decision's
 // error is kept: release:version reports it, the publishing targets fail.
 func (r *run) makePlan(image, dist bool) error {
 	return r.step("plan", func() (string, error) {
-		in := plan.Input{Version: r.found.Version, Channel: r.s.Channel, Released: r.released, Date: r.s.Date,
+		in := plan.Input{Version: r.found.Version, Channel: r.s.Channel, Released: r.released, ReleasedUnknown: strings.Join(r.unknown, "; "), Date: r.s.Date,
 			Arch: r.s.Arch, Arches: r.s.Arches, WheelTag: r.s.WheelTag, Repository: r.s.Repository}
 		if image {
 			in.Image = r.s.Image
@@ -114,6 +150,9 @@ func (r *run) makePlan(image, dist bool) error {
 		r.plan = p
 		where, req := guard.FromEnv(r.ws.Getenv)
 		r.decision, r.guardErr = guard.Decide(guard.Policy{OfficialRepo: r.s.Official, Branch: r.s.Branch}, where, req, p)
+		if image && p.LatestUnknown && r.guardErr == nil && r.decision.Publish {
+			r.guardErr = fmt.Errorf("release: cannot decide whether latest moves (%s): publishing refused, fails closed; retry when the registry answers", strings.Join(r.unknown, "; "))
+		}
 		mode := r.decision.Why
 		if r.guardErr != nil {
 			mode = r.guardErr.Error()

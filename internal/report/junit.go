@@ -40,7 +40,21 @@ type junitCase struct {
 	Failure   *junitMessage `xml:"failure,omitempty"`
 	Error     *junitMessage `xml:"error,omitempty"`
 	Skipped   *junitMessage `xml:"skipped,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
+	// Reruns in Maven Surefire's form (also read by Jenkins and GitLab):
+	// earlier failed attempts of a case that passed in the end, or of one
+	// that failed every time.
+	FlakyFailures []junitRerun `xml:"flakyFailure,omitempty"`
+	FlakyErrors   []junitRerun `xml:"flakyError,omitempty"`
+	RerunFailures []junitRerun `xml:"rerunFailure,omitempty"`
+	RerunErrors   []junitRerun `xml:"rerunError,omitempty"`
+	SystemOut     string       `xml:"system-out,omitempty"`
+}
+
+type junitRerun struct {
+	Message    string `xml:"message,attr"`
+	Type       string `xml:"type,attr"`
+	StackTrace string `xml:"stackTrace,omitempty"`
+	SystemOut  string `xml:"system-out,omitempty"`
 }
 
 type junitMessage struct {
@@ -77,6 +91,7 @@ func JUnit(s *Stage) ([]byte, error) {
 			jc.Skipped = &junitMessage{Message: clean(c.Message)}
 			js.Skipped++
 		}
+		addReruns(&jc, c)
 		js.Tests++
 		js.Time = addSecs(js.Time, c.Duration.Seconds())
 		js.Cases = append(js.Cases, jc)
@@ -92,6 +107,28 @@ func JUnit(s *Stage) ([]byte, error) {
 		return nil, fmt.Errorf("report: encode junit: %w", err)
 	}
 	return append([]byte(xml.Header), append(out, '\n')...), nil
+}
+
+// addReruns files each earlier attempt as flaky (the case passed in the
+// end) or as a rerun failure (it never passed).
+func addReruns(jc *junitCase, c Case) {
+	for _, a := range c.Attempts {
+		r := junitRerun{Message: clean(textline.First(a.Message)), Type: string(a.Status), StackTrace: clean(a.Message + "\n" + a.Output)}
+		if a.Log != "" {
+			r.SystemOut = "log: " + a.Log
+		}
+		errored := a.Status == Errored
+		switch {
+		case c.Status == Passed && errored:
+			jc.FlakyErrors = append(jc.FlakyErrors, r)
+		case c.Status == Passed:
+			jc.FlakyFailures = append(jc.FlakyFailures, r)
+		case errored:
+			jc.RerunErrors = append(jc.RerunErrors, r)
+		default:
+			jc.RerunFailures = append(jc.RerunFailures, r)
+		}
+	}
 }
 
 func secs(v float64) string { return fmt.Sprintf("%.3f", v) }

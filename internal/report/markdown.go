@@ -13,13 +13,12 @@ func Markdown(title string, stages []*Stage) string {
 	fmt.Fprintf(&b, "## %s\n\n", title)
 	b.WriteString("| target | status | duration | cases | failures | logs |\n|---|---|---|---|---|---|\n")
 	for _, s := range stages {
-		p, f, sk := s.Counts()
 		status := string(s.Status)
 		if s.Reason != "" {
 			status += " (" + s.Reason + ")"
 		}
-		fmt.Fprintf(&b, "| %s | %s %s | %s | %d passed, %d failed, %d skipped | %d | %s |\n",
-			s.Target, icon(s.Status), escape(status), Round(s.Duration), p, f, sk, len(s.Failures), "`"+s.LogDir+"`")
+		fmt.Fprintf(&b, "| %s | %s %s | %s | %s | %d | %s |\n",
+			s.Target, icon(s.Status), escape(status), Round(s.Duration), s.CountsText(), len(s.Failures), "`"+s.LogDir+"`")
 	}
 	for _, s := range stages {
 		for _, t := range s.Tables {

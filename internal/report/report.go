@@ -33,8 +33,21 @@ type Case struct {
 	Output   string        `json:"output,omitempty"` // tail of the log on failure
 	Log      string        `json:"log,omitempty"`
 	Reruns   int           `json:"reruns,omitempty"`
+	Attempts []Attempt     `json:"attempts,omitempty"` // earlier attempts that failed, when rerun
 	Extra    any           `json:"extra,omitempty"`
 }
+
+// Attempt is one earlier run of a case that was rerun, with its own log.
+type Attempt struct {
+	Status   Status        `json:"status"` // failed or error
+	Message  string        `json:"message"`
+	Output   string        `json:"output,omitempty"`
+	Log      string        `json:"log,omitempty"`
+	Duration time.Duration `json:"duration_ns"`
+}
+
+// Flaky reports a case that passed only after failed attempts.
+func (c *Case) Flaky() bool { return c.Status == Passed && len(c.Attempts) > 0 }
 
 // Stage is the result of one target.
 type Stage struct {
@@ -74,6 +87,28 @@ func (s *Stage) Counts() (passed, failed, skipped int) {
 		}
 	}
 	return
+}
+
+// FlakyCount counts the cases that passed only on a rerun (they are
+// counted as passed too).
+func (s *Stage) FlakyCount() int {
+	n := 0
+	for i := range s.Cases {
+		if s.Cases[i].Flaky() {
+			n++
+		}
+	}
+	return n
+}
+
+// CountsText is "P passed, F failed, S skipped", with flaky passes named.
+func (s *Stage) CountsText() string {
+	p, f, sk := s.Counts()
+	flaky := ""
+	if n := s.FlakyCount(); n > 0 {
+		flaky = fmt.Sprintf(" (%d flaky: passed on a rerun)", n)
+	}
+	return fmt.Sprintf("%d passed%s, %d failed, %d skipped", p, flaky, f, sk)
 }
 
 // WriteJSON writes v to path atomically (temp file and rename), so a

@@ -32,7 +32,11 @@ func WriteSummary(w io.Writer, rows []SummaryRow) error {
 			reasons = append(reasons, st.Target+": "+string(st.Status)+": "+st.Reason)
 			status = fmt.Sprintf("%s (%d)", st.Status, len(reasons))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d/%d\t%d\t%s\n", st.Target, status, Round(st.Duration), p, f, sk, len(st.Failures), r.Logs)
+		cases := fmt.Sprintf("%d/%d/%d", p, f, sk)
+		if n := st.FlakyCount(); n > 0 {
+			cases += fmt.Sprintf(" (%d flaky)", n)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", st.Target, status, Round(st.Duration), cases, len(st.Failures), r.Logs)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -201,19 +201,13 @@ func needPytest(ctx context.Context, ws *workspace.Workspace, plan *suite.Plan) 
 
 // mergeDurations adds measured minutes per file to the durations record
 // that TPUCI_DURATIONS can point later runs at.
-func mergeDurations(path string, d map[string]float64) error {
+func mergeDurations(path string, d map[string]suite.Measure) error {
 	if len(d) == 0 {
 		return nil
 	}
-	old, err := suite.LoadMeasured(path)
+	old, err := suite.LoadMeasures(path)
 	if err != nil {
 		old = nil
 	}
-	if old == nil {
-		old = map[string]float64{}
-	}
-	for k, v := range d {
-		old[k] = v
-	}
-	return report.WriteJSON(path, old)
+	return report.WriteJSON(path, suite.MergeMeasures(old, d))
 }

@@ -98,6 +98,11 @@ func parseJUnit(path, suite string) []report.Case {
 		case c.Skipped != nil:
 			rc.Status, rc.Message = report.Skipped, c.Skipped.Message
 		}
+		if rc.Output != "" {
+			if n := failingLine(rc.Output, c.File); n > 0 {
+				rc.Line = n
+			}
+		}
 		cases = append(cases, rc)
 	}
 	return cases

@@ -35,13 +35,20 @@ type Runner struct {
 type Result struct {
 	Cases     []report.Case
 	Failures  []string
-	Durations map[string]float64 // file -> minutes, measured
+	Durations map[string]Measure // file -> minutes of its last attempt that ran to its end
+}
+
+// Measure is how long a file took. A file that timed out records its
+// timeout as a lower bound; an interrupted one records nothing.
+type Measure struct {
+	Minutes    float64 `json:"minutes"`
+	LowerBound bool    `json:"lower_bound,omitempty"`
 }
 
 // Run executes every job, even after failures, and stops early only when
 // ctx is cancelled; the partial result is returned in that case too.
 func (r *Runner) Run(ctx context.Context, p *Plan) (*Result, error) {
-	res := &Result{Durations: map[string]float64{}}
+	res := &Result{Durations: map[string]Measure{}}
 	start := time.Now()
 	doneMinutes := 0.0
 	failed := 0
@@ -53,13 +60,15 @@ func (r *Runner) Run(ctx context.Context, p *Plan) (*Result, error) {
 			}
 			return res, context.Cause(ctx)
 		}
-		cases, fails, took := r.runJob(ctx, job)
+		cases, fails, m := r.runJob(ctx, job)
 		res.Cases = append(res.Cases, cases...)
 		res.Failures = append(res.Failures, fails...)
 		if len(fails) > 0 {
 			failed++
 		}
-		res.Durations[job.File.Path] = took.Minutes()
+		if m != nil {
+			res.Durations[job.File.Path] = *m
+		}
 		doneMinutes += job.Minutes
 		r.progress(i+1, len(p.Jobs), failed, start, doneMinutes, p.Minutes)
 	}
@@ -77,20 +86,21 @@ func (r *Runner) progress(done, total, failed int, start time.Time, doneMin, tot
 	fmt.Fprintf(r.Log, "    progress: %d/%d files, %d failed, elapsed %s, ETA %s\n", done, total, failed, report.Round(time.Since(start)), eta)
 }
 
-// runJob runs one file with reruns for crashes and timeouts.
-func (r *Runner) runJob(ctx context.Context, job Job) ([]report.Case, []string, time.Duration) {
+// runJob runs one file with reruns for crashes and timeouts, keeping
+// each earlier attempt's log as <log>.attemptN.log.
+func (r *Runner) runJob(ctx context.Context, job Job) ([]report.Case, []string, *Measure) {
 	if err := os.MkdirAll(filepath.Dir(job.LogFile), 0o755); err != nil {
 		msg := fmt.Sprintf("%s: create log dir: %v", job.File.Path, err)
-		return []report.Case{{Name: job.File.Path, Class: job.Suite, Status: report.Errored, Message: msg}}, []string{msg}, 0
+		return []report.Case{{Name: job.File.Path, Class: job.Suite, Status: report.Errored, Message: msg}}, []string{msg}, nil
 	}
 	title := fmt.Sprintf("%s [%s]", job.File.Path, job.Suite)
 	if r.GH != nil {
 		r.GH.Group(title)
 	}
 	var (
-		out    outcomeInfo
-		reruns int
-		total  time.Duration
+		out     outcomeInfo
+		earlier []report.Attempt
+		total   time.Duration
 	)
 	for attempt := 0; ; attempt++ {
 		out = r.attempt(ctx, job, attempt)
@@ -99,27 +109,49 @@ func (r *Runner) runJob(ctx context.Context, job Job) ([]report.Case, []string, 
 		if out.err == nil || !out.o.Crashed() || attempt >= job.Reruns || ctx.Err() != nil {
 			break
 		}
-		reruns++
-		fmt.Fprintf(r.Log, "    %s: %s; rerun %d/%d (infrastructure failure)\n", job.File.Path, describe(out.o), reruns, job.Reruns)
+		earlier = append(earlier, report.Attempt{Status: report.Errored, Message: r.why(job, out), Output: out.tail,
+			Log: keepAttemptLog(job.LogFile, attempt+1), Duration: out.o.Duration})
+		fmt.Fprintf(r.Log, "    %s: %s; rerun %d/%d (infrastructure failure; log kept as %s)\n", job.File.Path, describe(out.o), len(earlier), job.Reruns, earlier[len(earlier)-1].Log)
 	}
 	if r.GH != nil {
 		r.GH.EndGroup()
 	}
-	cases, fails := r.classify(job, out, reruns, total)
+	cases, fails := r.classify(job, out, earlier, total)
 	status := "ok"
 	if len(fails) > 0 {
 		status = "FAILED"
 		r.showTail(job, out.tail)
-		for _, f := range fails {
-			r.annotate(job, out.log, f)
-		}
+		r.annotate(job, cases)
 	}
 	rr := ""
-	if reruns > 0 {
-		rr = fmt.Sprintf(", %d rerun(s)", reruns)
+	if len(earlier) > 0 {
+		rr = fmt.Sprintf(", %d rerun(s)", len(earlier))
 	}
 	fmt.Fprintf(r.Log, "  %s %s %s (est. %.1fm%s)\n", status, job.File.Path, report.Round(total), job.Minutes, rr)
-	return cases, fails, total
+	return cases, fails, measure(job, out.o)
+}
+
+// measure is what the last attempt says about the file's duration: its
+// time if it ran to its end, its timeout as a lower bound if it timed
+// out, nothing if it was interrupted.
+func measure(job Job, o proc.Outcome) *Measure {
+	switch {
+	case o.Canceled || o.ExitCode == -1 && o.Signal == "" && !o.TimedOut:
+		return nil
+	case o.TimedOut:
+		return &Measure{Minutes: job.Timeout.Minutes(), LowerBound: true}
+	}
+	return &Measure{Minutes: o.Duration.Minutes()}
+}
+
+// keepAttemptLog renames the log of a finished attempt to
+// <log without .log>.attemptN.log and returns the new path.
+func keepAttemptLog(log string, n int) string {
+	kept := strings.TrimSuffix(log, ".log") + fmt.Sprintf(".attempt%d.log", n)
+	if err := os.Rename(log, kept); err != nil {
+		return log
+	}
+	return kept
 }
 
 type outcomeInfo struct {
@@ -158,6 +190,16 @@ func (r *Runner) attempt(ctx context.Context, job Job, attempt int) outcomeInfo 
 	return outcomeInfo{o: o, err: err, log: string(text), tail: strings.TrimRight(last, "\n")}
 }
 
+// why is a failed attempt's one-line reason: how it ended and the first
+// line of the error it printed last.
+func (r *Runner) why(job Job, out outcomeInfo) string {
+	msg := fmt.Sprintf("%s: %s", job.File.Path, describe(out.o))
+	if reason := errorReason(out.log); reason != "" {
+		msg += ": " + reason
+	}
+	return msg
+}
+
 func describe(o proc.Outcome) string {
 	switch {
 	case o.TimedOut:
@@ -173,30 +215,32 @@ func describe(o proc.Outcome) string {
 }
 
 // classify builds the report cases for a job: per test case from pytest's
-// JUnit or unittest's verbose output, else one case for the file.
-func (r *Runner) classify(job Job, out outcomeInfo, reruns int, took time.Duration) ([]report.Case, []string) {
-	fileCase := report.Case{Name: job.File.Path, Class: job.Suite, File: job.File.Path, Duration: took, Reruns: reruns,
-		Log: job.LogFile, Status: report.Passed}
+// JUnit or unittest's verbose output, else one case for the file. A file
+// that was rerun also gets a file case carrying the earlier attempts.
+func (r *Runner) classify(job Job, out outcomeInfo, earlier []report.Attempt, took time.Duration) ([]report.Case, []string) {
+	fileCase := report.Case{Name: job.File.Path, Class: job.Suite, File: job.File.Path, Duration: took, Reruns: len(earlier),
+		Attempts: earlier, Log: job.LogFile, Status: report.Passed}
 	var cases []report.Case
 	if job.JUnit != "" {
 		cases = parseJUnit(job.JUnit, job.Suite)
 	} else if len(job.File.Methods) > 0 {
 		cases = parseUnittest(out.log, job.Suite, job.File.Path)
+		addUnittestReasons(cases, out.log, r.Repo, job.File.Path)
 	}
 	if out.err == nil {
-		if len(cases) > 0 {
-			return cases, nil
+		if len(cases) == 0 || len(earlier) > 0 {
+			cases = append(cases, fileCase)
 		}
-		return []report.Case{fileCase}, nil
+		return cases, nil
 	}
-	why := fmt.Sprintf("%s: %s", job.File.Path, describe(out.o))
-	if reruns > 0 {
-		why += fmt.Sprintf(" (after %d rerun(s))", reruns)
+	why := r.why(job, out)
+	if len(earlier) > 0 {
+		why += fmt.Sprintf(" (after %d rerun(s); earlier logs: %s)", len(earlier), attemptLogs(earlier))
 	}
 	var fails []string
 	for _, c := range cases {
 		if c.Status == report.Failed || c.Status == report.Errored {
-			fails = append(fails, fmt.Sprintf("%s: %s", c.Name, textline.First(c.Message)))
+			fails = append(fails, fmt.Sprintf("%s: %s", where(c), textline.First(c.Message)))
 		}
 	}
 	if len(fails) == 0 || out.o.Crashed() {
@@ -213,6 +257,36 @@ func (r *Runner) classify(job Job, out outcomeInfo, reruns int, took time.Durati
 	return cases, fails
 }
 
+// where names a case with its failing line when known.
+func where(c report.Case) string {
+	if c.Line > 0 && c.File != "" {
+		return fmt.Sprintf("%s (%s:%d)", c.Name, c.File, c.Line)
+	}
+	return c.Name
+}
+
+func attemptLogs(a []report.Attempt) string {
+	var logs []string
+	for _, x := range a {
+		logs = append(logs, x.Log)
+	}
+	return strings.Join(logs, ", ")
+}
+
+// addUnittestReasons gives unittest cases the reason and line of their
+// failure report.
+func addUnittestReasons(cases []report.Case, log, repo, file string) {
+	reports := unittestFailures(log, repo, file)
+	for i := range cases {
+		if f, ok := reports[cases[i].Name]; ok {
+			if f.reason != "" {
+				cases[i].Message = f.reason
+			}
+			cases[i].Line = f.line
+		}
+	}
+}
+
 func (r *Runner) showTail(job Job, t string) {
 	if r.Verbose || t == "" {
 		return
@@ -220,12 +294,21 @@ func (r *Runner) showTail(job Job, t string) {
 	fmt.Fprintf(r.Out, "---- last lines of %s ----\n%s\n---- end ----\n", job.LogFile, strings.TrimRight(t, "\n"))
 }
 
-func (r *Runner) annotate(job Job, log, msg string) {
+// annotate puts one annotation per failed case at its failing line.
+func (r *Runner) annotate(job Job, cases []report.Case) {
 	if r.GH == nil {
 		return
 	}
-	file, line := locate(log, r.Repo, job.File.Path)
-	r.GH.Annotate(ghactions.Annotation{File: file, Line: line, Title: "tpuci " + job.Suite, Msg: msg})
+	for _, c := range cases {
+		if c.Status != report.Failed && c.Status != report.Errored {
+			continue
+		}
+		file := c.File
+		if file == "" {
+			file = job.File.Path
+		}
+		r.GH.Annotate(ghactions.Annotation{File: file, Line: c.Line, Title: "tpuci " + job.Suite, Msg: c.Name + ": " + textline.First(c.Message)})
+	}
 }
 
 // cleanShm removes model caches left in /dev/shm by a test file.

@@ -21,7 +21,9 @@ type Release mg.Namespace
 // [repo].version_file, "scm" takes the vX.Y.Z tag on HEAD (or
 // SETUPTOOLS_SCM_PRETEND_VERSION). Local versions (+...) and epochs are
 // refused. latest moves only for a final or post release that is the
-// highest released (git tags and registry tags).
+// highest released: git tags and the image repository's registry tags,
+// read the same way release:docker reads them. When either cannot be
+// read, latest does not move and publishing is refused (fails closed).
 //
 // Environment:
 //
@@ -38,7 +40,9 @@ func (Release) Version(ctx context.Context) error {
 // Pypi builds, checks, smoke-installs and uploads the Python package.
 //
 // Builds sdist and wheel with python -m build ([release].build_isolation =
-// false adds --no-isolation for offline builds), checks their normalised
+// false adds --no-isolation for offline builds) reproducibly:
+// SOURCE_DATE_EPOCH is the release commit's time (unless set) and the
+// sdist is normalised, so a retry rebuilds the same bytes. Checks their normalised
 // file names and metadata, runs twine check, installs the wheel alone in
 // a fresh venv and imports the package, which must report the version.
 // Then, only when publishing, uploads with twine --skip-existing and
@@ -70,9 +74,13 @@ func (Release) Pypi(ctx context.Context) error {
 // smoke-runs [release].smoke_command in the built image, which must
 // print the version, then, only when publishing, pushes that same image
 // as vX.Y.Z-amd64 and writes the lists vX.Y.Z and, when it moves, latest.
-// A nightly pushes vX.Y.Z-nightly-amd64 and writes vX.Y.Z-nightly,
-// nightly and vX.Y.Z-nightly-YYYYMMDD. Existing release tags are never
-// overwritten.
+// A nightly pushes vX.Y.Z-nightly-amd64 (version label
+// X.Y.Z-nightly-YYYYMMDD) and writes vX.Y.Z-nightly, nightly and
+// vX.Y.Z-nightly-YYYYMMDD. Existing release tags are never overwritten: a
+// rerun of the same release (same version and commit labels) that stopped
+// after its arch push reuses that image by digest, without rebuilding,
+// and finishes the lists and latest; lists already in place are left
+// alone. Any registry error while deciding latest refuses to publish.
 //
 // Environment:
 //

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 
@@ -46,12 +47,20 @@ type Result struct {
 	MediaType string            `json:"media_type"`
 	Children  map[string]string `json:"children"` // arch -> child manifest digest
 	Tags      []string          `json:"tags"`
+	Unchanged []string          `json:"unchanged,omitempty"` // tags that held this list already: not rewritten
 }
 
 // Publish builds a list from the per-arch tags (arch -> repo:tag, all in
 // one repository) and writes it to every target tag, in order. Nothing is
 // written when any per-arch tag is missing or mislabelled.
 func Publish(ctx context.Context, r Registry, archTags map[string]string, targets []string) (Result, error) {
+	return PublishKeeping(ctx, r, archTags, targets, nil)
+}
+
+// PublishKeeping is Publish that leaves a target holding the same list
+// untouched and refuses to change an immutable target that holds
+// another; a registry error while checking fails.
+func PublishKeeping(ctx context.Context, r Registry, archTags map[string]string, targets, immutable []string) (Result, error) {
 	if len(archTags) == 0 || len(targets) == 0 {
 		return Result{}, errors.New("manifest: nothing to publish")
 	}
@@ -122,6 +131,17 @@ func Publish(ctx context.Context, r Registry, archTags map[string]string, target
 		if tag.Context().String() != repo {
 			return res, fmt.Errorf("manifest: %s is not in %s", t, repo)
 		}
+		cur, found, err := Digest(ctx, r, t)
+		if err != nil {
+			return res, err
+		}
+		if found && cur == digest.String() {
+			res.Tags, res.Unchanged = append(res.Tags, t), append(res.Unchanged, t)
+			continue
+		}
+		if found && slices.Contains(immutable, t) {
+			return res, fmt.Errorf("manifest: %s already holds %s, not this release's list %s: a release tag is never overwritten", t, cur, digest)
+		}
 		if err := remote.WriteIndex(tag, idx, r.opts(ctx)...); err != nil {
 			return res, fmt.Errorf("manifest: write %s: %w", t, err)
 		}
@@ -152,6 +172,52 @@ func Digest(ctx context.Context, r Registry, ref string) (digest string, found b
 		return "", false, fmt.Errorf("manifest: %s: %w", ref, err)
 	}
 	return d.Digest.String(), true, nil
+}
+
+// Labels reads the config labels of the single-platform image a
+// reference resolves to; found is false when the registry lacks it.
+func Labels(ctx context.Context, r Registry, ref string) (digest string, labels map[string]string, found bool, err error) {
+	rf, err := name.ParseReference(ref)
+	if err != nil {
+		return "", nil, false, fmt.Errorf("manifest: %s: %w", ref, err)
+	}
+	desc, err := remote.Get(rf, r.opts(ctx)...)
+	if err != nil {
+		if isNotFound(err) {
+			return "", nil, false, nil
+		}
+		return "", nil, false, fmt.Errorf("manifest: %s: %w", ref, err)
+	}
+	if desc.MediaType.IsIndex() {
+		return desc.Digest.String(), nil, true, nil
+	}
+	img, err := desc.Image()
+	if err != nil {
+		return "", nil, false, fmt.Errorf("manifest: %s: %w", ref, err)
+	}
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		return "", nil, false, fmt.Errorf("manifest: config of %s: %w", ref, err)
+	}
+	return desc.Digest.String(), cfg.Config.Labels, true, nil
+}
+
+// Delete removes what a tag points to from the registry (which must have
+// deletion enabled); a missing tag is not an error.
+func Delete(ctx context.Context, r Registry, ref string) error {
+	d, found, err := Digest(ctx, r, ref)
+	if err != nil || !found {
+		return err
+	}
+	rf, err := name.ParseReference(ref)
+	if err != nil {
+		return fmt.Errorf("manifest: %s: %w", ref, err)
+	}
+	dr := rf.Context().Digest(d)
+	if err := remote.Delete(dr, r.opts(ctx)...); err != nil && !isNotFound(err) {
+		return fmt.Errorf("manifest: delete %s: %w", dr, err)
+	}
+	return nil
 }
 
 // Tags lists a repository's tags (none when the repository does not exist).

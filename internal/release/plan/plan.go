@@ -50,7 +50,10 @@ type Input struct {
 	Version  pep440.Version
 	Channel  Channel
 	Released []pep440.Version // versions published before (git tags, registry tags)
-	Date     time.Time        // the nightly's date (UTC)
+	// ReleasedUnknown says why Released may be incomplete (a registry or
+	// git error): latest then does not move (fail closed).
+	ReleasedUnknown string
+	Date            time.Time // the nightly's date (UTC)
 
 	Image  string   // registry/name; empty: no image
 	Arch   string   // architecture this run builds
@@ -69,6 +72,12 @@ type Plan struct {
 	Prerelease bool    `json:"prerelease"`
 	Latest     bool    `json:"latest"` // image:latest moves
 	LatestWhy  string  `json:"latest_why"`
+	// LatestUnknown: whether latest should move could not be decided
+	// (the released versions could not be read); publishing refuses.
+	LatestUnknown bool `json:"latest_unknown,omitempty"`
+	// ImageVersion is the image's org.opencontainers.image.version label:
+	// the version, or vX.Y.Z-nightly-YYYYMMDD's X.Y.Z-nightly-YYYYMMDD.
+	ImageVersion string `json:"image_version,omitempty"`
 
 	Push      string   `json:"push,omitempty"`      // the per-arch tag this run pushes
 	ArchTags  []string `json:"arch_tags,omitempty"` // per-arch tags the lists are made of
@@ -100,8 +109,16 @@ func Make(in Input) (Plan, error) {
 	}
 	p := Plan{Channel: ch, Version: v.String(), Tag: "v" + v.String(), Prerelease: v.IsPrerelease()}
 	p.Latest, p.LatestWhy = movesLatest(v, ch, in.Released)
+	if p.Latest && in.ReleasedUnknown != "" {
+		p.Latest, p.LatestUnknown = false, true
+		p.LatestWhy = "unknown: " + in.ReleasedUnknown + " (fails closed: latest does not move)"
+	}
+	p.ImageVersion = p.Version
 	if ch == Nightly {
 		p.Tag, p.Prerelease = "v"+v.Base()+"-nightly", true
+		if !in.Date.IsZero() {
+			p.ImageVersion = v.Base() + "-nightly-" + in.Date.UTC().Format("20060102")
+		}
 	}
 
 	if in.Image != "" {

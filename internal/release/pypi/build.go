@@ -41,6 +41,9 @@ type BuildOptions struct {
 	Env       []string      // e.g. SETUPTOOLS_SCM_PRETEND_VERSION=0.5.3
 	Log       io.Writer     // build output
 	Timeout   time.Duration // default 15m
+	// Epoch makes the build reproducible: SOURCE_DATE_EPOCH for the
+	// wheel, and the sdist normalised to it. Zero leaves both alone.
+	Epoch time.Time
 }
 
 // Build runs python -m build --sdist --wheel on a copy of the source and
@@ -74,8 +77,20 @@ func Build(ctx context.Context, o BuildOptions) (string, error) {
 	var tail tailBuffer
 	w := io.MultiWriter(orDiscard(o.Log), &tail)
 	fmt.Fprintf(orDiscard(o.Log), "$ %s\n", proc.Quote(argv))
-	if _, err := proc.Run(ctx, proc.Cmd{Argv: argv, Dir: o.Work, Env: o.Env, Stdout: w, Stderr: w, Timeout: timeout}); err != nil {
+	env := o.Env
+	if !o.Epoch.IsZero() {
+		env = append(append([]string{}, env...), EpochEnv(o.Epoch))
+	}
+	if _, err := proc.Run(ctx, proc.Cmd{Argv: argv, Dir: o.Work, Env: env, Stdout: w, Stderr: w, Timeout: timeout}); err != nil {
 		return "", fmt.Errorf("pypi: build: %w: %s", err, tail.last())
+	}
+	if !o.Epoch.IsZero() {
+		sdists, _ := filepath.Glob(filepath.Join(dist, "*.tar.gz"))
+		for _, s := range sdists {
+			if err := NormalizeSdist(s, o.Epoch); err != nil {
+				return "", err
+			}
+		}
 	}
 	return dist, nil
 }

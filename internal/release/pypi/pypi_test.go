@@ -7,6 +7,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -246,4 +247,50 @@ func TestReleaseFlow(t *testing.T) {
 func skipOrFail(t *testing.T, why string) {
 	t.Helper()
 	needs.Missing(t, why)
+}
+
+// Two builds of the same source at different times, with the same epoch,
+// give the same bytes: a retried release finds its files on the index.
+func TestBuildIsReproducible(t *testing.T) {
+	const python = "/usr/bin/python3"
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if _, err := os.Stat(python); err != nil {
+		skipOrFail(t, "no "+python)
+	}
+	src, _ := filepath.Abs("../../example/repo/python")
+	epoch := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	digests := make([]map[string]string, 2)
+	for i := range digests {
+		// The second build's source files carry other times.
+		tree := t.TempDir()
+		if err := copyTree(src, tree); err != nil {
+			t.Fatal(err)
+		}
+		later := time.Now().Add(time.Duration(i) * time.Hour)
+		filepath.Walk(tree, func(p string, _ os.FileInfo, _ error) error { return os.Chtimes(p, later, later) })
+		var log bytes.Buffer
+		dist, err := Build(ctx, BuildOptions{Python: python, Source: tree, Work: t.TempDir(), Log: &log, Epoch: epoch,
+			Env: []string{"SETUPTOOLS_SCM_PRETEND_VERSION=0.1.0"}})
+		var missing *MissingError
+		if errors.As(err, &missing) {
+			skipOrFail(t, err.Error())
+		}
+		if err != nil {
+			t.Fatalf("%v\n%s", err, log.String())
+		}
+		files, err := CheckFiles(dist, ExpectedFiles("sgl-jax-example", "0.1.0", ""), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if digests[i], err = Digests(files.All()); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			time.Sleep(1100 * time.Millisecond) // another build second
+		}
+	}
+	if len(digests[0]) != 2 || fmt.Sprint(digests[0]) != fmt.Sprint(digests[1]) {
+		t.Fatalf("rebuild changed bytes:\n%v\n%v", digests[0], digests[1])
+	}
 }
