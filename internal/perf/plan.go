@@ -107,15 +107,17 @@ func caseNames(cs []config.PerfCase) []string {
 }
 
 // Device is the baseline key of a profile: its device, else "sim" for the
-// simulator, else the host's kind ("cpu" without TPUs).
+// simulator (whose step times do not depend on the host), else the host's
+// fingerprint for the profile's chips (TPU generation and chip count; CPU
+// model and core count without TPUs).
 func Device(s *config.Server, host chips.Info) string {
 	switch {
 	case s.Device != "":
 		return s.Device
 	case len(s.Command) > 0 && s.Command[0] == server.SimCommand:
 		return "sim"
-	case host.Kind != "":
-		return host.Kind
+	case !host.CPU && host.Kind == "":
+		host.CPU = true
 	}
-	return "cpu"
+	return host.Fingerprint(s.Chips)
 }

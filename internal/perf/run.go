@@ -94,8 +94,8 @@ func (r *Runner) runCase(ctx context.Context, p Planned, broken map[string]strin
 	finish := func() (report.Case, []baseline.Verdict, []string) {
 		c.Duration = time.Since(start)
 		c.Message = strings.Join(trimPrefix(fails, pc.Name+": "), "; ")
-		status := "pass"
-		if c.Status != report.Passed {
+		status := map[report.Status]string{report.Passed: "pass", report.Skipped: "skip"}[c.Status]
+		if status == "" {
 			status = "FAIL"
 		}
 		fmt.Fprintf(r.Log, "    %s %s (%s)\n", status, pc.Name, report.Round(c.Duration))
@@ -192,6 +192,7 @@ func (r *Runner) runCase(ctx context.Context, p Planned, broken map[string]strin
 	}
 	judge := baseline.Judge{File: r.Baselines, Device: p.Device, Record: RecordCommand}
 	ex.Metrics = map[string]float64{}
+	otherDevice := ""
 	for _, m := range pc.Metrics {
 		v, ok := res.Metric(m)
 		if !ok {
@@ -201,9 +202,18 @@ func (r *Runner) runCase(ctx context.Context, p Planned, broken map[string]strin
 		ex.Metrics[m] = v
 		vd := judge.Check(pc.Name, m, v, 0)
 		ex.Verdicts = append(ex.Verdicts, vd)
-		if !vd.Pass {
+		switch {
+		case vd.OtherDevice:
+			otherDevice = vd.Message
+		case !vd.Pass:
 			fail(vd.Message)
 		}
+	}
+	if otherDevice != "" && c.Status == report.Passed {
+		c.Status = report.Skipped
+		fails = []string{pc.Name + ": " + otherDevice} // the message; not a failure
+		c, vs, _ := finish()
+		return c, vs, nil
 	}
 	return finish()
 }
