@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/chips"
+	"github.com/sgl-project/tpuci/internal/compare"
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/partition"
 	"github.com/sgl-project/tpuci/internal/perf/baseline"
@@ -82,6 +83,7 @@ type Extra struct {
 	Case    string            `json:"case,omitempty"`
 	TimeMs  float64           `json:"time_ms,omitempty"`
 	Verdict *baseline.Verdict `json:"verdict,omitempty"`
+	Compare *compare.Row      `json:"compare,omitempty"` // same-host A/B result
 }
 
 // Runner runs kernel benchmarks.
@@ -91,12 +93,13 @@ type Runner struct {
 	Env       []string // added to the inherited environment
 	LogDir    string
 	Device    string
-	Baselines *baseline.File
+	Baselines *baseline.File // nil: measure without judging
 	Log       io.Writer
 }
 
 // Outcome is what a Runner found.
 type Outcome struct {
+	Timings  []Timing
 	Cases    []report.Case
 	Verdicts []baseline.Verdict
 	Failures []string
@@ -172,6 +175,14 @@ func (r *Runner) runKernel(ctx context.Context, k config.Kernel, out *Outcome) {
 	for _, t := range timings {
 		if t.Kernel != k.Name {
 			failKernel(fmt.Sprintf("printed a timing for kernel %q; expected %q (the [[pallas.kernel]] name must match the script's)", t.Kernel, k.Name))
+			continue
+		}
+		out.Timings = append(out.Timings, t)
+		if r.Baselines == nil { // measuring only (a comparison judges later)
+			c := base
+			c.Name, c.Duration, c.Status = t.CaseName(), per, report.Passed
+			c.Extra = &Extra{Device: r.Device, Kernel: k.Name, Case: t.Case, TimeMs: t.TimeMs}
+			out.Cases = append(out.Cases, c)
 			continue
 		}
 		v := judge.Check(t.CaseName(), Metric, t.TimeMs, k.Tolerance)

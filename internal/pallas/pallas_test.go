@@ -3,7 +3,6 @@ package pallas
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,10 +10,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sgl-project/tpuci/internal/compare"
+	"github.com/sgl-project/tpuci/internal/compare/comparetest"
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/perf"
 	"github.com/sgl-project/tpuci/internal/perf/baseline"
+	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/report"
+	"github.com/sgl-project/tpuci/internal/workspace"
 )
 
 func TestParse(t *testing.T) {
@@ -161,54 +164,127 @@ func TestMeasurementsFromResults(t *testing.T) {
 	}
 }
 
-// TestExampleKernelsAndSlowdown runs the example's kernel scripts: a run
-// judged against baselines measured moments before passes, and one with
-// TPUCI_KERNEL_SLOWDOWN=4 fails every case.
-func TestExampleKernelsAndSlowdown(t *testing.T) {
+// runStage runs the pallas stage body as the pipeline does, on repo with
+// extra environment.
+func runStage(t *testing.T, repo string, env map[string]string) (*pipeline.Stage, string, error) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("runs the example's kernel benchmarks")
 	}
-	python := "/usr/bin/python3"
 	if _, err := exec.LookPath(python); err != nil {
 		t.Skip("no " + python)
 	}
-	repo, err := filepath.Abs("../example/repo")
+	vars := map[string]string{"TPUCI_REPO": repo, "TPUCI_OUT": t.TempDir(), "TPUCI_PYTHON": python}
+	for k, v := range env {
+		vars[k] = v
+	}
+	cwd, _ := os.Getwd()
+	ws, err := workspace.Resolve(func(k string) string { return vars[k] }, cwd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(filepath.Join(repo, "tpuci.toml"))
+	var buf bytes.Buffer
+	st := &pipeline.Stage{Stage: &report.Stage{Target: "pallas", LogDir: ws.LogDir("pallas")}, Out: &buf, Log: &buf}
+	err = Stage(context.Background(), ws, st)
+	return st, buf.String(), err
+}
+
+const python = "/usr/bin/python3"
+
+// On a host whose fingerprint has no baselines, the example's kernels
+// still run, and every case is skipped naming the device and the command
+// that records one: neither a pass nor a failure.
+func TestExampleOnAnotherDeviceIsSkipped(t *testing.T) {
+	repo := comparetest.Repo(t)
+	os.WriteFile(filepath.Join(repo, "tpuci/baselines/pallas.toml"), []byte(`
+[[baseline]]
+device = "cpu Some Other CPU (family 6 model 85), 64 cores"
+case = "megablox_gmm/m128-k32-n32-g4"
+metric = "time_ms"
+value = 0.5
+`), 0o644)
+	st, log, err := runStage(t, repo, map[string]string{"TPUCI_KERNELS": "megablox_gmm"})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v\n%s", err, log)
 	}
-	kernels := cfg.Pallas.Kernels
-	if len(kernels) == 0 {
-		t.Fatal("the example configures no kernels")
+	if len(st.Cases) != 3 || len(st.Failures) != 0 {
+		t.Fatalf("cases %+v failures %v\n%s", st.Cases, st.Failures, log)
 	}
-	run := func(bl *baseline.File, env ...string) Outcome {
-		r := &Runner{Repo: repo, Python: python, Env: env, LogDir: t.TempDir(), Device: "cpu", Baselines: bl}
-		return r.Run(context.Background(), kernels)
+	for _, c := range st.Cases {
+		if c.Status != report.Skipped || !strings.Contains(c.Message, "no baseline for this device (cpu ") ||
+			!strings.Contains(c.Message, RecordCommand) || !strings.Contains(c.Message, "64 cores") {
+			t.Errorf("%s: %s %q", c.Name, c.Status, c.Message)
+		}
 	}
-	// Calibrate on this machine's current load, then judge with a 100%
-	// tolerance: only a real slowdown fails.
-	first := run(&baseline.File{Path: "calibration"})
-	cal := &baseline.File{Path: "calibration"}
-	for _, v := range first.Verdicts {
-		cal.Set(baseline.Entry{Device: "cpu", Case: v.Case, Metric: Metric, Value: v.Value, Tolerance: 0.99})
+	if !strings.Contains(log, "skipped (no baseline for this device)") {
+		t.Errorf("verdict table:\n%s", log)
 	}
-	if len(cal.Entries) < len(kernels) {
-		t.Fatalf("calibration measured %d cases: %v", len(cal.Entries), first.Failures)
+}
+
+// A committed 2x slowdown of one kernel (it does its work twice) fails
+// the comparison with HEAD~1, naming that kernel's cases and no other
+// (a noisy host may leave one of its cases inconclusive).
+func TestCompareCatchesACommittedKernelSlowdown(t *testing.T) {
+	repo := comparetest.Repo(t)
+	comparetest.Edit(t, repo, "python/sgl_jax/srt/kernels/gmm/megablox_gmm.py",
+		"            out.extend(matmul(lhs[start : start + size], weights))",
+		"            matmul(lhs[start : start + size], weights)  # computed twice\n            out.extend(matmul(lhs[start : start + size], weights))",
+		"gmm: compute each group twice")
+	st, log, err := runStage(t, repo, map[string]string{"TPUCI_COMPARE": "HEAD~1", "TPUCI_COMPARE_ROUNDS": "8"})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log)
 	}
-	if ok := run(cal); len(ok.Failures) != 0 {
-		t.Fatalf("unchanged kernels failed: %v", ok.Failures)
+	failed := map[string]string{}
+	for _, c := range st.Cases {
+		if c.Status == report.Failed {
+			failed[c.Name] = c.Message
+		}
 	}
-	slow := run(cal, "TPUCI_KERNEL_SLOWDOWN=4")
-	if len(slow.Failures) != len(cal.Entries) {
-		t.Fatalf("slowdown 4: %d failures for %d cases: %v", len(slow.Failures), len(cal.Entries), slow.Failures)
+	if len(failed) == 0 {
+		t.Fatalf("no case failed\n%s", log)
 	}
-	if !strings.Contains(slow.Failures[0], "time_ms") || !strings.Contains(slow.Failures[0], "baseline") {
-		t.Fatalf("failure does not name metric and baseline: %s", slow.Failures[0])
+	for name, msg := range failed {
+		if !strings.HasPrefix(name, "megablox_gmm/") || !strings.Contains(msg, "slower") || !strings.Contains(msg, "HEAD~1") {
+			t.Errorf("%s: %s", name, msg)
+		}
 	}
-	if data, _ := json.Marshal(slow.Cases[0].Extra); !strings.Contains(string(data), `"verdict"`) {
-		t.Fatalf("case extra lacks the verdict: %s", data)
+	if len(st.Tables) != 1 || !strings.Contains(strings.Join(st.Tables[0].Header, " "), "interval") || len(st.Tables[0].Rows) != 10 {
+		t.Fatalf("tables %+v", st.Tables)
+	}
+	if _, err := os.Stat(filepath.Join(repo, "..")); err != nil || strings.Contains(comparetest.Git(t, repo, "worktree", "list"), "pallas-base") {
+		t.Errorf("the base worktree was left behind")
+	}
+}
+
+// Twenty comparisons of identical revisions: the false-alarm budget is
+// one "slower" verdict in twenty; the rate is logged.
+func TestCompareIdenticalRevisionsRarelyAlarm(t *testing.T) {
+	repo := comparetest.Repo(t)
+	const runs = 20
+	alarms, excludesZero, verdicts := 0, 0, 0
+	for i := 0; i < runs; i++ {
+		st, log, err := runStage(t, repo, map[string]string{"TPUCI_COMPARE": "HEAD", "TPUCI_COMPARE_ROUNDS": "5", "TPUCI_KERNELS": "update_kv_cache"})
+		if err != nil {
+			t.Fatalf("%v\n%s", err, log)
+		}
+		slower := false
+		for _, c := range st.Cases {
+			ex, ok := c.Extra.(*Extra)
+			if !ok || ex.Compare == nil {
+				continue
+			}
+			verdicts++
+			if ex.Compare.Lo > 0 || ex.Compare.Hi < 0 {
+				excludesZero++
+			}
+			slower = slower || ex.Compare.Verdict == compare.Slower
+		}
+		if slower {
+			alarms++
+		}
+	}
+	t.Logf("identical revisions: %d of %d comparisons said slower; %d of %d case intervals excluded zero", alarms, runs, excludesZero, verdicts)
+	if alarms > 1 {
+		t.Fatalf("%d false alarms in %d comparisons (budget 1)", alarms, runs)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sgl-project/tpuci/internal/compare"
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/perf/baseline"
 	"github.com/sgl-project/tpuci/internal/pipeline"
@@ -34,6 +35,13 @@ func Stage(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) err
 	}
 	if len(kernels) == 0 {
 		return pipeline.Skip("no kernel in this partition")
+	}
+	ref, rounds, err := compare.Settings(ws.Getenv, cfg.Pallas.Compare, cfg.Pallas.Rounds, "[pallas]")
+	if err != nil {
+		return fmt.Errorf("pallas: %w", err)
+	}
+	if ref != "" && needsBaselines(kernels) {
+		return compareStage(ctx, ws, st, jsonKernels(kernels), ref, rounds)
 	}
 	bl := &baseline.File{}
 	if needsBaselines(kernels) {
@@ -76,4 +84,16 @@ func needsBaselines(ks []config.Kernel) bool {
 		}
 	}
 	return false
+}
+
+// jsonKernels are the kernels that print timings (exit-code kernels
+// judge themselves and have nothing to compare).
+func jsonKernels(ks []config.Kernel) []config.Kernel {
+	var out []config.Kernel
+	for _, k := range ks {
+		if k.Format != config.KernelExitCode {
+			out = append(out, k)
+		}
+	}
+	return out
 }
