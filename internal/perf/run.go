@@ -41,7 +41,7 @@ type Extra struct {
 // Runner runs planned cases against servers from a Manager.
 type Runner struct {
 	Servers   *server.Manager
-	Baselines *baseline.File
+	Baselines *baseline.File // nil: measure without judging
 	LogDir    string
 	Log       io.Writer // progress lines
 	// bench runs one benchmark; tests replace it.
@@ -189,6 +189,17 @@ func (r *Runner) runCase(ctx context.Context, p Planned, broken map[string]strin
 	}
 	if misses > 0 || dead != nil || res.Completed != pc.NumPrompts {
 		return finish() // the figures of a broken run mean nothing
+	}
+	if r.Baselines == nil { // measuring only: a comparison judges later
+		ex.Metrics = map[string]float64{}
+		for _, m := range pc.Metrics {
+			if v, ok := res.Metric(m); ok {
+				ex.Metrics[m] = v
+			} else {
+				fail(fmt.Sprintf("metric %s: the benchmark result has no numeric key %q (see %s)", m, m, ex.Result))
+			}
+		}
+		return finish()
 	}
 	judge := baseline.Judge{File: r.Baselines, Device: p.Device, Record: RecordCommand}
 	ex.Metrics = map[string]float64{}

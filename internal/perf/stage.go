@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/sgl-project/tpuci/internal/compare"
 	"github.com/sgl-project/tpuci/internal/hostlock"
 	"github.com/sgl-project/tpuci/internal/perf/baseline"
 	"github.com/sgl-project/tpuci/internal/pipeline"
@@ -38,6 +39,13 @@ func Stage(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) err
 	}
 	if err := NeedPython(ws, plan); err != nil {
 		return err
+	}
+	ref, rounds, err := compare.Settings(ws.Getenv, cfg.Perf.Compare, cfg.Perf.Rounds, "[perf]")
+	if err != nil {
+		return fmt.Errorf("perf: %w", err)
+	}
+	if ref != "" {
+		return compareStage(ctx, ws, st, plan, ref, rounds)
 	}
 	if cfg.Perf.Baselines == "" {
 		return fmt.Errorf("perf: no baselines file configured: set [perf].baselines (e.g. \"tpuci/baselines/perf.toml\") and record it with %s", RecordCommand)

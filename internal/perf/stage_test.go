@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sgl-project/tpuci/internal/compare/comparetest"
 	"github.com/sgl-project/tpuci/internal/perf/baseline"
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/proc"
@@ -278,5 +279,40 @@ median_itl_ms = 0.1
 	BaselineBody(results)(context.Background(), ws, st)
 	if !strings.Contains(out.String(), "no changes") {
 		t.Fatalf("second run:\n%s", out.String())
+	}
+}
+
+// A 20% slowdown committed into a perf case's server arguments is caught
+// by comparing with HEAD~1 on the same host: the base's servers start
+// from the base's worktree with its own configuration.
+func TestCompareCatchesACommittedSimulatorSlowdown(t *testing.T) {
+	repo := comparetest.Repo(t)
+	comparetest.Edit(t, repo, "tpuci.toml",
+		`"--max-running-requests", "256", "--disable-radix-cache", "--skip-server-warmup"]`,
+		`"--max-running-requests", "256", "--disable-radix-cache", "--skip-server-warmup", "--sim-slowdown", "1.2"]`,
+		"8b profile: 20% slower")
+	st, log, err := runStage(t, repo, "", map[string]string{"TPUCI_COMPARE": "HEAD~1", "TPUCI_COMPARE_ROUNDS": "5",
+		"TPUCI_CASES": "qwen3-8b-tp1-latency,qwen3-8b-tp1-output-throughput,qwen3-30b-a3b-tp4-ep4-output-throughput"})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log)
+	}
+	status := map[string]report.Status{}
+	for _, c := range st.Cases {
+		status[c.Name] = c.Status
+	}
+	if status["qwen3-8b-tp1-latency"] != report.Failed && status["qwen3-8b-tp1-output-throughput"] != report.Failed {
+		t.Errorf("the slowed profile passed: %v\n%s", status, log)
+	}
+	if status["qwen3-30b-a3b-tp4-ep4-output-throughput"] == report.Failed {
+		t.Errorf("the unchanged profile failed: %v\n%s", st.Failures, log)
+	}
+	if len(st.Tables) != 1 || !strings.Contains(log, "recompilations") || !strings.Contains(log, "0/0") {
+		t.Errorf("table:\n%s", log)
+	}
+	if testing.Verbose() {
+		t.Log(baseline.Text(st.Tables[0]))
+	}
+	if proc.Running() != 0 {
+		t.Fatalf("%d servers still running", proc.Running())
 	}
 }
