@@ -193,7 +193,7 @@ metrics = ["median_itl_ms"]
 	if !strings.Contains(f[1].Message, "not run: server stuck: not ready") {
 		t.Fatalf("second case: %q", f[1].Message)
 	}
-	if took > 12*time.Second {
+	if took > 2*time.Minute { // the default ready timeout is far longer: the configured one applied
 		t.Fatalf("took %s for a 1.5s ready timeout", took)
 	}
 	if simAlive(t, filepath.Join(st.LogDir, "server-stuck.log")) {
