@@ -74,7 +74,21 @@ func Stage(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) err
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
+	if len(out.Failures) == 0 && allOtherDevice(out.Verdicts) {
+		return pipeline.Skip("no baseline for this device (%s) in %s: the kernels ran and their timings are in the report; record them with %s, or compare with a base revision (TPUCI_COMPARE=HEAD~1)",
+			device, cfg.Pallas.Baselines, RecordCommand)
+	}
 	return nil
+}
+
+// allOtherDevice: every verdict found only other devices' baselines.
+func allOtherDevice(vs []baseline.Verdict) bool {
+	for _, v := range vs {
+		if !v.OtherDevice {
+			return false
+		}
+	}
+	return len(vs) > 0
 }
 
 func needsBaselines(ks []config.Kernel) bool {

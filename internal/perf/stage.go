@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/sgl-project/tpuci/internal/compare"
@@ -76,6 +77,10 @@ func Stage(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) err
 	}
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
+	}
+	if len(out.Failures) == 0 && len(out.Verdicts) > 0 && !slices.ContainsFunc(out.Verdicts, func(v baseline.Verdict) bool { return !v.OtherDevice }) {
+		return pipeline.Skip("no baseline for this device in %s: the cases ran and their figures are in the report; record them with %s, or compare with a base revision (TPUCI_COMPARE=HEAD~1)",
+			cfg.Perf.Baselines, RecordCommand)
 	}
 	return nil
 }
