@@ -3,6 +3,7 @@ package perf
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -314,5 +315,45 @@ func TestCompareCatchesACommittedSimulatorSlowdown(t *testing.T) {
 	}
 	if proc.Running() != 0 {
 		t.Fatalf("%d servers still running", proc.Running())
+	}
+}
+
+// Baselines of another device are never used: the case runs, its figures
+// are kept for recording, and the stage is skipped naming the command.
+func TestBaselinesOfAnotherDeviceAreNotUsed(t *testing.T) {
+	repo := t.TempDir()
+	cfg := filepath.Join(repo, "tpuci.toml")
+	os.WriteFile(cfg, []byte(`
+[[server]]
+name = "s"
+model = "m"
+device = "v6e-1"
+chips = 1
+command = ["tpuci-simserver"]
+ready_timeout = "60s"
+
+[perf]
+baselines = "perf.toml"
+
+[[perf.case]]
+name = "one"
+server = "s"
+num_prompts = 2
+input_len = 8
+output_len = 8
+max_concurrency = 2
+metrics = ["median_ttft_ms"]
+`), 0o644)
+	os.WriteFile(filepath.Join(repo, "perf.toml"), []byte("[[baseline]]\ndevice = \"v6e-4\"\ncase = \"one\"\nmetric = \"median_ttft_ms\"\nvalue = 0.001\ntolerance = 0.1\n"), 0o644)
+	st, log, err := runStage(t, repo, cfg, nil)
+	var skip *pipeline.SkipError
+	if !errors.As(err, &skip) || !strings.Contains(skip.Reason, "no baseline for this device") || !strings.Contains(skip.Reason, RecordCommand) {
+		t.Fatalf("want a skipped stage, got %v\n%s", err, log)
+	}
+	if len(st.Cases) != 1 || st.Cases[0].Status != report.Skipped || !strings.Contains(st.Cases[0].Message, "no baseline for this device (v6e-1)") {
+		t.Fatalf("cases %+v", st.Cases)
+	}
+	if ex := st.Cases[0].Extra.(*Extra); ex.Metrics["median_ttft_ms"] <= 0 {
+		t.Fatalf("figures not kept: %+v", ex)
 	}
 }
