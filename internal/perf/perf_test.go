@@ -117,6 +117,9 @@ func TestPlanChipsPartitionsAndGrouping(t *testing.T) {
 	if d := Device(sim, tpu1); d != "sim" {
 		t.Fatalf("simulator device %q", d)
 	}
+	if d := BaselineDevice(sim, tpu1); !strings.HasPrefix(d, "sim on cpu ") || !strings.HasSuffix(d, " cores") {
+		t.Fatalf("simulator baseline device %q", d)
+	}
 }
 
 func TestBenchConfigDefaults(t *testing.T) {
