@@ -103,6 +103,11 @@ type Perf struct {
 	// Tolerances per metric (0.08 = 8%) that perf:baseline gives metrics
 	// that have no baseline entry yet; existing entries keep theirs.
 	Tolerances map[string]float64 `toml:"tolerances" json:"tolerances,omitempty"`
+	// Compare judges the cases against a base revision run on the same
+	// host instead of baselines: a git ref, or "merge-base" (TPUCI_COMPARE
+	// overrides); Rounds is how many times each side runs (default 10).
+	Compare string `toml:"compare" json:"compare,omitempty"`
+	Rounds  int    `toml:"rounds" json:"rounds,omitempty"`
 }
 
 // PerfCase is one benchmark run judged on some metrics.
@@ -152,6 +157,9 @@ type Pallas struct {
 	Device     string   `toml:"device" json:"device,omitempty"` // baseline key; default: the host's kind, "cpu" without TPUs
 	Partitions int      `toml:"partitions" json:"partitions,omitempty"`
 	Kernels    []Kernel `toml:"kernel" json:"kernel,omitempty"`
+	// Compare and Rounds: as for [perf]; each kernel's tolerance applies.
+	Compare string `toml:"compare" json:"compare,omitempty"`
+	Rounds  int    `toml:"rounds" json:"rounds,omitempty"`
 }
 
 // Kernel is one kernel benchmark script.

@@ -42,7 +42,7 @@ type Extra struct {
 // Runner runs planned cases against servers from a Manager.
 type Runner struct {
 	Servers   *server.Manager
-	Baselines *baseline.File
+	Baselines *baseline.File // nil: measure without judging
 	LogDir    string
 	Log       io.Writer // progress lines
 	// bench runs one benchmark; tests replace it.
@@ -95,8 +95,8 @@ func (r *Runner) runCase(ctx context.Context, p Planned, broken map[string]strin
 	finish := func() (report.Case, []baseline.Verdict, []string) {
 		c.Duration = time.Since(start)
 		c.Message = strings.Join(trimPrefix(fails, pc.Name+": "), "; ")
-		status := "pass"
-		if c.Status != report.Passed {
+		status := map[report.Status]string{report.Passed: "pass", report.Skipped: "skip"}[c.Status]
+		if status == "" {
 			status = "FAIL"
 		}
 		fmt.Fprintf(r.Log, "    %s %s (%s)\n", status, pc.Name, report.Round(c.Duration))
@@ -191,8 +191,20 @@ func (r *Runner) runCase(ctx context.Context, p Planned, broken map[string]strin
 	if misses > 0 || dead != nil || res.Completed != pc.NumPrompts {
 		return finish() // the figures of a broken run mean nothing
 	}
+	if r.Baselines == nil { // measuring only: a comparison judges later
+		ex.Metrics = map[string]float64{}
+		for _, m := range pc.Metrics {
+			if v, ok := res.Metric(m); ok {
+				ex.Metrics[m] = v
+			} else {
+				fail(fmt.Sprintf("metric %s: the benchmark result has no numeric key %q (see %s)", m, m, ex.Result))
+			}
+		}
+		return finish()
+	}
 	judge := baseline.Judge{File: r.Baselines, Device: p.Device, Record: RecordCommand}
 	ex.Metrics = map[string]float64{}
+	otherDevice := ""
 	for _, m := range pc.Metrics {
 		v, ok := res.Metric(m)
 		if !ok {
@@ -202,9 +214,18 @@ func (r *Runner) runCase(ctx context.Context, p Planned, broken map[string]strin
 		ex.Metrics[m] = v
 		vd := judge.Check(pc.Name, m, v, 0)
 		ex.Verdicts = append(ex.Verdicts, vd)
-		if !vd.Pass {
+		switch {
+		case vd.OtherDevice:
+			otherDevice = vd.Message
+		case !vd.Pass:
 			fail(vd.Message)
 		}
+	}
+	if otherDevice != "" && c.Status == report.Passed {
+		c.Status = report.Skipped
+		fails = []string{pc.Name + ": " + otherDevice} // the message; not a failure
+		c, vs, _ := finish()
+		return c, vs, nil
 	}
 	return finish()
 }

@@ -75,3 +75,46 @@ func TestNoSuitesIsSkippedWithReason(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// The example's CPU unit suite with an interpreter that has no pytest:
+// its standard-library files run and pass, and only the pytest file is
+// skipped, by name, with the install command.
+func TestExampleWithoutPytestRunsStandardLibraryFiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the example's unit tests")
+	}
+	py := ""
+	for _, p := range []string{"/root/.pyenv/shims/python3", "python3"} {
+		if lp, err := exec.LookPath(p); err == nil && exec.Command(lp, "-c", "import pytest").Run() != nil {
+			py = lp
+			break
+		}
+	}
+	if py == "" {
+		t.Skip("no python3 without pytest on this host")
+	}
+	repo, _ := filepath.Abs("../example/repo")
+	vars := map[string]string{"TPUCI_REPO": repo, "TPUCI_OUT": t.TempDir(), "TPUCI_PYTHON": py, "TPUCI_SUITE": "unit-test-cpu"}
+	cwd, _ := os.Getwd()
+	ws, err := workspace.Resolve(func(k string) string { return vars[k] }, cwd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := stageFor(t, "unitTest1")
+	if err := Suites("unitTest1")(context.Background(), ws, st); err != nil {
+		t.Fatalf("%v\n%s", err, st.Out)
+	}
+	status := map[string]report.Status{}
+	for _, c := range st.Cases {
+		if c.File != "" {
+			status[c.File] = c.Status
+		}
+		if c.Status == report.Skipped && !strings.Contains(c.Message, "pytest for "+py+" is not available") {
+			t.Errorf("skip message %q", c.Message)
+		}
+	}
+	if status["python/sgl_jax/test/test_sampling_params.py"] != report.Skipped ||
+		status["python/sgl_jax/test/test_common_utils.py"] != report.Passed || status["python/sgl_jax/test/test_update_kv_cache.py"] != report.Passed {
+		t.Fatalf("statuses %v\n%s", status, st.Out)
+	}
+}
