@@ -5,12 +5,12 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"strings"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/config"
-	"github.com/sgl-project/tpuci/internal/proc"
 )
 
 // Runs Debian's pylint for real on a file with an error.
@@ -31,11 +31,8 @@ func TestPylintFindsErrors(t *testing.T) {
 	if len(p.Files) != 2 {
 		t.Fatalf("files: %v", p.Files)
 	}
-	var out bytes.Buffer
-	c := p.Cmd
-	c.Stdout = &out
-	proc.Run(context.Background(), c)
-	fs, err := Parse(out.Bytes())
+	var log bytes.Buffer
+	fs, err := Execute(context.Background(), p, &log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,12 +46,22 @@ func TestPylintFindsErrors(t *testing.T) {
 	}
 }
 
-func TestChangedNamesBadRef(t *testing.T) {
+func TestResolveBaseNamesBadRef(t *testing.T) {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("no git")
 	}
-	_, err := Changed(context.Background(), t.TempDir(), "origin/nope")
-	if err == nil {
-		t.Fatal("no error for a missing ref")
+	repo := t.TempDir()
+	git(t, repo, "init", "-q", "-b", "main")
+	write(t, repo, "a.py", "X = 1\n")
+	git(t, repo, "add", ".")
+	git(t, repo, "commit", "-q", "-m", "one")
+	_, _, err := ResolveBase(context.Background(), repo, "origin/nope")
+	if err == nil || !strings.Contains(err.Error(), `base "origin/nope" is not a commit`) {
+		t.Fatalf("error: %v", err)
+	}
+	// Outside git there is no base, and that is said, not an error.
+	b, why, err := ResolveBase(context.Background(), t.TempDir(), "")
+	if b != nil || err != nil || !strings.Contains(why, "not a git checkout") {
+		t.Fatalf("outside git: %v %q %v", b, why, err)
 	}
 }
