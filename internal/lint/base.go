@@ -1,10 +1,13 @@
 package lint
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/sgl-project/tpuci/internal/proc"
@@ -103,21 +106,62 @@ func (b *Base) listChanges(git func(...string) (string, error)) error {
 	return nil
 }
 
-// Extract writes the base commit's tree into dir (read-only for the
-// checkout: git archive touches neither its index nor its worktrees).
+// Extract writes the base commit's Python files and the configuration
+// files pylint reads into dir/tree, from git's object store: neither the
+// checkout's index nor its worktrees are touched, and blobs a partial
+// clone lacks elsewhere in the tree do not matter.
 func (b *Base) Extract(ctx context.Context, repo, dir string) error {
-	tarball := filepath.Join(dir, "base.tar")
 	tree := filepath.Join(dir, "tree")
-	if err := os.MkdirAll(tree, 0o755); err != nil {
-		return fmt.Errorf("lint: extract base: %w", err)
+	listing, err := proc.Output(ctx, "", "git", "-C", repo, "ls-tree", "-r", "-z", b.Commit)
+	if err != nil {
+		return fmt.Errorf("lint: git ls-tree %s: %w", short(b.Commit), err)
 	}
-	if _, err := proc.Output(ctx, "", "git", "-C", repo, "archive", "--format=tar", "-o", tarball, b.Commit); err != nil {
-		return fmt.Errorf("lint: git archive %s: %w", short(b.Commit), err)
+	var paths, shas []string
+	for _, entry := range strings.Split(string(listing), "\x00") {
+		meta, p, ok := strings.Cut(entry, "\t")
+		f := strings.Fields(meta)
+		if !ok || len(f) != 3 || f[1] != "blob" || !lintInput(p) {
+			continue
+		}
+		paths, shas = append(paths, p), append(shas, f[2])
 	}
-	if _, err := proc.Output(ctx, "", "tar", "-xf", tarball, "-C", tree); err != nil {
-		return fmt.Errorf("lint: unpack base tree: %w", err)
+	var out bytes.Buffer
+	c := proc.Cmd{Argv: []string{"git", "-C", repo, "cat-file", "--batch"}, Stdin: strings.NewReader(strings.Join(shas, "\n") + "\n"), Stdout: &out}
+	if _, err := proc.Run(ctx, c); err != nil {
+		return fmt.Errorf("lint: git cat-file at %s: %w", short(b.Commit), err)
 	}
-	return os.Remove(tarball)
+	data := out.Bytes()
+	for _, p := range paths {
+		nl := bytes.IndexByte(data, '\n')
+		if nl < 0 {
+			return fmt.Errorf("lint: git cat-file at %s: output ends early at %s", short(b.Commit), p)
+		}
+		f := strings.Fields(string(data[:nl]))
+		size := 0
+		if len(f) == 3 {
+			size, _ = strconv.Atoi(f[2])
+		}
+		data = data[nl+1:]
+		if len(f) != 3 || size > len(data) {
+			return fmt.Errorf("lint: git cat-file at %s: cannot read %s (%s)", short(b.Commit), p, strings.Join(f, " "))
+		}
+		dst := filepath.Join(tree, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return fmt.Errorf("lint: extract base: %w", err)
+		}
+		if err := os.WriteFile(dst, data[:size], 0o644); err != nil {
+			return fmt.Errorf("lint: extract base: %w", err)
+		}
+		data = data[min(size+1, len(data)):]
+	}
+	return nil
+}
+
+// lintInput is a file pylint reads: Python sources and configuration.
+func lintInput(p string) bool {
+	base := path.Base(p)
+	return strings.HasSuffix(p, ".py") || strings.HasSuffix(p, ".pyi") || base == "pyproject.toml" ||
+		base == "setup.cfg" || base == ".pylintrc" || base == "pylintrc" || base == "tox.ini"
 }
 
 // BasePath maps a file at HEAD to its path at the base.

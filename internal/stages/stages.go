@@ -104,6 +104,10 @@ func lintBaseRef(ws *workspace.Workspace) string {
 // checkout requires into one line: a warning locally, a failure in CI.
 func interpreterCase(ws *workspace.Workspace, st *pipeline.Stage, res *lint.Result) {
 	if len(res.Unparsable) == 0 {
+		if res.Interp.Mismatch {
+			fmt.Fprintf(st.Log, "    warning: Python %s does not satisfy requires-python %s (%s): files with newer syntax cannot be linted; set TPUCI_PYTHON to an interpreter that does\n",
+				res.Interp.Version, res.Interp.Requires, res.Interp.From)
+		}
 		return
 	}
 	line := res.Interp.UnparsableLine(len(res.Unparsable))
