@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"sort"
 
@@ -93,7 +94,9 @@ func dropReason(pt *Target, suite, path string) (string, bool) {
 	return "not selected", true
 }
 
-// printDropped summarises, by reason, the files the filters would run and
+var digits = regexp.MustCompile(`[0-9]+`)
+
+// printDropped summarises, by reason (counts in it folded to N), the files the filters would run and
 // the plan dropped, with a few examples.
 func printDropped(w io.Writer, rp *Replay) {
 	type tally struct {
@@ -104,10 +107,11 @@ func printDropped(w io.Writer, rp *Replay) {
 	total := 0
 	for _, row := range rp.Rows {
 		for _, d := range row.Dropped {
-			t := by[d.Why]
+			why := digits.ReplaceAllString(d.Why, "N")
+			t := by[why]
 			if t == nil {
 				t = &tally{example: fmt.Sprintf("%s %s (%s)", row.Commit, d.Path, d.Target)}
-				by[d.Why] = t
+				by[why] = t
 			}
 			t.n++
 			total++
