@@ -6,12 +6,13 @@ import (
 	"github.com/sgl-project/tpuci/internal/pallas"
 	"github.com/sgl-project/tpuci/internal/perf"
 	"github.com/sgl-project/tpuci/internal/pipeline"
+	"github.com/sgl-project/tpuci/internal/stages"
 )
 
 // The bodies of targets whose capabilities arrive in later work.
 func pallasBody() pipeline.Body { return pallas.Stage }
-func perfBody() pipeline.Body   { return perf.Stage }
+func perfBody() pipeline.Body   { return stages.WithSuites("perf", perf.Stage) }
 func accuracyBody() pipeline.Body {
-	return accuracy.Body
+	return stages.WithSuites("accuracy", accuracy.Body)
 }
 func nightlyBody() pipeline.Body { return nightly.Body }

@@ -95,14 +95,16 @@ func PlanCases(cfg *config.Config, hw chips.Info, spec string, only []string) (*
 			return nil, err
 		}
 		items := make([]partition.Item, len(all))
+		groups := make([]int, len(all))
 		for i, c := range all {
 			w := c.Minutes
 			if w <= 0 {
 				w = defaultMinutes
 			}
 			items[i] = partition.Item{Name: c.Name, Weight: w}
+			groups[i] = c.Server.Chips
 		}
-		idx, err := partition.Part(items, id, parts)
+		idx, err := partition.PartGrouped(items, groups, id, parts)
 		if err != nil {
 			return nil, fmt.Errorf("accuracy: TPUCI_PARTITION=%s over %d cases: %w", spec, len(all), err)
 		}

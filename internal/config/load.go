@@ -113,3 +113,19 @@ func (c *Config) Marshal() ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+// ReplaceSuites swaps in suites read from elsewhere (a checkout's own
+// suite table): the source names both, the hash covers from's content,
+// and problems in those suites are reported against from, not this file.
+func (c *Config) ReplaceSuites(suites []Suite, from string, content []byte) {
+	c.Suites = suites
+	c.applyDefaults()
+	sum := sha256.Sum256(append([]byte(c.Hash), content...))
+	c.Hash = hex.EncodeToString(sum[:8])
+	c.Source += " with suites from " + from
+	for k := range c.pos {
+		if strings.HasPrefix(k, "suite[") {
+			delete(c.pos, k)
+		}
+	}
+}

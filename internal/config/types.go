@@ -62,7 +62,9 @@ type Suite struct {
 	Partitions     int      `toml:"partitions" json:"partitions"`
 	TimeoutPerFile Duration `toml:"timeout_per_file" json:"timeout_per_file"`
 	Reruns         int      `toml:"reruns" json:"reruns"`
-	Files          []File   `toml:"files" json:"files"`
+	// Exclude says why no target runs the suite (instead of a target).
+	Exclude string `toml:"exclude" json:"exclude,omitempty"`
+	Files   []File `toml:"files" json:"files"`
 }
 
 // File is one entry of a suite.
@@ -71,6 +73,9 @@ type File struct {
 	Minutes float64  `toml:"minutes" json:"minutes"`
 	Runner  string   `toml:"runner" json:"runner,omitempty"`
 	Methods []string `toml:"methods" json:"methods,omitempty"`
+	// CoveredBy names the case that runs instead of this file, as
+	// "accuracy:<case>" or "perf:<case>"; the suite's target skips the file.
+	CoveredBy string `toml:"covered_by" json:"covered_by,omitempty"`
 }
 
 // Runners a suite file may use.

@@ -105,6 +105,9 @@ func (v *validator) suites() {
 		if s.Target != "" && !slices.Contains(SuiteTargets, s.Target) {
 			v.add(at+".target", "unknown target %q (one of %v, or empty)", s.Target, SuiteTargets)
 		}
+		if s.Target != "" && s.Exclude != "" {
+			v.add(at+".exclude", "suite %q has target %q and is excluded (%s): keep one", s.Name, s.Target, s.Exclude)
+		}
 		if s.Chips < 0 || s.Chips > 256 {
 			v.add(at+".chips", "impossible chip count %d", s.Chips)
 		}
@@ -131,6 +134,9 @@ func (v *validator) suites() {
 			}
 			files[key] = true
 			v.exists(fat+".path", f.Path)
+			if f.CoveredBy != "" && !v.c.CaseExists(f.CoveredBy) {
+				v.add(fat+".covered_by", "%q names no case: use \"accuracy:<case>\" or \"perf:<case>\" with a configured case name", f.CoveredBy)
+			}
 			if !(f.Minutes > 0) || math.IsInf(f.Minutes, 0) {
 				v.add(fat+".minutes", "estimate must be a positive number of minutes, not %v", f.Minutes)
 			}
@@ -383,15 +389,45 @@ func (c *Config) Suite(name string) (*Suite, bool) {
 	return nil, false
 }
 
-// SuitesFor lists the suites that a target runs, in config order.
+// SuitesFor lists the suites that a target runs, in config order, without
+// the files a case covers (copies when some are dropped; a suite whose
+// every file is covered is left out).
 func (c *Config) SuitesFor(target string) []*Suite {
 	var out []*Suite
 	for i := range c.Suites {
-		if c.Suites[i].Target == target {
-			out = append(out, &c.Suites[i])
+		s := &c.Suites[i]
+		if s.Target != target {
+			continue
 		}
+		if !slices.ContainsFunc(s.Files, func(f File) bool { return f.CoveredBy != "" }) {
+			out = append(out, s)
+			continue
+		}
+		cp := *s
+		cp.Files = slices.DeleteFunc(slices.Clone(s.Files), func(f File) bool { return f.CoveredBy != "" })
+		if len(cp.Files) == 0 {
+			continue
+		}
+		cp.Partitions = min(cp.Partitions, len(cp.Files))
+		out = append(out, &cp)
 	}
 	return out
+}
+
+// CaseExists reports whether ref ("accuracy:<case>" or "perf:<case>")
+// names a configured case.
+func (c *Config) CaseExists(ref string) bool {
+	target, name, ok := strings.Cut(ref, ":")
+	if !ok {
+		return false
+	}
+	switch target {
+	case "accuracy":
+		return slices.ContainsFunc(c.Accuracy.Cases, func(a AccuracyCase) bool { return a.Name == name })
+	case "perf":
+		return slices.ContainsFunc(c.Perf.Cases, func(p PerfCase) bool { return p.Name == name })
+	}
+	return false
 }
 
 // Server returns the launch profile with that name.

@@ -6,11 +6,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"slices"
 	"sort"
@@ -18,19 +18,18 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bitfield/script"
 
 	"github.com/sgl-project/tpuci/internal/config"
-	"github.com/sgl-project/tpuci/internal/gitcmd"
 	"github.com/sgl-project/tpuci/internal/proc"
 	"github.com/sgl-project/tpuci/internal/report"
 )
 
-// Plan is what lint will run.
+// Plan is what lint will run: one pylint command per batch of files
+// whose imports resolve alike (see Batches).
 type Plan struct {
-	Files []string `json:"files"` // relative to the repo
-	Cmd   proc.Cmd `json:"cmd"`
-	Note  string   `json:"note,omitempty"`
+	Files []string   `json:"files"` // relative to the repo
+	Cmds  []proc.Cmd `json:"cmds"`
+	Note  string     `json:"note,omitempty"`
 }
 
 // Finding is one pylint message.
@@ -46,13 +45,15 @@ type Finding struct {
 
 // Options for planning.
 type Options struct {
-	Repo    string
-	Python  string
+	Repo    string   // the tree pylint runs in (the checkout, or a base commit's tree)
+	Python  string   // interpreter with pylint
 	Changed []string // when set, only these files (relative) are linted
 	Jobs    int
+	Library string   // package directory whose files are never scripts (e.g. "python")
+	Env     []string // added to each command's environment
 }
 
-// PlanLint lists the files and builds the pylint command.
+// PlanLint lists the files and builds the pylint commands.
 func PlanLint(cfg config.Lint, o Options) (*Plan, error) {
 	files, err := pythonFiles(o.Repo, cfg.Paths)
 	if err != nil {
@@ -80,9 +81,26 @@ func PlanLint(cfg config.Lint, o Options) (*Plan, error) {
 		argv = append(argv, "--rcfile="+rc)
 	}
 	argv = append(argv, cfg.Args...)
-	argv = append(argv, files...)
-	p.Cmd = proc.Cmd{Argv: argv, Dir: o.Repo, Timeout: cfg.Timeout.Duration}
+	for _, b := range Batches(o.Repo, o.Library, files) {
+		c := proc.Cmd{Argv: append(slices.Clone(argv), b.Files...), Dir: o.Repo, Timeout: cfg.Timeout.Duration, Env: slices.Clone(o.Env)}
+		if len(b.ScriptDirs) > 0 {
+			c.Env = append(c.Env, "PYTHONPATH="+pythonPath(o.Repo, b.ScriptDirs))
+		}
+		p.Cmds = append(p.Cmds, c)
+	}
 	return p, nil
+}
+
+// pythonPath puts the script directories before any PYTHONPATH inherited.
+func pythonPath(repo string, dirs []string) string {
+	parts := make([]string, 0, len(dirs)+1)
+	for _, d := range dirs {
+		parts = append(parts, filepath.Join(repo, d))
+	}
+	if inherited := os.Getenv("PYTHONPATH"); inherited != "" {
+		parts = append(parts, inherited)
+	}
+	return strings.Join(parts, string(os.PathListSeparator))
 }
 
 // rcfile finds the repository's own pylint configuration; pylint finds
@@ -110,6 +128,9 @@ func pythonFiles(repo string, paths []string) ([]string, error) {
 	var files []string
 	for _, p := range paths {
 		root := filepath.Join(repo, p)
+		if _, err := os.Stat(root); errors.Is(err, fs.ErrNotExist) {
+			continue // config validation names missing paths; a base commit may predate one
+		}
 		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
@@ -130,30 +151,6 @@ func pythonFiles(repo string, paths []string) ([]string, error) {
 	}
 	sort.Strings(files)
 	return slices.Compact(files), nil
-}
-
-var blank = regexp.MustCompile(`^$`)
-
-// Changed lists files changed since base (committed, staged and unstaged).
-func Changed(ctx context.Context, repo, base string) ([]string, error) {
-	run := func(args ...string) ([]string, error) {
-		out, err := gitcmd.Repo{Dir: repo}.Output(ctx, args...)
-		if err != nil {
-			return nil, fmt.Errorf("lint: %v (is TPUCI_LINT_CHANGED=%s a ref that exists here? try `git fetch origin`)", err, base)
-		}
-		return script.Echo(string(out)).FilterLine(strings.TrimSpace).RejectRegexp(blank).Slice()
-	}
-	committed, err := run("diff", "--name-only", "--diff-filter=ACMR", base+"...HEAD")
-	if err != nil {
-		return nil, err
-	}
-	local, err := run("diff", "--name-only", "--diff-filter=ACMR", "HEAD")
-	if err != nil {
-		return nil, err
-	}
-	all := slices.Concat(committed, local)
-	sort.Strings(all)
-	return slices.Compact(all), nil
 }
 
 // Available checks that pylint runs under python.
@@ -177,22 +174,38 @@ func Parse(stdout []byte) ([]Finding, error) {
 	return fs, nil
 }
 
-// Cases turns findings into report cases: one per finding, or one passing
-// case when the files are clean.
-func Cases(files []string, fs []Finding) []report.Case {
-	if len(fs) == 0 {
-		return []report.Case{{Name: fmt.Sprintf("pylint (%d files)", len(files)), Class: "pylint", Status: report.Passed}}
-	}
-	cases := make([]report.Case, 0, len(fs))
-	for _, f := range fs {
+// Cases turns the verdict into report cases: one failed case per new
+// finding, one passed case counting the existing ones (or saying the
+// files are clean).
+func (r *Result) Cases() []report.Case {
+	v := r.Verdict
+	cases := make([]report.Case, 0, len(v.New)+1)
+	for _, f := range v.New {
 		cases = append(cases, report.Case{
 			Name:    fmt.Sprintf("%s:%d %s", f.Path, f.Line, f.Symbol),
 			Class:   "pylint",
 			File:    f.Path,
 			Line:    f.Line,
 			Status:  report.Failed,
-			Message: fmt.Sprintf("%s (%s, %s)", f.Message, f.ID, f.Symbol),
+			Message: fmt.Sprintf("new: %s (%s, %s)", f.Message, f.ID, f.Symbol),
 		})
 	}
+	summary := fmt.Sprintf("pylint (%d files): %d new, %d existing, %d fixed", r.Files, len(v.New), len(v.Existing), v.Fixed)
+	if r.Base == nil && len(v.Existing) == 0 && len(v.New) == 0 {
+		summary = fmt.Sprintf("pylint (%d files): clean", r.Files)
+	}
+	cases = append(cases, report.Case{Name: summary, Class: "pylint", Status: report.Passed, Message: strings.Join(r.Notes, "; ")})
 	return cases
+}
+
+// ExistingTable lists the findings that were there before the change.
+func (r *Result) ExistingTable() *report.Table {
+	if len(r.Verdict.Existing) == 0 {
+		return nil
+	}
+	t := &report.Table{Title: fmt.Sprintf("Existing lint findings (%d, not introduced by this change)", len(r.Verdict.Existing)), Header: []string{"file:line", "check", "message"}}
+	for _, f := range r.Verdict.Existing {
+		t.Rows = append(t.Rows, []string{fmt.Sprintf("%s:%d", f.Path, f.Line), f.Symbol, f.Message})
+	}
+	return t
 }

@@ -5,14 +5,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/config"
-	"github.com/sgl-project/tpuci/internal/gitcmd"
 	"github.com/sgl-project/tpuci/internal/needs"
-	"github.com/sgl-project/tpuci/internal/proc"
 )
 
 // Runs Debian's pylint for real on a file with an error.
@@ -33,11 +31,8 @@ func TestPylintFindsErrors(t *testing.T) {
 	if len(p.Files) != 2 {
 		t.Fatalf("files: %v", p.Files)
 	}
-	var out bytes.Buffer
-	c := p.Cmd
-	c.Stdout = &out
-	proc.Run(context.Background(), c)
-	fs, err := Parse(out.Bytes())
+	var log bytes.Buffer
+	fs, err := Execute(context.Background(), p, &log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,53 +46,20 @@ func TestPylintFindsErrors(t *testing.T) {
 	}
 }
 
-func TestChangedNamesBadRef(t *testing.T) {
+func TestResolveBaseNamesBadRef(t *testing.T) {
 	needs.Tool(t, "git")
-	_, err := Changed(context.Background(), t.TempDir(), "origin/nope")
-	if err == nil {
-		t.Fatal("no error for a missing ref")
-	}
-}
-
-// Changed lists what a branch committed since its base plus local edits,
-// once each, sorted; deleted and untouched files are left out.
-func TestChangedListsCommittedAndLocalEdits(t *testing.T) {
-	needs.Tool(t, "git")
-	ctx := context.Background()
 	repo := t.TempDir()
-	g := gitcmd.Repo{Dir: repo, Env: []string{"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t"}}
-	write := func(name, body string) {
-		if err := os.WriteFile(filepath.Join(repo, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
+	git(t, repo, "init", "-q", "-b", "main")
+	write(t, repo, "a.py", "X = 1\n")
+	git(t, repo, "add", ".")
+	git(t, repo, "commit", "-q", "-m", "one")
+	_, _, err := ResolveBase(context.Background(), repo, "origin/nope")
+	if err == nil || !strings.Contains(err.Error(), `base "origin/nope" is not a commit`) {
+		t.Fatalf("error: %v", err)
 	}
-	commit := func(msg string) {
-		for _, args := range [][]string{{"add", "-A"}, {"-c", "commit.gpgsign=false", "commit", "-qm", msg}} {
-			if _, err := g.Output(ctx, args...); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if _, err := g.Output(ctx, "init", "-q", "-b", "main"); err != nil {
-		t.Fatal(err)
-	}
-	write("a.py", "A = 1\n")
-	write("b.py", "B = 1\n")
-	write("gone.py", "G = 1\n")
-	write("same.py", "S = 1\n")
-	commit("base")
-	if _, err := g.Output(ctx, "checkout", "-q", "-b", "feature"); err != nil {
-		t.Fatal(err)
-	}
-	write("a.py", "A = 2\n")
-	write("b.py", "B = 2\n")
-	if err := os.Remove(filepath.Join(repo, "gone.py")); err != nil {
-		t.Fatal(err)
-	}
-	commit("feature")
-	write("b.py", "B = 3\n") // committed and edited again: listed once
-	got, err := Changed(ctx, repo, "main")
-	if err != nil || !slices.Equal(got, []string{"a.py", "b.py"}) {
-		t.Fatalf("Changed = %q, %v; want [a.py b.py]", got, err)
+	// Outside git there is no base, and that is said, not an error.
+	b, why, err := ResolveBase(context.Background(), t.TempDir(), "")
+	if b != nil || err != nil || !strings.Contains(why, "not a git checkout") {
+		t.Fatalf("outside git: %v %q %v", b, why, err)
 	}
 }

@@ -124,8 +124,22 @@ func List(w io.Writer, ws *workspace.Workspace, part string) error {
 	for _, s := range p.Skipped {
 		fmt.Fprintf(tw, "%s\t(skipped: %s)\n", s.Name, s.Message)
 	}
+	excluded, err := matrix.Excluded(ws.Config)
+	if err != nil {
+		return err
+	}
+	for _, c := range excluded {
+		fmt.Fprintf(tw, "%s\t%s\t(excluded: %s)\n", c.Key, c.Server.Name, c.Excluded)
+	}
 	tw.Flush()
-	fmt.Fprintf(w, "%d cases here (%d perf, %d accuracy) of %d in the matrix", len(p.Run), perfN, accN, len(p.All))
+	allPerf := len(excluded)
+	for _, c := range p.All {
+		if c.Kind == matrix.Perf {
+			allPerf++
+		}
+	}
+	fmt.Fprintf(w, "%d perf points in the matrix, %d excluded (a model cannot serve them); ", allPerf, len(excluded))
+	fmt.Fprintf(w, "%d cases here (%d perf, %d accuracy) of %d runnable in the matrix", len(p.Run), perfN, accN, len(p.All))
 	if p.Others > 0 {
 		fmt.Fprintf(w, "; %d in other partitions", p.Others)
 	}

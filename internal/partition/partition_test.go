@@ -2,6 +2,7 @@ package partition
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"reflect"
@@ -239,5 +240,41 @@ func BenchmarkSplit(b *testing.B) {
 		if _, err := Split(in, 8); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestPartGroupedKeepsGroupsApart(t *testing.T) {
+	its := items(2, 2, 4, 4, 5, 3)
+	groups := []int{1, 1, 4, 4, 4, 1}
+	get := func(id, parts int) []int {
+		t.Helper()
+		idx, err := PartGrouped(its, groups, id, parts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return idx
+	}
+	// Two parts: the heavier 4-chip group first, the 1-chip group second.
+	if a, b := get(0, 2), get(1, 2); fmt.Sprint(a) != "[4 2 3]" || fmt.Sprint(b) != "[5 0 1]" {
+		t.Fatalf("2 parts: %v %v", a, b)
+	}
+	// Three parts: the extra part goes to the group with most weight per part.
+	seen := map[int]int{}
+	for id := range 3 {
+		idx := get(id, 3)
+		g := groups[idx[0]]
+		for _, i := range idx {
+			if groups[i] != g {
+				t.Fatalf("part %d mixes groups: %v", id, idx)
+			}
+			seen[i]++
+		}
+	}
+	if len(seen) != len(its) {
+		t.Fatalf("not every item placed once: %v", seen)
+	}
+	// Fewer parts than groups: plain LPT.
+	if idx := get(0, 1); len(idx) != len(its) {
+		t.Fatalf("1 part: %v", idx)
 	}
 }

@@ -29,10 +29,10 @@ type Skipped struct {
 	Reason string
 }
 
-// Plan picks the cases to run: those whose profile's chips fit the host
-// (without TPUs every case runs on the simulator or CPU), restricted to
-// only (when not empty) and to one partition ("ID/COUNT", balanced on the
-// cases' minutes like suites). Cases are grouped by launch profile in
+// Plan picks the cases to run: restricted to only (when not empty) and to
+// one partition ("ID/COUNT", balanced on the cases' minutes like suites,
+// each chip count in parts of its own), those whose profile's chips fit
+// the host (without TPUs every case runs on the simulator or CPU). Cases are grouped by launch profile in
 // config order, so one server serves consecutive cases.
 func Plan(c *config.Config, host chips.Info, only []string, part string) ([]Planned, []Skipped, error) {
 	var run []Planned
@@ -50,22 +50,22 @@ func Plan(c *config.Config, host chips.Info, only []string, part string) ([]Plan
 		if !ok {
 			return nil, nil, fmt.Errorf("perf: case %s: unknown server %q (define it in a [[server]] block)", pc.Name, pc.Server)
 		}
-		if ok, why := host.Enough(srv.Chips); !ok {
-			skipped = append(skipped, Skipped{Case: pc, Reason: why})
-			continue
-		}
 		run = append(run, Planned{Case: pc, Server: srv, Device: BaselineDevice(srv, host)})
 	}
+	// Partition first, keeping each chip count in parts of its own, so a
+	// matrix job needs only the chips of its cases (1-chip cases on v6e-1).
 	if part != "" && len(run) > 0 {
 		id, parts, err := partition.ParseSpec(part)
 		if err != nil {
 			return nil, nil, err
 		}
 		items := make([]partition.Item, len(run))
+		groups := make([]int, len(run))
 		for i, p := range run {
 			items[i] = partition.Item{Name: p.Case.Name, Weight: weight(p.Case.Minutes)}
+			groups[i] = p.Server.Chips
 		}
-		idx, err := partition.Part(items, id, parts)
+		idx, err := partition.PartGrouped(items, groups, id, parts)
 		if err != nil {
 			return nil, nil, fmt.Errorf("perf: %w", err)
 		}
@@ -79,6 +79,15 @@ func Plan(c *config.Config, host chips.Info, only []string, part string) ([]Plan
 		}
 		run = mine
 	}
+	fit := run[:0]
+	for _, p := range run {
+		if ok, why := host.Enough(p.Server.Chips); !ok {
+			skipped = append(skipped, Skipped{Case: p.Case, Reason: why})
+			continue
+		}
+		fit = append(fit, p)
+	}
+	run = fit
 	// Group by server, keeping the config order of each group's first case.
 	order := map[string]int{}
 	for _, p := range run {

@@ -224,3 +224,38 @@ func TestRunReplay(t *testing.T) {
 		t.Error("replay 0 commits: want an error")
 	}
 }
+
+// A suite file that did not exist at a commit costs nothing there, and the
+// report names the files the filters would run that the plan dropped.
+func TestReplayCountsOnlyFilesThatExisted(t *testing.T) {
+	dir := gitRepo(t)
+	git(t, dir, "rm", "-q", "test/srt/test_eval.py")
+	write(t, dir, "python/pyproject.toml", "[project]\n")
+	git(t, dir, "add", "-A")
+	git(t, dir, "commit", "-q", "-m", "without eval")
+	write(t, dir, "test/srt/test_eval.py", repo["test/srt/test_eval.py"])
+	git(t, dir, "add", "-A")
+	git(t, dir, "commit", "-q", "-m", "eval back")
+	write(t, dir, "python/pyproject.toml", "[project]\nname = \"x\"\n")
+	write(t, dir, "test/srt/run_eval.py", "import sys\n")
+	git(t, dir, "add", "-A")
+	git(t, dir, "commit", "-q", "-m", "with eval")
+	te := newEnv(t, dir, map[string]string{})
+	rp, err := RunReplay(context.Background(), te.Env, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byMsg := map[string]ReplayRow{}
+	for _, r := range rp.Rows {
+		byMsg[r.Subject] = r
+	}
+	without, with := byMsg["without eval"], byMsg["with eval"]
+	if with.Filters-without.Filters != 5 {
+		t.Errorf("test_eval.py (5 min) counted where it did not exist: %.1f vs %.1f", without.Filters, with.Filters)
+	}
+	var out bytes.Buffer
+	PrintReplay(&out, rp)
+	if !strings.Contains(out.String(), "files the filters would run that the plan dropped") {
+		t.Errorf("no dropped-files section:\n%s", out.String())
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/chips"
 	"github.com/sgl-project/tpuci/internal/config"
 	nmatrix "github.com/sgl-project/tpuci/internal/nightly/matrix"
+	"github.com/sgl-project/tpuci/internal/perf"
 )
 
 // Entry is one job of a target's matrix: the values a workflow passes to
@@ -102,13 +103,19 @@ func matrixFor(cfg *config.Config, target string, suites []Suite) ([]Entry, erro
 	)
 	switch target {
 	case "perf":
-		// The perf body drops cases the host cannot run before it
-		// partitions, so every job needs the largest server's chips.
+		// The perf body partitions first, keeping chip counts apart, so
+		// each job needs only the chips of its own cases.
 		n, configured = len(cfg.Perf.Cases), cfg.Perf.Partitions
-		for _, c := range cfg.Perf.Cases {
-			if s, ok := cfg.Server(c.Server); ok {
-				maxChips = max(maxChips, s.Chips)
+		chipsOf = func(spec string) (int, error) {
+			run, _, err := perf.Plan(cfg, chips.Info{CPU: true}, nil, spec)
+			if err != nil {
+				return 0, err
 			}
+			most := 0
+			for _, p := range run {
+				most = max(most, p.Server.Chips)
+			}
+			return most, nil
 		}
 	case "accuracy":
 		// The accuracy body partitions first, so each job needs only the

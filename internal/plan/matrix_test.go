@@ -34,8 +34,7 @@ func TestMatrixFromConfig(t *testing.T) {
 	if err != nil || len(m) != 2 || m[0].Chips != 4 || m[0].Runner != "tpu-4" || m[1].Chips != 1 || m[1].Runner != "tpu-1" {
 		t.Errorf("accuracy matrix %+v %v", m, err)
 	}
-	// Perf drops cases the host cannot run before it partitions: every job
-	// gets the largest server.
+	// Perf partitions its cases before the chip filter too.
 	m, err = Matrix(cfg, "perf", nil)
 	if err != nil || len(m) != 1 || m[0].Chips != 1 || m[0].Suite != "" {
 		t.Errorf("perf matrix %+v %v", m, err)
@@ -137,5 +136,36 @@ func TestNightlyMatrix(t *testing.T) {
 	cfg.Nightly.Partitions = 100
 	if m, _ := Matrix(cfg, "nightly", nil); len(m) != len(cfg.Nightly.Models) {
 		t.Errorf("more jobs than models: %d for %d", len(m), len(cfg.Nightly.Models))
+	}
+}
+
+// On the embedded default, perf and accuracy jobs sit on runners sized by
+// the chips of their own cases: the 1-chip cases on v6e-1; the suite
+// files no case covers get jobs of their own.
+func TestEmbeddedDefaultRunnersFollowChips(t *testing.T) {
+	cfg, err := config.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []string{"perf", "accuracy"} {
+		m, err := Matrix(cfg, target, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var oneChip, suites int
+		for _, e := range m {
+			if want, _ := cfg.Gating.Runner(e.Chips); e.Runner != want {
+				t.Errorf("%s: %s on %s, want %s", target, e.Name, e.Runner, want)
+			}
+			if e.Chips == 1 && e.Suite == "" {
+				oneChip++
+			}
+			if e.Suite != "" {
+				suites++
+			}
+		}
+		if oneChip != 1 || suites != 1 || !strings.Contains(m[len(m)-1].Runner+m[len(m)-2].Runner, "v6e-1") {
+			t.Errorf("%s matrix: %+v", target, m)
+		}
 	}
 }

@@ -187,11 +187,12 @@ func Make(cfg *config.Config, in Input, g *impact.Graph, o Options) (*Plan, erro
 
 	switch in.Event {
 	case EventPR:
-		if in.Draft {
+		switch {
+		case in.Draft:
 			p.Error = "the pull request is a draft: mark it ready for review to run CI"
-		} else if in.Action == "labeled" && !gate.Concerns(in.Label) {
+		case in.Action == "labeled" && !gate.Concerns(in.Label):
 			p.Idle = fmt.Sprintf("label %q does not change what CI runs", in.Label)
-		} else if gate.RequiredLabel != "" && !slices.Contains(in.Labels, gate.RequiredLabel) {
+		case gate.RequiredLabel != "" && !slices.Contains(in.Labels, gate.RequiredLabel):
 			p.Blocked = fmt.Sprintf("the pull request has no %q label: a maintainer adds it to run CI", gate.RequiredLabel)
 		}
 	case EventLocal:

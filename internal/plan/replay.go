@@ -39,6 +39,8 @@ type ReplayRow struct {
 	Plan     float64  `json:"tpuci_plan"`   // tpuci's filters plus import-graph selection
 	Targets  []string `json:"targets"`      // what the plan runs
 	Note     string   `json:"note,omitempty"`
+	// Dropped: files tpuci's filters would run that the plan does not.
+	Dropped []Dropped `json:"dropped,omitempty"`
 }
 
 // ReplayTotals sums a replay.
@@ -129,7 +131,6 @@ func RunReplay(ctx context.Context, e Env, n int) (*Replay, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ci:replay: %w (TPUCI_REPO must be a git checkout with history)", err)
 	}
-	rules := variants(e.Config)
 	out := &Replay{Repo: e.Repo}
 	for i, c := range commits {
 		if err := ctx.Err(); err != nil {
@@ -146,7 +147,12 @@ func RunReplay(ctx context.Context, e Env, n int) (*Replay, error) {
 				return nil, fmt.Errorf("ci:replay: %s: %w", short(c.SHA), err)
 			}
 		}
+		rules, err := r.rulesAt(ctx, c.SHA)
+		if err != nil {
+			return nil, fmt.Errorf("ci:replay: %s: %w", short(c.SHA), err)
+		}
 		row := ReplayRow{Commit: short(c.SHA), Subject: c.Subject, Files: len(changes)}
+		var filtered *Plan
 		for k, cfg := range rules {
 			p, err := Make(cfg, in, g, r.opts)
 			if err != nil {
@@ -157,9 +163,11 @@ func RunReplay(ctx context.Context, e Env, n int) (*Replay, error) {
 				row.Baseline = p.TPUMinutes
 			case 1:
 				row.Filters = p.TPUMinutes
+				filtered = p
 			case 2:
 				row.Plan = p.TPUMinutes
 				row.Targets = p.Required()
+				row.Dropped = droppedFiles(filtered, p)
 				if u := g; u != nil && len(u.Unparseable()) > 0 {
 					row.Note = fmt.Sprintf("%d unparseable files", len(u.Unparseable()))
 				}
@@ -225,5 +233,6 @@ func PrintReplay(w io.Writer, rp *Replay) {
 	fmt.Fprintf(w, "  SGLang-JAX filters (main_package, pallas_kernel): %10.1f  (%d commits at 0)\n", t.Baseline, t.ZeroBaseline)
 	fmt.Fprintf(w, "  tpuci filters and labels, whole targets:          %10.1f  %s of SGLang-JAX (%d at 0)\n", t.Filters, pct(t.Filters, t.Baseline), t.ZeroFilters)
 	fmt.Fprintf(w, "  tpuci plan, import-graph selection:               %10.1f  %s of SGLang-JAX (%d at 0)\n", t.Plan, pct(t.Plan, t.Baseline), t.ZeroPlan)
+	printDropped(w, rp)
 	fmt.Fprintf(w, "replayed in %.1fs\n", t.Seconds)
 }

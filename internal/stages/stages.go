@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -17,7 +18,6 @@ import (
 	"github.com/sgl-project/tpuci/internal/proc"
 	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/suite"
-	"github.com/sgl-project/tpuci/internal/textline"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
 
@@ -36,8 +36,11 @@ func installHint(python, module, debian string) string {
 	return python + " -m pip install " + module
 }
 
-// Lint runs pylint on the configured paths, or on changed files when
-// TPUCI_LINT_CHANGED names a base ref.
+// Lint runs pylint over what a change touched, at HEAD and at its base,
+// and fails only on findings the change introduced (see lint.Judge).
+// TPUCI_LINT_BASE names the base ref (TPUCI_LINT_CHANGED is the older
+// name; on GitHub, origin/$GITHUB_BASE_REF); TPUCI_LINT_BASELINE names a
+// previous run's lint-findings.json to compare a full lint with.
 func Lint(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) error {
 	if err := requirePython(ws); err != nil {
 		return err
@@ -48,54 +51,112 @@ func Lint(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) erro
 	if err := lint.Available(ctx, ws.Python); err != nil {
 		return &pipeline.MissingTool{Tool: "pylint for " + ws.Python, Install: installHint(ws.Python, "pylint", "pylint")}
 	}
-	var changed []string
-	if base := ws.Getenv("TPUCI_LINT_CHANGED"); base != "" {
-		var err error
-		if changed, err = lint.Changed(ctx, ws.Repo, base); err != nil {
-			return err
-		}
-		if changed == nil {
-			changed = []string{}
-		}
-	}
-	plan, err := lint.PlanLint(ws.Config.Lint, lint.Options{Repo: ws.Repo, Python: ws.Python, Changed: changed})
+	scratch, err := os.MkdirTemp("", "tpuci-lint-")
 	if err != nil {
-		return err
+		return fmt.Errorf("lint: scratch dir: %w", err)
 	}
-	if plan.Note != "" {
-		fmt.Fprintf(st.Log, "    %s\n", plan.Note)
-	}
-	if len(plan.Files) == 0 {
-		return pipeline.Skip("no Python files to lint")
-	}
-	fmt.Fprintf(st.Log, "    pylint over %d files\n", len(plan.Files))
-	var stdout, stderr bytes.Buffer
-	c := plan.Cmd
-	c.Stdout, c.Stderr = &stdout, &stderr
-	c.Env = ws.Env()
-	o, runErr := proc.Run(ctx, c)
+	defer os.RemoveAll(scratch)
+	var log bytes.Buffer
+	res, err := lint.Judge(ctx, lint.Setup{
+		Cfg: ws.Config.Lint, Repo: ws.Repo, Python: ws.Python, Library: ws.Config.Repo.PackageDir,
+		Env: ws.Env(), BaseRef: lintBaseRef(ws), Baseline: ws.Getenv("TPUCI_LINT_BASELINE"), Scratch: scratch, Log: &log,
+	})
 	logFile := filepath.Join(st.LogDir, "pylint.log")
-	_ = report.WriteFile(logFile, append(append([]byte("$ "+c.String()+"\n"), stdout.Bytes()...), stderr.Bytes()...))
-	if ctx.Err() != nil {
-		return context.Cause(ctx)
-	}
-	// pylint's exit code is a bit mask; 32 is a usage error, 1 a fatal message.
-	if o.TimedOut || o.Crashed() || o.ExitCode&32 != 0 {
-		return fmt.Errorf("lint: pylint %s: %s", describeExit(o), textline.Last(stderr.String()))
-	}
-	findings, err := lint.Parse(stdout.Bytes())
+	_ = report.WriteFile(logFile, log.Bytes())
 	if err != nil {
 		return fmt.Errorf("%w (log: %s)", err, logFile)
 	}
-	st.Cases = lint.Cases(plan.Files, findings)
-	for _, f := range findings {
-		st.Failures = append(st.Failures, fmt.Sprintf("%s:%d:%d: %s (%s)", f.Path, f.Line, f.Column, f.Message, f.Symbol))
+	for _, n := range res.Notes {
+		fmt.Fprintf(st.Log, "    %s\n", n)
+	}
+	fmt.Fprintf(st.Log, "    pylint over %d file(s) at HEAD, %d at the base: %d new, %d existing, %d fixed\n",
+		res.Files, res.BaseFiles, len(res.Verdict.New), len(res.Verdict.Existing), res.Verdict.Fixed)
+	if err := lint.WriteFindings(filepath.Join(ws.Out, "lint-findings.json"), res.Head); err != nil {
+		return err
+	}
+	st.Cases = res.Cases()
+	if t := res.ExistingTable(); t != nil {
+		st.Tables = append(st.Tables, *t)
+	}
+	for _, f := range res.Verdict.New {
+		st.Failures = append(st.Failures, fmt.Sprintf("%s:%d:%d: new finding: %s (%s)", f.Path, f.Line, f.Column, f.Message, f.Symbol))
 		st.GH.Annotate(ghactions.Annotation{File: f.Path, Line: f.Line, Col: f.Column + 1, Title: "pylint " + f.Symbol, Msg: f.Message})
 	}
-	if runErr != nil && len(findings) == 0 {
-		return fmt.Errorf("lint: pylint %s with no findings: %s", describeExit(o), textline.Last(stderr.String()))
-	}
+	interpreterCase(ws, st, res)
+	preCommitCase(ctx, ws, st, res.Base)
 	return nil
+}
+
+// lintBaseRef is the ref the change is judged against, when one is named.
+func lintBaseRef(ws *workspace.Workspace) string {
+	for _, k := range []string{"TPUCI_LINT_BASE", "TPUCI_LINT_CHANGED"} {
+		if v := ws.Getenv(k); v != "" {
+			return v
+		}
+	}
+	if b := ws.Getenv("GITHUB_BASE_REF"); b != "" {
+		return "origin/" + b
+	}
+	return ""
+}
+
+// interpreterCase turns syntax errors of an interpreter older than the
+// checkout requires into one line: a warning locally, a failure in CI.
+func interpreterCase(ws *workspace.Workspace, st *pipeline.Stage, res *lint.Result) {
+	if len(res.Unparsable) == 0 {
+		if res.Interp.Mismatch {
+			fmt.Fprintf(st.Log, "    warning: Python %s does not satisfy requires-python %s (%s): files with newer syntax cannot be linted; set TPUCI_PYTHON to an interpreter that does\n",
+				res.Interp.Version, res.Interp.Requires, res.Interp.From)
+		}
+		return
+	}
+	line := res.Interp.UnparsableLine(len(res.Unparsable))
+	c := report.Case{Name: "interpreter " + res.Interp.Version.String(), Class: "pylint", Message: line + ": " + strings.Join(res.Unparsable, ", ")}
+	if ws.CI {
+		c.Status = report.Failed
+		st.Failures = append(st.Failures, line)
+		fmt.Fprintf(st.Log, "    error: %s\n", line)
+	} else {
+		c.Status = report.Skipped
+		fmt.Fprintf(st.Log, "    warning: %s\n", line)
+	}
+	st.Cases = append(st.Cases, c)
+}
+
+// preCommitCase runs the checkout's pre-commit hooks over the change, or
+// records why they were not run.
+func preCommitCase(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage, base *lint.Base) {
+	pc := lint.PlanPreCommit(ws.Repo, base)
+	c := report.Case{Name: "pre-commit", Class: "pre-commit"}
+	if pc.Cmd == nil {
+		c.Status, c.Message = report.Skipped, "not run: "+pc.Reason
+		fmt.Fprintf(st.Log, "    pre-commit not run: %s\n", pc.Reason)
+		st.Cases = append(st.Cases, c)
+		return
+	}
+	var out bytes.Buffer
+	cmd := *pc.Cmd
+	cmd.Stdout, cmd.Env, cmd.Timeout = &out, ws.Env(), ws.Config.Lint.Timeout.Duration
+	start := time.Now()
+	o, err := proc.Run(ctx, cmd)
+	c.Duration, c.Log = time.Since(start), filepath.Join(st.LogDir, "pre-commit.log")
+	_ = report.WriteFile(c.Log, append([]byte("$ "+cmd.String()+"\n"), out.Bytes()...))
+	c.Status = report.Passed
+	if err != nil {
+		c.Status, c.Message = report.Failed, fmt.Sprintf("pre-commit %s (log: %s)", describeExit(o), c.Log)
+		c.Output = tail(out.String(), 40)
+		st.Failures = append(st.Failures, c.Message)
+	}
+	fmt.Fprintf(st.Log, "    pre-commit: %s\n", c.Status)
+	st.Cases = append(st.Cases, c)
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
 
 func describeExit(o proc.Outcome) string {

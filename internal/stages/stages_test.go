@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -84,8 +85,9 @@ func TestExampleWithoutPytestRunsStandardLibraryFiles(t *testing.T) {
 		t.Skip("runs the example's unit tests")
 	}
 	py := ""
-	for _, p := range []string{"/root/.pyenv/shims/python3", "python3"} {
-		if lp, err := exec.LookPath(p); err == nil && exec.Command(lp, "-c", "import pytest").Run() != nil {
+	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
+		lp := filepath.Join(dir, "python3")
+		if _, err := os.Stat(lp); err == nil && exec.Command(lp, "-c", "import pytest").Run() != nil {
 			py = lp
 			break
 		}

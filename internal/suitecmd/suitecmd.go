@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/sgl-project/tpuci/internal/config"
-	"github.com/sgl-project/tpuci/internal/partition"
 	"github.com/sgl-project/tpuci/internal/suite"
 	"github.com/sgl-project/tpuci/internal/suiteimport"
+	"github.com/sgl-project/tpuci/internal/suitepolicy"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
 
@@ -20,9 +22,43 @@ func ShowConfig(w io.Writer, ws *workspace.Workspace) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "# source: %s (hash %s)\n# repo: %s\n# python: %s (%s)\n# chips: %s\n\n", ws.Config.Source, ws.Config.Hash, ws.Repo, ws.Python, ws.PythonFrom, ws.Chips.Describe())
+	fmt.Fprintf(w, "# source: %s (hash %s)\n# repo: %s\n# python: %s (%s)\n# chips: %s\n", ws.Config.Source, ws.Config.Hash, ws.Repo, ws.Python, ws.PythonFrom, ws.Chips.Describe())
+	fmt.Fprintf(w, "# suites (%d): who runs each\n", len(ws.Config.Suites))
+	for _, line := range SuiteMap(ws.Config) {
+		fmt.Fprintf(w, "#   %s\n", line)
+	}
+	fmt.Fprintln(w)
 	_, err = w.Write(data)
 	return err
+}
+
+// SuiteMap says, per suite, the target that runs it (and the cases that
+// replace some of its files) or why none does.
+func SuiteMap(cfg *config.Config) []string {
+	var out []string
+	for _, s := range cfg.Suites {
+		var covered []string
+		for _, f := range s.Files {
+			if f.CoveredBy != "" {
+				covered = append(covered, f.CoveredBy)
+			}
+		}
+		line := fmt.Sprintf("%s -> ", s.Name)
+		switch {
+		case s.Target != "":
+			line += fmt.Sprintf("%s (%d files", s.Target, len(s.Files)-len(covered))
+			if len(covered) > 0 {
+				line += fmt.Sprintf("; %d run as cases: %s", len(covered), strings.Join(covered, ", "))
+			}
+			line += ")"
+		case s.Exclude != "":
+			line += "excluded: " + s.Exclude
+		default:
+			line += "no target: runs only with TPUCI_SUITE; " + suitepolicy.UnmappedMessage(s.Name)
+		}
+		out = append(out, line)
+	}
+	return out
 }
 
 // List prints the files a suite runs, per partition, with estimates.
@@ -68,17 +104,54 @@ func List(w io.Writer, ws *workspace.Workspace, name, spec string) error {
 	return nil
 }
 
-// Import converts an SGLang-JAX run_suite.py into TOML on w.
+// Import converts an SGLang-JAX run_suite.py (or the one of a checkout
+// directory) into a whole tpuci.toml on w: the embedded default with the
+// table's suites, the policy applied by name and the matrix sizes of the
+// checkout's workflows when it has them.
 func Import(w io.Writer, path string) error {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("suite:import: read %s: %w", path, err)
+	file, repo := path, ""
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		file, repo = filepath.Join(path, suitepolicy.RunSuite), path
+	} else if strings.HasSuffix(filepath.ToSlash(path), suitepolicy.RunSuite) {
+		repo = strings.TrimSuffix(strings.TrimSuffix(filepath.ToSlash(path), suitepolicy.RunSuite), "/")
+		if repo == "" {
+			repo = "."
+		}
 	}
-	suites, err := suiteimport.Parse(path, src)
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("suite:import: read %s: %w", file, err)
+	}
+	table, err := suiteimport.Parse(file, src)
 	if err != nil {
 		return err
 	}
-	return suiteimport.RenderTOML(suites, w)
+	policy, err := config.Default()
+	if err != nil {
+		return err
+	}
+	var sizes map[string]int
+	if repo != "" {
+		wf, err := suitepolicy.ReadWorkflows(repo)
+		if err != nil {
+			return err
+		}
+		sizes = wf.Sizes
+	}
+	res := suitepolicy.Apply(repo, policy.Suites, table, sizes)
+	var suites strings.Builder
+	if err := suitepolicy.Render(&suites, res.Suites, res.Unmapped); err != nil {
+		return fmt.Errorf("suite:import: render: %w", err)
+	}
+	out, err := suitepolicy.WithSuites(config.DefaultTOML(), suites.String())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "# tpuci.toml: tpuci's embedded default with the suites of %s\n", file)
+	fmt.Fprintf(w, "# (%d suites; %d matrix sizes from .github/workflows; %d unmapped)\n", len(res.Suites), len(sizes), len(res.Unmapped))
+	for _, n := range res.Notes {
+		fmt.Fprintf(w, "# note: %s\n", n)
+	}
+	_, err = w.Write(out)
+	return err
 }
-
-var _ = partition.ParseSpec

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/example"
 	"github.com/sgl-project/tpuci/internal/gitcmd"
+	"github.com/sgl-project/tpuci/internal/suitepolicy"
 )
 
 // Workspace is everything a target needs to know about its surroundings.
@@ -122,7 +124,9 @@ func (w *Workspace) resolveConfig(cwd string) error {
 	case fileExists(filepath.Join(w.Repo, "tpuci.toml")):
 		cfg, err = config.Load(filepath.Join(w.Repo, "tpuci.toml"))
 	default:
-		cfg, err = config.Default()
+		if cfg, err = config.Default(); err == nil {
+			err = w.liveSuites(cfg)
+		}
 	}
 	if err != nil {
 		return err
@@ -132,6 +136,31 @@ func (w *Workspace) resolveConfig(cwd string) error {
 	}
 	w.Config = cfg
 	return nil
+}
+
+// liveSuites replaces the embedded default's suites with the checkout's
+// own run_suite.py table, the default's suites serving as the policy. A
+// suite the policy does not know is a warning, and an error under CI.
+func (w *Workspace) liveSuites(cfg *config.Config) error {
+	table, src, ok, err := suitepolicy.Read(w.Repo)
+	if err != nil || !ok {
+		return err
+	}
+	res := suitepolicy.Apply(w.Repo, cfg.Suites, table, nil)
+	cfg.ReplaceSuites(res.Suites, suitepolicy.RunSuite, src)
+	for _, n := range res.Notes {
+		w.Notes = append(w.Notes, "warning: "+n)
+	}
+	var errs []error
+	for _, name := range res.Unmapped {
+		msg := suitepolicy.UnmappedMessage(name)
+		if w.CI {
+			errs = append(errs, fmt.Errorf("workspace: %s: %s", suitepolicy.RunSuite, msg))
+			continue
+		}
+		w.Notes = append(w.Notes, "warning: "+msg+" (an error under CI=true)")
+	}
+	return errors.Join(errs...)
 }
 
 func (w *Workspace) resolvePython(cwd string) {

@@ -88,3 +88,62 @@ func TestEnvIsDeterministicAndHasNoSideEffects(t *testing.T) {
 		t.Errorf("Env recreated %s", xla)
 	}
 }
+
+// fakeCheckout is an SGLang-JAX-shaped tree without tpuci.toml whose
+// run_suite.py has a suite the policy knows, a file it lacks and a suite
+// the policy does not know.
+func fakeCheckout(t *testing.T) string {
+	t.Helper()
+	repo := t.TempDir()
+	files := map[string]string{
+		"python/sgl_jax/__init__.py": "",
+		"scripts/x.sh":               "",
+		"test/srt/test_a.py":         "X = 1\n",
+		"test/srt/test_b.py":         "X = 1\n",
+		"benchmark/kernels/flash_attention/bench_flashattention.py":  "",
+		"benchmark/kernels/megablox_gmm/bench_megablox_gmm.py":       "",
+		"benchmark/kernels/update_kv_cache/bench_update_kv_cache.py": "",
+		"test/srt/run_suite.py": `suites = {
+    "unit-test-tpu-v6e-1": [TestFile("test/srt/test_a.py", 2), TestFile("test/srt/gone.py", 1)],
+    "brand-new-suite-tpu-v6e-4": [TestFile("test_b.py", 1)],
+}
+`,
+	}
+	for rel, body := range files {
+		p := filepath.Join(repo, rel)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return repo
+}
+
+func TestSuitesReadLiveFromRunSuite(t *testing.T) {
+	repo := fakeCheckout(t)
+	w, err := Resolve(getenv(map[string]string{"TPUCI_REPO": repo}), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(w.Config.Source, "with suites from test/srt/run_suite.py") || len(w.Config.Suites) != 2 {
+		t.Fatalf("source %s, suites %+v", w.Config.Source, w.Config.Suites)
+	}
+	unit, _ := w.Config.Suite("unit-test-tpu-v6e-1")
+	if unit.Target != "unitTest1" || unit.Partitions != 1 || len(unit.Files) != 1 || unit.Files[0].Path != "test/srt/test_a.py" {
+		t.Fatalf("policy not applied by name: %+v", unit)
+	}
+	other, _ := w.Config.Suite("brand-new-suite-tpu-v6e-4")
+	if other.Target != "" || other.Chips != 4 || other.Files[0].Path != "test/srt/test_b.py" {
+		t.Fatalf("unknown suite: %+v", other)
+	}
+	notes := strings.Join(w.Notes, "\n")
+	for _, want := range []string{"lists test/srt/gone.py, which this checkout does not have", "unmapped suite brand-new-suite-tpu-v6e-4: add it to [gating] or exclude it with a reason"} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes lack %q:\n%s", want, notes)
+		}
+	}
+	_, err = Resolve(getenv(map[string]string{"TPUCI_REPO": repo, "CI": "true"}), t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "unmapped suite brand-new-suite-tpu-v6e-4") {
+		t.Fatalf("CI=true with an unmapped suite: %v", err)
+	}
+}

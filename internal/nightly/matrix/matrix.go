@@ -66,6 +66,9 @@ type Case struct {
 	Metrics []string // what it is judged on
 	Minutes float64
 	Timeout time.Duration
+
+	// Excluded says why the model cannot serve this point (see Excluded).
+	Excluded string
 }
 
 // Point is a perf point's name inside its key: c64-i4096-o1024.
@@ -99,6 +102,27 @@ func Direction(metric string) int {
 // perf points (OSL 1 points, then decode points, each by input length and
 // concurrency), then its evaluations.
 func Build(c *config.Config) ([]Case, error) {
+	run, _, err := expand(c)
+	return run, err
+}
+
+// Excluded lists the perf points of the design's matrix that a model
+// cannot serve (its context length is shorter than input plus output),
+// each with the reason; they are never run.
+func Excluded(c *config.Config) ([]Case, error) {
+	_, excluded, err := expand(c)
+	return excluded, err
+}
+
+// tokens writes a length as the design does: 8192 as 8k, 1 as 1.
+func tokens(n int) string {
+	if n >= 1024 && n%1024 == 0 {
+		return fmt.Sprintf("%dk", n/1024)
+	}
+	return fmt.Sprint(n)
+}
+
+func expand(c *config.Config) (run, excluded []Case, err error) {
 	n := c.Nightly
 	concs := or(n.Concurrencies, DefaultConcurrencies)
 	ttft := or(n.TTFTInputLens, DefaultInputLens)
@@ -119,7 +143,7 @@ func Build(c *config.Config) ([]Case, error) {
 	for _, m := range n.Models {
 		srv, ok := c.Server(m.Server)
 		if !ok {
-			return nil, fmt.Errorf("nightly: model %s: unknown server %q (define it in a [[server]] block)", m.Name, m.Server)
+			return nil, nil, fmt.Errorf("nightly: model %s: unknown server %q (define it in a [[server]] block)", m.Name, m.Server)
 		}
 		minutes := m.Minutes
 		if minutes <= 0 {
@@ -128,14 +152,17 @@ func Build(c *config.Config) ([]Case, error) {
 		if m.Perf {
 			var perf []Case
 			add := func(cc, in, o int) {
-				if m.ContextLength > 0 && in+o > m.ContextLength {
-					return
-				}
-				perf = append(perf, Case{
+				pc := Case{
 					Key: Perf + "/" + m.Name + "/" + Point(cc, in, o), Kind: Perf, Model: m.Name, Server: srv,
 					Concurrency: cc, InputLen: in, OutputLen: o, NumPrompts: per * cc,
 					Metrics: Metrics(Perf, o), Minutes: minutes, Timeout: timeout,
-				})
+				}
+				if m.ContextLength > 0 && in+o > m.ContextLength {
+					pc.Excluded = fmt.Sprintf("context_length %d < %s+%s", m.ContextLength, tokens(in), tokens(o))
+					excluded = append(excluded, pc)
+					return
+				}
+				perf = append(perf, pc)
 			}
 			for _, in := range ttft {
 				for _, cc := range or(m.Concurrencies, concs) {
@@ -161,11 +188,11 @@ func Build(c *config.Config) ([]Case, error) {
 	seen := map[string]bool{}
 	for _, cs := range out {
 		if seen[cs.Key] {
-			return nil, fmt.Errorf("nightly: case %s appears twice (repeated concurrency or input length in [nightly])", cs.Key)
+			return nil, nil, fmt.Errorf("nightly: case %s appears twice (repeated concurrency or input length in [nightly])", cs.Key)
 		}
 		seen[cs.Key] = true
 	}
-	return out, nil
+	return out, excluded, nil
 }
 
 // markTrace marks the model's trace point, else its first decode point,

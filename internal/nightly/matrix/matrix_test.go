@@ -160,3 +160,34 @@ func TestBuildUnknownServerAndDuplicates(t *testing.T) {
 		t.Errorf("duplicate: %v", err)
 	}
 }
+
+// The design's perf matrix has 216 points over the default models; the
+// ones a model cannot serve are excluded with the reason, not dropped.
+func TestDefaultMatrixListsEveryDesignPoint(t *testing.T) {
+	cfg, err := config.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := Build(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	excluded, err := Excluded(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perfN := len(excluded)
+	for _, c := range run {
+		if c.Kind == Perf {
+			perfN++
+		}
+	}
+	if perfN != 216 || len(excluded) == 0 {
+		t.Fatalf("%d perf points, %d excluded; want 216 in all", perfN, len(excluded))
+	}
+	for _, c := range excluded {
+		if c.InputLen != 8192 || !strings.HasPrefix(c.Excluded, "context_length 8192 < 8k+") {
+			t.Errorf("%s excluded for %q", c.Key, c.Excluded)
+		}
+	}
+}
