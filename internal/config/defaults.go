@@ -22,6 +22,7 @@ func (c *Config) applyDefaults() {
 	}
 	for i := range c.Suites {
 		s := &c.Suites[i]
+		s.Pinned = s.Partitions != 0
 		if s.Partitions == 0 {
 			s.Partitions = 1
 		}

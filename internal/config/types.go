@@ -20,6 +20,7 @@ type Config struct {
 	Nightly  Nightly           `toml:"nightly" json:"nightly"`
 	Release  Release           `toml:"release" json:"release"`
 	Gating   Gating            `toml:"gating" json:"gating"`
+	CI       CI                `toml:"ci" json:"ci"`
 
 	// Source names where the config came from ("embedded default" or a path).
 	Source string `toml:"-" json:"source"`
@@ -62,6 +63,8 @@ type Suite struct {
 	TimeoutPerFile Duration `toml:"timeout_per_file" json:"timeout_per_file"`
 	Reruns         int      `toml:"reruns" json:"reruns"`
 	Files          []File   `toml:"files" json:"files"`
+	// Pinned says the config sets partitions: [ci].job_minutes keeps them.
+	Pinned bool `toml:"-" json:"-"`
 }
 
 // File is one entry of a suite.
@@ -336,3 +339,20 @@ func (d *Duration) UnmarshalText(b []byte) error {
 
 // MarshalText writes the duration back in Go syntax.
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.Duration.String()), nil }
+
+// CI sizes the PR workflow's jobs and weighs test files.
+type CI struct {
+	// JobMinutes, when set, sizes each suite's matrix without pinned
+	// partitions: the fewest jobs whose longest one fits this many
+	// minutes (never below the suite's largest file).
+	JobMinutes float64 `toml:"job_minutes" json:"job_minutes,omitempty"`
+	// MaxJobs caps the jobs of one suite per runner type, keyed by chip
+	// count like [gating.runners] ("0", "1", "4"); default DefaultMaxJobs.
+	MaxJobs map[string]int `toml:"max_jobs" json:"max_jobs,omitempty"`
+	// History is how many measured runs per file the duration median
+	// takes; default DefaultHistoryRuns.
+	History int `toml:"history" json:"history,omitempty"`
+	// LintMinutes is the lint job's expected duration in the critical
+	// path; default DefaultLintMinutes.
+	LintMinutes *float64 `toml:"lint_minutes" json:"lint_minutes,omitempty"`
+}

@@ -179,7 +179,11 @@ func RunMatrix(e Env, target string) error {
 			return err
 		}
 	}
-	m, err := Matrix(e.Config, target, sel)
+	meas, err := measured(e)
+	if err != nil {
+		return err
+	}
+	m, err := MatrixMeasured(e.Config, target, sel, meas)
 	if err != nil {
 		return err
 	}

@@ -67,6 +67,10 @@ type Plan struct {
 	// Totals over the targets that run.
 	Minutes    float64 `json:"minutes"`
 	TPUMinutes float64 `json:"tpu_minutes"`
+	// Verdict is the time to this run's verdict; FullVerdict that of a
+	// run of every target in full, for comparison.
+	Verdict     Verdict `json:"verdict"`
+	FullVerdict Verdict `json:"full_verdict"`
 }
 
 // File is a changed file and how the plan reads it.
@@ -212,6 +216,15 @@ func Make(cfg *config.Config, in Input, g *impact.Graph, o Options) (*Plan, erro
 		p.Targets = append(p.Targets, t)
 	}
 	p.Minutes, p.TPUMinutes = round(p.Minutes), round(p.TPUMinutes)
+	p.Verdict = Critical(cfg, p.Targets)
+	p.FullVerdict = p.Verdict
+	if p.Full == "" {
+		full, err := Make(cfg, Input{Event: EventPush}, nil, o)
+		if err != nil {
+			return nil, err
+		}
+		p.FullVerdict = full.Verdict
+	}
 	return p, nil
 }
 

@@ -317,3 +317,36 @@ func TestYAMLSubsetParser(t *testing.T) {
 		t.Errorf("scalars and paths")
 	}
 }
+
+// The critical path walks the same graph as the PR workflow's jobs.
+func TestNeedsMatchesThePRWorkflow(t *testing.T) {
+	jobs := workflowFiles(t)["pr.yml"].child("jobs")
+	got := map[string][]string{}
+	for _, job := range jobs.kids {
+		target := JobTarget(job.key)
+		if target == "" {
+			continue
+		}
+		got[target] = []string{}
+		if n := job.child("needs"); n != nil {
+			for _, need := range strings.Split(strings.Trim(n.value, "[]"), ",") {
+				if nt := JobTarget(strings.TrimSpace(need)); nt != "" {
+					got[target] = append(got[target], nt)
+				}
+			}
+		}
+		slices.Sort(got[target])
+	}
+	for target, needs := range Needs {
+		want := slices.Sorted(slices.Values(needs))
+		if want == nil {
+			want = []string{}
+		}
+		if !slices.Equal(got[target], want) {
+			t.Errorf("pr.yml: job of %s needs %v; plan.Needs says %v", target, got[target], want)
+		}
+	}
+	if len(got) != len(Needs) {
+		t.Errorf("pr.yml has jobs for %d targets, plan.Needs %d", len(got), len(Needs))
+	}
+}
