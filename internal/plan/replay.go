@@ -38,6 +38,10 @@ type ReplayRow struct {
 	Filters  float64  `json:"tpuci_filter"` // tpuci's filters and labels, whole targets
 	Plan     float64  `json:"tpuci_plan"`   // tpuci's filters plus import-graph selection
 	Targets  []string `json:"targets"`      // what the plan runs
+	// Time to verdict (critical path, minutes) of SGLang-JAX's filters
+	// and of tpuci's plan.
+	BaselineVerdict float64 `json:"sglang_jax_verdict"`
+	Verdict         float64 `json:"tpuci_plan_verdict"`
 	Note     string   `json:"note,omitempty"`
 }
 
@@ -59,6 +63,8 @@ type Replay struct {
 	Repo   string       `json:"repo"`
 	Rows   []ReplayRow  `json:"rows"`
 	Totals ReplayTotals `json:"totals"`
+	// Figures are shares of full-PR minutes, verdict times and SZZ recall.
+	Figures *Figures `json:"figures,omitempty"`
 }
 
 // replayer parses each blob once across commits.
@@ -131,6 +137,7 @@ func RunReplay(ctx context.Context, e Env, n int) (*Replay, error) {
 	}
 	rules := variants(e.Config)
 	out := &Replay{Repo: e.Repo}
+	changed := map[string][]Change{}
 	for i, c := range commits {
 		if err := ctx.Err(); err != nil {
 			return out, context.Cause(ctx)
@@ -139,6 +146,7 @@ func RunReplay(ctx context.Context, e Env, n int) (*Replay, error) {
 		if err != nil {
 			return nil, fmt.Errorf("ci:replay: %s: %w", short(c.SHA), err)
 		}
+		changed[c.SHA] = changes
 		in := Input{Event: EventPR, Base: c.Parent, Head: c.SHA, Labels: []string{e.Config.Gating.RequiredLabel}, Changed: changes}
 		var g *impact.Graph
 		if needsGraph(e.Config, in) {
@@ -155,10 +163,12 @@ func RunReplay(ctx context.Context, e Env, n int) (*Replay, error) {
 			switch k {
 			case 0:
 				row.Baseline = p.TPUMinutes
+				row.BaselineVerdict = p.Verdict.Minutes
 			case 1:
 				row.Filters = p.TPUMinutes
 			case 2:
 				row.Plan = p.TPUMinutes
+				row.Verdict = p.Verdict.Minutes
 				row.Targets = p.Required()
 				if u := g; u != nil && len(u.Unparseable()) > 0 {
 					row.Note = fmt.Sprintf("%d unparseable files", len(u.Unparseable()))
@@ -192,6 +202,11 @@ func RunReplay(ctx context.Context, e Env, n int) (*Replay, error) {
 		return nil, err
 	}
 	t.FullMinutes = full.TPUMinutes
+	fixes, err := r.szz(ctx, rules, commits, changed, t.FullMinutes, e.Log)
+	if err != nil {
+		return nil, fmt.Errorf("ci:replay: %w", err)
+	}
+	out.Figures = summarize(out.Rows, full.Verdict.Minutes, t.FullMinutes, fixes)
 	t.Seconds = round(time.Since(start).Seconds())
 	if err := report.WriteJSON(filepath.Join(e.Out, ReplayFile), out); err != nil {
 		return out, fmt.Errorf("ci:replay: %w", err)
@@ -225,5 +240,8 @@ func PrintReplay(w io.Writer, rp *Replay) {
 	fmt.Fprintf(w, "  SGLang-JAX filters (main_package, pallas_kernel): %10.1f  (%d commits at 0)\n", t.Baseline, t.ZeroBaseline)
 	fmt.Fprintf(w, "  tpuci filters and labels, whole targets:          %10.1f  %s of SGLang-JAX (%d at 0)\n", t.Filters, pct(t.Filters, t.Baseline), t.ZeroFilters)
 	fmt.Fprintf(w, "  tpuci plan, import-graph selection:               %10.1f  %s of SGLang-JAX (%d at 0)\n", t.Plan, pct(t.Plan, t.Baseline), t.ZeroPlan)
+	if rp.Figures != nil {
+		printFigures(w, rp.Figures)
+	}
 	fmt.Fprintf(w, "replayed in %.1fs\n", t.Seconds)
 }
