@@ -11,6 +11,7 @@ import (
 // themselves and, transitively, every file that imports one of them.
 type Reach struct {
 	next map[string]string // file -> its dependency one step closer to a change
+	kind map[string]string // file -> the kind of its edge to next
 	why  map[string]string // start of a walk -> why it is affected
 }
 
@@ -20,7 +21,7 @@ type Reach struct {
 // changed, files that could not be parsed count as affected too, since
 // their imports are unknown.
 func (g *Graph) Reach(changed []string) *Reach {
-	r := &Reach{next: map[string]string{}, why: map[string]string{}}
+	r := &Reach{next: map[string]string{}, kind: map[string]string{}, why: map[string]string{}}
 	var queue []string
 	start := func(f, why string) {
 		if _, ok := r.next[f]; ok {
@@ -54,7 +55,7 @@ func (g *Graph) Reach(changed []string) *Reach {
 			if _, ok := r.next[e.From]; ok {
 				continue
 			}
-			r.next[e.From] = f
+			r.next[e.From], r.kind[e.From] = f, e.Kind
 			queue = append(queue, e.From)
 		}
 	}
@@ -83,13 +84,34 @@ func (r *Reach) Path(f string) []string {
 	return out
 }
 
-// Explain renders Path(f) as "a -> b -> c (changed)".
+// verbs say what an edge of each kind means.
+var verbs = map[string]string{
+	"import":  "imports",
+	"string":  "names the module",
+	"path":    "reads",
+	"dynamic": "may load",
+}
+
+// Explain renders Path(f) with the rule of every step: "a imports b,
+// which reads c (changed)".
 func (r *Reach) Explain(f string) string {
 	p := r.Path(f)
 	if p == nil {
 		return ""
 	}
-	return strings.Join(p, " -> ") + " (" + r.why[p[len(p)-1]] + ")"
+	var b strings.Builder
+	b.WriteString(p[0])
+	for i := 1; i < len(p); i++ {
+		if i > 1 {
+			b.WriteString(", which")
+		}
+		verb := verbs[r.kind[p[i-1]]]
+		if verb == "" {
+			verb = r.kind[p[i-1]]
+		}
+		b.WriteString(" " + verb + " " + p[i])
+	}
+	return b.String() + " (" + r.why[p[len(p)-1]] + ")"
 }
 
 // Test reports whether a test file is affected, counting what a test

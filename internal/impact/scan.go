@@ -808,10 +808,11 @@ var (
 func (p *parser) scanExpressions(toks []token) {
 	for i, t := range toks {
 		switch {
+		case t.kind == tString && !t.interp && !t.esc && isPyPath(t.val):
+			// Before module names: "bench_x.py" names a file, not module py.
+			p.src.Paths = append(p.src.Paths, Literal{Value: t.val, Line: t.line})
 		case t.kind == tString && !t.interp && !t.esc && isDottedModule(t.val):
 			p.src.Strings = append(p.src.Strings, Literal{Value: t.val, Line: t.line})
-		case t.kind == tString && !t.interp && !t.esc && isPyPath(t.val):
-			p.src.Paths = append(p.src.Paths, Literal{Value: t.val, Line: t.line})
 		case t.kind == tName && importByScan[t.val] && i+1 < len(toks) && toks[i+1].val == "(":
 			p.src.Dynamic = append(p.src.Dynamic, t.line)
 		case t.kind == tName && importByPath[t.val] && i+1 < len(toks) && toks[i+1].val == "(":

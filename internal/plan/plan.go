@@ -303,12 +303,20 @@ func (w *work) decide(p *Plan, t Target, g *impact.Graph) Target {
 			filters = append(filters, f.Name)
 		}
 	}
-	var relevant []File
+	var relevant, outside []File
+	narrowing := name != "lint" && cfg.Gating.Narrow() && g != nil
 	for _, f := range p.Files {
 		// Without any filter every change concerns every target.
 		if len(cfg.Gating.Filters) == 0 || slices.ContainsFunc(f.Filters, func(n string) bool { return slices.Contains(filters, n) }) {
 			relevant = append(relevant, f)
+		} else if narrowing && (f.Kind == KindPython || f.Kind == KindDeleted) {
+			// A Python file outside the filters still concerns the tests
+			// that import or read it (a benchmark script a test loads).
+			outside = append(outside, f)
 		}
+	}
+	if len(relevant) == 0 && len(outside) > 0 {
+		return w.narrow(t, g.Reach(pathList(outside)), g, len(outside))
 	}
 	if len(relevant) == 0 {
 		switch {
@@ -330,10 +338,11 @@ func (w *work) decide(p *Plan, t Target, g *impact.Graph) Target {
 			python = append(python, f.Path)
 		}
 	}
-	if len(python) == 0 {
+	if len(python) == 0 && len(outside) == 0 {
 		t.Why = "only ignored files changed: " + paths(relevant)
 		return t
 	}
+	python = append(python, pathList(outside)...)
 	if name == "lint" || !cfg.Gating.Narrow() || g == nil {
 		why := fmt.Sprintf("%s matches its filters", paths(relevant))
 		if name != "lint" && cfg.Gating.Narrow() {
@@ -345,14 +354,19 @@ func (w *work) decide(p *Plan, t Target, g *impact.Graph) Target {
 }
 
 func paths(fs []File) string {
-	var ps []string
-	for _, f := range fs {
-		ps = append(ps, f.Path)
-	}
+	ps := pathList(fs)
 	if len(ps) > 3 {
 		return fmt.Sprintf("%s and %d more", strings.Join(ps[:3], ", "), len(ps)-3)
 	}
 	return strings.Join(ps, ", ")
+}
+
+func pathList(fs []File) []string {
+	var ps []string
+	for _, f := range fs {
+		ps = append(ps, f.Path)
+	}
+	return ps
 }
 
 // work is what one target runs: suites for suite targets, cases (with
@@ -484,7 +498,7 @@ func (w *work) narrow(t Target, r *impact.Reach, g *impact.Graph, seeds int) Tar
 				pick.Why = "not in the tree, so the graph cannot clear it"
 				ps.Selected = append(ps.Selected, pick)
 			} else {
-				pick.Why = "imports none of the changed files"
+				pick.Why = "no import, read or module-name path leads from it to a changed file"
 				ps.Skipped = append(ps.Skipped, pick)
 			}
 		}
