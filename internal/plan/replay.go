@@ -42,7 +42,7 @@ type ReplayRow struct {
 	// and of tpuci's plan.
 	BaselineVerdict float64 `json:"sglang_jax_verdict"`
 	Verdict         float64 `json:"tpuci_plan_verdict"`
-	Note     string   `json:"note,omitempty"`
+	Note            string  `json:"note,omitempty"`
 }
 
 // ReplayTotals sums a replay.
