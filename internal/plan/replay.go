@@ -126,7 +126,7 @@ func RunReplay(ctx context.Context, e Env, n int) (*Replay, error) {
 	}
 	start := time.Now()
 	r := &replayer{git: Git{Dir: e.Repo}, cfg: e.Config, parsed: map[string]impact.Parsed{}}
-	meas, err := measured(e)
+	meas, err := measured(ctx, e)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/durations"
 	"github.com/sgl-project/tpuci/internal/ghactions"
 	"github.com/sgl-project/tpuci/internal/lint"
 	"github.com/sgl-project/tpuci/internal/pipeline"
@@ -134,9 +135,13 @@ func Suites(target string) pipeline.Body {
 		if len(runnable) == 0 {
 			return pipeline.Skip("no suite fits this host: %s", ws.Chips.Describe())
 		}
-		measured, err := suite.LoadMeasured(ws.Getenv("TPUCI_DURATIONS"))
+		weights, err := durations.Load(ctx, ws, st.Log)
 		if err != nil {
 			return err
+		}
+		measured := weights.Minutes()
+		if weights.Source != "" {
+			fmt.Fprintf(st.Log, "    weights: %s\n", weights.Source)
 		}
 		var only []string
 		if v := ws.Getenv("TPUCI_SUITE"); v != "" {
@@ -180,6 +185,7 @@ func Suites(target string) pipeline.Body {
 		if err := mergeDurations(filepath.Join(ws.Out, "durations.json"), res.Durations); err != nil {
 			fmt.Fprintf(st.Log, "    warning: %v\n", err)
 		}
+		recordDurations(ctx, ws, st, target, res.Durations)
 		return runErr
 	}
 }
@@ -201,6 +207,21 @@ func needPytest(ctx context.Context, ws *workspace.Workspace, plan *suite.Plan) 
 		return nil
 	}
 	return nil
+}
+
+// recordDurations adds a run's durations to the history when it runs on
+// main or on a schedule; a failure to record only warns.
+func recordDurations(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage, target string, d map[string]float64) {
+	event, ok := durations.Recording(ws.Getenv)
+	if !ok || len(d) == 0 {
+		return
+	}
+	run := durations.Run{Commit: ws.Commit, Date: time.Now().UTC(), Event: event, Target: target, Minutes: d}
+	if err := durations.Open(ws, st.Log).Record(ctx, run); err != nil {
+		fmt.Fprintf(st.Log, "    warning: durations not recorded: %v\n", err)
+		return
+	}
+	fmt.Fprintf(st.Log, "    recorded the durations of %d files (%s run)\n", len(d), event)
 }
 
 // mergeDurations adds measured minutes per file to the durations record
