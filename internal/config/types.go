@@ -315,6 +315,12 @@ type Gating struct {
 	// Runners maps a chip count ("0", "1", "4") to the runner label of
 	// matrix jobs; a suite gets the smallest runner with enough chips.
 	Runners map[string]string `toml:"runners" json:"runners,omitempty"`
+	// Models maps the models tests and servers name ("Qwen/Qwen3-8B") to
+	// their architectures ("Qwen3ForCausalLM"), the EntryClass names of
+	// model files: a change to a model file then selects only the tests
+	// that run one of its architectures. A model missing here runs with
+	// every model change.
+	Models map[string][]string `toml:"models" json:"models,omitempty"`
 }
 
 // Filter maps path globs to the targets a change there needs.

@@ -176,6 +176,9 @@ type Options struct {
 func Make(cfg *config.Config, in Input, g *impact.Graph, o Options) (*Plan, error) {
 	p := &Plan{Input: in}
 	gate := &cfg.Gating
+	if g != nil {
+		g.RouteModels(gate.Models)
+	}
 	sort.Strings(p.Labels)
 	for _, c := range in.Changed {
 		p.Files = append(p.Files, classify(cfg, c, g))
@@ -385,7 +388,8 @@ type item struct {
 	name    string
 	minutes float64
 	chips   int
-	entry   string // the Python file whose import closure affects it
+	entry   string   // the Python file whose import closure affects it
+	models  []string // the models its server runs
 }
 
 func newWork(cfg *config.Config, target string, measured map[string]float64) *work {
@@ -422,6 +426,7 @@ func serverItem(cfg *config.Config, name, server string, minutes float64) item {
 		return it
 	}
 	it.chips = s.Chips
+	it.models = []string{s.Model}
 	mod := cfg.Repo.Package + ".launch_server"
 	if len(s.Command) > 0 {
 		mod = ""
@@ -491,14 +496,19 @@ func (w *work) narrow(t Target, r *impact.Reach, g *impact.Graph, seeds int) Tar
 		ps := Suite{Name: s.Name, Chips: s.Chips}
 		for _, f := range s.Files {
 			pick := Pick{Path: f.Path, Minutes: w.fileMinutes(f)}
-			if why, ok := r.Test(f.Path); ok {
+			why, ok := r.Test(f.Path)
+			switch {
+			case ok:
 				pick.Why = why
 				ps.Selected = append(ps.Selected, pick)
-			} else if !g.Has(f.Path) {
+			case !g.Has(f.Path):
 				pick.Why = "not in the tree, so the graph cannot clear it"
 				ps.Selected = append(ps.Selected, pick)
-			} else {
-				pick.Why = "no import, read or module-name path leads from it to a changed file"
+			default:
+				pick.Why = why
+				if why == "" {
+					pick.Why = "no import, read or module-name path leads from it to a changed file"
+				}
 				ps.Skipped = append(ps.Skipped, pick)
 			}
 		}
@@ -513,8 +523,10 @@ func (w *work) narrow(t Target, r *impact.Reach, g *impact.Graph, seeds int) Tar
 		switch {
 		case c.entry == "" || !g.Has(c.entry):
 			pick.Why, run = "its entry point is unknown to the import graph", true
-		case r.Has(c.entry):
-			pick.Why, run = r.Explain(c.entry), true
+		default:
+			if why, ok := r.Launches(c.entry, c.models); ok {
+				pick.Why, run = why, true
+			}
 		}
 		picks = append(picks, pick)
 	}
