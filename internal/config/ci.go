@@ -3,6 +3,7 @@ package config
 import (
 	"math"
 	"strconv"
+	"time"
 )
 
 // Defaults of [ci].
@@ -10,6 +11,7 @@ const (
 	DefaultMaxJobs     = 8
 	DefaultHistoryRuns = 5
 	DefaultLintMinutes = 5.0
+	DefaultDepMapAge   = 7 * 24 * time.Hour
 )
 
 // JobCap returns the most jobs one suite on a runner with chips chips
@@ -35,6 +37,15 @@ func (c *CI) Runs() int {
 		return c.History
 	}
 	return DefaultHistoryRuns
+}
+
+// DepMapAge is how old a recorded dependency map may be before the
+// import graph decides again.
+func (c *CI) DepMapAge() time.Duration {
+	if c.DepMapMaxAge.Duration > 0 {
+		return c.DepMapMaxAge.Duration
+	}
+	return DefaultDepMapAge
 }
 
 // Lint is the lint job's expected minutes.

@@ -361,4 +361,7 @@ type CI struct {
 	// LintMinutes is the lint job's expected duration in the critical
 	// path; default DefaultLintMinutes.
 	LintMinutes *float64 `toml:"lint_minutes" json:"lint_minutes,omitempty"`
+	// DepMapMaxAge is how old a test's recorded dependency map may be and
+	// still decide it; default 7 days.
+	DepMapMaxAge Duration `toml:"depmap_max_age" json:"depmap_max_age"`
 }

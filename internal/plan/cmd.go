@@ -7,8 +7,10 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/depmap"
 	"github.com/sgl-project/tpuci/internal/durations"
 	"github.com/sgl-project/tpuci/internal/ghactions"
 	"github.com/sgl-project/tpuci/internal/impact"
@@ -153,7 +155,16 @@ func RunPlan(ctx context.Context, e Env, explain bool) error {
 	if err != nil {
 		return err
 	}
-	p, err := Make(e.Config, in, g, Options{Measured: meas})
+	opts := Options{Measured: meas, Now: time.Now()}
+	if e.WS != nil && g != nil {
+		if opts.Deps, err = depmap.Load(ctx, e.WS, e.Log); err != nil {
+			return fmt.Errorf("ci:plan: %w", err)
+		}
+		if len(opts.Deps) > 0 {
+			fmt.Fprintf(e.Log, "ci:plan: recorded dependency maps of %d test files\n", len(opts.Deps))
+		}
+	}
+	p, err := Make(e.Config, in, g, opts)
 	if err != nil {
 		return err
 	}

@@ -15,8 +15,10 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/depmap"
 	"github.com/sgl-project/tpuci/internal/impact"
 )
 
@@ -169,6 +171,11 @@ func (p *Plan) Selection() []string {
 type Options struct {
 	// Measured minutes per suite file (durations.json) replace estimates.
 	Measured map[string]float64
+	// Deps is the recorded dependency map: a test with a record younger
+	// than [ci].depmap_max_age at Now runs only when a changed file is in
+	// its record or is the test itself.
+	Deps depmap.Map
+	Now  time.Time
 }
 
 // Make decides. g is the import graph of the head tree; it may be nil when
@@ -271,6 +278,7 @@ func classify(cfg *config.Config, c Change, g *impact.Graph) File {
 func decide(cfg *config.Config, p *Plan, name string, g *impact.Graph, o Options) (Target, error) {
 	t := Target{Name: name, Matrix: []Entry{}}
 	w := newWork(cfg, name, o.Measured)
+	w.opts = o
 	t.FullMinutes = round(w.minutes())
 	t = w.decide(p, t, g)
 	return t, w.err
@@ -319,7 +327,7 @@ func (w *work) decide(p *Plan, t Target, g *impact.Graph) Target {
 		}
 	}
 	if len(relevant) == 0 && len(outside) > 0 {
-		return w.narrow(t, g.Reach(pathList(outside)), g, len(outside))
+		return w.narrow(t, pathList(outside), g)
 	}
 	if len(relevant) == 0 {
 		switch {
@@ -353,7 +361,7 @@ func (w *work) decide(p *Plan, t Target, g *impact.Graph) Target {
 		}
 		return w.whole(t, why)
 	}
-	return w.narrow(t, g.Reach(python), g, len(python))
+	return w.narrow(t, python, g)
 }
 
 func paths(fs []File) string {
@@ -380,6 +388,7 @@ type work struct {
 	suites []*config.Suite
 	cases  []item
 	meas   map[string]float64
+	opts   Options
 	err    error
 }
 
@@ -491,12 +500,16 @@ func (w *work) whole(t Target, why string) Target {
 }
 
 // narrow keeps the suite files and cases the changes reach.
-func (w *work) narrow(t Target, r *impact.Reach, g *impact.Graph, seeds int) Target {
+func (w *work) narrow(t Target, changed []string, g *impact.Graph) Target {
+	r, seeds := g.Reach(changed), len(changed)
 	for _, s := range w.suites {
 		ps := Suite{Name: s.Name, Chips: s.Chips}
 		for _, f := range s.Files {
 			pick := Pick{Path: f.Path, Minutes: w.fileMinutes(f)}
 			why, ok := r.Test(f.Path)
+			if rwhy, rok, fresh := w.recorded(f.Path, changed); fresh {
+				why, ok = rwhy, rok
+			}
 			switch {
 			case ok:
 				pick.Why = why
@@ -584,4 +597,28 @@ func (w *work) finish(t Target) Target {
 	}
 	t.Matrix = m
 	return t
+}
+
+// recorded decides a test by its recorded dependency map. fresh is false
+// when the test has no record or its record is older than the maximum
+// age: the import graph decides then.
+func (w *work) recorded(test string, changed []string) (why string, ok, fresh bool) {
+	e, has := w.opts.Deps[test]
+	if !has {
+		return "", false, false
+	}
+	age := w.opts.Now.Sub(e.Date)
+	if age > w.cfg.CI.DepMapAge() {
+		return "", false, false
+	}
+	at := fmt.Sprintf("its run at %s (%s ago)", short(e.Commit), age.Round(time.Hour))
+	for _, c := range changed {
+		if c == test {
+			return "the test itself changed", true, true
+		}
+		if slices.Contains(e.Modules, c) {
+			return fmt.Sprintf("%s loaded %s (changed), as recorded by %s", test, c, at), true, true
+		}
+	}
+	return fmt.Sprintf("loaded none of the changed files, as recorded by %s", at), false, true
 }

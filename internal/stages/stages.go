@@ -6,11 +6,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/depmap"
 	"github.com/sgl-project/tpuci/internal/durations"
 	"github.com/sgl-project/tpuci/internal/ghactions"
 	"github.com/sgl-project/tpuci/internal/lint"
@@ -153,10 +155,15 @@ func Suites(target string) pipeline.Body {
 				return err
 			}
 		}
-		plan, err := suite.PlanSuites(runnable, suite.Options{
+		opts := suite.Options{
 			Repo: ws.Repo, Python: ws.Python, LogDir: st.LogDir, Partition: st.Partition, Only: only, Measured: measured, Select: sel,
 			Env: func(chips int) []string { return append(ws.Env(), ws.Chips.Env(chips)...) },
-		})
+		}
+		depDir, err := recordDeps(ws, target, &opts)
+		if err != nil {
+			return err
+		}
+		plan, err := suite.PlanSuites(runnable, opts)
 		if err != nil {
 			return err
 		}
@@ -186,6 +193,9 @@ func Suites(target string) pipeline.Body {
 			fmt.Fprintf(st.Log, "    warning: %v\n", err)
 		}
 		recordDurations(ctx, ws, st, target, res.Durations)
+		if depDir != "" {
+			saveDeps(ctx, ws, st, depDir)
+		}
 		return runErr
 	}
 }
@@ -222,6 +232,44 @@ func recordDurations(ctx context.Context, ws *workspace.Workspace, st *pipeline.
 		return
 	}
 	fmt.Fprintf(st.Log, "    recorded the durations of %d files (%s run)\n", len(d), event)
+}
+
+// recordDeps installs the dependency recorder for runs that record
+// (on main, on a schedule, or TPUCI_RECORD_DURATIONS=1) and returns its
+// directory, or "" when this run does not record.
+func recordDeps(ws *workspace.Workspace, target string, o *suite.Options) (string, error) {
+	if _, ok := durations.Recording(ws.Getenv); !ok {
+		return "", nil
+	}
+	dir := filepath.Join(ws.Out, "depmap", target)
+	if err := os.RemoveAll(dir); err != nil {
+		return "", fmt.Errorf("depmap: clear %s: %w", dir, err)
+	}
+	pythonPath := ws.Config.Env["PYTHONPATH"]
+	if pythonPath == "" {
+		pythonPath = ws.Getenv("PYTHONPATH")
+	}
+	env, err := depmap.Install(dir, ws.Repo, pythonPath)
+	if err != nil {
+		return "", err
+	}
+	base := o.Env
+	o.Env = func(chips int) []string { return append(base(chips), env...) }
+	o.TestEnv = depmap.TestEnv
+	return dir, nil
+}
+
+// saveDeps adds what the recorder saw to the history; failures warn.
+func saveDeps(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage, dir string) {
+	tests, err := depmap.Collect(dir)
+	if err == nil && len(tests) > 0 {
+		err = depmap.Save(ctx, ws, st.Log, depmap.Record{Commit: ws.Commit, Date: time.Now().UTC(), Tests: tests})
+	}
+	if err != nil {
+		fmt.Fprintf(st.Log, "    warning: dependency map not recorded: %v\n", err)
+		return
+	}
+	fmt.Fprintf(st.Log, "    recorded the modules %d test files loaded\n", len(tests))
 }
 
 // mergeDurations adds measured minutes per file to the durations record
