@@ -77,6 +77,10 @@ func TestValidationErrorsHavePositions(t *testing.T) {
 		{"[[suite]]\nname = \"a\"\nfiles = [ { path = \"t.py\", minutes = -1 } ]\n", "suite[0].files[0].minutes: estimate must be a positive"},
 		{"[[suite]]\nname = \"a\"\npartitions = 3\nfiles = [ { path = \"t.py\", minutes = 1 } ]\n", "x.toml:3:1: suite[0].partitions: 3 partitions for 1 files"},
 		{"[[suite]]\nname = \"a\"\ntarget = \"unit\"\n", "x.toml:3:1: suite[0].target: unknown target"},
+		{"[ci]\njob_minutes = -3\n", "x.toml:2:1: ci.job_minutes: must be a number of minutes >= 0"},
+		{"[ci]\nmax_jobs = { \"v6e\" = 2 }\n", "ci.max_jobs.v6e: key must be a chip count"},
+		{"[ci]\nmax_jobs = { \"4\" = 0 }\n", "ci.max_jobs.4: must be at least 1 job"},
+		{"[ci]\nhistory = -1\n", "x.toml:2:1: ci.history: must be 0"},
 		{"[[suite]]\nname = \"a\"\nfiles = [ { path = \"t.py\", minutes = 1, runner = \"nose\" } ]\n", "suite[0].files[0].runner: unknown runner"},
 		{"[[suite]]\nname = \"a\"\nfiles = [ { path = \"t.py\", minutes = 1, runner = \"unittest\" } ]\n", "needs at least one method"},
 		{"[[perf.case]]\nname = \"p\"\nserver = \"nope\"\nnum_prompts = 1\ninput_len = 1\noutput_len = 1\nmax_concurrency = 1\nmetrics = [\"x\"]\n", "x.toml:3:1: perf.case[0].server: unknown server \"nope\""},
@@ -115,5 +119,14 @@ func TestDefaultsApplied(t *testing.T) {
 	}
 	if _, err := c.Marshal(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestJobCapBySmallestRunnerWithEnoughChips(t *testing.T) {
+	c := CI{MaxJobs: map[string]int{"1": 6, "4": 3}}
+	for chips, want := range map[int]int{0: 6, 1: 6, 4: 3, 8: DefaultMaxJobs} {
+		if got := c.JobCap(chips); got != want {
+			t.Errorf("JobCap(%d) = %d, want %d", chips, got, want)
+		}
 	}
 }

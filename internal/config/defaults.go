@@ -30,6 +30,7 @@ func (c *Config) applyDefaults() {
 	for i := range c.Suites {
 		s := &c.Suites[i]
 		at := fmt.Sprintf("suite[%d].", i)
+		s.Pinned = s.Partitions != 0
 		if s.Partitions == 0 && !c.pos.has(at+"partitions") {
 			s.Partitions = 1
 		}

@@ -21,6 +21,7 @@ type Config struct {
 	Nightly  Nightly           `toml:"nightly" json:"nightly"`
 	Release  Release           `toml:"release" json:"release"`
 	Gating   Gating            `toml:"gating" json:"gating"`
+	CI       CI                `toml:"ci" json:"ci"`
 
 	// Source names where the config came from ("embedded default" or a path).
 	Source string `toml:"-" json:"source"`
@@ -65,6 +66,8 @@ type Suite struct {
 	// Exclude says why no target runs the suite (instead of a target).
 	Exclude string `toml:"exclude" json:"exclude,omitempty"`
 	Files   []File `toml:"files" json:"files"`
+	// Pinned says the config sets partitions: [ci].job_minutes keeps them.
+	Pinned bool `toml:"-" json:"-"`
 }
 
 // File is one entry of a suite.
@@ -329,6 +332,12 @@ type Gating struct {
 	// Runners maps a chip count ("0", "1", "4") to the runner label of
 	// matrix jobs; a suite gets the smallest runner with enough chips.
 	Runners map[string]string `toml:"runners" json:"runners,omitempty"`
+	// Models maps the models tests and servers name ("Qwen/Qwen3-8B") to
+	// their architectures ("Qwen3ForCausalLM"), the EntryClass names of
+	// model files: a change to a model file then selects only the tests
+	// that run one of its architectures. A model missing here runs with
+	// every model change.
+	Models map[string][]string `toml:"models" json:"models,omitempty"`
 }
 
 // Filter maps path globs to the targets a change there needs.
@@ -363,4 +372,24 @@ func (e *durationError) Error() string {
 		return fmt.Sprintf("want a duration string such as \"%ss\" or \"30m\", not the bare number %s (units are required)", e.text, e.text)
 	}
 	return fmt.Sprintf("invalid duration %q (use e.g. \"90s\", \"30m\")", e.text)
+}
+
+// CI sizes the PR workflow's jobs and weighs test files.
+type CI struct {
+	// JobMinutes, when set, sizes each suite's matrix without pinned
+	// partitions: the fewest jobs whose longest one fits this many
+	// minutes (never below the suite's largest file).
+	JobMinutes float64 `toml:"job_minutes" json:"job_minutes,omitempty"`
+	// MaxJobs caps the jobs of one suite per runner type, keyed by chip
+	// count like [gating.runners] ("0", "1", "4"); default DefaultMaxJobs.
+	MaxJobs map[string]int `toml:"max_jobs" json:"max_jobs,omitempty"`
+	// History is how many measured runs per file the duration median
+	// takes; default DefaultHistoryRuns.
+	History int `toml:"history" json:"history,omitempty"`
+	// LintMinutes is the lint job's expected duration in the critical
+	// path; default DefaultLintMinutes.
+	LintMinutes *float64 `toml:"lint_minutes" json:"lint_minutes,omitempty"`
+	// DepMapMaxAge is how old a test's recorded dependency map may be and
+	// still decide it; default 7 days.
+	DepMapMaxAge Duration `toml:"depmap_max_age" json:"depmap_max_age"`
 }

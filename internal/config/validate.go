@@ -37,6 +37,7 @@ func (c *Config) Validate(root string) error {
 	v.pallas()
 	v.nightly()
 	v.gating()
+	v.ci()
 	v.release()
 	if n := len(v.errs); n > maxErrors {
 		v.errs = append(v.errs[:maxErrors], fmt.Errorf("%s: ... and %d more problems", v.c.Source, n-maxErrors))

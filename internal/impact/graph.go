@@ -40,6 +40,20 @@ type Graph struct {
 	rdeps   map[string][]Edge
 	errs    map[string]error
 	missing map[string][]string // path stem of an import that resolved to nothing -> importers
+	src     map[string]*Source
+	arch    map[string]string // architecture -> the model file that registers it
+	// imported: per file, the module files of its imports and the names
+	// each import takes from them ("*" for a star, nil for "import m").
+	imported map[string][]importedNames
+	refs     map[string][]string // memo of ModelRefs
+	table    map[string][]string // model name -> architectures
+	// registries are the files with registry edges (on first use).
+	registries []string
+}
+
+type importedNames struct {
+	file  string
+	names []string
 }
 
 // Build resolves the imports of every parsed file. roots are the
@@ -50,6 +64,7 @@ func Build(parsed map[string]Parsed, roots []string) *Graph {
 	g := &Graph{
 		files: map[string]bool{}, dirs: map[string]bool{}, deps: map[string][]Edge{},
 		rdeps: map[string][]Edge{}, errs: map[string]error{}, missing: map[string][]string{},
+		src: map[string]*Source{}, arch: map[string]string{}, imported: map[string][]importedNames{}, refs: map[string][]string{},
 	}
 	for _, r := range roots {
 		g.roots = append(g.roots, clean(r))
@@ -65,6 +80,14 @@ func Build(parsed map[string]Parsed, roots []string) *Graph {
 		names = append(names, p)
 	}
 	sort.Strings(names)
+	for _, p := range names {
+		if src := parsed[p].Src; parsed[p].Err == nil && src != nil {
+			g.src[p] = src
+			for _, a := range src.Entries {
+				g.arch[a] = p
+			}
+		}
+	}
 	for _, p := range names {
 		pr := parsed[p]
 		if pr.Err != nil {
@@ -211,6 +234,7 @@ func (g *Graph) resolveFile(p string, src *Source) {
 			for _, f := range r.files {
 				g.edge(p, f, imp.Line, kind)
 			}
+			g.took(p, r, imp.Names)
 			if r.found && r.dir != "" {
 				pkgDirs = append(pkgDirs, r.dir)
 			} else if !r.found {
@@ -227,6 +251,7 @@ func (g *Graph) resolveFile(p string, src *Source) {
 				for _, f := range r.files {
 					g.edge(p, f, imp.Line, kind)
 				}
+				g.took(p, r, imp.Names)
 				switch {
 				case r.found && r.dir != "":
 					pkgDirs = append(pkgDirs, r.dir)
@@ -246,6 +271,7 @@ func (g *Graph) resolveFile(p string, src *Source) {
 				for _, f := range r.files {
 					g.edge(p, f, imp.Line, kind)
 				}
+				g.took(p, r, nil)
 				if !r.found {
 					g.miss(join(d, n), p)
 				}
@@ -286,10 +312,24 @@ func (g *Graph) resolveFile(p string, src *Source) {
 		line := dynamic[0]
 		for _, d := range append([]string{own}, named...) {
 			for _, f := range g.under(d) {
-				g.edge(p, f, line, "dynamic")
+				// A scan that loads model files is a model registry: a
+				// model file runs only for the architectures it registers.
+				kind := "dynamic"
+				if s := g.src[f]; s != nil && len(s.Entries) > 0 {
+					kind = "registry"
+				}
+				g.edge(p, f, line, kind)
 			}
 		}
 	}
+}
+
+// took records that p imports the module r resolved to, taking names.
+func (g *Graph) took(p string, r resolution, names []string) {
+	if !r.found || len(r.files) == 0 {
+		return
+	}
+	g.imported[p] = append(g.imported[p], importedNames{file: r.files[len(r.files)-1], names: names})
 }
 
 func (g *Graph) miss(stem, importer string) {

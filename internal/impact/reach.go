@@ -3,6 +3,7 @@ package impact
 import (
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -10,8 +11,16 @@ import (
 // Reach is the set of files that can run a changed file: the changed files
 // themselves and, transitively, every file that imports one of them.
 type Reach struct {
+	g    *Graph
 	next map[string]string // file -> its dependency one step closer to a change
+	kind map[string]string // file -> the kind of its edge to next
 	why  map[string]string // start of a walk -> why it is affected
+	// archs maps each affected architecture to its model file: the walk
+	// does not cross the registry's scan, routing decides instead.
+	archs map[string]string
+	// behind is the set of files that reach a model registry (computed
+	// on first use).
+	behind map[string]bool
 }
 
 // Reach walks the reverse import graph from the changed Python files
@@ -20,7 +29,7 @@ type Reach struct {
 // changed, files that could not be parsed count as affected too, since
 // their imports are unknown.
 func (g *Graph) Reach(changed []string) *Reach {
-	r := &Reach{next: map[string]string{}, why: map[string]string{}}
+	r := &Reach{g: g, next: map[string]string{}, kind: map[string]string{}, why: map[string]string{}, archs: map[string]string{}}
 	var queue []string
 	start := func(f, why string) {
 		if _, ok := r.next[f]; ok {
@@ -46,19 +55,31 @@ func (g *Graph) Reach(changed []string) *Reach {
 			start(f, fmt.Sprintf("cannot be parsed (%v), so it may import anything", g.errs[f]))
 		}
 	}
+	defer r.routeArchs()
 	for len(queue) > 0 {
 		f := queue[0]
 		queue = queue[1:]
 		importers := g.rdeps[f]
 		for _, e := range importers {
-			if _, ok := r.next[e.From]; ok {
+			if _, ok := r.next[e.From]; ok || e.Kind == "registry" {
 				continue
 			}
-			r.next[e.From] = f
+			r.next[e.From], r.kind[e.From] = f, e.Kind
 			queue = append(queue, e.From)
 		}
 	}
 	return r
+}
+
+// routeArchs records the architectures of the affected model files.
+func (r *Reach) routeArchs() {
+	for f := range r.next {
+		if src := r.g.src[f]; src != nil {
+			for _, a := range src.Entries {
+				r.archs[a] = f
+			}
+		}
+	}
 }
 
 // Has reports whether f is affected.
@@ -83,20 +104,59 @@ func (r *Reach) Path(f string) []string {
 	return out
 }
 
-// Explain renders Path(f) as "a -> b -> c (changed)".
+// verbs say what an edge of each kind means.
+var verbs = map[string]string{
+	"import":  "imports",
+	"string":  "names the module",
+	"path":    "reads",
+	"dynamic": "may load",
+}
+
+// Explain renders Path(f) with the rule of every step: "a imports b,
+// which reads c (changed)".
 func (r *Reach) Explain(f string) string {
 	p := r.Path(f)
 	if p == nil {
 		return ""
 	}
-	return strings.Join(p, " -> ") + " (" + r.why[p[len(p)-1]] + ")"
+	var b strings.Builder
+	b.WriteString(p[0])
+	for i := 1; i < len(p); i++ {
+		if i > 1 {
+			b.WriteString(", which")
+		}
+		verb := verbs[r.kind[p[i-1]]]
+		if verb == "" {
+			verb = r.kind[p[i-1]]
+		}
+		b.WriteString(" " + verb + " " + p[i])
+	}
+	return b.String() + " (" + r.why[p[len(p)-1]] + ")"
 }
 
 // Test reports whether a test file is affected, counting what a test
-// runner loads besides the file's imports: the __init__.py and conftest.py
-// files of its directory and the directories above. It returns the
-// explanation.
+// runner loads besides the file's imports (the __init__.py and conftest.py
+// files of its directory and the directories above), and routing changed
+// model files by architecture. It returns the explanation; for a test
+// that routing drops, the reason.
 func (r *Reach) Test(test string) (string, bool) {
+	if why, ok := r.direct(test); ok {
+		return why, true
+	}
+	return r.routed(test, true, func() ([]string, []string) { return r.g.archsOf(test) })
+}
+
+// Launches reports whether a server entry point running models is
+// affected: through its imports, or because a changed model file
+// registers the architecture of one of the models.
+func (r *Reach) Launches(entry string, models []string) (string, bool) {
+	if r.Has(entry) {
+		return r.Explain(entry), true
+	}
+	return r.routed(entry, false, func() ([]string, []string) { return r.g.Archs(models) })
+}
+
+func (r *Reach) direct(test string) (string, bool) {
 	if r.Has(test) {
 		return r.Explain(test), true
 	}
@@ -112,6 +172,78 @@ func (r *Reach) Test(test string) (string, bool) {
 		}
 		if dir == "." || dir == "/" {
 			return "", false
+		}
+	}
+}
+
+// routed decides for a file that reaches changed model files only
+// through a model registry. A test that imports the registry itself runs
+// whatever it registers.
+func (r *Reach) routed(f string, test bool, archsOf func() (archs, unknown []string)) (string, bool) {
+	if len(r.archs) == 0 || !r.reachesRegistry(f) {
+		return "", false
+	}
+	for _, e := range r.g.deps[f] {
+		if test && e.Kind == "import" && slices.Contains(r.g.Registries(), e.To) {
+			return fmt.Sprintf("%s imports the model registry %s, which loads every model file", f, e.To), true
+		}
+	}
+	archs, unknown := archsOf()
+	if len(unknown) > 0 {
+		return fmt.Sprintf("%s names %s, whose architecture [gating.models] does not give, so it may run any changed model", f, strings.Join(unknown, ", ")), true
+	}
+	for _, a := range archs {
+		if m, ok := r.archs[a]; ok {
+			return fmt.Sprintf("%s runs a %s model, registered by %s", f, a, r.Explain(m)), true
+		}
+	}
+	changed := make([]string, 0, len(r.archs))
+	for a := range r.archs {
+		changed = append(changed, a)
+	}
+	sort.Strings(changed)
+	names := "no model"
+	if len(archs) > 0 {
+		names = "only " + strings.Join(slices.Compact(slices.Sorted(slices.Values(archs))), ", ")
+	}
+	return fmt.Sprintf("reaches the changed model files (%s) only through the model registry, and runs %s", strings.Join(changed, ", "), names), false
+}
+
+// reachesRegistry reports whether f, or a package file or conftest.py a
+// test runner loads with it, imports a model registry.
+func (r *Reach) reachesRegistry(f string) bool {
+	if r.behind == nil {
+		r.behind = map[string]bool{}
+		queue := r.g.Registries()
+		for _, q := range queue {
+			r.behind[q] = true
+		}
+		for len(queue) > 0 {
+			cur := queue[0]
+			queue = queue[1:]
+			for _, e := range r.g.rdeps[cur] {
+				if !r.behind[e.From] && e.Kind != "registry" {
+					r.behind[e.From] = true
+					queue = append(queue, e.From)
+				}
+			}
+		}
+	}
+	if r.behind[f] {
+		return true
+	}
+	for dir := path.Dir(f); ; dir = path.Dir(dir) {
+		for _, name := range []string{"__init__.py", "conftest.py"} {
+			p := name
+			if dir != "." {
+				p = dir + "/" + name
+			}
+			if r.behind[p] {
+				return true
+			}
+		}
+		if dir == "." || dir == "/" {
+			return false
 		}
 	}
 }

@@ -11,6 +11,8 @@ package impact
 
 import (
 	"fmt"
+	"path"
+	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -42,6 +44,18 @@ type Source struct {
 	// PathLoads lists lines that load a Python file by path
 	// (spec_from_file_location, runpy.run_path).
 	PathLoads []int `json:"path_loads,omitempty"`
+	// Models are string literals naming a model ("org/Name-8B",
+	// "/models/Name/") or an architecture ("NameForCausalLM").
+	Models []Literal `json:"models,omitempty"`
+	// ModelConsts are module-level constants bound to model names:
+	// NAME -> the model literals of its assignment.
+	ModelConsts map[string][]string `json:"model_consts,omitempty"`
+	// Entries are the architectures a model file registers
+	// (module-level EntryClass = X or [X, Y]).
+	Entries []string `json:"entries,omitempty"`
+	// UsedConsts are the model constants the file itself refers to
+	// beyond their assignment (defaults of its functions), sorted.
+	UsedConsts []string `json:"used_consts,omitempty"`
 }
 
 // Literal is a dotted string literal and where it is.
@@ -68,8 +82,18 @@ func Scan(src []byte) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &parser{consts: map[string]string{}, lastIf: map[int]block{}}
-	return p.parse(lines)
+	p := &parser{consts: map[string]string{}, lastIf: map[int]block{}, names: map[string]int{}}
+	out, err := p.parse(lines)
+	if err != nil {
+		return nil, err
+	}
+	for name := range out.ModelConsts {
+		if p.names[name] > 1 {
+			out.UsedConsts = append(out.UsedConsts, name)
+		}
+	}
+	sort.Strings(out.UsedConsts)
+	return out, nil
 }
 
 func firstInvalid(b []byte) int {
@@ -502,6 +526,7 @@ type block struct {
 }
 
 type parser struct {
+	names  map[string]int // occurrences of each name
 	stack  []block
 	src    Source
 	consts map[string]string // module-level NAME = "literal"
@@ -682,7 +707,66 @@ func (p *parser) statement(st []token, indent int) error {
 	if len(p.stack) == 0 && len(st) == 3 && st[0].kind == tName && st[1].val == "=" && st[2].kind == tString && !st[2].interp {
 		p.consts[st[0].val] = st[2].val
 	}
+	if len(p.stack) == 0 && len(st) >= 3 && st[0].kind == tName && st[1].val == "=" {
+		p.assignment(st[0].val, st[2:])
+	}
 	return nil
+}
+
+// assignment records model constants and a model file's EntryClass.
+func (p *parser) assignment(name string, value []token) {
+	if name == "EntryClass" {
+		for _, t := range value {
+			if t.kind == tName {
+				p.src.Entries = append(p.src.Entries, t.val)
+			}
+		}
+		return
+	}
+	for _, t := range value {
+		if t.kind == tString && !t.interp && !t.esc && isModelRef(t.val) {
+			if p.src.ModelConsts == nil {
+				p.src.ModelConsts = map[string][]string{}
+			}
+			p.src.ModelConsts[name] = append(p.src.ModelConsts[name], t.val)
+		}
+	}
+}
+
+// mimeTypes are "type/subtype" strings that look like "org/name".
+var mimeTypes = map[string]bool{"application": true, "text": true, "image": true, "audio": true, "video": true, "multipart": true, "font": true}
+
+// archSuffixes end the class names of model architectures.
+var archSuffixes = []string{"ForCausalLM", "ForConditionalGeneration", "LMHeadModel", "Eagle3"}
+
+// isModelRef reports whether s names a model: a Hugging Face id
+// "org/Name-8B" (a digit in the name), a local "/models/Name/" path, or an
+// architecture class name such as "Qwen3ForCausalLM".
+func isModelRef(s string) bool {
+	if len(s) > 120 || strings.ContainsAny(s, " \t\n:*?{}%") {
+		return false
+	}
+	if strings.HasPrefix(s, "/models/") {
+		return len(s) > len("/models/")
+	}
+	if org, name, ok := strings.Cut(s, "/"); ok {
+		if org == "" || name == "" || strings.Contains(name, "/") || mimeTypes[org] || !strings.ContainsAny(name, "0123456789") {
+			return false
+		}
+		if ext := path.Ext(name); ext != "" && !strings.ContainsAny(ext[1:], "0123456789") {
+			return false // a file such as "dir/data_1.json"
+		}
+		return isIdent(strings.NewReplacer("-", "_", ".", "_").Replace(org)) && isIdent("x"+strings.NewReplacer("-", "_", ".", "_").Replace(name))
+	}
+	if !isIdent(s) || s[0] < 'A' || s[0] > 'Z' {
+		return false
+	}
+	for _, suf := range archSuffixes {
+		if strings.HasSuffix(s, suf) && len(s) > len(suf) {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *parser) add(imp Import) {
@@ -807,11 +891,17 @@ var (
 // any statement.
 func (p *parser) scanExpressions(toks []token) {
 	for i, t := range toks {
+		if t.kind == tName {
+			p.names[t.val]++
+		}
 		switch {
+		case t.kind == tString && !t.interp && !t.esc && isPyPath(t.val):
+			// Before module names: "bench_x.py" names a file, not module py.
+			p.src.Paths = append(p.src.Paths, Literal{Value: t.val, Line: t.line})
 		case t.kind == tString && !t.interp && !t.esc && isDottedModule(t.val):
 			p.src.Strings = append(p.src.Strings, Literal{Value: t.val, Line: t.line})
-		case t.kind == tString && !t.interp && !t.esc && isPyPath(t.val):
-			p.src.Paths = append(p.src.Paths, Literal{Value: t.val, Line: t.line})
+		case t.kind == tString && !t.interp && !t.esc && isModelRef(t.val):
+			p.src.Models = append(p.src.Models, Literal{Value: t.val, Line: t.line})
 		case t.kind == tName && importByScan[t.val] && i+1 < len(toks) && toks[i+1].val == "(":
 			p.src.Dynamic = append(p.src.Dynamic, t.line)
 		case t.kind == tName && importByPath[t.val] && i+1 < len(toks) && toks[i+1].val == "(":

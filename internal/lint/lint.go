@@ -18,7 +18,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/proc"
 	"github.com/sgl-project/tpuci/internal/report"

@@ -17,6 +17,7 @@ package partition
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -163,4 +164,58 @@ func ParseSpec(s string) (id, parts int, err error) {
 		return fail(fmt.Sprintf("ID %d is not below COUNT %d (IDs count from 0, the last is %d/%d)", id, parts, parts-1, parts))
 	}
 	return id, parts, nil
+}
+
+// Makespan is the largest partition sum of Split's rule for parts
+// partitions (zero-weight items allowed), without checks.
+func Makespan(items []Item, parts int) float64 {
+	if parts < 1 {
+		return math.Inf(1)
+	}
+	ws := make([]float64, len(items))
+	for i, it := range items {
+		ws[i] = it.Weight
+	}
+	sort.SliceStable(ws, func(a, b int) bool { return ws[a] > ws[b] })
+	sums := make([]float64, parts)
+	for _, w := range ws {
+		least := 0
+		for p := 1; p < parts; p++ {
+			if sums[p] < sums[least] {
+				least = p
+			}
+		}
+		sums[least] += w
+	}
+	return slices.Max(sums)
+}
+
+// Fewest returns the fewest partitions, at most most and at most one per
+// item, whose makespan fits budget minutes; a budget below the largest
+// item is raised to it, since no split cuts a file. When even most
+// partitions do not fit, it returns the count with the smallest makespan
+// (the fewest on ties). It also returns that count's makespan.
+func Fewest(items []Item, budget float64, most int) (int, float64) {
+	if len(items) == 0 {
+		return 0, 0
+	}
+	largest := 0.0
+	for _, it := range items {
+		largest = max(largest, it.Weight)
+	}
+	budget = max(budget, largest)
+	most = max(1, min(most, len(items)))
+	bestN, bestSpan := 1, math.Inf(1)
+	for n := 1; n <= most; n++ {
+		span := Makespan(items, n)
+		// A tiny tolerance keeps sums of decimal minutes from missing an
+		// exact fit through rounding.
+		if span <= budget+1e-9 {
+			return n, span
+		}
+		if span < bestSpan-1e-9 {
+			bestN, bestSpan = n, span
+		}
+	}
+	return bestN, bestSpan
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -276,5 +277,35 @@ func TestPartGroupedKeepsGroupsApart(t *testing.T) {
 	// Fewer parts than groups: plain LPT.
 	if idx := get(0, 1); len(idx) != len(its) {
 		t.Fatalf("1 part: %v", idx)
+	}
+}
+
+func TestFewestFitsTheBudget(t *testing.T) {
+	items := []Item{{"a", 8}, {"b", 5}, {"c", 4}, {"d", 3}, {"e", 3}, {"f", 1}}
+	cases := []struct {
+		budget   float64
+		most     int
+		n        int
+		makespan float64
+	}{
+		{24, 8, 1, 24},  // everything fits one job
+		{12, 8, 2, 12},  // 8+3+1 / 5+4+3
+		{8, 8, 3, 8},    // 8 / 5+3 / 4+3+1
+		{2, 8, 3, 8},    // below the largest file: the largest file is the floor
+		{8, 2, 2, 12},   // capped: the best count within the cap
+		{100, 0, 1, 24}, // a cap below 1 still gives one job
+		{8, 100, 3, 8},  // never more jobs than it takes
+	}
+	for _, c := range cases {
+		n, span := Fewest(items, c.budget, c.most)
+		if n != c.n || span != c.makespan {
+			t.Errorf("Fewest(budget %v, most %d) = %d jobs, %v min; want %d, %v", c.budget, c.most, n, span, c.n, c.makespan)
+		}
+		if split, err := Split(items, n); err != nil || slices.Max(Sums(items, split)) != span {
+			t.Errorf("Fewest's makespan %v differs from Split's sums (%v)", span, err)
+		}
+	}
+	if n, span := Fewest(nil, 10, 4); n != 0 || span != 0 {
+		t.Errorf("no items: %d jobs, %v min", n, span)
 	}
 }

@@ -7,8 +7,11 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/depmap"
+	"github.com/sgl-project/tpuci/internal/durations"
 	"github.com/sgl-project/tpuci/internal/ghactions"
 	"github.com/sgl-project/tpuci/internal/impact"
 	"github.com/sgl-project/tpuci/internal/report"
@@ -26,11 +29,14 @@ type Env struct {
 	GH      *ghactions.Provider
 	Stdout  io.Writer // results
 	Log     io.Writer // progress
+	// WS is the workspace the Env came from; with it, files are weighed
+	// by their duration history.
+	WS *workspace.Workspace
 }
 
 // EnvOf builds an Env from a resolved workspace.
 func EnvOf(ws *workspace.Workspace, gh *ghactions.Provider, stdout, log io.Writer) Env {
-	return Env{Repo: ws.Repo, Example: ws.Example, Config: ws.Config, Out: ws.Out, Getenv: ws.Getenv, GH: gh, Stdout: stdout, Log: log}
+	return Env{Repo: ws.Repo, Example: ws.Example, Config: ws.Config, Out: ws.Out, Getenv: ws.Getenv, GH: gh, Stdout: stdout, Log: log, WS: ws}
 }
 
 // File names under TPUCI_OUT.
@@ -109,8 +115,20 @@ func needsGraph(cfg *config.Config, in Input) bool {
 	return false
 }
 
-func measured(e Env) (map[string]float64, error) {
-	return suite.LoadMeasured(e.Getenv("TPUCI_DURATIONS"))
+// measured weighs suite files: TPUCI_DURATIONS, else the medians of the
+// duration history, else (nil) the estimates.
+func measured(ctx context.Context, e Env) (map[string]float64, error) {
+	if e.WS == nil {
+		return suite.LoadMeasured(e.Getenv("TPUCI_DURATIONS"))
+	}
+	w, err := durations.Load(ctx, e.WS, e.Log)
+	if err != nil {
+		return nil, err
+	}
+	if w.Source != "" {
+		fmt.Fprintf(e.Log, "ci: weights: %s\n", w.Source)
+	}
+	return w.Minutes(), nil
 }
 
 // RunPlan is ci:plan: decide, write the outputs, the plan and the
@@ -133,11 +151,20 @@ func RunPlan(ctx context.Context, e Env, explain bool) error {
 				Msg: fmt.Sprintf("cannot scan imports (%v): every test that imports it runs", g.Err(f))})
 		}
 	}
-	meas, err := measured(e)
+	meas, err := measured(ctx, e)
 	if err != nil {
 		return err
 	}
-	p, err := Make(e.Config, in, g, Options{Measured: meas})
+	opts := Options{Measured: meas, Now: time.Now()}
+	if e.WS != nil && g != nil {
+		if opts.Deps, err = depmap.Load(ctx, e.WS, e.Log); err != nil {
+			return fmt.Errorf("ci:plan: %w", err)
+		}
+		if len(opts.Deps) > 0 {
+			fmt.Fprintf(e.Log, "ci:plan: recorded dependency maps of %d test files\n", len(opts.Deps))
+		}
+	}
+	p, err := Make(e.Config, in, g, opts)
 	if err != nil {
 		return err
 	}
@@ -179,7 +206,11 @@ func RunMatrix(e Env, target string) error {
 			return err
 		}
 	}
-	m, err := Matrix(e.Config, target, sel)
+	meas, err := measured(context.Background(), e)
+	if err != nil {
+		return err
+	}
+	m, err := MatrixMeasured(e.Config, target, sel, meas)
 	if err != nil {
 		return err
 	}

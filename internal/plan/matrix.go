@@ -9,6 +9,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/chips"
 	"github.com/sgl-project/tpuci/internal/config"
 	nmatrix "github.com/sgl-project/tpuci/internal/nightly/matrix"
+	"github.com/sgl-project/tpuci/internal/partition"
 	"github.com/sgl-project/tpuci/internal/perf"
 )
 
@@ -42,6 +43,12 @@ func MatrixJSON(entries []Entry) string {
 // Matrix lists the jobs of a target over its whole configuration, or over
 // the selected suite files when selection is not nil.
 func Matrix(cfg *config.Config, target string, selection []string) ([]Entry, error) {
+	return MatrixMeasured(cfg, target, selection, nil)
+}
+
+// MatrixMeasured is Matrix with measured minutes per file, which size
+// the suites' jobs under [ci].job_minutes.
+func MatrixMeasured(cfg *config.Config, target string, selection []string, measured map[string]float64) ([]Entry, error) {
 	if !slices.Contains(MatrixTargets, target) && target != "nightly" {
 		return nil, fmt.Errorf("ci:matrix: %q has no matrix (targets with one: %v and nightly)", target, MatrixTargets)
 	}
@@ -50,7 +57,11 @@ func Matrix(cfg *config.Config, target string, selection []string) ([]Entry, err
 		ps := Suite{Name: s.Name, Chips: s.Chips}
 		for _, f := range s.Files {
 			if selection == nil || slices.Contains(selection, f.Path) {
-				ps.Selected = append(ps.Selected, Pick{Path: f.Path, Minutes: f.Minutes})
+				m := f.Minutes
+				if v, ok := measured[f.Path]; ok && v >= 0 {
+					m = v
+				}
+				ps.Selected = append(ps.Selected, Pick{Path: f.Path, Minutes: m})
 			}
 		}
 		suites = append(suites, ps)
@@ -63,6 +74,24 @@ func minParts(configured, items int) int {
 		configured = 1
 	}
 	return min(configured, items)
+}
+
+// suiteParts is a suite's job count: its pinned partitions, or with
+// [ci].job_minutes the fewest jobs whose longest fits the budget.
+func suiteParts(cfg *config.Config, cs *config.Suite, s Suite) int {
+	if cfg.CI.JobMinutes <= 0 || cs.Pinned {
+		return minParts(cs.Partitions, len(s.Selected))
+	}
+	n, _ := partition.Fewest(items(s.Selected), cfg.CI.JobMinutes, cfg.CI.JobCap(s.Chips))
+	return n
+}
+
+func items(picks []Pick) []partition.Item {
+	out := make([]partition.Item, len(picks))
+	for i, p := range picks {
+		out[i] = partition.Item{Name: p.Path, Weight: max(p.Minutes, 0)}
+	}
+	return out
 }
 
 func partsOf(name, suite string, parts, chipsN int, runner string) []Entry {
@@ -95,7 +124,7 @@ func matrixFor(cfg *config.Config, target string, suites []Suite) ([]Entry, erro
 		if err != nil {
 			return nil, fmt.Errorf("plan: suite %s: %w", s.Name, err)
 		}
-		out = append(out, partsOf(s.Name, s.Name, minParts(cs.Partitions, len(s.Selected)), s.Chips, runner)...)
+		out = append(out, partsOf(s.Name, s.Name, suiteParts(cfg, cs, s), s.Chips, runner)...)
 	}
 	var (
 		n, configured, maxChips int

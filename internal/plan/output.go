@@ -141,6 +141,8 @@ func Explain(w io.Writer, p *Plan, detail bool) {
 		fmt.Fprintf(w, "%-10s %-4s %8.1f %8.1f  %s\n", t.Name, yes(t.Run), t.Minutes, t.FullMinutes, t.Why)
 	}
 	fmt.Fprintf(w, "total: %.1f min, %.1f on TPU runners\n", p.Minutes, p.TPUMinutes)
+	fmt.Fprintf(w, "time to verdict: %s\n", p.Verdict)
+	fmt.Fprintf(w, "a full run:      %s\n", p.FullVerdict)
 	if !detail {
 		return
 	}
@@ -196,6 +198,13 @@ func Markdown(p *Plan) string {
 		fmt.Fprintf(&b, "| %s | %s | %.1f | %.1f | %s |\n", t.Name, icon, t.Minutes, t.FullMinutes, mdEscape(t.Why))
 	}
 	fmt.Fprintf(&b, "\nTotal: %.1f min, %.1f on TPU runners.\n", p.Minutes, p.TPUMinutes)
+	fmt.Fprintf(&b, "\n| | time to verdict | largest-file bound | TPU-minutes | jobs | critical path |\n|---|---:|---:|---:|---:|---|\n")
+	for _, r := range []struct {
+		name string
+		v    Verdict
+	}{{"this run", p.Verdict}, {"a full run", p.FullVerdict}} {
+		fmt.Fprintf(&b, "| %s | %.1f min | %.1f min | %.1f | %d | %s |\n", r.name, r.v.Minutes, r.v.Bound, r.v.TPUMinutes, r.v.Jobs, mdEscape(r.v.pathText()))
+	}
 	if len(p.Files) > 0 {
 		fmt.Fprintf(&b, "\n<details><summary>%d changed files</summary>\n\n| file | status | kind | filters |\n|---|---|---|---|\n", len(p.Files))
 		for _, f := range p.Files {

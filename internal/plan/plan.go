@@ -15,8 +15,10 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/depmap"
 	"github.com/sgl-project/tpuci/internal/impact"
 )
 
@@ -74,6 +76,10 @@ type Plan struct {
 	// Totals over the targets that run.
 	Minutes    float64 `json:"minutes"`
 	TPUMinutes float64 `json:"tpu_minutes"`
+	// Verdict is the time to this run's verdict; FullVerdict that of a
+	// run of every target in full, for comparison.
+	Verdict     Verdict `json:"verdict"`
+	FullVerdict Verdict `json:"full_verdict"`
 }
 
 // File is a changed file and how the plan reads it.
@@ -172,6 +178,11 @@ func (p *Plan) Selection() []string {
 type Options struct {
 	// Measured minutes per suite file (durations.json) replace estimates.
 	Measured map[string]float64
+	// Deps is the recorded dependency map: a test with a record younger
+	// than [ci].depmap_max_age at Now runs only when a changed file is in
+	// its record or is the test itself.
+	Deps depmap.Map
+	Now  time.Time
 }
 
 // Make decides. g is the import graph of the head tree; it may be nil when
@@ -179,6 +190,9 @@ type Options struct {
 func Make(cfg *config.Config, in Input, g *impact.Graph, o Options) (*Plan, error) {
 	p := &Plan{Input: in}
 	gate := &cfg.Gating
+	if g != nil {
+		g.RouteModels(gate.Models)
+	}
 	sort.Strings(p.Labels)
 	for _, c := range in.Changed {
 		p.Files = append(p.Files, classify(cfg, c, g))
@@ -222,6 +236,15 @@ func Make(cfg *config.Config, in Input, g *impact.Graph, o Options) (*Plan, erro
 		p.Targets = append(p.Targets, t)
 	}
 	p.Minutes, p.TPUMinutes = round(p.Minutes), round(p.TPUMinutes)
+	p.Verdict = Critical(cfg, p.Targets)
+	p.FullVerdict = p.Verdict
+	if p.Full == "" {
+		full, err := Make(cfg, Input{Event: EventPush}, nil, o)
+		if err != nil {
+			return nil, err
+		}
+		p.FullVerdict = full.Verdict
+	}
 	return p, nil
 }
 
@@ -265,6 +288,7 @@ func classify(cfg *config.Config, c Change, g *impact.Graph) File {
 func decide(cfg *config.Config, p *Plan, name string, g *impact.Graph, o Options) (Target, error) {
 	t := Target{Name: name, Matrix: []Entry{}}
 	w := newWork(cfg, name, o.Measured)
+	w.opts = o
 	t.FullMinutes = round(w.minutes())
 	t = w.decide(p, t, g)
 	return t, w.err
@@ -303,12 +327,20 @@ func (w *work) decide(p *Plan, t Target, g *impact.Graph) Target {
 			filters = append(filters, f.Name)
 		}
 	}
-	var relevant []File
+	var relevant, outside []File
+	narrowing := name != "lint" && cfg.Gating.Narrow() && g != nil
 	for _, f := range p.Files {
 		// Without any filter every change concerns every target.
 		if len(cfg.Gating.Filters) == 0 || slices.ContainsFunc(f.Filters, func(n string) bool { return slices.Contains(filters, n) }) {
 			relevant = append(relevant, f)
+		} else if narrowing && (f.Kind == KindPython || f.Kind == KindDeleted) {
+			// A Python file outside the filters still concerns the tests
+			// that import or read it (a benchmark script a test loads).
+			outside = append(outside, f)
 		}
+	}
+	if len(relevant) == 0 && len(outside) > 0 {
+		return w.narrow(t, pathList(outside), g)
 	}
 	if len(relevant) == 0 {
 		switch {
@@ -330,10 +362,11 @@ func (w *work) decide(p *Plan, t Target, g *impact.Graph) Target {
 			python = append(python, f.Path)
 		}
 	}
-	if len(python) == 0 {
+	if len(python) == 0 && len(outside) == 0 {
 		t.Why = "only ignored files changed: " + paths(relevant)
 		return t
 	}
+	python = append(python, pathList(outside)...)
 	if name == "lint" || !cfg.Gating.Narrow() || g == nil {
 		why := fmt.Sprintf("%s matches its filters", paths(relevant))
 		if name != "lint" && cfg.Gating.Narrow() {
@@ -341,18 +374,23 @@ func (w *work) decide(p *Plan, t Target, g *impact.Graph) Target {
 		}
 		return w.whole(t, why)
 	}
-	return w.narrow(t, g.Reach(python), g, len(python))
+	return w.narrow(t, python, g)
 }
 
 func paths(fs []File) string {
-	var ps []string
-	for _, f := range fs {
-		ps = append(ps, f.Path)
-	}
+	ps := pathList(fs)
 	if len(ps) > 3 {
 		return fmt.Sprintf("%s and %d more", strings.Join(ps[:3], ", "), len(ps)-3)
 	}
 	return strings.Join(ps, ", ")
+}
+
+func pathList(fs []File) []string {
+	var ps []string
+	for _, f := range fs {
+		ps = append(ps, f.Path)
+	}
+	return ps
 }
 
 // work is what one target runs: suites for suite targets, cases (with
@@ -363,6 +401,7 @@ type work struct {
 	suites []*config.Suite
 	cases  []item
 	meas   map[string]float64
+	opts   Options
 	err    error
 }
 
@@ -371,7 +410,8 @@ type item struct {
 	name    string
 	minutes float64
 	chips   int
-	entry   string // the Python file whose import closure affects it
+	entry   string   // the Python file whose import closure affects it
+	models  []string // the models its server runs
 }
 
 func newWork(cfg *config.Config, target string, measured map[string]float64) *work {
@@ -408,6 +448,7 @@ func serverItem(cfg *config.Config, name, server string, minutes float64) item {
 		return it
 	}
 	it.chips = s.Chips
+	it.models = []string{s.Model}
 	mod := cfg.Repo.Package + ".launch_server"
 	if len(s.Command) > 0 {
 		mod = ""
@@ -472,19 +513,28 @@ func (w *work) whole(t Target, why string) Target {
 }
 
 // narrow keeps the suite files and cases the changes reach.
-func (w *work) narrow(t Target, r *impact.Reach, g *impact.Graph, seeds int) Target {
+func (w *work) narrow(t Target, changed []string, g *impact.Graph) Target {
+	r, seeds := g.Reach(changed), len(changed)
 	for _, s := range w.suites {
 		ps := Suite{Name: s.Name, Chips: s.Chips}
 		for _, f := range s.Files {
 			pick := Pick{Path: f.Path, Minutes: w.fileMinutes(f)}
-			if why, ok := r.Test(f.Path); ok {
+			why, ok := r.Test(f.Path)
+			if rwhy, rok, fresh := w.recorded(f.Path, changed); fresh {
+				why, ok = rwhy, rok
+			}
+			switch {
+			case ok:
 				pick.Why = why
 				ps.Selected = append(ps.Selected, pick)
-			} else if !g.Has(f.Path) {
+			case !g.Has(f.Path):
 				pick.Why = "not in the tree, so the graph cannot clear it"
 				ps.Selected = append(ps.Selected, pick)
-			} else {
-				pick.Why = "imports none of the changed files"
+			default:
+				pick.Why = why
+				if why == "" {
+					pick.Why = "no import, read or module-name path leads from it to a changed file"
+				}
 				ps.Skipped = append(ps.Skipped, pick)
 			}
 		}
@@ -499,8 +549,10 @@ func (w *work) narrow(t Target, r *impact.Reach, g *impact.Graph, seeds int) Tar
 		switch {
 		case c.entry == "" || !g.Has(c.entry):
 			pick.Why, run = "its entry point is unknown to the import graph", true
-		case r.Has(c.entry):
-			pick.Why, run = r.Explain(c.entry), true
+		default:
+			if why, ok := r.Launches(c.entry, c.models); ok {
+				pick.Why, run = why, true
+			}
 		}
 		picks = append(picks, pick)
 	}
@@ -558,4 +610,28 @@ func (w *work) finish(t Target) Target {
 	}
 	t.Matrix = m
 	return t
+}
+
+// recorded decides a test by its recorded dependency map. fresh is false
+// when the test has no record or its record is older than the maximum
+// age: the import graph decides then.
+func (w *work) recorded(test string, changed []string) (why string, ok, fresh bool) {
+	e, has := w.opts.Deps[test]
+	if !has {
+		return "", false, false
+	}
+	age := w.opts.Now.Sub(e.Date)
+	if age > w.cfg.CI.DepMapAge() {
+		return "", false, false
+	}
+	at := fmt.Sprintf("its run at %s (%s ago)", short(e.Commit), age.Round(time.Hour))
+	for _, c := range changed {
+		if c == test {
+			return "the test itself changed", true, true
+		}
+		if slices.Contains(e.Modules, c) {
+			return fmt.Sprintf("%s loaded %s (changed), as recorded by %s", test, c, at), true, true
+		}
+	}
+	return fmt.Sprintf("loaded none of the changed files, as recorded by %s", at), false, true
 }

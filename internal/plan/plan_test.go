@@ -304,3 +304,32 @@ func TestOutputs(t *testing.T) {
 func testProvider(output string) *ghactions.Provider {
 	return &ghactions.Provider{Active: true, Output: output, W: &bytes.Buffer{}}
 }
+
+// A test that loads a benchmark script by path depends on it, even though
+// the script is outside every path filter.
+func TestScriptReadByPathSelectsItsTest(t *testing.T) {
+	cfg := testConfig(t)
+	files := map[string]string{}
+	for k, v := range repo {
+		files[k] = v
+	}
+	files["benchmark/hicache/bench_sweep.py"] = "def knee(x):\n    return x\n"
+	files["test/srt/test_eval.py"] = "import importlib.util, os\n" +
+		"_P = os.path.join(os.path.dirname(__file__), '..', '..', 'benchmark', 'hicache', 'bench_sweep.py')\n" +
+		"spec = importlib.util.spec_from_file_location('bench_sweep', _P)\n"
+	p, err := Make(cfg, pr(runCI, "M benchmark/hicache/bench_sweep.py"), graphOf(files), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(p.Selection(), []string{"test/srt/test_eval.py"}) {
+		t.Fatalf("selection %v", p.Selection())
+	}
+	e2e, _ := p.Target("e2e")
+	why := e2e.Suites[0].Selected[0].Why
+	if !strings.Contains(why, "test/srt/test_eval.py reads benchmark/hicache/bench_sweep.py (changed)") {
+		t.Errorf("explanation %q", why)
+	}
+	if u, _ := p.Target("unitTest1"); u.Run {
+		t.Errorf("unitTest1 runs: %s", u.Why)
+	}
+}

@@ -38,7 +38,11 @@ type ReplayRow struct {
 	Filters  float64  `json:"tpuci_filter"` // tpuci's filters and labels, whole targets
 	Plan     float64  `json:"tpuci_plan"`   // tpuci's filters plus import-graph selection
 	Targets  []string `json:"targets"`      // what the plan runs
-	Note     string   `json:"note,omitempty"`
+	// Time to verdict (critical path, minutes) of SGLang-JAX's filters
+	// and of tpuci's plan.
+	BaselineVerdict float64 `json:"sglang_jax_verdict"`
+	Verdict         float64 `json:"tpuci_plan_verdict"`
+	Note            string  `json:"note,omitempty"`
 	// Dropped: files tpuci's filters would run that the plan does not.
 	Dropped []Dropped `json:"dropped,omitempty"`
 }
@@ -61,6 +65,8 @@ type Replay struct {
 	Repo   string       `json:"repo"`
 	Rows   []ReplayRow  `json:"rows"`
 	Totals ReplayTotals `json:"totals"`
+	// Figures are shares of full-PR minutes, verdict times and SZZ recall.
+	Figures *Figures `json:"figures,omitempty"`
 }
 
 // replayer parses each blob once across commits.
@@ -122,7 +128,7 @@ func RunReplay(ctx context.Context, e Env, n int) (*Replay, error) {
 	}
 	start := time.Now()
 	r := &replayer{git: Git{Dir: e.Repo}, cfg: e.Config, parsed: map[string]impact.Parsed{}}
-	meas, err := measured(e)
+	meas, err := measured(ctx, e)
 	if err != nil {
 		return nil, err
 	}
@@ -132,6 +138,7 @@ func RunReplay(ctx context.Context, e Env, n int) (*Replay, error) {
 		return nil, fmt.Errorf("ci:replay: %w (TPUCI_REPO must be a git checkout with history)", err)
 	}
 	out := &Replay{Repo: e.Repo}
+	changed := map[string][]Change{}
 	for i, c := range commits {
 		if err := ctx.Err(); err != nil {
 			return out, context.Cause(ctx)
@@ -140,6 +147,7 @@ func RunReplay(ctx context.Context, e Env, n int) (*Replay, error) {
 		if err != nil {
 			return nil, fmt.Errorf("ci:replay: %s: %w", short(c.SHA), err)
 		}
+		changed[c.SHA] = changes
 		in := Input{Event: EventPR, Base: c.Parent, Head: c.SHA, Labels: []string{e.Config.Gating.RequiredLabel}, Changed: changes}
 		var g *impact.Graph
 		if needsGraph(e.Config, in) {
@@ -161,11 +169,13 @@ func RunReplay(ctx context.Context, e Env, n int) (*Replay, error) {
 			switch k {
 			case 0:
 				row.Baseline = p.TPUMinutes
+				row.BaselineVerdict = p.Verdict.Minutes
 			case 1:
 				row.Filters = p.TPUMinutes
 				filtered = p
 			case 2:
 				row.Plan = p.TPUMinutes
+				row.Verdict = p.Verdict.Minutes
 				row.Targets = p.Required()
 				row.Dropped = droppedFiles(filtered, p)
 				if u := g; u != nil && len(u.Unparseable()) > 0 {
@@ -200,6 +210,11 @@ func RunReplay(ctx context.Context, e Env, n int) (*Replay, error) {
 		return nil, err
 	}
 	t.FullMinutes = full.TPUMinutes
+	fixes, err := r.szz(ctx, commits, changed, t.FullMinutes, e.Log)
+	if err != nil {
+		return nil, fmt.Errorf("ci:replay: %w", err)
+	}
+	out.Figures = summarize(out.Rows, full.Verdict.Minutes, t.FullMinutes, fixes)
 	t.Seconds = round(time.Since(start).Seconds())
 	if err := report.WriteJSON(filepath.Join(e.Out, ReplayFile), out); err != nil {
 		return out, fmt.Errorf("ci:replay: %w", err)
@@ -234,5 +249,8 @@ func PrintReplay(w io.Writer, rp *Replay) {
 	fmt.Fprintf(w, "  tpuci filters and labels, whole targets:          %10.1f  %s of SGLang-JAX (%d at 0)\n", t.Filters, pct(t.Filters, t.Baseline), t.ZeroFilters)
 	fmt.Fprintf(w, "  tpuci plan, import-graph selection:               %10.1f  %s of SGLang-JAX (%d at 0)\n", t.Plan, pct(t.Plan, t.Baseline), t.ZeroPlan)
 	printDropped(w, rp)
+	if rp.Figures != nil {
+		printFigures(w, rp.Figures)
+	}
 	fmt.Fprintf(w, "replayed in %.1fs\n", t.Seconds)
 }

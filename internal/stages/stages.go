@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/depmap"
+	"github.com/sgl-project/tpuci/internal/durations"
 	"github.com/sgl-project/tpuci/internal/ghactions"
 	"github.com/sgl-project/tpuci/internal/lint"
 	"github.com/sgl-project/tpuci/internal/pipeline"
@@ -191,9 +193,13 @@ func Suites(target string) pipeline.Body {
 		if len(runnable) == 0 {
 			return pipeline.Skip("no suite fits this host: %s", ws.Chips.Describe())
 		}
-		measured, err := suite.LoadMeasured(ws.Getenv("TPUCI_DURATIONS"))
+		weights, err := durations.Load(ctx, ws, st.Log)
 		if err != nil {
 			return err
+		}
+		measured := weights.Minutes()
+		if weights.Source != "" {
+			fmt.Fprintf(st.Log, "    weights: %s\n", weights.Source)
 		}
 		var only []string
 		if v := ws.Getenv("TPUCI_SUITE"); v != "" {
@@ -205,10 +211,15 @@ func Suites(target string) pipeline.Body {
 				return err
 			}
 		}
-		plan, err := suite.PlanSuites(runnable, suite.Options{
+		opts := suite.Options{
 			Repo: ws.Repo, Python: ws.Python, LogDir: st.LogDir, Partition: st.Partition, Only: only, Measured: measured, Select: sel,
 			Env: func(chips int) []string { return append(ws.Env(), ws.Chips.Env(chips)...) },
-		})
+		}
+		depDir, err := recordDeps(ws, target, &opts)
+		if err != nil {
+			return err
+		}
+		plan, err := suite.PlanSuites(runnable, opts)
 		if err != nil {
 			return err
 		}
@@ -236,6 +247,10 @@ func Suites(target string) pipeline.Body {
 		st.Failures = append(st.Failures, res.Failures...)
 		if err := mergeDurations(filepath.Join(ws.Out, "durations.json"), res.Durations); err != nil {
 			fmt.Fprintf(st.Log, "    warning: %v\n", err)
+		}
+		recordDurations(ctx, ws, st, target, completed(res.Durations))
+		if depDir != "" {
+			saveDeps(ctx, ws, st, depDir)
 		}
 		return runErr
 	}
@@ -277,6 +292,71 @@ func dropPytestFiles(ctx context.Context, ws *workspace.Workspace, st *pipeline.
 	}
 	plan.Jobs = keep
 	return nil
+}
+
+// completed keeps the durations of files that ran to the end: a timeout's
+// lower bound is no measurement for the history.
+func completed(d map[string]suite.Measure) map[string]float64 {
+	out := map[string]float64{}
+	for f, m := range d {
+		if !m.LowerBound {
+			out[f] = m.Minutes
+		}
+	}
+	return out
+}
+
+// recordDurations adds a run's durations to the history when it runs on
+// main or on a schedule; a failure to record only warns.
+func recordDurations(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage, target string, d map[string]float64) {
+	event, ok := durations.Recording(ws.Getenv)
+	if !ok || len(d) == 0 {
+		return
+	}
+	run := durations.Run{Commit: ws.Commit, Date: time.Now().UTC(), Event: event, Target: target, Minutes: d}
+	if err := durations.Open(ws, st.Log).Record(ctx, run); err != nil {
+		fmt.Fprintf(st.Log, "    warning: durations not recorded: %v\n", err)
+		return
+	}
+	fmt.Fprintf(st.Log, "    recorded the durations of %d files (%s run)\n", len(d), event)
+}
+
+// recordDeps installs the dependency recorder for runs that record
+// (on main, on a schedule, or TPUCI_RECORD_DURATIONS=1) and returns its
+// directory, or "" when this run does not record.
+func recordDeps(ws *workspace.Workspace, target string, o *suite.Options) (string, error) {
+	if _, ok := durations.Recording(ws.Getenv); !ok {
+		return "", nil
+	}
+	dir := filepath.Join(ws.Out, "depmap", target)
+	if err := os.RemoveAll(dir); err != nil {
+		return "", fmt.Errorf("depmap: clear %s: %w", dir, err)
+	}
+	pythonPath := ws.Config.Env["PYTHONPATH"]
+	if pythonPath == "" {
+		pythonPath = ws.Getenv("PYTHONPATH")
+	}
+	env, err := depmap.Install(dir, ws.Repo, pythonPath)
+	if err != nil {
+		return "", err
+	}
+	base := o.Env
+	o.Env = func(chips int) []string { return append(base(chips), env...) }
+	o.TestEnv = depmap.TestEnv
+	return dir, nil
+}
+
+// saveDeps adds what the recorder saw to the history; failures warn.
+func saveDeps(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage, dir string) {
+	tests, err := depmap.Collect(dir)
+	if err == nil && len(tests) > 0 {
+		err = depmap.Save(ctx, ws, st.Log, depmap.Record{Commit: ws.Commit, Date: time.Now().UTC(), Tests: tests})
+	}
+	if err != nil {
+		fmt.Fprintf(st.Log, "    warning: dependency map not recorded: %v\n", err)
+		return
+	}
+	fmt.Fprintf(st.Log, "    recorded the modules %d test files loaded\n", len(tests))
 }
 
 // mergeDurations adds measured minutes per file to the durations record

@@ -53,6 +53,9 @@ type Options struct {
 	// Select keeps only these files (TPUCI_SELECT, written by ci:plan),
 	// before partitioning; nil keeps all.
 	Select []string
+	// TestEnv, when set, adds per-file environment (the dependency
+	// recorder's test name).
+	TestEnv func(path string) string
 }
 
 // PlanSuites turns suites into jobs. A partition applies to each suite
@@ -161,6 +164,9 @@ func command(o Options, s *config.Suite, f config.File, job *Job) proc.Cmd {
 	c := proc.Cmd{Dir: o.Repo, Timeout: s.TimeoutPerFile.Duration}
 	if o.Env != nil {
 		c.Env = o.Env(s.Chips)
+	}
+	if o.TestEnv != nil {
+		c.Env = append(c.Env, o.TestEnv(f.Path))
 	}
 	switch f.Runner {
 	case config.RunnerPytest:

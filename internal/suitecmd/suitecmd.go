@@ -2,6 +2,7 @@
 package suitecmd
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/durations"
+	"github.com/sgl-project/tpuci/internal/partition"
 	"github.com/sgl-project/tpuci/internal/suite"
 	"github.com/sgl-project/tpuci/internal/suiteimport"
 	"github.com/sgl-project/tpuci/internal/suitepolicy"
@@ -71,15 +74,22 @@ func List(w io.Writer, ws *workspace.Workspace, name, spec string) error {
 		}
 		return fmt.Errorf("suite:list: no suite %q in %s (suites: %v)", name, ws.Config.Source, names)
 	}
-	measured, err := suite.LoadMeasured(ws.Getenv("TPUCI_DURATIONS"))
+	weights, err := durations.Load(context.Background(), ws, io.Discard)
 	if err != nil {
 		return err
 	}
+	measured := weights.Minutes()
+	if weights.Source != "" {
+		fmt.Fprintf(w, "weights: %s\n", weights.Source)
+	} else {
+		fmt.Fprintf(w, "weights: estimates (no measured runs)\n")
+	}
+	parts := jobs(ws.Config, s, measured)
 	specs := []string{spec}
 	if spec == "" {
 		specs = nil
-		for i := 0; i < s.Partitions; i++ {
-			specs = append(specs, fmt.Sprintf("%d/%d", i, s.Partitions))
+		for i := 0; i < parts; i++ {
+			specs = append(specs, fmt.Sprintf("%d/%d", i, parts))
 		}
 	}
 	for _, sp := range specs {
@@ -97,11 +107,36 @@ func List(w io.Writer, ws *workspace.Workspace, name, spec string) error {
 			if len(j.File.Methods) > 0 {
 				extra += fmt.Sprint(" ", j.File.Methods)
 			}
-			fmt.Fprintf(tw, "  %6.1f\t%s\t%s\n", j.Minutes, j.File.Path, extra)
+			fig := "estimate"
+			if f, ok := weights.Figures[j.File.Path]; ok {
+				fig = fmt.Sprintf("median of %d", f.Runs)
+				if f.Runs == 1 {
+					fig = "1 run"
+				}
+			}
+			fmt.Fprintf(tw, "  %6.1f\t%s\t%s\t%s\n", j.Minutes, fig, j.File.Path, extra)
 		}
 		tw.Flush()
 	}
 	return nil
+}
+
+// jobs is the suite's matrix size: its partitions, or with
+// [ci].job_minutes and no pinned partitions the fewest jobs that fit.
+func jobs(cfg *config.Config, s *config.Suite, measured map[string]float64) int {
+	if cfg.CI.JobMinutes <= 0 || s.Pinned || len(s.Files) == 0 {
+		return s.Partitions
+	}
+	items := make([]partition.Item, len(s.Files))
+	for i, f := range s.Files {
+		items[i] = partition.Item{Name: f.Path, Weight: f.Minutes}
+	}
+	weighted, _, err := partition.Weights(items, measured)
+	if err != nil {
+		return s.Partitions
+	}
+	n, _ := partition.Fewest(weighted, cfg.CI.JobMinutes, cfg.CI.JobCap(s.Chips))
+	return n
 }
 
 // Import converts an SGLang-JAX run_suite.py (or the one of a checkout

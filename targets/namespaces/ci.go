@@ -36,7 +36,16 @@ func ciEnv() (plan.Env, error) {
 // Outputs: run_TARGET=true|false and matrix_TARGET (strategy.matrix JSON)
 // in GITHUB_OUTPUT, plus plan (for ci:finish); $TPUCI_OUT/plan.json,
 // $TPUCI_OUT/select.txt (for TPUCI_SELECT) and the step summary.
-// Environment: TPUCI_DURATIONS weighs files by measured minutes.
+// It prints the time to verdict: the critical path through the PR
+// workflow's jobs (lint, unitTest1, e2e, perf, then unitTest4 and
+// accuracy; pallas beside after lint), each target counted by its longest
+// job, with the largest-file bound and the TPU-minutes, for this run and
+// for a full run. [ci].job_minutes sizes suites without pinned partitions.
+//
+// Files are weighed by the median of their last [ci].history measured
+// durations (recorded by runs on main and scheduled runs in the nightly's
+// history store), else by their estimates; TPUCI_DURATIONS=FILE weighs
+// them by one earlier run instead.
 func (CI) Plan(ctx context.Context, explain *bool) error {
 	e, err := ciEnv()
 	if err != nil {
@@ -77,7 +86,12 @@ func (CI) Finish(ctx context.Context) error {
 //
 // Compares, per first-parent commit of TPUCI_REPO, SGLang-JAX's two path
 // filters, tpuci's filters without narrowing and tpuci's plan, using
-// suite estimates (or TPUCI_DURATIONS). Writes $TPUCI_OUT/replay.json.
+// suite estimates (or measured durations). Prints the mean and median
+// share of full-PR TPU-minutes, the mean and p90 time to verdict, and
+// recall on an SZZ corpus (fix commits among the N, the commits that
+// introduced the lines they changed, and whether each selector ran the
+// fix's tests at the introducing commit), next to a random selector with
+// the same per-commit share. Writes $TPUCI_OUT/replay.json.
 func (CI) Replay(ctx context.Context, n int) error {
 	e, err := ciEnv()
 	if err != nil {

@@ -1,0 +1,157 @@
+// Package depmap records which repository modules each test file really
+// loads (its own process and the servers it starts), through a startup
+// hook on the Python path, and keeps those records in the history store.
+// A plan then selects a test with a fresh record only when a changed file
+// is in its recorded set or the test itself changed.
+package depmap
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+//go:embed hook.py
+var hook []byte
+
+// Subdir is the records' directory inside a history store.
+const Subdir = "depmap"
+
+// Install writes the hook under dir/hook and returns the environment a
+// test process needs (besides TPUCI_DEPMAP_TEST, per test file) for the
+// hook to record into dir/runs.
+func Install(dir, repo, pythonPath string) ([]string, error) {
+	hookDir := filepath.Join(dir, "hook")
+	if err := os.MkdirAll(hookDir, 0o755); err != nil {
+		return nil, fmt.Errorf("depmap: create %s: %w", hookDir, err)
+	}
+	if err := os.WriteFile(filepath.Join(hookDir, "sitecustomize.py"), hook, 0o644); err != nil {
+		return nil, fmt.Errorf("depmap: write the hook: %w", err)
+	}
+	pp := hookDir
+	if pythonPath != "" {
+		pp += string(os.PathListSeparator) + pythonPath
+	}
+	return []string{"PYTHONPATH=" + pp, "TPUCI_DEPMAP_DIR=" + filepath.Join(dir, "runs"), "TPUCI_DEPMAP_ROOT=" + repo}, nil
+}
+
+// TestEnv names the test file a process runs for.
+func TestEnv(test string) string { return "TPUCI_DEPMAP_TEST=" + test }
+
+// Collect reads what the hook wrote: per test file, the sorted union of
+// the files its processes loaded.
+func Collect(dir string) (map[string][]string, error) {
+	runs := filepath.Join(dir, "runs")
+	tests, err := os.ReadDir(runs)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("depmap: %w", err)
+	}
+	out := map[string][]string{}
+	for _, t := range tests {
+		if !t.IsDir() {
+			continue
+		}
+		set := map[string]bool{}
+		pids, _ := filepath.Glob(filepath.Join(runs, t.Name(), "*.txt"))
+		for _, p := range pids {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return nil, fmt.Errorf("depmap: %w", err)
+			}
+			for _, l := range strings.Split(string(data), "\n") {
+				if l = strings.TrimSpace(l); l != "" {
+					set[l] = true
+				}
+			}
+		}
+		mods := make([]string, 0, len(set))
+		for m := range set {
+			mods = append(mods, m)
+		}
+		sort.Strings(mods)
+		name, err := url.PathUnescape(t.Name())
+		if err != nil {
+			continue // not written by the hook
+		}
+		out[name] = mods
+	}
+	return out, nil
+}
+
+// Record is one run's loaded files per test file.
+type Record struct {
+	Commit string              `json:"commit"`
+	Date   time.Time           `json:"date"`
+	Tests  map[string][]string `json:"tests"`
+}
+
+// Entry is the latest record of one test file.
+type Entry struct {
+	Commit  string    `json:"commit"`
+	Date    time.Time `json:"date"`
+	Modules []string  `json:"modules"`
+}
+
+// Map is the latest entry per test file.
+type Map map[string]Entry
+
+// Dir is a store of records, one JSON file each.
+type Dir struct{ Root string }
+
+// Add writes a record.
+func (d Dir) Add(r Record) error {
+	if err := os.MkdirAll(d.Root, 0o755); err != nil {
+		return fmt.Errorf("depmap: create %s: %w", d.Root, err)
+	}
+	commit := r.Commit
+	if len(commit) > 12 {
+		commit = commit[:12]
+	}
+	if commit == "" {
+		commit = "none"
+	}
+	name := fmt.Sprintf("%s-%s-%d.json", r.Date.UTC().Format("20060102T150405.000Z"), commit, os.Getpid())
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(d.Root, "."+name)
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("depmap: write %s: %w", tmp, err)
+	}
+	return os.Rename(tmp, filepath.Join(d.Root, name))
+}
+
+// Load reads every record and keeps the latest entry of each test file.
+func (d Dir) Load() (Map, error) {
+	files, err := filepath.Glob(filepath.Join(d.Root, "*.json"))
+	if err != nil {
+		return nil, err
+	}
+	m := Map{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("depmap: %w", err)
+		}
+		var r Record
+		if err := json.Unmarshal(data, &r); err != nil {
+			return nil, fmt.Errorf("depmap: %s: %w (delete the file to drop the record)", f, err)
+		}
+		for t, mods := range r.Tests {
+			if e, ok := m[t]; !ok || r.Date.After(e.Date) {
+				m[t] = Entry{Commit: r.Commit, Date: r.Date, Modules: mods}
+			}
+		}
+	}
+	return m, nil
+}
