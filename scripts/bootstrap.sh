@@ -233,7 +233,7 @@ step_venv() {
 		return
 	fi
 	target=$project
-	[[ $TPUCI_PY_EXTRAS != none ]] && target="$project[$TPUCI_PY_EXTRAS]"
+	[[ $TPUCI_PY_EXTRAS != none ]] && target="${project}[$TPUCI_PY_EXTRAS]"
 	stamp=$TPUCI_VENV/.tpuci-bootstrap
 	want=$({
 		cat "$project/pyproject.toml"
