@@ -296,13 +296,13 @@ type Release struct {
 // Gating holds the PR rules of the coordinator (ci:plan); gating.go has
 // the defaults of the optional fields.
 type Gating struct {
-	RequiredLabel string              `toml:"required_label" json:"required_label,omitempty"`
-	FullLabel     string              `toml:"full_label" json:"full_label,omitempty"` // runs every target in full; default "test:full"
+	RequiredLabel string `toml:"required_label" json:"required_label,omitempty"`
+	FullLabel     string `toml:"full_label" json:"full_label,omitempty"` // runs every target in full; default "test:full"
 	// Ungated are the quick targets that run on every pull request, with
 	// or without the required label; default ["lint"].
-	Ungated []string `toml:"ungated" json:"ungated,omitempty"`
-	Labels        map[string][]string `toml:"labels" json:"labels,omitempty"`         // label -> targets it adds, in full
-	Filters       []Filter            `toml:"filter" json:"filter,omitempty"`
+	Ungated []string            `toml:"ungated" json:"ungated,omitempty"`
+	Labels  map[string][]string `toml:"labels" json:"labels,omitempty"` // label -> targets it adds, in full
+	Filters []Filter            `toml:"filter" json:"filter,omitempty"`
 	// RunAll: globs of files whose change runs every file of the suites
 	// of the targets it enables (build and CI files, shared test helpers).
 	RunAll []string `toml:"run_all" json:"run_all,omitempty"`
