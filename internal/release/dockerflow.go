@@ -36,6 +36,7 @@ func (r *run) docker(ctx context.Context) error {
 		auth  string
 		built dockerimg.BuildResult
 		conn  interface{ Close() error }
+		done  bool // a re-run: this commit's release is published already
 	)
 	if err := r.step("engine", func() (string, error) {
 		cli, ping, err := dockerimg.Connect(ctx)
@@ -99,6 +100,10 @@ func (r *run) docker(ctx context.Context) error {
 			}
 			exists[ref] = found
 		}
+		if r.decision.Publish && !r.decision.Force && r.publishedHere(ctx, reg, exists) {
+			done = true
+			return "every release tag exists, pushed from this commit " + shortCommit(r.ws.Commit) + ": nothing to build or push", nil
+		}
 		replaced, err := guard.Existing(r.plan, exists, r.decision.Force)
 		if err != nil {
 			if r.decision.Publish {
@@ -112,6 +117,12 @@ func (r *run) docker(ctx context.Context) error {
 		return "none of the release tags exist yet", nil
 	}); err != nil {
 		return err
+	}
+	if done {
+		for _, ref := range r.plan.Immutable {
+			r.publishRow("tag", ref, "already published from this commit; unchanged")
+		}
+		return nil
 	}
 	if err := r.step("build", func() (string, error) {
 		var err error
@@ -362,4 +373,29 @@ func (r *run) buildBase(ctx context.Context, eng dockerimg.Engine, platform stri
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
+}
+
+// publishedHere reports a re-run of a published release: every immutable
+// tag exists and the per-arch image carries this commit and version in its
+// labels, so nothing needs to change.
+func (r *run) publishedHere(ctx context.Context, reg manifest.Registry, exists map[string]bool) bool {
+	for _, ref := range r.plan.Immutable {
+		if !exists[ref] {
+			return false
+		}
+	}
+	c := r.ws.Commit
+	if c == "" || strings.HasPrefix(c, "nogit-") || strings.Contains(c, "+dirty") {
+		return false // not a commit: nothing proves it is the published one
+	}
+	labels, err := manifest.Labels(ctx, reg, r.plan.Push)
+	return err == nil && labels["org.opencontainers.image.revision"] == c &&
+		labels["org.opencontainers.image.version"] == r.plan.Version
+}
+
+func shortCommit(c string) string {
+	if len(c) > 12 {
+		return c[:12]
+	}
+	return c
 }

@@ -207,3 +207,21 @@ func isNotFound(err error) bool {
 	}
 	return false
 }
+
+// Labels reads the config labels of an image (a per-arch tag, or the
+// first child of a list).
+func Labels(ctx context.Context, r Registry, ref string) (map[string]string, error) {
+	rf, err := name.ParseReference(ref)
+	if err != nil {
+		return nil, fmt.Errorf("manifest: %s: %w", ref, err)
+	}
+	img, err := remote.Image(rf, r.opts(ctx)...)
+	if err != nil {
+		return nil, fmt.Errorf("manifest: %s: %w", ref, err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("manifest: %s: config: %w", ref, err)
+	}
+	return cf.Config.Labels, nil
+}
