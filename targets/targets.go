@@ -154,6 +154,7 @@ func Accuracy(ctx context.Context) error {
 // Environment:
 //
 //	TPUCI_CASES=glob,glob        run a subset of case keys (see nightly:list)
+//	TPUCI_NIGHTLY_MODELS=a,b     run only these models (ci:matrix nightly sets it per job)
 //	TPUCI_PARTITION=ID/COUNT     run this share of the models
 //	TPUCI_NIGHTLY_DATE=YYYY-MM-DD  the night to record (default today, UTC)
 //	TPUCI_NIGHTLY_SCHEDULED=1    a complete scheduled run: write the nightly status record

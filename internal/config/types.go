@@ -195,7 +195,8 @@ const (
 // judged. internal/nightly documents the defaults of omitted fields.
 type Nightly struct {
 	Models []NightlyModel `toml:"model" json:"model,omitempty"`
-	// Partitions is the CI matrix size: jobs split the models between them.
+	// Partitions is the CI matrix size: jobs split the models between them,
+	// models that need the same chips sharing jobs (at least one per chip count).
 	Partitions int `toml:"partitions" json:"partitions,omitempty"`
 	// Perf points of every model with perf enabled: each max concurrency
 	// with prompts_per_concurrency x concurrency requests, at OSL 1 for

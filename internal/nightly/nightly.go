@@ -46,6 +46,7 @@ const (
 	EnvCases     = "TPUCI_CASES"             // glob,glob: run only these cases
 	EnvDate      = "TPUCI_NIGHTLY_DATE"      // YYYY-MM-DD: the night results belong to (default: today, UTC)
 	EnvScheduled = "TPUCI_NIGHTLY_SCHEDULED" // 1: a scheduled run (as GITHUB_EVENT_NAME=schedule)
+	EnvModels    = "TPUCI_NIGHTLY_MODELS"    // name,name: run only these models' cases (ci:matrix nightly sets it per job)
 )
 
 // historyNights is how many nights of history are read for judging and plots.
@@ -59,8 +60,9 @@ type Plan struct {
 	Others  int           // cases of other partitions
 }
 
-// PlanFor selects this job's cases: TPUCI_CASES globs, then the partition
-// (whole models), then the host's chips.
+// PlanFor selects this job's cases: TPUCI_CASES globs, then
+// TPUCI_NIGHTLY_MODELS, then the partition (whole models), then the
+// host's chips.
 func PlanFor(ws *workspace.Workspace, part string) (*Plan, error) {
 	all, err := matrix.Build(ws.Config)
 	if err != nil {
@@ -72,6 +74,9 @@ func PlanFor(ws *workspace.Workspace, part string) (*Plan, error) {
 	}
 	sel, err := matrix.Select(all, globs)
 	if err != nil {
+		return nil, err
+	}
+	if sel, err = matrix.SelectModels(sel, ws.Getenv(EnvModels)); err != nil {
 		return nil, err
 	}
 	mine, others, err := matrix.Partition(sel, part)

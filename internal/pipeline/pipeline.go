@@ -339,7 +339,7 @@ func (st *Stage) LockChips(ctx context.Context, ws *workspace.Workspace) (*hostl
 
 // resultInputs are the variables that change what a stage runs or how it
 // is judged; a stage record only stands for the same values.
-var resultInputs = []string{"TPUCI_SUITE", "TPUCI_SELECT", "TPUCI_CASES", "TPUCI_KERNELS", "TPUCI_SERVER_ARGS",
+var resultInputs = []string{"TPUCI_SUITE", "TPUCI_SELECT", "TPUCI_CASES", "TPUCI_NIGHTLY_MODELS", "TPUCI_KERNELS", "TPUCI_SERVER_ARGS",
 	"TPUCI_DURATIONS", "TPUCI_LINT_CHANGED", "TPUCI_LINT_BASE", "TPUCI_LINT_BASELINE", "TPUCI_KERNEL_SLOWDOWN", "XLA_FLAGS", "JAX_PLATFORMS"}
 
 // inputsHash fingerprints the interpreter, the chips and resultInputs.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/sgl-project/tpuci/internal/accuracy"
 	"github.com/sgl-project/tpuci/internal/chips"
@@ -23,6 +24,9 @@ type Entry struct {
 	Partition string `json:"partition"` // "ID/COUNT"
 	Chips     int    `json:"chips"`
 	Runner    string `json:"runner"`
+	// Models are the nightly models a job splits with its partition
+	// (comma-separated, for TPUCI_NIGHTLY_MODELS); nightly only.
+	Models string `json:"models,omitempty"`
 }
 
 // MatrixTargets are the targets whose workflow job is a matrix.
@@ -164,23 +168,7 @@ func matrixFor(cfg *config.Config, target string, suites []Suite) ([]Entry, erro
 	case "pallas":
 		n, configured, maxChips = len(cfg.Pallas.Kernels), cfg.Pallas.Partitions, 1
 	case "nightly":
-		// Nightly jobs split whole models, so each needs the chips of its own.
-		n, configured = len(cfg.Nightly.Models), cfg.Nightly.Partitions
-		chipsOf = func(spec string) (int, error) {
-			all, err := nmatrix.Build(cfg)
-			if err != nil {
-				return 0, err
-			}
-			mine, _, err := nmatrix.Partition(all, spec)
-			if err != nil {
-				return 0, err
-			}
-			most := 0
-			for _, c := range mine {
-				most = max(most, c.Server.Chips)
-			}
-			return most, nil
-		}
+		return nightlyEntries(cfg)
 	default:
 		return out, nil
 	}
@@ -202,6 +190,69 @@ func matrixFor(cfg *config.Config, target string, suites []Suite) ([]Entry, erro
 		}
 		e.Runner = runner
 		out = append(out, e)
+	}
+	return out, nil
+}
+
+// nightlyEntries splits the nightly models over runners: models that need
+// the same chips share jobs (a 1-chip model never holds a 4-chip runner),
+// and [nightly].partitions jobs in all (at least one per chip count, never
+// more than a group's models) go to the groups with the most minutes per
+// job. Each job runs whole models: TPUCI_NIGHTLY_MODELS names its group,
+// TPUCI_PARTITION its share of the group.
+func nightlyEntries(cfg *config.Config) ([]Entry, error) {
+	all, err := nmatrix.Build(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("plan: nightly matrix: %w", err)
+	}
+	type group struct {
+		chips   int
+		models  []string
+		minutes float64
+		jobs    int
+	}
+	var groups []*group
+	byChips := map[int]*group{}
+	seen := map[string]bool{}
+	for _, c := range all {
+		g := byChips[c.Server.Chips]
+		if g == nil {
+			g = &group{chips: c.Server.Chips}
+			byChips[c.Server.Chips] = g
+			groups = append(groups, g)
+		}
+		if !seen[c.Model] {
+			seen[c.Model] = true
+			g.models = append(g.models, c.Model)
+		}
+		g.minutes += c.Minutes
+	}
+	slices.SortStableFunc(groups, func(a, b *group) int { return a.chips - b.chips })
+	for _, g := range groups {
+		g.jobs = 1
+	}
+	for n := len(groups); n < cfg.Nightly.Partitions; n++ {
+		var best *group
+		for _, g := range groups {
+			if g.jobs < len(g.models) && (best == nil || g.minutes/float64(g.jobs) > best.minutes/float64(best.jobs)) {
+				best = g
+			}
+		}
+		if best == nil {
+			break
+		}
+		best.jobs++
+	}
+	out := []Entry{}
+	for _, g := range groups {
+		runner, err := cfg.Gating.Runner(g.chips)
+		if err != nil {
+			return nil, fmt.Errorf("plan: nightly: %w", err)
+		}
+		for _, e := range partsOf(fmt.Sprintf("nightly %d-chip", g.chips), "", g.jobs, g.chips, runner) {
+			e.Models = strings.Join(g.models, ",")
+			out = append(out, e)
+		}
 	}
 	return out, nil
 }

@@ -2,10 +2,12 @@ package plan
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/sgl-project/tpuci/internal/config"
+	nmatrix "github.com/sgl-project/tpuci/internal/nightly/matrix"
 )
 
 func TestMatrixFromConfig(t *testing.T) {
@@ -113,8 +115,11 @@ func TestPlanMatricesAreCIMatrix(t *testing.T) {
 	}
 }
 
-// Nightly jobs split whole models: never more jobs than models, and each
-// job gets the runner of the largest server among its models.
+// Nightly jobs split whole models, grouped by the chips they need: a
+// 1-chip model runs on a v6e-1 runner, a 4-chip model on v6e-4, the
+// configured number of jobs in all (at least one per chip count, never
+// more than a group's models), and the jobs of a group cover its models
+// exactly once.
 func TestNightlyMatrix(t *testing.T) {
 	cfg, err := config.Default()
 	if err != nil {
@@ -127,15 +132,56 @@ func TestNightlyMatrix(t *testing.T) {
 	if len(m) != cfg.Nightly.Partitions || len(m) == 0 {
 		t.Fatalf("want %d jobs, got %s", cfg.Nightly.Partitions, MatrixJSON(m))
 	}
+	all, err := nmatrix.Build(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chipsOf := map[string]int{}
+	for _, c := range all {
+		chipsOf[c.Model] = c.Server.Chips
+	}
+	runs := map[string]int{}
 	for _, e := range m {
 		want, err := cfg.Gating.Runner(e.Chips)
 		if err != nil || e.Runner != want || e.Chips < 1 {
 			t.Errorf("job %+v: runner %q (%v)", e, want, err)
 		}
+		group, err := nmatrix.SelectModels(all, e.Models)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mine, _, err := nmatrix.Partition(group, e.Partition)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range mine {
+			if c.Server.Chips != e.Chips {
+				t.Errorf("job %s (%d chips) runs %s, which needs %d", e.Name, e.Chips, c.Key, c.Server.Chips)
+			}
+			runs[c.Key]++
+		}
+	}
+	for _, c := range all {
+		if runs[c.Key] != 1 {
+			t.Errorf("%s runs in %d jobs", c.Key, runs[c.Key])
+		}
+	}
+	for k, want := range map[string]string{"1": "arc-runner-v6e-1-us-south1-ai1b", "4": "arc-runner-v6e-4-us-south1-ai1b"} {
+		found := false
+		for _, e := range m {
+			found = found || (fmt.Sprint(e.Chips) == k && e.Runner == want)
+		}
+		if !found {
+			t.Errorf("no %s-chip job on %s: %s", k, want, MatrixJSON(m))
+		}
 	}
 	cfg.Nightly.Partitions = 100
-	if m, _ := Matrix(cfg, "nightly", nil); len(m) != len(cfg.Nightly.Models) {
-		t.Errorf("more jobs than models: %d for %d", len(m), len(cfg.Nightly.Models))
+	if m, _ := Matrix(cfg, "nightly", nil); len(m) != len(chipsOf) {
+		t.Errorf("more jobs than models: %d for %d", len(m), len(chipsOf))
+	}
+	cfg.Nightly.Partitions = 1
+	if m, _ := Matrix(cfg, "nightly", nil); len(m) != 2 {
+		t.Errorf("one chip count per job: %s", MatrixJSON(m))
 	}
 }
 

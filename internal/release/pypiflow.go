@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"sort"
 	"strings"
 	"time"
 
@@ -118,10 +119,14 @@ func (r *run) pypi(ctx context.Context) error {
 			return err
 		}
 	}
+	var index map[string]string
 	if err := r.step("index before upload", func() (string, error) {
-		index, found, err := pypi.IndexFiles(ctx, nil, root, r.s.DistName, r.plan.Version)
-		if err != nil {
+		var found bool
+		if index, found, err = pypi.IndexFiles(ctx, nil, root, r.s.DistName, r.plan.Version); err != nil {
 			return "", err
+		}
+		if found && len(pypi.Missing(local, index)) == 0 {
+			return "every file of " + r.plan.Version + " is on the index already: nothing to upload", nil
 		}
 		if c := pypi.Conflicts(local, index); len(c) > 0 {
 			return "", fmt.Errorf("pypi: %s already holds different bytes for %s: PyPI never replaces a file; publish a new version (e.g. .postN)", root, strings.Join(c, ", "))
@@ -132,6 +137,10 @@ func (r *run) pypi(ctx context.Context) error {
 		return fmt.Sprintf("%d of our files already there with the same bytes", len(local)-len(pypi.Missing(local, index))), nil
 	}); err != nil {
 		return err
+	}
+	if len(index) > 0 && len(pypi.Missing(local, index)) == 0 {
+		r.alreadyOnIndex(local, index)
+		return nil
 	}
 	if err := r.step("upload", func() (string, error) {
 		token := r.ws.Getenv(r.s.TokenEnv)
@@ -160,4 +169,22 @@ func (r *run) pypi(ctx context.Context) error {
 		}
 		return "the index records our sha256 for every file", nil
 	})
+}
+
+// alreadyOnIndex reports a re-run of a published version: PyPI never
+// replaces a file, so the published files stay as they are; rebuilt files
+// whose bytes differ (an sdist's timestamps) are named.
+func (r *run) alreadyOnIndex(local, index map[string]string) {
+	names := make([]string, 0, len(local))
+	for n := range local {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		res := "already published, sha256 " + index[n][:12] + "; nothing uploaded"
+		if index[n] != local[n] {
+			res += " (this rebuild's sha256 " + local[n][:12] + " differs: the build is not byte-reproducible)"
+		}
+		r.publishRow("upload", r.s.Repository, n+": "+res)
+	}
 }

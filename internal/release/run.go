@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/ghactions"
+	"github.com/sgl-project/tpuci/internal/nightly/gitstore"
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/release/dockerimg"
 	"github.com/sgl-project/tpuci/internal/release/guard"
@@ -180,6 +181,17 @@ func (r *run) guards(ctx context.Context) error {
 	if q := r.s.Latest; q != nil {
 		r.st.GH.Mask(q.Token)
 		opts.Latest, opts.LatestErr = guard.LatestCompletedRun(ctx, *q)
+	}
+	if repo := r.s.StatusRepo; repo != nil {
+		r.st.GH.Mask(repo.Token)
+		// An unreadable repository leaves no status file: the gate then
+		// fails (or takes the emergency override) like any missing status.
+		_ = r.step("nightly data", func() (string, error) {
+			if err := repo.Sync(ctx); err != nil {
+				return "unreadable, the gate has no status: " + err.Error(), nil
+			}
+			return "status record from " + gitstore.Redact(repo.URL), nil
+		})
 	}
 	g, err := guard.CheckNightly(ctx, opts)
 	if err != nil {

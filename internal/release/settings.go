@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sgl-project/tpuci/internal/nightly/gitstore"
 	"github.com/sgl-project/tpuci/internal/release/guard"
 	"github.com/sgl-project/tpuci/internal/release/plan"
 	"github.com/sgl-project/tpuci/internal/release/version"
@@ -30,6 +31,9 @@ const (
 	EnvImage = "TPUCI_RELEASE_IMAGE"
 	// EnvRepository overrides [release].pypi_repository (e.g. TestPyPI).
 	EnvRepository = "TPUCI_PYPI_REPOSITORY"
+	// EnvNightlyGit is the nightly data repository (as for the nightly
+	// target); the release gate reads its status record.
+	EnvNightlyGit = "TPUCI_NIGHTLY_GIT"
 )
 
 // Settings is [release] with defaults and environment overrides applied.
@@ -67,6 +71,7 @@ type Settings struct {
 	TokenEnv    string
 
 	Status        string
+	StatusRepo    *gitstore.Repo // the nightly data repository the status comes from (Status is then its path in it)
 	MaxAge        time.Duration
 	SuccessMaxAge time.Duration
 	Latest        *guard.LatestQuery // nil: the latest run is not checked
@@ -121,10 +126,35 @@ func Resolve(ws *workspace.Workspace) (Settings, error) {
 			return s, fmt.Errorf("release: %s=%s is not YYYYMMDD", guard.EnvDate, d)
 		}
 	}
-	if s.Status != "" && !strings.Contains(s.Status, "://") && !filepath.IsAbs(s.Status) {
+	if s.StatusRepo = statusRepo(ws); s.StatusRepo != nil {
+		s.Status = filepath.Join(s.StatusRepo.Dir, or(c.Nightly.Git.Dir, "nightly"), "nightly-status.json")
+	} else if s.Status != "" && !strings.Contains(s.Status, "://") && !filepath.IsAbs(s.Status) {
 		s.Status = filepath.Join(ws.Repo, s.Status)
 	}
 	return s, nil
+}
+
+// statusRepo is the nightly data repository the gate reads the status
+// record from, where the nightly jobs write it: TPUCI_NIGHTLY_GIT unless
+// TPUCI_NIGHTLY_STATUS names the status itself, else [nightly.git].url
+// when [release].nightly_status is empty. nil: no repository.
+func statusRepo(ws *workspace.Workspace) *gitstore.Repo {
+	g := ws.Config.Nightly.Git
+	url := ws.Getenv(EnvNightlyGit)
+	switch {
+	case ws.Getenv(guard.EnvStatus) != "" || url == "none":
+		return nil
+	case url == "" && ws.Config.Release.NightlyStatus == "":
+		url = g.URL
+	}
+	if url == "" {
+		return nil
+	}
+	if !strings.Contains(url, "://") && !strings.Contains(url, "@") && !filepath.IsAbs(url) {
+		url = filepath.Join(ws.Repo, url) // relative to the repository, as for the nightly target
+	}
+	return &gitstore.Repo{URL: url, Branch: g.Branch, Dir: filepath.Join(ws.Out, "release", "nightly-data"),
+		Token: ws.Getenv(or(g.TokenEnv, "TPUCI_NIGHTLY_GIT_TOKEN"))}
 }
 
 func or(a, b string) string {

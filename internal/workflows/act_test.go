@@ -322,6 +322,10 @@ func (r run) do(t *testing.T) result {
 		}
 	}
 	logFile := filepath.Join(tmp, "act.log")
+	if keep := os.Getenv("TPUCI_ACT_LOGS"); keep != "" { // keep every log for a look afterwards
+		logFile = filepath.Join(keep, strings.NewReplacer("/", "_").Replace(env["TPUCI_ACT_INVOCATION"])+".log")
+		_ = os.MkdirAll(keep, 0o755)
+	}
 	_ = os.WriteFile(logFile, out.Bytes(), 0o644)
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -416,4 +420,44 @@ func (r result) contains(t *testing.T, id string, lines ...string) {
 			t.Errorf("job %s: log lacks %q", id, want)
 		}
 	}
+}
+
+// rewrite returns the clone's file with each old string replaced by its
+// new one (pairs), failing when an old string is not there.
+func rewrite(t *testing.T, dir, path string, pairs ...string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(data)
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if !strings.Contains(s, pairs[i]) {
+			t.Fatalf("%s has no %q", path, pairs[i])
+		}
+		s = strings.Replace(s, pairs[i], pairs[i+1], 1)
+	}
+	return s
+}
+
+// dataRepo is a bare git repository standing in for the sgl-jax-ci-data
+// repository.
+func dataRepo(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "sgl-jax-ci-data.git")
+	if err := git(".", "init", "-q", "--bare", "-b", "main", dir); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// checkoutData clones the data repository's main branch into a fresh
+// directory and returns it.
+func checkoutData(t *testing.T, bare string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "ci-data")
+	if err := git(".", "clone", "-q", "-b", "main", bare, dir); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

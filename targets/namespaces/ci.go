@@ -58,8 +58,10 @@ func (CI) Plan(ctx context.Context, explain *bool) error {
 //
 // One entry per suite partition for suite targets (suite, part, parts,
 // partition ID/COUNT, chips, runner), one per case partition for perf,
-// accuracy and pallas; partition counts and runner labels come from the
-// config. TPUCI_SELECT=FILE narrows it to the selected files.
+// accuracy and pallas, and for nightly one per share of the models that
+// need the same chips (models for TPUCI_NIGHTLY_MODELS, partition);
+// partition counts and runner labels come from the config.
+// TPUCI_SELECT=FILE narrows it to the selected files.
 func (CI) Matrix(ctx context.Context, target string) error {
 	e, err := ciEnv()
 	if err != nil {

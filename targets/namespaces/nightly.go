@@ -21,6 +21,7 @@ type Nightly mg.Namespace
 // Environment:
 //
 //	TPUCI_CASES=glob,glob      list only matching cases (* stays within a key segment, ** crosses them)
+//	TPUCI_NIGHTLY_MODELS=a,b   list only these models' cases
 //	TPUCI_PARTITION=ID/COUNT   list one CI job's share (whole models per job)
 //	TPUCI_CHIPS=N              chip count override (cases needing more are shown as skipped)
 func (Nightly) List(ctx context.Context) error {

@@ -271,6 +271,34 @@ func Select(cases []Case, globs []string) ([]Case, error) {
 	return out, nil
 }
 
+// SelectModels keeps the cases of the named models ("name,name"; all when
+// empty). An unknown name is an error.
+func SelectModels(cases []Case, names string) ([]Case, error) {
+	if strings.TrimSpace(names) == "" {
+		return cases, nil
+	}
+	want := map[string]bool{}
+	for _, n := range strings.Split(names, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			want[n] = true
+		}
+	}
+	var out []Case
+	found := map[string]bool{}
+	for _, c := range cases {
+		if want[c.Model] {
+			out = append(out, c)
+			found[c.Model] = true
+		}
+	}
+	for n := range want {
+		if !found[n] {
+			return nil, fmt.Errorf("nightly: TPUCI_NIGHTLY_MODELS: no selected case belongs to model %q (the [[nightly.model]] names; go tool mage nightly:list prints the cases)", n)
+		}
+	}
+	return out, nil
+}
+
 // Partition returns the cases of partition spec ("ID/COUNT") in matrix
 // order, and the others. Models are not split: a model's cases share one
 // server start, so partitions are balanced over models on the sum of

@@ -191,3 +191,18 @@ func TestDefaultMatrixListsEveryDesignPoint(t *testing.T) {
 		}
 	}
 }
+
+// TPUCI_NIGHTLY_MODELS keeps whole models and refuses unknown names.
+func TestSelectModels(t *testing.T) {
+	cases := []Case{{Key: "perf/a/x", Model: "a"}, {Key: "accuracy/a/y", Model: "a"}, {Key: "perf/b/x", Model: "b"}}
+	got, err := SelectModels(cases, " b , ")
+	if err != nil || len(got) != 1 || got[0].Key != "perf/b/x" {
+		t.Errorf("b: %v %v", got, err)
+	}
+	if got, _ := SelectModels(cases, ""); len(got) != 3 {
+		t.Errorf("empty selects all: %v", got)
+	}
+	if _, err := SelectModels(cases, "a,c"); err == nil || !strings.Contains(err.Error(), `"c"`) {
+		t.Errorf("unknown model: %v", err)
+	}
+}

@@ -53,7 +53,8 @@ var epoch = time.Unix(0, 0).UTC()
 // excludes, with Docker's semantics: patterns are matched against
 // slash-separated paths relative to the context, "!" re-includes, the
 // last matching pattern wins, and the Dockerfile and .dockerignore are
-// always sent.
+// always sent. A .git directory or file is never sent, whatever the
+// patterns say: a checkout's .git/config can hold a token.
 func BuildContext(spec ContextSpec) (*Context, error) {
 	var buf bytes.Buffer
 	c, err := WriteContext(spec, &buf)
@@ -103,6 +104,12 @@ func WriteContext(spec ContextSpec, w io.Writer) (*Context, error) {
 			return nil
 		}
 		rel = filepath.ToSlash(rel)
+		if d.Name() == ".git" {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil // a worktree's or submodule's .git file
+		}
 		if _, replaced := extra[rel]; replaced {
 			return nil
 		}

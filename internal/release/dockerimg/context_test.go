@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -91,8 +93,8 @@ func TestBuildContextFallbackIgnoreAndExtra(t *testing.T) {
 	}
 	// A .dockerignore in the directory wins over the fallback.
 	_ = os.WriteFile(filepath.Join(dir, ".dockerignore"), []byte("a.py\n"), 0o644)
-	c, _ = BuildContext(ContextSpec{Dir: dir, Ignore: []string{".git"}})
-	want = []string{".dockerignore", ".git/HEAD", "Dockerfile"}
+	c, _ = BuildContext(ContextSpec{Dir: dir, Ignore: []string{"Dockerfile"}})
+	want = []string{".dockerignore", "Dockerfile"}
 	if !reflect.DeepEqual(c.Files, want) {
 		t.Errorf("files = %v, want %v", c.Files, want)
 	}
@@ -105,5 +107,49 @@ func TestBuildContextErrors(t *testing.T) {
 	dir := tree(t, map[string]string{".dockerignore": "[\n"})
 	if _, err := BuildContext(ContextSpec{Dir: dir}); err == nil {
 		t.Error("bad pattern accepted")
+	}
+}
+
+// .git never reaches the context: not without a .dockerignore, not when
+// one re-includes it, not a submodule's .git file. A checkout's
+// .git/config can hold the token actions/checkout persisted.
+func TestBuildContextNeverSendsGit(t *testing.T) {
+	for name, ignore := range map[string]string{"no .dockerignore": "", "re-included": "*.tmp\n!.git\n!**/.git\n"} {
+		t.Run(name, func(t *testing.T) {
+			files := map[string]string{
+				"Dockerfile":      "FROM scratch\n",
+				".git/config":     "[http \"https://github.com/\"]\n\textraheader = AUTHORIZATION: basic eC1hY2Nlc3MtdG9rZW46c2VjcmV0\n",
+				".git/HEAD":       "ref: refs/heads/main\n",
+				"vendor/lib/.git": "gitdir: ../../.git/modules/lib\n",
+				"vendor/lib/a.py": "",
+				".gitignore":      "*.pyc\n",
+			}
+			if ignore != "" {
+				files[".dockerignore"] = ignore
+			}
+			dir := tree(t, files)
+			var buf bytes.Buffer
+			if _, err := WriteContext(ContextSpec{Dir: dir, Dockerfile: "Dockerfile"}, &buf); err != nil {
+				t.Fatal(err)
+			}
+			tr := tar.NewReader(&buf)
+			var names []string
+			for {
+				h, err := tr.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				names = append(names, h.Name)
+				if h.Name == ".git" || strings.HasPrefix(h.Name, ".git/") || strings.HasSuffix(h.Name, "/.git") || strings.Contains(h.Name, "/.git/") {
+					t.Errorf("the context holds %s", h.Name)
+				}
+			}
+			if !slices.Contains(names, ".gitignore") || !slices.Contains(names, "vendor/lib/a.py") {
+				t.Errorf("files next to .git are missing: %v", names)
+			}
+		})
 	}
 }
