@@ -125,11 +125,11 @@ func (r *run) pypi(ctx context.Context) error {
 		if index, found, err = pypi.IndexFiles(ctx, nil, root, r.s.DistName, r.plan.Version); err != nil {
 			return "", err
 		}
-		if found && len(pypi.Missing(local, index)) == 0 {
-			return "every file of " + r.plan.Version + " is on the index already: nothing to upload", nil
-		}
 		if c := pypi.Conflicts(local, index); len(c) > 0 {
 			return "", fmt.Errorf("pypi: %s already holds different bytes for %s: PyPI never replaces a file; publish a new version (e.g. .postN)", root, strings.Join(c, ", "))
+		}
+		if found && len(pypi.Missing(local, index)) == 0 {
+			return "every file of " + r.plan.Version + " is on the index already with the same bytes: nothing to upload", nil
 		}
 		if !found {
 			return "version not on the index yet", nil
