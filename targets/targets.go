@@ -11,19 +11,26 @@ import (
 	"github.com/sgl-project/tpuci/internal/stages"
 )
 
-// Lint runs pylint's error checks over the checkout (stage 1).
+// Lint judges a change with pylint's error checks (stage 1).
 //
-// Runs <python> -m pylint --output-format=json with [lint].args over
-// [lint].paths, using the repository's own pylint configuration, in
-// parallel over files ([lint].jobs, 0 = one per core).
+// Lints the Python files of [lint].paths the change touched, at HEAD and at
+// its base (the merge base with origin/main, or HEAD's parent when HEAD is
+// on it), with the repository's own pylint configuration; only findings
+// the change introduced fail, the others are listed as existing. Each
+// script directory a script imports from is on pylint's path for it. The
+// interpreter is checked against requires-python: files it cannot parse
+// are one line, a warning (an error under CI=true). The checkout's
+// pre-commit hooks run over the change when .venv/bin/pre-commit exists.
 //
 // Environment:
 //
-//	TPUCI_LINT_CHANGED=<ref>  lint only Python files changed since <ref> (e.g. origin/main)
+//	TPUCI_LINT_BASE=<ref>        the base to compare with (default origin/main, main; on GitHub origin/$GITHUB_BASE_REF)
+//	TPUCI_LINT_BASELINE=<file>   lint every file and compare with a previous run's lint-findings.json
 //	TPUCI_REPO, TPUCI_CONFIG, TPUCI_OUT, TPUCI_PYTHON  see the README
 //
-// Outputs: $TPUCI_OUT/lint.json, junit/lint.xml, summary.md, logs/lint/;
-// one annotation per finding on GitHub.
+// Outputs: $TPUCI_OUT/lint.json, lint-findings.json (every finding at HEAD,
+// a baseline for later runs), junit/lint.xml, summary.md, logs/lint/; one
+// annotation per new finding on GitHub.
 func Lint(ctx context.Context) error { return stage(ctx, "lint", stages.Lint) }
 
 // UnitTest1 runs the 1-chip and CPU unit suites (stage 2, after lint).

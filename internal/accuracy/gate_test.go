@@ -129,7 +129,7 @@ func TestMMLUGateSensitivity(t *testing.T) {
 func TestExampleCasesPassAndWriteResults(t *testing.T) {
 	out := t.TempDir()
 	rep := runExample(t, 0, out)
-	if len(rep.Cases) != 2 || len(rep.Table.Rows) != 2 || len(rep.Failures) != 0 {
+	if len(rep.Cases) != 3 || len(rep.Table.Rows) != 3 || len(rep.Failures) != 0 {
 		t.Fatalf("report: %+v", rep)
 	}
 	for _, c := range rep.Cases {

@@ -94,11 +94,11 @@ func TestStagePassesOnTheExample(t *testing.T) {
 		t.Fatalf("%v\n%s", err, log)
 	}
 	st := stageRecord(t, out)
-	if st.Status != report.Passed || len(st.Cases) != 2 || len(st.Tables) != 1 || len(st.Tables[0].Rows) != 2 {
+	if st.Status != report.Passed || len(st.Cases) != 3 || len(st.Tables) != 1 || len(st.Tables[0].Rows) != 3 {
 		t.Errorf("stage record: %+v", st)
 	}
 	junit := readFile(t, filepath.Join(out, "junit", "accuracy.xml"))
-	if strings.Count(junit, "<testcase") != 2 || !strings.Contains(junit, `name="mmlu-qwen3-8b"`) {
+	if strings.Count(junit, "<testcase") != 3 || !strings.Contains(junit, `name="mmlu-qwen3-8b"`) || !strings.Contains(junit, `name="mmmu-qwen3-8b"`) {
 		t.Errorf("junit: %s", junit)
 	}
 	if !strings.Contains(readFile(t, filepath.Join(out, "summary.md")), "| mmlu-qwen3-8b | Qwen/Qwen3-8B | sim | mmlu | 130 | 0.8385 ± 0.0324 | 0.8385 | 0.0200 | 0.8185 | +0.0200 | PASS |") {
@@ -149,7 +149,7 @@ func TestStageInterruptedWritesPartialResults(t *testing.T) {
 		t.Errorf("took %s to stop", d)
 	}
 	st := stageRecord(t, out)
-	if st.Status == report.Passed || len(st.Cases) != 2 {
+	if st.Status == report.Passed || len(st.Cases) != 3 {
 		t.Fatalf("stage: %+v", st)
 	}
 	if st.Cases[0].Status != report.Errored || st.Cases[1].Status != report.Skipped || !strings.Contains(st.Cases[1].Message, "not run") {
@@ -199,7 +199,7 @@ func TestBaselineTargetWritesReviewDiff(t *testing.T) {
 	if !strings.Contains(out, "wrote "+path) || !strings.Contains(after, "score = 0.8615") || !strings.Contains(after, `dataset = "gsm8k"`) {
 		t.Fatalf("update:\n%s\n%s", out, after)
 	}
-	if b, err := LoadBaselines(path, false); err != nil || len(b.Entries) != 2 {
+	if b, err := LoadBaselines(path, false); err != nil || len(b.Entries) != 3 {
 		t.Fatalf("rewritten file: %v", err)
 	}
 }

@@ -11,6 +11,7 @@ const (
 	DefaultLintTimeout    = 15 * time.Minute
 	DefaultReadyTimeout   = 10 * time.Minute
 	DefaultKernelTimeout  = 30 * time.Minute
+	DefaultMMMUSamples    = 100 // MMMU-100: questions an mmmu case asks when it does not say
 )
 
 // applyDefaults fills in keys the file leaves out. A key the file sets is
@@ -41,6 +42,11 @@ func (c *Config) applyDefaults() {
 			if s.Files[j].Runner == "" {
 				s.Files[j].Runner = RunnerPython
 			}
+		}
+	}
+	for i := range c.Accuracy.Cases {
+		if a := &c.Accuracy.Cases[i]; a.Dataset == "mmmu" && a.Samples == 0 {
+			a.Samples = DefaultMMMUSamples
 		}
 	}
 	for i := range c.Servers {

@@ -150,7 +150,7 @@ type AccuracyCase struct {
 	Name        string   `toml:"name" json:"name"`
 	Server      string   `toml:"server" json:"server"`
 	Dataset     string   `toml:"dataset" json:"dataset"`
-	Samples     int      `toml:"samples" json:"samples"` // 0: the whole dataset
+	Samples     int      `toml:"samples" json:"samples"` // 0: the whole dataset (mmmu: 100)
 	Seed        int64    `toml:"seed" json:"seed,omitempty"`
 	Concurrency int      `toml:"concurrency" json:"concurrency,omitempty"` // requests in flight; 0: 32
 	MaxTokens   int      `toml:"max_tokens" json:"max_tokens,omitempty"`   // 0: 2048

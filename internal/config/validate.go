@@ -253,7 +253,7 @@ func MetricDirection(metric string) int {
 }
 
 // Datasets the accuracy stage knows how to load.
-var Datasets = []string{"mmlu", "mmlu_pro", "gsm8k", "aime24", "aime25", "math"}
+var Datasets = []string{"mmlu", "mmlu_pro", "gsm8k", "aime24", "aime25", "math", "mmmu"}
 
 func (v *validator) accuracy() {
 	names := map[string]bool{}

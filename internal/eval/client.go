@@ -40,7 +40,31 @@ type chatRequest struct {
 
 type chatMessage struct {
 	Role    string `json:"role"`
-	Content string `json:"content"`
+	Content any    `json:"content"` // a string, or content parts with images
+}
+
+// contentPart is one part of a multimodal message: text or an image.
+type contentPart struct {
+	Type     string    `json:"type"`
+	Text     string    `json:"text,omitempty"`
+	ImageURL *imageURL `json:"image_url,omitempty"`
+}
+
+type imageURL struct {
+	URL string `json:"url"`
+}
+
+// content is the prompt alone, or the prompt followed by its images as
+// base64 data URLs, the form OpenAI-compatible servers accept.
+func content(prompt string, images []string) any {
+	if len(images) == 0 {
+		return prompt
+	}
+	parts := []contentPart{{Type: "text", Text: prompt}}
+	for _, img := range images {
+		parts = append(parts, contentPart{Type: "image_url", ImageURL: &imageURL{URL: "data:image/png;base64," + img}})
+	}
+	return parts
 }
 
 type chatResponse struct {
@@ -57,9 +81,9 @@ type chatResponse struct {
 // sampler joins them), the number of attempts, and an error: a
 // *transportError when every attempt failed to reach the server, any
 // other error for an answer the server did give (HTTP status, bad JSON).
-func (c *chatClient) ask(ctx context.Context, prompt string) (string, int, error) {
+func (c *chatClient) ask(ctx context.Context, prompt string, images []string) (string, int, error) {
 	body, err := json.Marshal(chatRequest{
-		Model: c.model, Messages: []chatMessage{{Role: "user", Content: prompt}},
+		Model: c.model, Messages: []chatMessage{{Role: "user", Content: content(prompt, images)}},
 		Temperature: c.temperature, MaxTokens: c.maxTokens,
 	})
 	if err != nil {

@@ -1,6 +1,6 @@
 // Package eval runs accuracy evaluations against an OpenAI-compatible
 // server the way SGLang-JAX's test/srt/run_eval.py does: it loads a public
-// dataset (MMLU, GSM8K, MMLU-Pro, AIME, MATH) from a local directory or a
+// dataset (MMLU, GSM8K, MMLU-Pro, AIME, MATH, MMMU) from a local directory or a
 // checksummed cache, samples questions with a seed (the same questions as
 // Python's random.Random(seed).sample), asks each one through
 // /v1/chat/completions at temperature 0 with bounded concurrency, extracts
@@ -22,6 +22,7 @@ type Example struct {
 	Choices  []string `json:"choices,omitempty"` // multiple choice options, A first
 	Answer   string   `json:"answer"`            // letter, number or expression
 	Subject  string   `json:"subject,omitempty"` // MMLU subject, MMLU-Pro category
+	Images   []string `json:"-"`                 // base64 PNG images the question shows (MMMU)
 }
 
 // Dataset is a loaded dataset.

@@ -174,7 +174,7 @@ func withDefaults(o Options) Options {
 // stop: the server is unreachable or the context ended.
 func askOne(ctx context.Context, c *chatClient, t *Task, q Question) (*Outcome, error) {
 	begin := time.Now()
-	text, attempts, err := c.ask(ctx, q.Prompt)
+	text, attempts, err := c.ask(ctx, q.Prompt, q.Images)
 	o := &Outcome{Index: q.Index, Source: q.Source, Subject: q.Subject, Answer: q.Answer, Attempts: attempts, Response: text,
 		LatencyMS: math.Round(float64(time.Since(begin).Microseconds())/10) / 100}
 	if ctx.Err() != nil {

@@ -87,7 +87,7 @@ func TestRunScoresAndSendsSGLangJAXRequest(t *testing.T) {
 		if req.Model != "served/model" || req.Temperature != 0 || req.MaxTokens != 2048 || len(req.Messages) != 1 || req.Messages[0].Role != "user" {
 			t.Errorf("request: %+v", req)
 		}
-		return 200, o.reply(req.Messages[0].Content)
+		return 200, o.reply(req.Messages[0].Content.(string))
 	}))
 	defer srv.Close()
 	res, err := Run(context.Background(), task, qs, Options{BaseURL: srv.URL})
@@ -127,7 +127,7 @@ func TestRunBoundsConcurrency(t *testing.T) {
 		for peak.Load() < bound && time.Now().Before(deadline) {
 			time.Sleep(time.Millisecond)
 		}
-		return 200, o.reply(req.Messages[0].Content)
+		return 200, o.reply(req.Messages[0].Content.(string))
 	}))
 	defer srv.Close()
 	res, err := Run(context.Background(), task, qs, Options{BaseURL: srv.URL, Model: "m", Concurrency: bound})
@@ -152,7 +152,7 @@ func TestRunRetriesTransportErrorsOnly(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req chatRequest
 		json.NewDecoder(r.Body).Decode(&req)
-		p := req.Messages[0].Content
+		p := req.Messages[0].Content.(string)
 		mu.Lock()
 		attempts[p]++
 		n := attempts[p]
@@ -221,7 +221,7 @@ func TestRunInterruptedKeepsPartialResult(t *testing.T) {
 		if n.Add(1) == 10 {
 			cancel()
 		}
-		return 200, o.reply(req.Messages[0].Content)
+		return 200, o.reply(req.Messages[0].Content.(string))
 	}))
 	defer srv.Close()
 	res, err := Run(ctx, task, qs, Options{BaseURL: srv.URL, Model: "m", Concurrency: 2})

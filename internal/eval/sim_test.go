@@ -55,7 +55,7 @@ func runExample(t *testing.T, url, dataset string, n int) *Result {
 func TestSimulatorAnswersAreExtracted(t *testing.T) {
 	perfect := startSim(t, 1, 1)
 	hopeless := startSim(t, 0, 1)
-	for _, dataset := range []string{"mmlu", "gsm8k"} {
+	for _, dataset := range []string{"mmlu", "gsm8k", "mmmu"} {
 		if res := runExample(t, perfect, dataset, 0); res.Score != 1 || res.Errors != 0 {
 			t.Errorf("%s at accuracy 1: score %v, %d errors; first outcome %+v", dataset, res.Score, res.Errors, res.Outcomes[0])
 		}
@@ -79,5 +79,37 @@ func TestSimulatorScoresAreReproducible(t *testing.T) {
 	}
 	if a.Score < 0.6 || a.Score > 0.95 {
 		t.Errorf("score %v far from the simulated accuracy 0.8", a.Score)
+	}
+}
+
+// MMMU questions go out with their images as base64 image_url parts; the
+// simulator answers from its key only when the images arrive.
+func TestMMMUImagesReachTheServer(t *testing.T) {
+	url := startSim(t, 1, 1)
+	ds, err := (&Store{DataDir: exampleData}).Load(context.Background(), "mmmu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	task, _ := Lookup("mmmu")
+	qs, err := Select(task, ds, 100, 0, 0)
+	if err != nil || len(qs) != 100 {
+		t.Fatalf("select 100 of %d: %v", len(ds.Examples), err)
+	}
+	twoImages := 0
+	for _, q := range qs {
+		if len(q.Images) == 2 {
+			twoImages++
+		}
+	}
+	res, err := Run(context.Background(), task, qs, Options{BaseURL: url, Concurrency: 8})
+	if err != nil || res.Score != 1 || twoImages == 0 {
+		t.Fatalf("with images: score %v, %d two-image questions, %v", res.Score, twoImages, err)
+	}
+	for i := range qs {
+		qs[i].Images = nil
+	}
+	res, err = Run(context.Background(), task, qs, Options{BaseURL: url, Concurrency: 8})
+	if err != nil || res.Score != 0 {
+		t.Fatalf("without images: score %v (%v); first response %q", res.Score, err, res.Outcomes[0].Response)
 	}
 }

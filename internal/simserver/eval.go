@@ -24,14 +24,16 @@ type evalKind int
 const (
 	kindMMLU evalKind = iota
 	kindGSM8K
+	kindMMMU // multiple choice about images: answered only when they are sent
 )
 
 type evalItem struct {
 	kind     evalKind
 	question string
-	choices  [4]string // MMLU only
-	answer   string    // MMLU: "A".."D"; GSM8K: the number after ####
-	source   string    // file:line
+	choices  []string // MMLU (4) and MMMU options
+	answer   string   // a letter; GSM8K: the number after ####
+	source   string   // file:line
+	images   int      // MMMU: images the question shows
 }
 
 // evalSet indexes questions by their first evalPrefixLen bytes so a prompt is
@@ -45,7 +47,8 @@ type evalSet struct {
 const evalPrefixLen = 24
 
 // loadEvalSet reads every *.csv (MMLU: Question,A,B,C,D,Answer) and *.jsonl
-// (GSM8K: question, answer ending in "#### <number>") below dir.
+// (GSM8K: question, answer ending in "#### <number>"; MMMU: question,
+// options, answer letter, images) below dir.
 func loadEvalSet(dir string) (*evalSet, error) {
 	s := &evalSet{byPrefix: map[string][]int{}}
 	files := 0
@@ -112,7 +115,7 @@ func (s *evalSet) loadCSV(path string) error {
 				return fmt.Errorf("%s:%d: want a header row Question,A,B,C,D,Answer", path, line)
 			}
 		}
-		item := evalItem{kind: kindMMLU, source: fmt.Sprintf("%s:%d", path, line)}
+		item := evalItem{kind: kindMMLU, source: fmt.Sprintf("%s:%d", path, line), choices: make([]string, 4)}
 		get := func(col string) (string, error) {
 			i := cols[col]
 			if i >= len(rec) {
@@ -171,8 +174,10 @@ func (s *evalSet) loadJSONL(path string) error {
 		}
 		src := fmt.Sprintf("%s:%d", path, line)
 		var row struct {
-			Question *string `json:"question"`
-			Answer   *string `json:"answer"`
+			Question *string  `json:"question"`
+			Answer   *string  `json:"answer"`
+			Options  []string `json:"options"`
+			Images   []string `json:"images"`
 		}
 		if err := json.Unmarshal([]byte(text), &row); err != nil {
 			return fmt.Errorf("%s: invalid JSON: %w", src, err)
@@ -182,6 +187,14 @@ func (s *evalSet) loadJSONL(path string) error {
 		}
 		if row.Answer == nil {
 			return fmt.Errorf("%s: field answer: missing", src)
+		}
+		if row.Options != nil {
+			item, err := mmmuItem(src, strings.TrimSpace(*row.Question), row.Options, *row.Answer, len(row.Images))
+			if err != nil {
+				return err
+			}
+			s.items = append(s.items, item)
+			continue
 		}
 		num, ok := gsm8kNumber(*row.Answer)
 		if !ok {
@@ -193,6 +206,20 @@ func (s *evalSet) loadJSONL(path string) error {
 		return fmt.Errorf("read %s: %w", path, err)
 	}
 	return nil
+}
+
+// mmmuItem checks an MMMU row: 2..9 options, a letter among them, images.
+func mmmuItem(src, question string, options []string, answer string, images int) (evalItem, error) {
+	answer = strings.ToUpper(strings.TrimSpace(answer))
+	switch {
+	case len(options) < 2 || len(options) > 9:
+		return evalItem{}, fmt.Errorf("%s: field options: want 2 to 9 options, got %d", src, len(options))
+	case len(answer) != 1 || answer[0] < 'A' || int(answer[0]-'A') >= len(options):
+		return evalItem{}, fmt.Errorf("%s: field answer: want a letter among the %d options, got %q", src, len(options), answer)
+	case images == 0:
+		return evalItem{}, fmt.Errorf("%s: field images: want at least one image", src)
+	}
+	return evalItem{kind: kindMMMU, question: question, choices: options, answer: answer, source: src, images: images}, nil
 }
 
 // gsm8kNumber extracts the final number of a GSM8K answer ("... #### 1,200").
@@ -267,14 +294,20 @@ func answersCorrectly(seed int64, question string, accuracy float64) bool {
 	return unitFloat(hashString(uint64(seed), question)) < accuracy
 }
 
-// reply is the simulated model's answer to a matched question.
-func (it *evalItem) reply(seed int64, accuracy float64) string {
+// reply is the simulated model's answer to a matched question. A question
+// about images is answered from the key only when the request carried
+// them; without, the model says it cannot see them.
+func (it *evalItem) reply(seed int64, accuracy float64, images int) string {
 	correct := answersCorrectly(seed, it.question, accuracy)
 	alt := hashString(uint64(seed)^0xa5a5a5a5, it.question)
-	if it.kind == kindMMLU {
+	if it.kind == kindMMMU && images < it.images {
+		return fmt.Sprintf("The question refers to %d image(s), but the request carried %d, so no option can be chosen.", it.images, images)
+	}
+	if it.kind == kindMMLU || it.kind == kindMMMU {
 		letter := it.answer[0]
+		n := byte(len(it.choices))
 		if !correct {
-			letter = 'A' + (letter-'A'+1+byte(alt%3))%4
+			letter = 'A' + (letter-'A'+1+byte(alt%uint64(n-1)))%n
 		}
 		choice := truncateRunes(it.choices[letter-'A'], 80)
 		return fmt.Sprintf("Let us weigh each option against the question. Option %c (%s) fits best, and the other options do not.\nAnswer: %c", letter, choice, letter)

@@ -126,19 +126,19 @@ var (
 )
 
 func TestReplyFormats(t *testing.T) {
-	mmlu := &evalItem{kind: kindMMLU, question: "q?", choices: [4]string{"w", "x", "y", "z"}, answer: "C"}
-	if m := mmluAnswer.FindStringSubmatch(mmlu.reply(1, 1)); m == nil || m[1] != "C" {
-		t.Errorf("correct MMLU reply %q", mmlu.reply(1, 1))
+	mmlu := &evalItem{kind: kindMMLU, question: "q?", choices: []string{"w", "x", "y", "z"}, answer: "C"}
+	if m := mmluAnswer.FindStringSubmatch(mmlu.reply(1, 1, 0)); m == nil || m[1] != "C" {
+		t.Errorf("correct MMLU reply %q", mmlu.reply(1, 1, 0))
 	}
-	if m := mmluAnswer.FindStringSubmatch(mmlu.reply(1, 0)); m == nil || m[1] == "C" {
-		t.Errorf("wrong MMLU reply %q should name another letter", mmlu.reply(1, 0))
+	if m := mmluAnswer.FindStringSubmatch(mmlu.reply(1, 0, 0)); m == nil || m[1] == "C" {
+		t.Errorf("wrong MMLU reply %q should name another letter", mmlu.reply(1, 0, 0))
 	}
 	gsm := &evalItem{kind: kindGSM8K, question: "q?", answer: "42"}
-	if m := gsm8kAnswer.FindStringSubmatch(gsm.reply(1, 1)); m == nil || m[1] != "42" || m[2] != "42" {
-		t.Errorf("correct GSM8K reply %q", gsm.reply(1, 1))
+	if m := gsm8kAnswer.FindStringSubmatch(gsm.reply(1, 1, 0)); m == nil || m[1] != "42" || m[2] != "42" {
+		t.Errorf("correct GSM8K reply %q", gsm.reply(1, 1, 0))
 	}
-	if m := gsm8kAnswer.FindStringSubmatch(gsm.reply(1, 0)); m == nil || m[1] == "42" || m[1] != m[2] {
-		t.Errorf("wrong GSM8K reply %q should give one other number", gsm.reply(1, 0))
+	if m := gsm8kAnswer.FindStringSubmatch(gsm.reply(1, 0, 0)); m == nil || m[1] == "42" || m[1] != m[2] {
+		t.Errorf("wrong GSM8K reply %q should give one other number", gsm.reply(1, 0, 0))
 	}
 }
 
@@ -239,5 +239,22 @@ func TestEvalAnswerOverGenerateAndCompletions(t *testing.T) {
 	}
 	if m := mmluAnswer.FindStringSubmatch(text.String()); m == nil || m[1] != "C" {
 		t.Errorf("streamed completion answer %q, want Answer: C", text.String())
+	}
+}
+
+func TestMessageTextCountsAndChecksImages(t *testing.T) {
+	text, n, err := messageText([]byte(`[{"type":"text","text":"look"},{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo="}},{"type":"image_url","image_url":{"url":"https://example.com/a.png"}}]`))
+	if err != nil || text != "look" || n != 2 {
+		t.Fatalf("%q %d %v", text, n, err)
+	}
+	for _, bad := range []string{
+		`[{"type":"image_url","image_url":{"url":"data:image/png;base64,@@@"}}]`,
+		`[{"type":"image_url","image_url":{"url":"data:text/plain;base64,aGk="}}]`,
+		`[{"type":"image_url"}]`,
+		`[{"type":"video","text":"x"}]`,
+	} {
+		if _, _, err := messageText([]byte(bad)); err == nil {
+			t.Errorf("accepted %s", bad)
+		}
 	}
 }

@@ -18,6 +18,7 @@ type promptIn struct {
 	ids       []int  // prompt token ids, when given as ids
 	isIDs     bool
 	matchText string // where eval questions are searched ("" = text)
+	images    int    // image parts the chat messages carried
 }
 
 // genParams are the sampling parameters the simulator honours.
@@ -90,7 +91,7 @@ func (s *Server) prepare(prompts []promptIn, params []genParams, rids []string, 
 				mt = p.text
 			}
 			if it, ok := s.evals.match(mt); ok {
-				script = it.reply(s.cfg.Seed, s.cfg.Accuracy)
+				script = it.reply(s.cfg.Seed, s.cfg.Accuracy, p.images)
 			}
 		}
 		src := newTokenSource(script, h)

@@ -1,7 +1,9 @@
 package simserver
 
 import (
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -143,6 +145,7 @@ func chatPrompt(msgs []chatMessage) (promptIn, error) {
 		return promptIn{}, badf("messages: at least one message is required")
 	}
 	var tmpl, match strings.Builder
+	images := 0
 	for i, m := range msgs {
 		role := strings.ToLower(m.Role)
 		switch role {
@@ -150,10 +153,11 @@ func chatPrompt(msgs []chatMessage) (promptIn, error) {
 		default:
 			return promptIn{}, badf("messages[%d].role: want system, user, assistant or tool, got %q", i, m.Role)
 		}
-		content, err := messageText(m.Content)
+		content, n, err := messageText(m.Content)
 		if err != nil {
 			return promptIn{}, badf("messages[%d].content: %v", i, err)
 		}
+		images += n
 		tmpl.WriteString("\x01" + role + "\n" + content + "\x02\n")
 		if i > 0 {
 			match.WriteByte('\n')
@@ -161,31 +165,66 @@ func chatPrompt(msgs []chatMessage) (promptIn, error) {
 		match.WriteString(content)
 	}
 	tmpl.WriteString("\x01assistant\n")
-	return promptIn{text: tmpl.String(), matchText: match.String()}, nil
+	return promptIn{text: tmpl.String(), matchText: match.String(), images: images}, nil
 }
 
-func messageText(raw json.RawMessage) (string, error) {
+// messageText joins a message's text parts and counts its image parts.
+// Images must be image_url parts; a data URL must hold base64 image data
+// (the simulator does not look at the pixels, only that they are there).
+func messageText(raw json.RawMessage) (string, int, error) {
 	if !present(raw) {
-		return "", nil
+		return "", 0, nil
 	}
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
-		return s, nil
+		return s, 0, nil
 	}
 	var parts []struct {
-		Type string `json:"type"`
-		Text string `json:"text"`
+		Type     string `json:"type"`
+		Text     string `json:"text"`
+		ImageURL *struct {
+			URL string `json:"url"`
+		} `json:"image_url"`
 	}
 	if err := json.Unmarshal(raw, &parts); err != nil {
-		return "", badf("want a string or a list of content parts")
+		return "", 0, badf("want a string or a list of content parts")
 	}
 	var b strings.Builder
-	for _, p := range parts {
-		if p.Type == "text" {
+	images := 0
+	for j, p := range parts {
+		switch p.Type {
+		case "text":
 			b.WriteString(p.Text)
+		case "image_url":
+			if p.ImageURL == nil || p.ImageURL.URL == "" {
+				return "", 0, badf("parts[%d].image_url.url: missing", j)
+			}
+			if err := checkDataURL(p.ImageURL.URL); err != nil {
+				return "", 0, badf("parts[%d].image_url.url: %v", j, err)
+			}
+			images++
+		default:
+			return "", 0, badf("parts[%d].type: want text or image_url, got %q", j, p.Type)
 		}
 	}
-	return b.String(), nil
+	return b.String(), images, nil
+}
+
+// checkDataURL accepts a data:image/<type>;base64,<data> URL with valid
+// base64, and any non-data URL (a server would fetch it).
+func checkDataURL(u string) error {
+	rest, ok := strings.CutPrefix(u, "data:")
+	if !ok {
+		return nil
+	}
+	meta, data, ok := strings.Cut(rest, ",")
+	if !ok || !strings.HasPrefix(meta, "image/") || !strings.HasSuffix(meta, ";base64") {
+		return fmt.Errorf("want data:image/<type>;base64,<data>")
+	}
+	if _, err := base64.StdEncoding.DecodeString(data); err != nil || data == "" {
+		return fmt.Errorf("image data is not base64")
+	}
+	return nil
 }
 
 func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {

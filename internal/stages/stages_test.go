@@ -118,5 +118,42 @@ func TestExampleWithoutPytestRunsStandardLibraryFiles(t *testing.T) {
 	if status["python/sgl_jax/test/test_sampling_params.py"] != report.Skipped ||
 		status["python/sgl_jax/test/test_common_utils.py"] != report.Passed || status["python/sgl_jax/test/test_update_kv_cache.py"] != report.Passed {
 		t.Fatalf("statuses %v\n%s", status, st.Out)
+		}
+	}
+}
+
+// A case target runs its cases, then the files of its suites that no case
+// covers; a matrix job runs one side only.
+func TestWithSuitesRunsCasesThenUncoveredFiles(t *testing.T) {
+	needs.Tool(t, "/usr/bin/python3")
+	s := config.Suite{Name: "acc-4", Target: "accuracy", Chips: 0, Partitions: 1, TimeoutPerFile: config.Duration{Duration: time.Minute},
+		Files: []config.File{{Path: "t/test_ok.py", Minutes: 1, Runner: "python"}, {Path: "t/covered.py", Minutes: 1, Runner: "python", CoveredBy: "accuracy:c"}}}
+	cases := func(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) error {
+		st.Cases = append(st.Cases, report.Case{Name: "c", Status: report.Passed})
+		return nil
+	}
+	run := func(env map[string]string, partition string) []string {
+		ws := workspaceWith(t, "/usr/bin/python3", chips.Info{CPU: true}, s)
+		os.WriteFile(filepath.Join(ws.Repo, "t", "covered.py"), []byte("raise SystemExit(1)\n"), 0o644)
+		ws.Getenv = func(k string) string { return env[k] }
+		st := stageFor(t, "accuracy")
+		st.Partition = partition
+		if err := WithSuites("accuracy", cases)(context.Background(), ws, st); err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, c := range st.Cases {
+			names = append(names, c.Name)
+		}
+		return names
+	}
+	if got := strings.Join(run(nil, ""), ","); !strings.HasPrefix(got, "c,") || !strings.Contains(got, "test_ok") || strings.Contains(got, "covered") {
+		t.Errorf("local run: %s", got)
+	}
+	if got := strings.Join(run(nil, "0/2"), ","); got != "c" {
+		t.Errorf("case job: %s", got)
+	}
+	if got := strings.Join(run(map[string]string{"TPUCI_SUITE": "acc-4"}, "0/1"), ","); strings.Contains(got, "c,") || !strings.Contains(got, "test_ok") {
+		t.Errorf("suite job: %s", got)
 	}
 }
