@@ -118,7 +118,6 @@ func TestExampleWithoutPytestRunsStandardLibraryFiles(t *testing.T) {
 	if status["python/sgl_jax/test/test_sampling_params.py"] != report.Skipped ||
 		status["python/sgl_jax/test/test_common_utils.py"] != report.Passed || status["python/sgl_jax/test/test_update_kv_cache.py"] != report.Passed {
 		t.Fatalf("statuses %v\n%s", status, st.Out)
-		}
 	}
 }
 
