@@ -86,6 +86,10 @@ func TestRunPlanLocal(t *testing.T) {
 	if err := json.Unmarshal(data, &p); err != nil || !slices.Equal(p.Required(), []string{"lint", "e2e"}) {
 		t.Errorf("plan.json required %v (%v)", p.Required(), err)
 	}
+	// The jobs get the weights the plan used (estimates here: none measured).
+	if w, err := os.ReadFile(filepath.Join(te.Out, WeightsFile)); err != nil || strings.TrimSpace(string(w)) != "{}" {
+		t.Errorf("weights.json: %q %v", w, err)
+	}
 	// TPUCI_SELECT narrows ci:matrix the same way.
 	te.env["TPUCI_SELECT"] = filepath.Join(te.Out, SelectFile)
 	te.stdout.Reset()
