@@ -28,7 +28,8 @@ type Edge struct {
 	From string `json:"from"`
 	To   string `json:"to"`
 	Line int    `json:"line,omitempty"`
-	Kind string `json:"kind"` // import, string, dynamic
+	Kind string `json:"kind"`          // import, string, path, dynamic, registry, shallow, names
+	Via  string `json:"via,omitempty"` // names: the module whose names need To
 }
 
 // Graph is the static import graph of a repository's Python files.
@@ -49,6 +50,13 @@ type Graph struct {
 	table    map[string][]string // model name -> architectures
 	// registries are the files with registry edges (on first use).
 	registries []string
+	// importFiles: per file and import statement, the files it loads.
+	importFiles map[string][][]string
+	modFile     map[string][]string // per file and import statement, the module file
+	// literal: per file and top-level def, the files its string
+	// literals name.
+	literal map[string]map[string][]string
+	taken   map[string]*taken // memo of take: module and name -> needs
 }
 
 type importedNames struct {
@@ -65,6 +73,7 @@ func Build(parsed map[string]Parsed, roots []string) *Graph {
 		files: map[string]bool{}, dirs: map[string]bool{}, deps: map[string][]Edge{},
 		rdeps: map[string][]Edge{}, errs: map[string]error{}, missing: map[string][]string{},
 		src: map[string]*Source{}, arch: map[string]string{}, imported: map[string][]importedNames{}, refs: map[string][]string{},
+		importFiles: map[string][][]string{}, modFile: map[string][]string{}, literal: map[string]map[string][]string{}, taken: map[string]*taken{},
 	}
 	for _, r := range roots {
 		g.roots = append(g.roots, clean(r))
@@ -95,6 +104,9 @@ func Build(parsed map[string]Parsed, roots []string) *Graph {
 			continue
 		}
 		g.resolveFile(p, pr.Src)
+	}
+	for _, p := range names {
+		g.byNames(p)
 	}
 	for _, p := range names {
 		for _, e := range g.deps[p] {
@@ -198,16 +210,30 @@ func (g *Graph) edge(from, to string, line int, kind string) {
 	g.deps[from] = append(g.deps[from], Edge{From: from, To: to, Line: line, Kind: kind})
 }
 
+// edgeVia adds a dependency on f that names taken from module via need.
+func (g *Graph) edgeVia(from, f, kind, via string) {
+	for _, e := range g.deps[from] {
+		if e.To == f {
+			return
+		}
+	}
+	g.deps[from] = append(g.deps[from], Edge{From: from, To: f, Kind: kind, Via: via})
+}
+
 func (g *Graph) resolveFile(p string, src *Source) {
 	own := clean(path.Dir(p))
 	bases := append([]string{own}, g.roots...)
-	for _, imp := range src.Imports {
+	g.importFiles[p] = make([][]string, len(src.Imports))
+	g.modFile[p] = make([]string, len(src.Imports))
+	for i, imp := range src.Imports {
 		if imp.TypeOnly {
 			continue
 		}
-		kind := "import"
-		if imp.Dynamic {
-			kind = "dynamic"
+		add := func(f string) {
+			g.edge(p, f, imp.Line, "import")
+			if f != p && !slices.Contains(g.importFiles[p][i], f) {
+				g.importFiles[p][i] = append(g.importFiles[p][i], f)
+			}
 		}
 		var parts []string
 		if imp.Module != "" {
@@ -228,13 +254,14 @@ func (g *Graph) resolveFile(p string, src *Source) {
 				continue
 			}
 			if init := join(base, "__init__.py"); g.files[init] {
-				g.edge(p, init, imp.Line, kind)
+				add(init)
 			}
 			r := g.resolve(base, parts)
 			for _, f := range r.files {
-				g.edge(p, f, imp.Line, kind)
+				add(f)
 			}
 			g.took(p, r, imp.Names)
+			g.module(p, i, r)
 			if r.found && r.dir != "" {
 				pkgDirs = append(pkgDirs, r.dir)
 			} else if !r.found {
@@ -249,9 +276,10 @@ func (g *Graph) resolveFile(p string, src *Source) {
 				seen[base] = true
 				r := g.resolve(base, parts)
 				for _, f := range r.files {
-					g.edge(p, f, imp.Line, kind)
+					add(f)
 				}
 				g.took(p, r, imp.Names)
+				g.module(p, i, r)
 				switch {
 				case r.found && r.dir != "":
 					pkgDirs = append(pkgDirs, r.dir)
@@ -269,7 +297,7 @@ func (g *Graph) resolveFile(p string, src *Source) {
 			for _, d := range pkgDirs {
 				r := g.resolve(d, []string{n})
 				for _, f := range r.files {
-					g.edge(p, f, imp.Line, kind)
+					add(f)
 				}
 				g.took(p, r, nil)
 				if !r.found {
@@ -288,6 +316,7 @@ func (g *Graph) resolveFile(p string, src *Source) {
 			}
 			for _, f := range r.files {
 				g.edge(p, f, s.Line, "string")
+				g.scoped(p, s.Scope, f)
 			}
 			if r.dir != "" {
 				named = append(named, r.dir)
@@ -298,6 +327,7 @@ func (g *Graph) resolveFile(p string, src *Source) {
 	for _, l := range src.Paths {
 		for _, f := range g.pathTargets(own, l.Value) {
 			g.edge(p, f, l.Line, "path")
+			g.scoped(p, l.Scope, f)
 			loaded = true
 		}
 	}
@@ -321,6 +351,21 @@ func (g *Graph) resolveFile(p string, src *Source) {
 				g.edge(p, f, line, kind)
 			}
 		}
+	}
+}
+
+// scoped records that the definition scope of p names file f.
+func (g *Graph) scoped(p, scope, f string) {
+	if g.literal[p] == nil {
+		g.literal[p] = map[string][]string{}
+	}
+	g.literal[p][scope] = append(g.literal[p][scope], f)
+}
+
+// module records the module file import i of p resolved to.
+func (g *Graph) module(p string, i int, r resolution) {
+	if r.found && len(r.files) > 0 {
+		g.modFile[p][i] = r.files[len(r.files)-1]
 	}
 }
 

@@ -152,7 +152,7 @@ func TestReachExplains(t *testing.T) {
 	g := syntheticGraph(t)
 	r := g.Reach([]string{"python/pkg/util/helper.py"})
 	got, ok := r.Test("python/pkg/test/test_server.py")
-	want := "python/pkg/test/test_server.py imports python/pkg/test/test_utils.py, which names the module python/pkg/launch.py, which imports python/pkg/srt/engine.py, which imports python/pkg/util/helper.py (changed)"
+	want := "python/pkg/test/test_server.py takes names from python/pkg/test/test_utils.py that need python/pkg/launch.py, which imports python/pkg/srt/engine.py, which imports python/pkg/util/helper.py (changed)"
 	if !ok || got != want {
 		t.Errorf("explanation:\n got %q\nwant %q", got, want)
 	}

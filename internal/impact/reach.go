@@ -12,6 +12,7 @@ import (
 // themselves and, transitively, every file that imports one of them.
 type Reach struct {
 	g    *Graph
+	via  map[string]string // file -> the module whose names need its next step
 	next map[string]string // file -> its dependency one step closer to a change
 	kind map[string]string // file -> the kind of its edge to next
 	why  map[string]string // start of a walk -> why it is affected
@@ -29,7 +30,7 @@ type Reach struct {
 // changed, files that could not be parsed count as affected too, since
 // their imports are unknown.
 func (g *Graph) Reach(changed []string) *Reach {
-	r := &Reach{g: g, next: map[string]string{}, kind: map[string]string{}, why: map[string]string{}, archs: map[string]string{}}
+	r := &Reach{g: g, via: map[string]string{}, next: map[string]string{}, kind: map[string]string{}, why: map[string]string{}, archs: map[string]string{}}
 	var queue []string
 	start := func(f, why string) {
 		if _, ok := r.next[f]; ok {
@@ -64,7 +65,11 @@ func (g *Graph) Reach(changed []string) *Reach {
 			if _, ok := r.next[e.From]; ok || e.Kind == "registry" {
 				continue
 			}
-			r.next[e.From], r.kind[e.From] = f, e.Kind
+			// A shallow edge carries only a change to the module itself.
+			if _, changed := r.why[f]; e.Kind == "shallow" && !changed {
+				continue
+			}
+			r.next[e.From], r.kind[e.From], r.via[e.From] = f, e.Kind, e.Via
 			queue = append(queue, e.From)
 		}
 	}
@@ -107,6 +112,7 @@ func (r *Reach) Path(f string) []string {
 // verbs say what an edge of each kind means.
 var verbs = map[string]string{
 	"import":  "imports",
+	"shallow": "takes names from",
 	"string":  "names the module",
 	"path":    "reads",
 	"dynamic": "may load",
@@ -126,6 +132,9 @@ func (r *Reach) Explain(f string) string {
 			b.WriteString(", which")
 		}
 		verb := verbs[r.kind[p[i-1]]]
+		if k, via := r.kind[p[i-1]], r.via[p[i-1]]; (k == "names" || k == "shallow") && via != "" && via != p[i] {
+			verb = "takes names from " + via + " that need"
+		}
 		if verb == "" {
 			verb = r.kind[p[i-1]]
 		}
@@ -222,7 +231,7 @@ func (r *Reach) reachesRegistry(f string) bool {
 			cur := queue[0]
 			queue = queue[1:]
 			for _, e := range r.g.rdeps[cur] {
-				if !r.behind[e.From] && e.Kind != "registry" {
+				if !r.behind[e.From] && e.Kind != "registry" && e.Kind != "shallow" {
 					r.behind[e.From] = true
 					queue = append(queue, e.From)
 				}

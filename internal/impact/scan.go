@@ -12,6 +12,7 @@ package impact
 import (
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -27,6 +28,12 @@ type Import struct {
 	TypeOnly bool     `json:"type_only,omitempty"` // under "if TYPE_CHECKING:": never executed
 	Guarded  bool     `json:"guarded,omitempty"`   // inside try/except: optional at run time
 	Dynamic  bool     `json:"dynamic,omitempty"`   // importlib.import_module / __import__ with a literal
+	// Scope is the top-level function or class whose body holds the
+	// import ("" at module level).
+	Scope string `json:"scope,omitempty"`
+	// Bound are the names the statement binds (aliases where given; for
+	// "import a.b", "a").
+	Bound []string `json:"bound,omitempty"`
 }
 
 // Source is what the scanner found in one file.
@@ -56,12 +63,21 @@ type Source struct {
 	// UsedConsts are the model constants the file itself refers to
 	// beyond their assignment (defaults of its functions), sorted.
 	UsedConsts []string `json:"used_consts,omitempty"`
+	// Defs maps each top-level function, class and assigned name to the
+	// names its definition refers to; Roots are the names module-level
+	// code refers to (it runs at import). Opaque is set when names may
+	// come from where the scan cannot see (star imports, a module
+	// __getattr__, globals()).
+	Defs   map[string][]string `json:"defs,omitempty"`
+	Roots  []string            `json:"roots,omitempty"`
+	Opaque bool                `json:"opaque,omitempty"`
 }
 
 // Literal is a dotted string literal and where it is.
 type Literal struct {
 	Value string `json:"value"`
 	Line  int    `json:"line"`
+	Scope string `json:"scope,omitempty"` // top-level def or class ("" at module level)
 }
 
 // SyntaxError says why a file could not be scanned.
@@ -82,7 +98,8 @@ func Scan(src []byte) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &parser{consts: map[string]string{}, lastIf: map[int]block{}, names: map[string]int{}}
+	p := &parser{consts: map[string]string{}, lastIf: map[int]block{}, names: map[string]int{},
+		refs: map[string]map[string]bool{}, roots: map[string]bool{}}
 	out, err := p.parse(lines)
 	if err != nil {
 		return nil, err
@@ -93,7 +110,21 @@ func Scan(src []byte) (*Source, error) {
 		}
 	}
 	sort.Strings(out.UsedConsts)
+	out.Defs = map[string][]string{}
+	for name, refs := range p.refs {
+		out.Defs[name] = sortedKeys(refs)
+	}
+	out.Roots = sortedKeys(p.roots)
 	return out, nil
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func firstInvalid(b []byte) int {
@@ -527,6 +558,9 @@ type block struct {
 
 type parser struct {
 	names  map[string]int // occurrences of each name
+	scope  string         // the top-level def or class being read ("" outside)
+	refs   map[string]map[string]bool
+	roots  map[string]bool
 	stack  []block
 	src    Source
 	consts map[string]string // module-level NAME = "literal"
@@ -547,11 +581,70 @@ func (p *parser) parse(lines []logicalLine) (*Source, error) {
 				}
 			}
 		}
+		p.track(ln)
 		if err := p.statementLine(ln); err != nil {
 			return nil, err
 		}
 	}
 	return &p.src, nil
+}
+
+// track records which top-level definition a line belongs to and the
+// names it refers to.
+func (p *parser) track(ln logicalLine) {
+	toks := ln.toks
+	if f := toks[0]; f.kind == tName && (f.val == "import" || f.val == "from") {
+		if ln.indent == 0 {
+			p.scope = ""
+		}
+		return // binds names; refers to none
+	}
+	if ln.indent == 0 {
+		p.scope = ""
+		first := toks[0]
+		switch {
+		case first.kind == tName && (first.val == "def" || first.val == "class") && len(toks) > 1:
+			p.scope = toks[1].val
+		case first.kind == tName && first.val == "async" && len(toks) > 2:
+			p.scope = toks[2].val
+		case first.kind == tName && len(toks) > 2 && (toks[1].val == "=" || toks[1].val == ":") && first.val != "__all__":
+			// NAME = value: a definition whose value others may take.
+			p.scope = first.val
+			if first.val == "__getattr__" {
+				p.src.Opaque = true
+			}
+		}
+		if p.scope == "__getattr__" {
+			p.src.Opaque = true
+		}
+	}
+	refs := p.roots
+	if p.scope != "" {
+		if p.refs[p.scope] == nil {
+			p.refs[p.scope] = map[string]bool{}
+		}
+		refs = p.refs[p.scope]
+	}
+	for i, t := range toks {
+		if t.kind != tName || keywords[t.val] {
+			continue
+		}
+		if t.val == "globals" || t.val == "vars" {
+			p.src.Opaque = true
+		}
+		if i > 0 && toks[i-1].val == "." {
+			continue // an attribute, not a name of this module
+		}
+		refs[t.val] = true
+	}
+}
+
+var keywords = map[string]bool{
+	"def": true, "class": true, "return": true, "if": true, "elif": true, "else": true, "for": true, "while": true,
+	"in": true, "not": true, "and": true, "or": true, "is": true, "None": true, "True": true, "False": true,
+	"import": true, "from": true, "as": true, "try": true, "except": true, "finally": true, "with": true,
+	"lambda": true, "yield": true, "pass": true, "break": true, "continue": true, "raise": true, "global": true,
+	"nonlocal": true, "assert": true, "del": true, "async": true, "await": true, "self": true, "cls": true,
 }
 
 func (p *parser) inside(k blockKind) bool {
@@ -770,6 +863,10 @@ func isModelRef(s string) bool {
 }
 
 func (p *parser) add(imp Import) {
+	imp.Scope = p.scope
+	if slices.Contains(imp.Names, "*") {
+		p.src.Opaque = true
+	}
 	imp.TypeOnly = p.inside(blockTypeChecking)
 	imp.Guarded = p.inside(blockTry)
 	p.src.Imports = append(p.src.Imports, imp)
@@ -784,13 +881,15 @@ func (p *parser) importStmt(st []token) error {
 			return &SyntaxError{Line: st[0].line, Msg: "malformed import statement"}
 		}
 		i = next
+		bound := strings.SplitN(mod, ".", 2)[0]
 		if i < len(st) && st[i].kind == tName && st[i].val == "as" {
 			if i+1 >= len(st) || st[i+1].kind != tName {
 				return &SyntaxError{Line: st[0].line, Msg: "malformed import statement: 'as' without a name"}
 			}
+			bound = st[i+1].val
 			i += 2
 		}
-		p.add(Import{Module: mod, Line: st[0].line})
+		p.add(Import{Module: mod, Line: st[0].line, Bound: []string{bound}})
 		if i == len(st) {
 			return nil
 		}
@@ -830,7 +929,7 @@ func (p *parser) fromStmt(st []token) error {
 		}
 		rest = rest[1 : len(rest)-1]
 	}
-	var names []string
+	var names, bound []string
 	if len(rest) == 1 && rest[0].val == "*" {
 		names = []string{"*"}
 	} else {
@@ -841,12 +940,15 @@ func (p *parser) fromStmt(st []token) error {
 			case expect && t.kind == tName:
 				names = append(names, t.val)
 				expect = false
+				b := t.val
 				if j+1 < len(rest) && rest[j+1].kind == tName && rest[j+1].val == "as" {
 					if j+2 >= len(rest) || rest[j+2].kind != tName {
 						return bad("'as' without a name")
 					}
+					b = rest[j+2].val
 					j += 2
 				}
+				bound = append(bound, b)
 			case !expect && t.val == ",":
 				expect = true
 			default:
@@ -857,7 +959,7 @@ func (p *parser) fromStmt(st []token) error {
 			return bad("nothing imported")
 		}
 	}
-	p.add(Import{Module: mod, Level: level, Names: names, Line: st[0].line})
+	p.add(Import{Module: mod, Level: level, Names: names, Bound: bound, Line: st[0].line})
 	return nil
 }
 
@@ -897,9 +999,9 @@ func (p *parser) scanExpressions(toks []token) {
 		switch {
 		case t.kind == tString && !t.interp && !t.esc && isPyPath(t.val):
 			// Before module names: "bench_x.py" names a file, not module py.
-			p.src.Paths = append(p.src.Paths, Literal{Value: t.val, Line: t.line})
+			p.src.Paths = append(p.src.Paths, Literal{Value: t.val, Line: t.line, Scope: p.scope})
 		case t.kind == tString && !t.interp && !t.esc && isDottedModule(t.val):
-			p.src.Strings = append(p.src.Strings, Literal{Value: t.val, Line: t.line})
+			p.src.Strings = append(p.src.Strings, Literal{Value: t.val, Line: t.line, Scope: p.scope})
 		case t.kind == tString && !t.interp && !t.esc && isModelRef(t.val):
 			p.src.Models = append(p.src.Models, Literal{Value: t.val, Line: t.line})
 		case t.kind == tName && importByScan[t.val] && i+1 < len(toks) && toks[i+1].val == "(":

@@ -351,3 +351,11 @@ func inputsHash(ws *workspace.Workspace) string {
 	}
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }
+
+// Context returns ctx, cancelled also when the session is interrupted
+// (SIGINT, SIGTERM), for targets that run outside a stage.
+func (s *Session) Context(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	stop := context.AfterFunc(s.sig, func() { cancel(context.Cause(s.sig)) })
+	return ctx, func() { stop(); cancel(nil) }
+}

@@ -45,6 +45,9 @@ const (
 	SelectFile = "select.txt"
 	FinishFile = "finish.json"
 	ReplayFile = "replay.json"
+	// WeightsFile holds the minutes per file the plan weighed by, for the
+	// jobs' TPUCI_DURATIONS.
+	WeightsFile = "weights.json"
 )
 
 // Inputs resolves the event and its changed files: from GitHub Actions
@@ -172,6 +175,14 @@ func RunPlan(ctx context.Context, e Env, explain bool) error {
 		return err
 	}
 	if err := report.WriteJSON(filepath.Join(e.Out, PlanFile), p); err != nil {
+		return fmt.Errorf("ci:plan: %w", err)
+	}
+	// The jobs weigh files as the plan did (TPUCI_DURATIONS), so that
+	// their partitions split the same way even when the history moves on.
+	if meas == nil {
+		meas = map[string]float64{}
+	}
+	if err := report.WriteJSON(filepath.Join(e.Out, WeightsFile), meas); err != nil {
 		return fmt.Errorf("ci:plan: %w", err)
 	}
 	sel := "# files ci:plan selected; TPUCI_SELECT=<this file> makes the suite targets run only these\n"

@@ -86,6 +86,10 @@ func TestRunPlanLocal(t *testing.T) {
 	if err := json.Unmarshal(data, &p); err != nil || !slices.Equal(p.Required(), []string{"lint", "e2e"}) {
 		t.Errorf("plan.json required %v (%v)", p.Required(), err)
 	}
+	// The jobs get the weights the plan used (estimates here: none measured).
+	if w, err := os.ReadFile(filepath.Join(te.Out, WeightsFile)); err != nil || strings.TrimSpace(string(w)) != "{}" {
+		t.Errorf("weights.json: %q %v", w, err)
+	}
 	// TPUCI_SELECT narrows ci:matrix the same way.
 	te.env["TPUCI_SELECT"] = filepath.Join(te.Out, SelectFile)
 	te.stdout.Reset()
@@ -130,6 +134,10 @@ func TestRunPlanGitHub(t *testing.T) {
 	sum, _ := os.ReadFile(summary)
 	if !strings.Contains(string(sum), "## tpuci plan") || !strings.Contains(string(sum), "python/pkg/test/test_kernel.py") {
 		t.Errorf("step summary:\n%s", sum)
+	}
+	// The time to verdict of this run and of a full run, with their paths.
+	if !strings.Contains(string(sum), "| this run | ") || !strings.Contains(string(sum), "| a full run | 47.0 min | 42.0 min | 63.5 | 11 | lint 5.0 (lint, 1 job) → unitTest1") {
+		t.Errorf("step summary lacks the time to verdict:\n%s", sum)
 	}
 
 	// A draft fails with an error annotation after writing its outputs.
@@ -185,18 +193,37 @@ func TestRunReplay(t *testing.T) {
 		{"python/pkg/kernels/flash.py", "X = 3\n", "kernel"},
 		{"test/srt/run_eval.py", "import os\n", "eval helper"},
 		{"python/pyproject.toml", "[project]\n", "build file"},
+		{"python/pkg/srt/sched.py", "LIMIT = 1\n", "scheduler limit"},
 	}
 	for _, s := range steps {
 		write(t, dir, s.file, s.content)
 		git(t, dir, "add", "-A")
 		git(t, dir, "commit", "-q", "-m", s.msg)
 	}
+	// A fix of the limit with a test: the SZZ corpus pairs it with the
+	// commit that wrote the line.
+	write(t, dir, "python/pkg/srt/sched.py", "LIMIT = 2\n")
+	write(t, dir, "python/pkg/test/test_sched.py", "from pkg.srt import sched\nassert sched.LIMIT == 2\n")
+	git(t, dir, "add", "-A")
+	git(t, dir, "commit", "-q", "-m", "fix the scheduler limit")
 	te := newEnv(t, dir, map[string]string{})
 	rp, err := RunReplay(context.Background(), te.Env, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rp.Rows) != 4 { // the root commit has no parent
+	f := rp.Figures
+	if f == nil || f.SZZ.Fixes != 1 || len(f.SZZ.Pairs) != 1 || f.SZZ.Pairs[0].Intro != short(git(t, dir, "rev-parse", "HEAD~1")) {
+		t.Fatalf("SZZ corpus %+v", f)
+	}
+	// SGLang-JAX's filters name python/sgl_jax/**, which this repository
+	// lacks: they run nothing here.
+	if f.Plan.Recall != 1 || f.Baseline.Recall != 0 || f.Random.Recall <= 0 || f.Random.Recall >= 1 || f.Plan.MeanShare != f.Random.MeanShare {
+		t.Errorf("figures %+v %+v %+v", f.Plan, f.Baseline, f.Random)
+	}
+	if f.Plan.P90Verdict < f.Plan.MeanVerdict || f.FullVerdict < f.Plan.P90Verdict {
+		t.Errorf("verdicts: mean %v, p90 %v, full %v", f.Plan.MeanVerdict, f.Plan.P90Verdict, f.FullVerdict)
+	}
+	if len(rp.Rows) != 6 { // the root commit has no parent
 		t.Fatalf("rows %+v", rp.Rows)
 	}
 	byMsg := map[string]ReplayRow{}
@@ -214,7 +241,8 @@ func TestRunReplay(t *testing.T) {
 	}
 	var out bytes.Buffer
 	PrintReplay(&out, rp)
-	if !strings.Contains(out.String(), "tpuci plan, import-graph selection:") || !strings.Contains(out.String(), "eval helper") {
+	if !strings.Contains(out.String(), "tpuci plan, import-graph selection:") || !strings.Contains(out.String(), "eval helper") ||
+		!strings.Contains(out.String(), "random, same share") || !strings.Contains(out.String(), "SZZ recall (1 fix commits, 1 introducing commits)") {
 		t.Errorf("replay table:\n%s", out.String())
 	}
 	if _, err := os.Stat(filepath.Join(te.Out, ReplayFile)); err != nil {

@@ -321,7 +321,10 @@ func (r run) do(t *testing.T) result {
 			res.Jobs[m[1]] = m[2]
 		}
 	}
-	logFile := filepath.Join(tmp, "act.log")
+	// The log outlives the test's temp dir, for a failure's post-mortem.
+	logDir := filepath.Join(os.TempDir(), "tpuci-act-logs")
+	_ = os.MkdirAll(logDir, 0o755)
+	logFile := filepath.Join(logDir, strings.NewReplacer("/", "-", " ", "_").Replace(t.Name())+fmt.Sprintf("-%d.log", *n.(*int)))
 	if keep := os.Getenv("TPUCI_ACT_LOGS"); keep != "" { // keep every log for a look afterwards
 		logFile = filepath.Join(keep, strings.NewReplacer("/", "_").Replace(env["TPUCI_ACT_INVOCATION"])+".log")
 		_ = os.MkdirAll(keep, 0o755)

@@ -99,6 +99,11 @@ func (CI) Replay(ctx context.Context, n int) error {
 	if err != nil {
 		return err
 	}
+	if s, err := pipeline.Current(); err == nil {
+		var stop context.CancelFunc
+		ctx, stop = s.Context(ctx)
+		defer stop()
+	}
 	rp, err := plan.RunReplay(ctx, e, n)
 	if rp != nil {
 		plan.PrintReplay(e.Stdout, rp)
