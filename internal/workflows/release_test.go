@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 
 	"github.com/sgl-project/tpuci/internal/release/dockerimg"
@@ -115,9 +114,13 @@ func dockerServices(t *testing.T) string {
 		defer cli.Close()
 		ctx := context.Background()
 		deleteFromRegistry(t, repo)
-		list, _ := cli.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("reference", img))})
+		list, _ := cli.ImageList(ctx, image.ListOptions{})
 		for _, im := range list {
-			_, _ = cli.ImageRemove(ctx, im.ID, image.RemoveOptions{Force: true, PruneChildren: true})
+			for _, tag := range im.RepoTags {
+				if strings.HasPrefix(tag, img+":") {
+					_, _ = cli.ImageRemove(ctx, tag, image.RemoveOptions{Force: true, PruneChildren: true})
+				}
+			}
 		}
 	})
 	return img
