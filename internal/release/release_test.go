@@ -477,3 +477,38 @@ func registryUp() bool {
 	resp.Body.Close()
 	return resp.StatusCode == http.StatusOK
 }
+
+// The gate reads the status record from the nightly data repository
+// (TPUCI_NIGHTLY_GIT) unless TPUCI_NIGHTLY_STATUS names the status
+// itself; "none" falls back to [release].nightly_status.
+func TestGateStatusSource(t *testing.T) {
+	f := newFixture(t)
+	resolve := func() Settings {
+		t.Helper()
+		ws, err := workspace.Resolve(func(k string) string { return f.env[k] }, f.repo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := Resolve(ws)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	f.env["TPUCI_NIGHTLY_GIT"] = "/srv/sgl-jax-ci-data.git"
+	f.env["TPUCI_NIGHTLY_GIT_TOKEN"] = "ghp-x"
+	s := resolve()
+	if s.StatusRepo == nil || s.StatusRepo.URL != "/srv/sgl-jax-ci-data.git" || s.StatusRepo.Token != "ghp-x" ||
+		s.Status != filepath.Join(s.StatusRepo.Dir, "nightly", "nightly-status.json") {
+		t.Errorf("data repository: %+v, status %s", s.StatusRepo, s.Status)
+	}
+	f.env["TPUCI_NIGHTLY_STATUS"] = "/tmp/status.json"
+	if s := resolve(); s.StatusRepo != nil || s.Status != "/tmp/status.json" {
+		t.Errorf("TPUCI_NIGHTLY_STATUS: %+v, %s", s.StatusRepo, s.Status)
+	}
+	delete(f.env, "TPUCI_NIGHTLY_STATUS")
+	f.env["TPUCI_NIGHTLY_GIT"] = "none"
+	if s := resolve(); s.StatusRepo != nil || s.Status != filepath.Join(f.repo, "ci", "nightly-status.json") {
+		t.Errorf("none: %+v, %s", s.StatusRepo, s.Status)
+	}
+}

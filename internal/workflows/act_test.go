@@ -1,11 +1,13 @@
 package workflows
 
 import (
+	"archive/tar"
 	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -463,4 +465,20 @@ func checkoutData(t *testing.T, bare string) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// tarNames lists the entries of a tar stream.
+func tarNames(r io.Reader) ([]string, error) {
+	tr := tar.NewReader(r)
+	var out []string
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, h.Name)
+	}
 }

@@ -47,7 +47,8 @@ func (Release) Version(ctx context.Context) error {
 // a fresh venv and imports the package, which must report the version.
 // Then, only when publishing, uploads with twine --skip-existing and
 // compares the index's sha256 of every file with ours, so a skipped
-// upload cannot hide different bytes. Outside the official repository's
+// upload cannot hide different bytes. A re-run of a version whose files
+// are all on the index uploads nothing. Outside the official repository's
 // CI this is a dry run that prints what it would upload.
 //
 // Environment:
@@ -58,6 +59,7 @@ func (Release) Version(ctx context.Context) error {
 //	TPUCI_RELEASE_PUBLISH=1                publish (official repository, main or the version tag)
 //	TPUCI_RELEASE_OVERRIDE=text            publish despite an unhealthy nightly; the text is recorded
 //	TPUCI_NIGHTLY_STATUS=path-or-url       nightly-status.json for the release gate
+//	TPUCI_NIGHTLY_GIT=url                  else read it from the nightly data repository (token: TPUCI_NIGHTLY_GIT_TOKEN)
 //
 // Outputs: $TPUCI_OUT/release/pypi/dist/, release/release-pypi.json
 // (plan, decision, gate, uploads), logs/release:pypi/,
@@ -81,6 +83,7 @@ func (Release) Pypi(ctx context.Context) error {
 // after its arch push reuses that image by digest, without rebuilding,
 // and finishes the lists and latest; lists already in place are left
 // alone. Any registry error while deciding latest refuses to publish.
+// The build context never holds .git.
 //
 // Environment:
 //
@@ -89,7 +92,7 @@ func (Release) Pypi(ctx context.Context) error {
 //	TPUCI_RELEASE_CHANNEL=nightly     publish the nightly image
 //	TPUCI_RELEASE_FORCE=1             replace existing release tags deliberately
 //	TPUCI_RELEASE_SKIP_PULL=1         do not pull the previous image for the layer cache
-//	TPUCI_RELEASE_DRY_RUN, TPUCI_RELEASE_PUBLISH, TPUCI_RELEASE_OVERRIDE, TPUCI_NIGHTLY_STATUS  as for release:pypi
+//	TPUCI_RELEASE_DRY_RUN, TPUCI_RELEASE_PUBLISH, TPUCI_RELEASE_OVERRIDE, TPUCI_NIGHTLY_STATUS, TPUCI_NIGHTLY_GIT  as for release:pypi
 //
 // Outputs: $TPUCI_OUT/release/release-docker.json (plan, decision, gate,
 // digests), release/docker/context.tar, logs/release:docker/,
