@@ -31,7 +31,7 @@ func Stage(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) err
 		return err
 	}
 	for _, k := range skipped {
-		st.Cases = append(st.Cases, report.Case{Name: k.Name, Class: "pallas." + k.Name, Status: report.Skipped, Message: "in another partition than " + st.Partition})
+		st.Cases = append(st.Cases, report.Case{Name: k.Name, Class: "pallas." + k.Name, Status: report.Skipped, Message: "in another partition than " + st.Partition.String()})
 	}
 	if len(kernels) == 0 {
 		return pipeline.Skip("no kernel in this partition")

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sgl-project/tpuci/internal/partition"
 	"github.com/sgl-project/tpuci/internal/config"
 	nmatrix "github.com/sgl-project/tpuci/internal/nightly/matrix"
 )
@@ -150,7 +151,7 @@ func TestNightlyMatrix(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		mine, _, err := nmatrix.Partition(group, e.Partition)
+		mine, _, err := nmatrix.Partition(group, partition.Spec{ID: e.Part, Count: e.Parts})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -230,8 +230,8 @@ func Suites(target string) pipeline.Body {
 			return err
 		}
 		part := ""
-		if st.Partition != "" {
-			part = " (partition " + st.Partition + ")"
+		if !st.Partition.Whole() {
+			part = " (partition " + st.Partition.String() + ")"
 		}
 		fmt.Fprintf(st.Log, "    %d files%s, estimated %.1f min\n", len(plan.Jobs), part, plan.Minutes)
 		if !ws.Chips.CPU { // one TPU user at a time; CPU hosts need no queue

@@ -21,7 +21,7 @@ func WithSuites(target string, cases pipeline.Body) pipeline.Body {
 			return suites(ctx, ws, st)
 		}
 		caseErr := cases(ctx, ws, st)
-		if st.Partition != "" || len(ws.Config.SuitesFor(target)) == 0 || ctx.Err() != nil {
+		if !st.Partition.Whole() || len(ws.Config.SuitesFor(target)) == 0 || ctx.Err() != nil {
 			return caseErr
 		}
 		var caseSkip *pipeline.SkipError
