@@ -9,7 +9,6 @@ import (
 
 	"github.com/sgl-project/tpuci/internal/eval"
 	"github.com/sgl-project/tpuci/internal/pipeline"
-	"github.com/sgl-project/tpuci/internal/server"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
 
@@ -57,10 +56,7 @@ func Body(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) erro
 		}
 		defer lock.Release()
 	}
-	m := server.NewManager(server.Options{
-		Repo: ws.Repo, Python: ws.Python, LogDir: st.LogDir, Env: ws.Env(), ChipEnv: ws.Chips.Env,
-		BinDir: filepath.Join(ws.Out, "bin"), Log: st.Log,
-	})
+	m := pipeline.Servers(ws, st, ws.Repo, st.LogDir)
 	defer m.Close()
 	r := &Runner{
 		Servers: m, Store: store, Baselines: base, OutDir: ResultDir(ws.Out), Commit: ws.Commit, Log: st.Log,

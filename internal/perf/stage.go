@@ -3,8 +3,6 @@ package perf
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -88,18 +86,7 @@ func Stage(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) err
 // NewServers is the server manager of a stage: servers log into the
 // stage's log dir and see the workspace's environment and chips.
 func NewServers(ws *workspace.Workspace, st *pipeline.Stage) *server.Manager {
-	cwd, _ := os.Getwd()
-	return server.NewManager(server.Options{
-		Repo:      ws.Repo,
-		Python:    ws.Python,
-		LogDir:    st.LogDir,
-		Env:       ws.Env(),
-		ChipEnv:   ws.Chips.Env,
-		BinDir:    filepath.Join(ws.Out, "bin"),
-		BuildDir:  cwd,
-		Log:       st.Log,
-		ExtraArgs: strings.Fields(ws.Getenv("TPUCI_SERVER_ARGS")),
-	})
+	return pipeline.Servers(ws, st, ws.Repo, st.LogDir)
 }
 
 // NeedPython reports a missing interpreter when a case's server is
