@@ -52,10 +52,10 @@ func Parse(getenv func(string) string) (*Settings, error) {
 		Getenv: getenv,
 		Repo:   getenv("TPUCI_REPO"), Config: getenv("TPUCI_CONFIG"), Out: getenv("TPUCI_OUT"), Python: getenv("TPUCI_PYTHON"),
 		Suites: list(getenv("TPUCI_SUITE")), Select: getenv("TPUCI_SELECT"), Durations: getenv("TPUCI_DURATIONS"),
-		DepsFromWorkflow: getenv("TPUCI_DEPS") == "workflow", Force: flag(getenv("TPUCI_FORCE")), Verbose: flag(getenv("TPUCI_VERBOSE")),
+		DepsFromWorkflow: getenv("TPUCI_DEPS") == "workflow", Force: isSet(getenv("TPUCI_FORCE")), Verbose: isSet(getenv("TPUCI_VERBOSE")),
 		LockFile: getenv("TPUCI_LOCK_FILE"), LockWait: 30 * time.Minute,
 		Cases: list(getenv("TPUCI_CASES")), Kernels: list(getenv("TPUCI_KERNELS")), ServerArgs: strings.Fields(getenv("TPUCI_SERVER_ARGS")),
-		DryRun: flag(getenv("TPUCI_DRY_RUN")), Offline: flag(getenv("TPUCI_OFFLINE")), EvalCache: getenv("TPUCI_EVAL_CACHE"),
+		DryRun: isSet(getenv("TPUCI_DRY_RUN")), Offline: isSet(getenv("TPUCI_OFFLINE")), EvalCache: getenv("TPUCI_EVAL_CACHE"),
 		BenchServing: getenv("TPUCI_BENCH_SERVING"), Chromium: getenv("TPUCI_CHROMIUM"), CI: getenv("CI") == "true",
 	}
 	s.Partition, _ = ParsePartition(getenv("TPUCI_PARTITION"))
@@ -146,7 +146,7 @@ func boolValue(s string) (value, ok bool) {
 	return false, false
 }
 
-func flag(s string) bool { b, _ := boolValue(s); return b }
+func isSet(s string) bool { b, _ := boolValue(s); return b }
 
 func list(s string) []string {
 	var out []string

@@ -32,12 +32,12 @@ type Var struct {
 
 // Table is every environment variable tpuci reads, in README order.
 var Table = []Var{
-	{Name: "TPUCI_REPO", Kind: Path, Default: "the current directory when it has python/sgl_jax, else the bundled example", Targets: "all", Doc: "the checkout to test"},
-	{Name: "TPUCI_CONFIG", Kind: Path, Default: "tpuci.toml in the repo, else the embedded default", Targets: "all", Doc: "the TOML config"},
+	{Name: "TPUCI_REPO", Kind: Path, Default: "the current directory when it has python/sgl_jax, else the bundled example (a line says so)", Targets: "all", Doc: "the checkout to test"},
+	{Name: "TPUCI_CONFIG", Kind: Path, Default: "tpuci.toml in the repo, else the embedded default (SGLang-JAX's suites as they are today)", Targets: "all", Doc: "the TOML config"},
 	{Name: "TPUCI_OUT", Kind: Path, Default: "./tpuci-out", Targets: "all", Doc: "where results go"},
-	{Name: "TPUCI_CHIPS", Kind: Int, Min: 0, Default: "detected from /dev/vfio or /dev/accel*", Targets: "all", Doc: "chip count override; without TPUs N-chip suites get N host devices"},
+	{Name: "TPUCI_CHIPS", Kind: Int, Min: 0, Default: "detected from /dev/vfio or /dev/accel*", Targets: "all", Doc: "chip count override; without TPUs JAX runs on CPU and 4-chip suites get 4 host devices (XLA_FLAGS=--xla_force_host_platform_device_count=4)"},
 	{Name: "TPUCI_PYTHON", Kind: Path, Default: "[repo].python, then the checkout's .venv/bin/python", Targets: "all", Doc: "the interpreter"},
-	{Name: "TPUCI_PARTITION", Kind: Partition, Default: "the whole target", Targets: "unitTest1, unitTest4, e2e, perf, pallas, accuracy, nightly, suite:list, nightly:list", Doc: "the share this job runs, split like run_suite.py's auto_partition; case targets split their case lists"},
+	{Name: "TPUCI_PARTITION", Kind: Partition, Default: "the whole target", Targets: "unitTest1, unitTest4, e2e, perf, pallas, accuracy, nightly, suite:list, nightly:list", Doc: "the share this job runs, split exactly like run_suite.py's auto_partition (more parts than files is an error); it splits the suites whose matrix has COUNT jobs, or every suite when none has; case targets (perf, accuracy, pallas, nightly) split their case lists"},
 	{Name: "TPUCI_SUITE", Kind: List, Default: "every suite of the target", Targets: "unitTest1, unitTest4, e2e", Doc: "run only these suites"},
 	{Name: "TPUCI_SELECT", Kind: Path, Default: "every file", Targets: "unitTest1, unitTest4, e2e, ci:plan", Doc: "run only the test files listed in this file (ci:plan writes select.txt)"},
 	{Name: "TPUCI_DURATIONS", Kind: Path, Default: "estimates from the config", Targets: "unitTest1, unitTest4, e2e, suite:list, ci:plan", Doc: "balance partitions on measured minutes (a durations.json of an earlier run)"},
