@@ -3,7 +3,6 @@ package pallas
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/sgl-project/tpuci/internal/compare"
 	"github.com/sgl-project/tpuci/internal/config"
@@ -22,11 +21,7 @@ func Stage(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) err
 	if ws.Python == "" {
 		return &pipeline.MissingTool{Tool: "python", Install: "export TPUCI_PYTHON=/path/to/python (or run scripts/bootstrap.sh to create .venv)"}
 	}
-	var only []string
-	if v := ws.Getenv("TPUCI_KERNELS"); v != "" {
-		only = strings.Split(v, ",")
-	}
-	kernels, skipped, err := Plan(cfg.Pallas.Kernels, only, st.Partition)
+	kernels, skipped, err := Plan(cfg.Pallas.Kernels, ws.Settings.Kernels, st.Partition)
 	if err != nil {
 		return err
 	}

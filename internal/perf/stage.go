@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/sgl-project/tpuci/internal/compare"
 	"github.com/sgl-project/tpuci/internal/hostlock"
@@ -21,11 +20,7 @@ func Stage(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) err
 	if len(cfg.Perf.Cases) == 0 {
 		return pipeline.Skip("no perf cases configured (add [[perf.case]] blocks)")
 	}
-	var only []string
-	if v := ws.Getenv("TPUCI_CASES"); v != "" {
-		only = strings.Split(v, ",")
-	}
-	plan, skipped, err := Plan(cfg, ws.Chips, only, st.Partition)
+	plan, skipped, err := Plan(cfg, ws.Chips, ws.Settings.Cases, st.Partition)
 	if err != nil {
 		return err
 	}

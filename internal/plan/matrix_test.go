@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sgl-project/tpuci/internal/partition"
 	"github.com/sgl-project/tpuci/internal/config"
 	nmatrix "github.com/sgl-project/tpuci/internal/nightly/matrix"
+	"github.com/sgl-project/tpuci/internal/partition"
 )
 
 func TestMatrixFromConfig(t *testing.T) {

@@ -157,3 +157,9 @@ func list(s string) []string {
 	}
 	return out
 }
+
+// Defaults are the settings of an empty environment.
+func Defaults() *Settings {
+	s, _ := Parse(func(string) string { return "" })
+	return s
+}

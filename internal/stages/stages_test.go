@@ -16,6 +16,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/needs"
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/report"
+	"github.com/sgl-project/tpuci/internal/settings"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
 
@@ -29,7 +30,7 @@ func workspaceWith(t *testing.T, python string, host chips.Info, suites ...confi
 	os.MkdirAll(filepath.Join(repo, "t"), 0o755)
 	os.WriteFile(filepath.Join(repo, "t", "test_ok.py"), []byte("def test_ok():\n    assert True\n"), 0o644)
 	return &workspace.Workspace{Repo: repo, Python: python, Chips: host, Out: t.TempDir(),
-		Config: &config.Config{Suites: suites}, Getenv: func(string) string { return "" }}
+		Config: &config.Config{Suites: suites}, Getenv: func(string) string { return "" }, Settings: settings.Defaults()}
 }
 
 func pytestSuite(chipsN int) config.Suite {

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sgl-project/tpuci/internal/partition"
 	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/partition"
 )
 
 func TestSelectBeforePartitioning(t *testing.T) {

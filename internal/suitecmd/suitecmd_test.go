@@ -9,6 +9,7 @@ import (
 
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/partition"
+	"github.com/sgl-project/tpuci/internal/settings"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
 
@@ -18,7 +19,7 @@ func defaultWorkspace(t *testing.T) *workspace.Workspace {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &workspace.Workspace{Repo: "/r", Config: cfg, Getenv: func(string) string { return "" }}
+	return &workspace.Workspace{Repo: "/r", Config: cfg, Getenv: func(string) string { return "" }, Settings: settings.Defaults()}
 }
 
 // suite:list shows every partition of the configured matrix size, and all
