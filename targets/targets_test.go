@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sgl-project/tpuci/internal/needs"
 	"github.com/sgl-project/tpuci/internal/compare/comparetest"
+	"github.com/sgl-project/tpuci/internal/needs"
 	"github.com/sgl-project/tpuci/internal/report"
 )
 
