@@ -3,7 +3,6 @@ package targets
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/magefile/mage/mg"
 
@@ -37,7 +36,10 @@ func finish(ctx context.Context, s *pipeline.Session, err error) error {
 // Deps runs upstream targets through mage (so each runs once per process)
 // unless TPUCI_DEPS=workflow says the CI workflow already ordered them.
 func Deps(ctx context.Context, deps ...any) error {
-	if len(deps) == 0 || os.Getenv("TPUCI_DEPS") == "workflow" {
+	if len(deps) == 0 {
+		return nil
+	}
+	if s, err := pipeline.Current(); err == nil && s.WS.Settings.DepsFromWorkflow {
 		return nil
 	}
 	for _, d := range deps {

@@ -124,6 +124,24 @@ func TestMisspeltConfigKeyNamesLine(t *testing.T) {
 	}
 }
 
+// A bad setting stops the run before any work: one line naming the
+// variable and the form it wants, no stage record, no stack trace.
+func TestBadPartitionFailsBeforeAnyWork(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	r := run(t, dir, []string{"TPUCI_PARTITION=3/2", "TPUCI_OUT=" + out}, "lint")
+	want := "TPUCI_PARTITION=3/2: ID must be below COUNT (ID from 0, e.g. 0/2, the last 1/2)"
+	if r.code == 0 || !strings.Contains(r.stdout+r.stderr, want) {
+		t.Fatalf("exit %d, want %q\nstdout:\n%s\nstderr:\n%s", r.code, want, r.stdout, r.stderr)
+	}
+	if strings.Contains(r.stderr, "goroutine ") || strings.Contains(r.stderr, "panic") {
+		t.Fatalf("stack trace in output:\n%s", r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "lint.json")); err == nil {
+		t.Error("lint ran despite the bad setting")
+	}
+}
+
 func alive(pid int) bool {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {

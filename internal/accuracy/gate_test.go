@@ -14,6 +14,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/chips"
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/eval"
+	"github.com/sgl-project/tpuci/internal/partition"
 	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/server"
 	"github.com/sgl-project/tpuci/internal/simserver"
@@ -84,7 +85,7 @@ func exampleConfig(t *testing.T) *config.Config {
 func runExample(t *testing.T, delta float64, out string, only ...string) *Report {
 	t.Helper()
 	cfg := exampleConfig(t)
-	plan, err := PlanCases(cfg, chips.Info{CPU: true, Kind: "cpu"}, "", only)
+	plan, err := PlanCases(cfg, chips.Info{CPU: true, Kind: "cpu"}, partition.Spec{}, only)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +196,7 @@ func TestCorruptDatasetIsOneLineCaseError(t *testing.T) {
 	os.WriteFile(bad, []byte(strings.Join(lines, "\n")), 0o644)
 
 	cfg := exampleConfig(t)
-	plan, _ := PlanCases(cfg, chips.Info{CPU: true}, "", []string{"mmlu-qwen3-8b"})
+	plan, _ := PlanCases(cfg, chips.Info{CPU: true}, partition.Spec{}, []string{"mmlu-qwen3-8b"})
 	base, _ := LoadBaselines(filepath.Join(exampleRepo, cfg.Accuracy.Baselines), false)
 	out := t.TempDir()
 	r := &Runner{Servers: &simServers{t: t, repo: repo}, Store: &eval.Store{DataDir: filepath.Join(repo, "eval_data")}, Baselines: base, OutDir: out, Log: io.Discard}
@@ -241,7 +242,7 @@ func TestFailedRequestsCountAsWrong(t *testing.T) {
 	cfg := exampleConfig(t)
 	srv, _ := cfg.Server("sim-qwen3-8b-eval")
 	srv.Args = append(srv.Args, "--sim-fail-rate", "0.2")
-	plan, _ := PlanCases(cfg, chips.Info{CPU: true}, "", []string{"mmlu-qwen3-8b"})
+	plan, _ := PlanCases(cfg, chips.Info{CPU: true}, partition.Spec{}, []string{"mmlu-qwen3-8b"})
 	base, _ := LoadBaselines(filepath.Join(exampleRepo, cfg.Accuracy.Baselines), false)
 	r := &Runner{Servers: &simServers{t: t, repo: exampleRepo}, Store: &eval.Store{DataDir: filepath.Join(exampleRepo, "eval_data")}, Baselines: base, OutDir: t.TempDir(), Log: io.Discard}
 	rep := r.Run(context.Background(), plan.Run)

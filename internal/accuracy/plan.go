@@ -55,7 +55,7 @@ type Plan struct {
 // of the matrix gets the same cases on every run; a case needing more
 // chips than its job has is reported as skipped. Cases sharing a server
 // run one after the other so it starts once.
-func PlanCases(cfg *config.Config, hw chips.Info, spec string, only []string) (*Plan, error) {
+func PlanCases(cfg *config.Config, hw chips.Info, spec partition.Spec, only []string) (*Plan, error) {
 	var all []Case
 	for _, ac := range cfg.Accuracy.Cases {
 		srv, ok := cfg.Server(ac.Server)
@@ -89,11 +89,8 @@ func PlanCases(cfg *config.Config, hw chips.Info, spec string, only []string) (*
 		all = slices.DeleteFunc(all, func(c Case) bool { return !slices.Contains(only, c.Name) })
 	}
 	p := &Plan{}
-	if spec != "" && len(all) > 0 {
-		id, parts, err := partition.ParseSpec(spec)
-		if err != nil {
-			return nil, err
-		}
+	if !spec.Whole() && len(all) > 0 {
+		id, parts := spec.ID, spec.Count
 		items := make([]partition.Item, len(all))
 		groups := make([]int, len(all))
 		for i, c := range all {

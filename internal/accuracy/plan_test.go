@@ -8,6 +8,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/chips"
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/eval"
+	"github.com/sgl-project/tpuci/internal/partition"
 	"github.com/sgl-project/tpuci/internal/report"
 )
 
@@ -42,7 +43,7 @@ var (
 )
 
 func TestPlanChipsAndServerGrouping(t *testing.T) {
-	p, err := PlanCases(planConfig(), tpu1, "", nil)
+	p, err := PlanCases(planConfig(), tpu1, partition.Spec{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +58,7 @@ func TestPlanChipsAndServerGrouping(t *testing.T) {
 		t.Errorf("a profile without device takes the host's kind, got %q", p.Run[2].Device)
 	}
 	for _, hw := range []chips.Info{tpu4, cpu} {
-		p, _ := PlanCases(planConfig(), hw, "", nil)
+		p, _ := PlanCases(planConfig(), hw, partition.Spec{}, nil)
 		if len(p.Run) != 4 || len(p.Skipped) != 0 {
 			t.Errorf("%s: run %s, skipped %d", hw.Kind, names(p.Run), len(p.Skipped))
 		}
@@ -67,11 +68,11 @@ func TestPlanChipsAndServerGrouping(t *testing.T) {
 func TestPlanPartitionIsHostIndependent(t *testing.T) {
 	// LPT by minutes: 40 -> part 0; 10 -> part 1; 5 -> part 1; 1 -> part 1.
 	for _, hw := range []chips.Info{tpu1, tpu4, cpu} {
-		p0, err := PlanCases(planConfig(), hw, "0/2", nil)
+		p0, err := PlanCases(planConfig(), hw, partition.Spec{ID: 0, Count: 2}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		p1, _ := PlanCases(planConfig(), hw, "1/2", nil)
+		p1, _ := PlanCases(planConfig(), hw, partition.Spec{ID: 1, Count: 2}, nil)
 		all := names(p0.Run) + "|" + names(p1.Run)
 		want := "b-moe-mmlu|a-small-mmlu,c-small-gsm8k,d-other"
 		if hw.Count == 1 && !hw.CPU {
@@ -84,20 +85,20 @@ func TestPlanPartitionIsHostIndependent(t *testing.T) {
 			t.Errorf("%s: partitions %s, want %s", hw.Kind, all, want)
 		}
 	}
-	if _, err := PlanCases(planConfig(), cpu, "5/2", nil); err == nil || !strings.Contains(err.Error(), "TPUCI_PARTITION") {
+	if _, err := PlanCases(planConfig(), cpu, partition.Spec{ID: 5, Count: 2}, nil); err == nil || !strings.Contains(err.Error(), "TPUCI_PARTITION") {
 		t.Errorf("bad spec: %v", err)
 	}
-	if _, err := PlanCases(planConfig(), cpu, "0/5", nil); err == nil || !strings.Contains(err.Error(), "5 parts for 4 files") {
+	if _, err := PlanCases(planConfig(), cpu, partition.Spec{ID: 0, Count: 5}, nil); err == nil || !strings.Contains(err.Error(), "5 parts for 4 files") {
 		t.Errorf("too many parts: %v", err)
 	}
 }
 
 func TestPlanOnlyNamedCases(t *testing.T) {
-	p, err := PlanCases(planConfig(), cpu, "", []string{"c-small-gsm8k"})
+	p, err := PlanCases(planConfig(), cpu, partition.Spec{}, []string{"c-small-gsm8k"})
 	if err != nil || names(p.Run) != "c-small-gsm8k" {
 		t.Fatalf("%v %s", err, names(p.Run))
 	}
-	_, err = PlanCases(planConfig(), cpu, "", []string{"nope"})
+	_, err = PlanCases(planConfig(), cpu, partition.Spec{}, []string{"nope"})
 	if err == nil || !strings.Contains(err.Error(), "unknown case(s) nope; known: a-small-mmlu") {
 		t.Errorf("unknown case: %v", err)
 	}
@@ -114,7 +115,7 @@ func TestDefaultConfigJudgesAgainstBuiltinBaselines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := PlanCases(cfg, tpu4, "", nil)
+	p, err := PlanCases(cfg, tpu4, partition.Spec{}, nil)
 	if err != nil || len(p.Run) != 2 {
 		t.Fatalf("%v %d", err, len(p.Run))
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/sgl-project/tpuci/internal/eval"
 	"github.com/sgl-project/tpuci/internal/pipeline"
-	"github.com/sgl-project/tpuci/internal/server"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
 
@@ -20,11 +19,7 @@ func Body(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) erro
 	if len(cfg.Accuracy.Cases) == 0 {
 		return pipeline.Skip("no accuracy cases configured (add [[accuracy.case]] blocks)")
 	}
-	var only []string
-	if v := ws.Getenv("TPUCI_CASES"); v != "" {
-		only = strings.Split(v, ",")
-	}
-	plan, err := PlanCases(cfg, ws.Chips, st.Partition, only)
+	plan, err := PlanCases(cfg, ws.Chips, st.Partition, ws.Settings.Cases)
 	if err != nil {
 		return err
 	}
@@ -57,10 +52,7 @@ func Body(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) erro
 		}
 		defer lock.Release()
 	}
-	m := server.NewManager(server.Options{
-		Repo: ws.Repo, Python: ws.Python, LogDir: st.LogDir, Env: ws.Env(), ChipEnv: ws.Chips.Env,
-		BinDir: filepath.Join(ws.Out, "bin"), Log: st.Log,
-	})
+	m := pipeline.Servers(ws, st, ws.Repo, st.LogDir)
 	defer m.Close()
 	r := &Runner{
 		Servers: m, Store: store, Baselines: base, OutDir: ResultDir(ws.Out), Commit: ws.Commit, Log: st.Log,
@@ -97,13 +89,13 @@ const DefaultBaselines = "tpuci/baselines/accuracy.toml"
 // forbids downloads.
 func NewStore(ws *workspace.Workspace) (*eval.Store, error) {
 	a := ws.Config.Accuracy
-	s := &eval.Store{Offline: ws.Getenv("TPUCI_OFFLINE") != "" && ws.Getenv("TPUCI_OFFLINE") != "0"}
+	s := &eval.Store{Offline: ws.Settings.Offline}
 	if a.DataDir != "" {
 		s.DataDir = filepath.Join(ws.Repo, a.DataDir)
 	}
 	switch {
-	case ws.Getenv("TPUCI_EVAL_CACHE") != "":
-		s.CacheDir = ws.Getenv("TPUCI_EVAL_CACHE")
+	case ws.Settings.EvalCache != "":
+		s.CacheDir = ws.Settings.EvalCache
 	case a.CacheDir != "":
 		s.CacheDir = a.CacheDir
 		if strings.HasPrefix(s.CacheDir, "~/") {

@@ -132,7 +132,7 @@ func BaselineBody(from string) pipeline.Body {
 		if len(changes) == 0 {
 			return nil
 		}
-		if v := ws.Getenv("TPUCI_DRY_RUN"); v != "" && v != "0" {
+		if ws.Settings.DryRun {
 			fmt.Fprintf(st.Out, "TPUCI_DRY_RUN is set: %s not written\n", b.Path)
 			return nil
 		}

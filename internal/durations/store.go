@@ -84,7 +84,7 @@ func (w Weights) Minutes() map[string]float64 { return Minutes(w.Figures) }
 // when set (one earlier run), else the medians of the last [ci].history
 // runs in the stores.
 func Load(ctx context.Context, ws *workspace.Workspace, log io.Writer) (Weights, error) {
-	if path := ws.Getenv("TPUCI_DURATIONS"); path != "" {
+	if path := ws.Settings.Durations; path != "" {
 		m, err := suite.LoadMeasured(path)
 		if err != nil {
 			return Weights{}, err

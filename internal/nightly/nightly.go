@@ -33,6 +33,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/nightly/htmlreport"
 	"github.com/sgl-project/tpuci/internal/nightly/matrix"
 	"github.com/sgl-project/tpuci/internal/nightly/regress"
+	"github.com/sgl-project/tpuci/internal/partition"
 	"github.com/sgl-project/tpuci/internal/perf"
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/release/version"
@@ -63,7 +64,7 @@ type Plan struct {
 // PlanFor selects this job's cases: TPUCI_CASES globs, then
 // TPUCI_NIGHTLY_MODELS, then the partition (whole models), then the
 // host's chips.
-func PlanFor(ws *workspace.Workspace, part string) (*Plan, error) {
+func PlanFor(ws *workspace.Workspace, part partition.Spec) (*Plan, error) {
 	all, err := matrix.Build(ws.Config)
 	if err != nil {
 		return nil, err
@@ -96,7 +97,7 @@ func PlanFor(ws *workspace.Workspace, part string) (*Plan, error) {
 
 // List prints the matrix's case keys (after TPUCI_CASES and the
 // partition), with server, device and what each measures.
-func List(w io.Writer, ws *workspace.Workspace, part string) error {
+func List(w io.Writer, ws *workspace.Workspace, part partition.Spec) error {
 	if len(ws.Config.Nightly.Models) == 0 {
 		fmt.Fprintln(w, "no nightly matrix configured (add [[nightly.model]] blocks)")
 		return nil

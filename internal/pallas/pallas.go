@@ -241,7 +241,7 @@ func tailLines(s string, n int) string {
 
 // Plan picks the kernels of one partition ("ID/COUNT", balanced on
 // minutes; empty: all), in config order.
-func Plan(kernels []config.Kernel, only []string, part string) ([]config.Kernel, []config.Kernel, error) {
+func Plan(kernels []config.Kernel, only []string, part partition.Spec) ([]config.Kernel, []config.Kernel, error) {
 	var run, skipped []config.Kernel
 	for _, name := range only {
 		if !slices.ContainsFunc(kernels, func(k config.Kernel) bool { return k.Name == name }) {
@@ -253,13 +253,10 @@ func Plan(kernels []config.Kernel, only []string, part string) ([]config.Kernel,
 			run = append(run, k)
 		}
 	}
-	if part == "" || len(run) == 0 {
+	if part.Whole() || len(run) == 0 {
 		return run, nil, nil
 	}
-	id, parts, err := partition.ParseSpec(part)
-	if err != nil {
-		return nil, nil, err
-	}
+	id, parts := part.ID, part.Count
 	items := make([]partition.Item, len(run))
 	for i, k := range run {
 		w := k.Minutes

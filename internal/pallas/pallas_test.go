@@ -14,6 +14,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/compare/comparetest"
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/needs"
+	"github.com/sgl-project/tpuci/internal/partition"
 	"github.com/sgl-project/tpuci/internal/perf"
 	"github.com/sgl-project/tpuci/internal/perf/baseline"
 	"github.com/sgl-project/tpuci/internal/pipeline"
@@ -125,18 +126,18 @@ tolerance = 0.05
 
 func TestPlanPartitions(t *testing.T) {
 	ks := []config.Kernel{{Name: "a", Minutes: 5}, {Name: "b", Minutes: 2}, {Name: "c", Minutes: 3}}
-	p0, s0, err := Plan(ks, nil, "0/2")
+	p0, s0, err := Plan(ks, nil, partition.Spec{ID: 0, Count: 2})
 	if err != nil || len(p0) != 1 || p0[0].Name != "a" || len(s0) != 2 {
 		t.Fatalf("part 0: %v %v %v", p0, s0, err)
 	}
-	p1, _, _ := Plan(ks, nil, "1/2")
+	p1, _, _ := Plan(ks, nil, partition.Spec{ID: 1, Count: 2})
 	if len(p1) != 2 || p1[0].Name != "b" || p1[1].Name != "c" {
 		t.Fatalf("part 1 keeps config order: %v", p1)
 	}
-	if _, _, err := Plan(ks, []string{"zz"}, ""); err == nil || !strings.Contains(err.Error(), "zz") {
+	if _, _, err := Plan(ks, []string{"zz"}, partition.Spec{}); err == nil || !strings.Contains(err.Error(), "zz") {
 		t.Fatalf("unknown kernel: %v", err)
 	}
-	if _, _, err := Plan(ks, nil, "2/2"); err == nil {
+	if _, _, err := Plan(ks, nil, partition.Spec{ID: 2, Count: 2}); err == nil {
 		t.Fatal("bad partition accepted")
 	}
 }

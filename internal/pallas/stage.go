@@ -3,7 +3,6 @@ package pallas
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/sgl-project/tpuci/internal/compare"
 	"github.com/sgl-project/tpuci/internal/config"
@@ -22,16 +21,12 @@ func Stage(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) err
 	if ws.Python == "" {
 		return &pipeline.MissingTool{Tool: "python", Install: "export TPUCI_PYTHON=/path/to/python (or run scripts/bootstrap.sh to create .venv)"}
 	}
-	var only []string
-	if v := ws.Getenv("TPUCI_KERNELS"); v != "" {
-		only = strings.Split(v, ",")
-	}
-	kernels, skipped, err := Plan(cfg.Pallas.Kernels, only, st.Partition)
+	kernels, skipped, err := Plan(cfg.Pallas.Kernels, ws.Settings.Kernels, st.Partition)
 	if err != nil {
 		return err
 	}
 	for _, k := range skipped {
-		st.Cases = append(st.Cases, report.Case{Name: k.Name, Class: "pallas." + k.Name, Status: report.Skipped, Message: "in another partition than " + st.Partition})
+		st.Cases = append(st.Cases, report.Case{Name: k.Name, Class: "pallas." + k.Name, Status: report.Skipped, Message: "in another partition than " + st.Partition.String()})
 	}
 	if len(kernels) == 0 {
 		return pipeline.Skip("no kernel in this partition")

@@ -138,32 +138,19 @@ func Weights(items []Item, measured map[string]float64) (out []Item, n int, err 
 	return out, n, nil
 }
 
-// ParseSpec reads a TPUCI_PARTITION value "ID/COUNT", where ID counts from
-// 0: "0/4" is the first of four partitions, "3/4" the last.
-func ParseSpec(s string) (id, parts int, err error) {
-	const want = "want ID/COUNT with 0 <= ID < COUNT, e.g. 0/4"
-	fail := func(why string) (int, int, error) {
-		return 0, 0, fmt.Errorf("partition: parse TPUCI_PARTITION=%q: %s; %s", s, why, want)
+// Spec is one job's share: partition ID (from 0) of Count. The zero
+// Spec is the whole list. internal/settings parses TPUCI_PARTITION into it.
+type Spec struct{ ID, Count int }
+
+// Whole reports whether s is no partition at all.
+func (s Spec) Whole() bool { return s.Count == 0 }
+
+// String is the ID/COUNT form, empty for the whole list.
+func (s Spec) String() string {
+	if s.Whole() {
+		return ""
 	}
-	a, b, ok := strings.Cut(strings.TrimSpace(s), "/")
-	if !ok {
-		return fail("no '/'")
-	}
-	id, err1 := strconv.Atoi(strings.TrimSpace(a))
-	parts, err2 := strconv.Atoi(strings.TrimSpace(b))
-	switch {
-	case err1 != nil:
-		return fail(fmt.Sprintf("ID %q is not an integer", a))
-	case err2 != nil:
-		return fail(fmt.Sprintf("COUNT %q is not an integer", b))
-	case parts <= 0:
-		return fail(fmt.Sprintf("COUNT %d is not positive", parts))
-	case id < 0:
-		return fail(fmt.Sprintf("ID %d is negative", id))
-	case id >= parts:
-		return fail(fmt.Sprintf("ID %d is not below COUNT %d (IDs count from 0, the last is %d/%d)", id, parts, parts-1, parts))
-	}
-	return id, parts, nil
+	return fmt.Sprintf("%d/%d", s.ID, s.Count)
 }
 
 // Makespan is the largest partition sum of Split's rule for parts

@@ -206,32 +206,6 @@ func TestSums(t *testing.T) {
 	}
 }
 
-func TestParseSpec(t *testing.T) {
-	good := map[string][2]int{"0/1": {0, 1}, "3/4": {3, 4}, " 2 / 5 ": {2, 5}} //nolint:gocritic // spaces on purpose: ParseSpec trims them
-	for in, want := range good {
-		id, parts, err := ParseSpec(in)
-		if err != nil || id != want[0] || parts != want[1] {
-			t.Errorf("ParseSpec(%q) = %d, %d, %v; want %v", in, id, parts, err, want)
-		}
-	}
-	bad := map[string]string{
-		"":     "no '/'",
-		"3":    "no '/'",
-		"a/4":  `ID "a" is not an integer`,
-		"1/x":  `COUNT "x" is not an integer`,
-		"1/0":  "COUNT 0 is not positive",
-		"-1/4": "ID -1 is negative",
-		"4/4":  "IDs count from 0, the last is 3/4",
-		"1/2/": `COUNT "2/" is not an integer`,
-	}
-	for in, want := range bad {
-		_, _, err := ParseSpec(in)
-		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "TPUCI_PARTITION") {
-			t.Errorf("ParseSpec(%q) error = %v, want it to contain %q", in, err, want)
-		}
-	}
-}
-
 func BenchmarkSplit(b *testing.B) {
 	in := make([]Item, 500)
 	for i := range in {

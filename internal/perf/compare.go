@@ -213,11 +213,5 @@ func groups(plan []Planned) [][]Planned {
 
 // serversAt is a server manager for another checkout (the base's).
 func serversAt(ws *workspace.Workspace, st *pipeline.Stage, repo, logDir string) *server.Manager {
-	cwd, _ := os.Getwd()
-	_ = os.MkdirAll(logDir, 0o755)
-	return server.NewManager(server.Options{
-		Repo: repo, Python: ws.Python, LogDir: logDir, Env: ws.Env(), ChipEnv: ws.Chips.Env,
-		BinDir: filepath.Join(ws.Out, "bin"), BuildDir: cwd, Log: st.Log,
-		ExtraArgs: strings.Fields(ws.Getenv("TPUCI_SERVER_ARGS")),
-	})
+	return pipeline.Servers(ws, st, repo, logDir)
 }

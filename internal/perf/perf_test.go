@@ -9,6 +9,7 @@ import (
 
 	"github.com/sgl-project/tpuci/internal/chips"
 	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/partition"
 	"github.com/sgl-project/tpuci/internal/perf/baseline"
 	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/workspace"
@@ -83,7 +84,7 @@ func TestPlanChipsPartitionsAndGrouping(t *testing.T) {
 		t.Fatal(err)
 	}
 	tpu1 := chips.Info{Count: 1, Kind: "v6e-1"}
-	run, skipped, err := Plan(c, tpu1, nil, "")
+	run, skipped, err := Plan(c, tpu1, nil, partition.Spec{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,26 +93,26 @@ func TestPlanChipsPartitionsAndGrouping(t *testing.T) {
 	}
 	// Without TPUs every case runs; cases of one server stay together.
 	cpu := chips.Info{Kind: "cpu", CPU: true}
-	run, _, _ = Plan(c, cpu, nil, "")
+	run, _, _ = Plan(c, cpu, nil, partition.Spec{})
 	if names(run) != "a,c,b" {
 		t.Fatalf("grouped order %s", names(run))
 	}
 	if run[0].Device != "v6e-1" || !strings.HasPrefix(run[2].Device, "cpu ") {
 		t.Fatalf("devices %q %q", run[0].Device, run[2].Device)
 	}
-	p0, s0, _ := Plan(c, cpu, nil, "0/2")
-	p1, _, _ := Plan(c, cpu, nil, "1/2")
+	p0, s0, _ := Plan(c, cpu, nil, partition.Spec{ID: 0, Count: 2})
+	p1, _, _ := Plan(c, cpu, nil, partition.Spec{ID: 1, Count: 2})
 	// Each chip count gets parts of its own: the 1-chip cases share one.
 	if names(p0) != "a,c" || names(p1) != "b" || len(s0) != 1 {
 		t.Fatalf("partitions %s | %s", names(p0), names(p1))
 	}
-	if run, _, _ := Plan(c, cpu, []string{"c"}, ""); names(run) != "c" {
+	if run, _, _ := Plan(c, cpu, []string{"c"}, partition.Spec{}); names(run) != "c" {
 		t.Fatalf("only: %s", names(run))
 	}
-	if _, _, err := Plan(c, cpu, []string{"nope"}, ""); err == nil || !strings.Contains(err.Error(), "a, b, c") {
+	if _, _, err := Plan(c, cpu, []string{"nope"}, partition.Spec{}); err == nil || !strings.Contains(err.Error(), "a, b, c") {
 		t.Fatalf("unknown case: %v", err)
 	}
-	if _, _, err := Plan(c, cpu, nil, "3/2"); err == nil {
+	if _, _, err := Plan(c, cpu, nil, partition.Spec{ID: 3, Count: 2}); err == nil {
 		t.Fatal("bad partition accepted")
 	}
 	sim, _ := c.Server("sim")

@@ -34,7 +34,7 @@ type Skipped struct {
 // each chip count in parts of its own), those whose profile's chips fit
 // the host (without TPUs every case runs on the simulator or CPU). Cases are grouped by launch profile in
 // config order, so one server serves consecutive cases.
-func Plan(c *config.Config, host chips.Info, only []string, part string) ([]Planned, []Skipped, error) {
+func Plan(c *config.Config, host chips.Info, only []string, part partition.Spec) ([]Planned, []Skipped, error) {
 	var run []Planned
 	var skipped []Skipped
 	for _, name := range only {
@@ -54,11 +54,8 @@ func Plan(c *config.Config, host chips.Info, only []string, part string) ([]Plan
 	}
 	// Partition first, keeping each chip count in parts of its own, so a
 	// matrix job needs only the chips of its cases (1-chip cases on v6e-1).
-	if part != "" && len(run) > 0 {
-		id, parts, err := partition.ParseSpec(part)
-		if err != nil {
-			return nil, nil, err
-		}
+	if !part.Whole() && len(run) > 0 {
+		id, parts := part.ID, part.Count
 		items := make([]partition.Item, len(run))
 		groups := make([]int, len(run))
 		for i, p := range run {
@@ -74,7 +71,7 @@ func Plan(c *config.Config, host chips.Info, only []string, part string) ([]Plan
 			if slices.Contains(idx, i) {
 				mine = append(mine, p)
 			} else {
-				skipped = append(skipped, Skipped{Case: p.Case, Reason: "in another partition than " + part})
+				skipped = append(skipped, Skipped{Case: p.Case, Reason: "in another partition than " + part.String()})
 			}
 		}
 		run = mine

@@ -161,7 +161,7 @@ func Save(w io.Writer, ws *workspace.Workspace, st *pipeline.Stage, f *baseline.
 	if st != nil {
 		st.Tables = append(st.Tables, baseline.ChangesTable("baseline changes in "+f.Path, changes))
 	}
-	if ws.Getenv("TPUCI_DRY_RUN") != "" {
+	if ws.Settings.DryRun {
 		fmt.Fprintln(w, "TPUCI_DRY_RUN is set: file not written")
 		return nil
 	}

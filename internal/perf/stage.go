@@ -3,10 +3,7 @@ package perf
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/sgl-project/tpuci/internal/compare"
 	"github.com/sgl-project/tpuci/internal/hostlock"
@@ -23,11 +20,7 @@ func Stage(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) err
 	if len(cfg.Perf.Cases) == 0 {
 		return pipeline.Skip("no perf cases configured (add [[perf.case]] blocks)")
 	}
-	var only []string
-	if v := ws.Getenv("TPUCI_CASES"); v != "" {
-		only = strings.Split(v, ",")
-	}
-	plan, skipped, err := Plan(cfg, ws.Chips, only, st.Partition)
+	plan, skipped, err := Plan(cfg, ws.Chips, ws.Settings.Cases, st.Partition)
 	if err != nil {
 		return err
 	}
@@ -88,18 +81,7 @@ func Stage(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) err
 // NewServers is the server manager of a stage: servers log into the
 // stage's log dir and see the workspace's environment and chips.
 func NewServers(ws *workspace.Workspace, st *pipeline.Stage) *server.Manager {
-	cwd, _ := os.Getwd()
-	return server.NewManager(server.Options{
-		Repo:      ws.Repo,
-		Python:    ws.Python,
-		LogDir:    st.LogDir,
-		Env:       ws.Env(),
-		ChipEnv:   ws.Chips.Env,
-		BinDir:    filepath.Join(ws.Out, "bin"),
-		BuildDir:  cwd,
-		Log:       st.Log,
-		ExtraArgs: strings.Fields(ws.Getenv("TPUCI_SERVER_ARGS")),
-	})
+	return pipeline.Servers(ws, st, ws.Repo, st.LogDir)
 }
 
 // NeedPython reports a missing interpreter when a case's server is

@@ -19,6 +19,7 @@ import (
 
 	"github.com/sgl-project/tpuci/internal/ghactions"
 	"github.com/sgl-project/tpuci/internal/hostlock"
+	"github.com/sgl-project/tpuci/internal/partition"
 	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
@@ -31,9 +32,9 @@ type Body func(ctx context.Context, ws *workspace.Workspace, st *Stage) error
 type Stage struct {
 	*report.Stage
 	GH        *ghactions.Provider
-	Out       io.Writer // results and tool output
-	Log       io.Writer // tpuci's own progress lines
-	Partition string    // "ID/COUNT" for the requested target only; empty as a dependency
+	Out       io.Writer      // results and tool output
+	Log       io.Writer      // tpuci's own progress lines
+	Partition partition.Spec // TPUCI_PARTITION for the requested target only; the whole as a dependency
 }
 
 // Session is one tpuci process: its workspace and the stages it ran.
@@ -145,10 +146,10 @@ func (s *Session) Run(ctx context.Context, name string, body Body) (err error) {
 	}
 	dep := IsDependency(ctx)
 	if !dep {
-		st.Partition = ws.Getenv("TPUCI_PARTITION")
-		st.Stage.Partition = st.Partition
+		st.Partition = ws.Settings.Partition
+		st.Stage.Partition = st.Partition.String()
 	}
-	if dep && ws.Getenv("TPUCI_FORCE") == "" {
+	if dep && !ws.Settings.Force {
 		if rec, ok := s.passedRecord(name); ok {
 			st.Status = report.Skipped
 			st.Reason = fmt.Sprintf("already passed for this commit and config at %s", rec.Started.Format(time.TimeOnly))
@@ -320,18 +321,11 @@ func (s *Session) resultPath(name string) string {
 // LockChips takes the host-wide TPU lock for this stage, queueing up to
 // TPUCI_LOCK_WAIT (default 30m; 0 fails at once) on TPUCI_LOCK_FILE.
 func (st *Stage) LockChips(ctx context.Context, ws *workspace.Workspace) (*hostlock.Lock, error) {
-	path := ws.Getenv("TPUCI_LOCK_FILE")
+	path := ws.Settings.LockFile
 	if path == "" {
 		path = hostlock.DefaultPath
 	}
-	wait := 30 * time.Minute
-	if v := ws.Getenv("TPUCI_LOCK_WAIT"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return nil, fmt.Errorf("host lock: TPUCI_LOCK_WAIT=%q: want a duration such as 0s or 30m", v)
-		}
-		wait = d
-	}
+	wait := ws.Settings.LockWait
 	return hostlock.Acquire(ctx, path, fmt.Sprintf("tpuci %s in %s", st.Target, ws.Repo), wait, func(holder string) {
 		fmt.Fprintf(st.Log, "    waiting up to %s for the TPUs, held by %s\n", wait, holder)
 	})

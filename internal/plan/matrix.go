@@ -132,14 +132,14 @@ func matrixFor(cfg *config.Config, target string, suites []Suite) ([]Entry, erro
 	}
 	var (
 		n, configured, maxChips int
-		chipsOf                 func(spec string) (int, error)
+		chipsOf                 func(spec partition.Spec) (int, error)
 	)
 	switch target {
 	case "perf":
 		// The perf body partitions first, keeping chip counts apart, so
 		// each job needs only the chips of its own cases.
 		n, configured = len(cfg.Perf.Cases), cfg.Perf.Partitions
-		chipsOf = func(spec string) (int, error) {
+		chipsOf = func(spec partition.Spec) (int, error) {
 			run, _, err := perf.Plan(cfg, chips.Info{CPU: true}, nil, spec)
 			if err != nil {
 				return 0, err
@@ -154,7 +154,7 @@ func matrixFor(cfg *config.Config, target string, suites []Suite) ([]Entry, erro
 		// The accuracy body partitions first, so each job needs only the
 		// chips of its own cases.
 		n, configured = len(cfg.Accuracy.Cases), cfg.Accuracy.Partitions
-		chipsOf = func(spec string) (int, error) {
+		chipsOf = func(spec partition.Spec) (int, error) {
 			p, err := accuracy.PlanCases(cfg, chips.Info{CPU: true}, spec, nil)
 			if err != nil {
 				return 0, err
@@ -178,7 +178,7 @@ func matrixFor(cfg *config.Config, target string, suites []Suite) ([]Entry, erro
 	parts := minParts(configured, n)
 	for _, e := range partsOf(target, "", parts, maxChips, "") {
 		if chipsOf != nil {
-			c, err := chipsOf(e.Partition)
+			c, err := chipsOf(partition.Spec{ID: e.Part, Count: e.Parts})
 			if err != nil {
 				return nil, fmt.Errorf("plan: %s matrix: %w", target, err)
 			}

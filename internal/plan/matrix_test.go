@@ -8,6 +8,7 @@ import (
 
 	"github.com/sgl-project/tpuci/internal/config"
 	nmatrix "github.com/sgl-project/tpuci/internal/nightly/matrix"
+	"github.com/sgl-project/tpuci/internal/partition"
 )
 
 func TestMatrixFromConfig(t *testing.T) {
@@ -150,7 +151,7 @@ func TestNightlyMatrix(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		mine, _, err := nmatrix.Partition(group, e.Partition)
+		mine, _, err := nmatrix.Partition(group, partition.Spec{ID: e.Part, Count: e.Parts})
 		if err != nil {
 			t.Fatal(err)
 		}

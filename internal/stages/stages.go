@@ -201,12 +201,9 @@ func Suites(target string) pipeline.Body {
 		if weights.Source != "" {
 			fmt.Fprintf(st.Log, "    weights: %s\n", weights.Source)
 		}
-		var only []string
-		if v := ws.Getenv("TPUCI_SUITE"); v != "" {
-			only = strings.Split(v, ",")
-		}
+		only := ws.Settings.Suites
 		var sel []string
-		if v := ws.Getenv("TPUCI_SELECT"); v != "" {
+		if v := ws.Settings.Select; v != "" {
 			if sel, err = suite.LoadSelect(v); err != nil {
 				return err
 			}
@@ -230,8 +227,8 @@ func Suites(target string) pipeline.Body {
 			return err
 		}
 		part := ""
-		if st.Partition != "" {
-			part = " (partition " + st.Partition + ")"
+		if !st.Partition.Whole() {
+			part = " (partition " + st.Partition.String() + ")"
 		}
 		fmt.Fprintf(st.Log, "    %d files%s, estimated %.1f min\n", len(plan.Jobs), part, plan.Minutes)
 		if !ws.Chips.CPU { // one TPU user at a time; CPU hosts need no queue
@@ -257,7 +254,7 @@ func Suites(target string) pipeline.Body {
 }
 
 func verbose(ws *workspace.Workspace) bool {
-	return ws.Getenv("TPUCI_VERBOSE") != "" || ws.Getenv("MAGEFILE_VERBOSE") == "1" || ws.Getenv("MAGEFILE_VERBOSE") == "true"
+	return ws.Settings.Verbose || ws.Getenv("MAGEFILE_VERBOSE") == "1" || ws.Getenv("MAGEFILE_VERBOSE") == "true"
 }
 
 // dropPytestFiles leaves out the files that need pytest when the

@@ -16,6 +16,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/needs"
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/report"
+	"github.com/sgl-project/tpuci/internal/settings"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
 
@@ -29,7 +30,7 @@ func workspaceWith(t *testing.T, python string, host chips.Info, suites ...confi
 	os.MkdirAll(filepath.Join(repo, "t"), 0o755)
 	os.WriteFile(filepath.Join(repo, "t", "test_ok.py"), []byte("def test_ok():\n    assert True\n"), 0o644)
 	return &workspace.Workspace{Repo: repo, Python: python, Chips: host, Out: t.TempDir(),
-		Config: &config.Config{Suites: suites}, Getenv: func(string) string { return "" }}
+		Config: &config.Config{Suites: suites}, Getenv: func(string) string { return "" }, Settings: settings.Defaults()}
 }
 
 func pytestSuite(chipsN int) config.Suite {
@@ -131,12 +132,16 @@ func TestWithSuitesRunsCasesThenUncoveredFiles(t *testing.T) {
 		st.Cases = append(st.Cases, report.Case{Name: "c", Status: report.Passed})
 		return nil
 	}
-	run := func(env map[string]string, partition string) []string {
+	run := func(suites []string, part string) []string {
 		ws := workspaceWith(t, "/usr/bin/python3", chips.Info{CPU: true}, s)
 		os.WriteFile(filepath.Join(ws.Repo, "t", "covered.py"), []byte("raise SystemExit(1)\n"), 0o644)
-		ws.Getenv = func(k string) string { return env[k] }
+		ws.Settings.Suites = suites
 		st := stageFor(t, "accuracy")
-		st.Partition = partition
+		spec, err := settings.ParsePartition(part)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.Partition = spec
 		if err := WithSuites("accuracy", cases)(context.Background(), ws, st); err != nil {
 			t.Fatal(err)
 		}
@@ -152,7 +157,7 @@ func TestWithSuitesRunsCasesThenUncoveredFiles(t *testing.T) {
 	if got := strings.Join(run(nil, "0/2"), ","); got != "c" {
 		t.Errorf("case job: %s", got)
 	}
-	if got := strings.Join(run(map[string]string{"TPUCI_SUITE": "acc-4"}, "0/1"), ","); strings.Contains(got, "c,") || !strings.Contains(got, "test_ok") {
+	if got := strings.Join(run([]string{"acc-4"}, "0/1"), ","); strings.Contains(got, "c,") || !strings.Contains(got, "test_ok") {
 		t.Errorf("suite job: %s", got)
 	}
 }

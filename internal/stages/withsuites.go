@@ -17,11 +17,11 @@ import (
 func WithSuites(target string, cases pipeline.Body) pipeline.Body {
 	suites := Suites(target)
 	return func(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) error {
-		if ws.Getenv("TPUCI_SUITE") != "" {
+		if len(ws.Settings.Suites) > 0 {
 			return suites(ctx, ws, st)
 		}
 		caseErr := cases(ctx, ws, st)
-		if st.Partition != "" || len(ws.Config.SuitesFor(target)) == 0 || ctx.Err() != nil {
+		if !st.Partition.Whole() || len(ws.Config.SuitesFor(target)) == 0 || ctx.Err() != nil {
 			return caseErr
 		}
 		var caseSkip *pipeline.SkipError

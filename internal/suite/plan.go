@@ -46,7 +46,7 @@ type Options struct {
 	Repo      string
 	Python    string
 	LogDir    string
-	Partition string             // "ID/COUNT" or empty for all
+	Partition partition.Spec     // zero for all
 	Only      []string           // suite names to keep (TPUCI_SUITE); empty keeps all
 	Measured  map[string]float64 // file -> minutes from earlier runs
 	Env       func(chips int) []string
@@ -62,13 +62,7 @@ type Options struct {
 // separately, exactly as SGLang-JAX's auto_partition splits it.
 func PlanSuites(suites []*config.Suite, o Options) (*Plan, error) {
 	p := &Plan{}
-	id, parts := 0, 0
-	if o.Partition != "" {
-		var err error
-		if id, parts, err = partition.ParseSpec(o.Partition); err != nil {
-			return nil, err
-		}
-	}
+	id, parts := o.Partition.ID, o.Partition.Count
 	for _, name := range o.Only {
 		if !slices.ContainsFunc(suites, func(s *config.Suite) bool { return s.Name == name }) {
 			return nil, fmt.Errorf("suite: TPUCI_SUITE names %q, which this target does not run (its suites: %s)", name, names(suites))

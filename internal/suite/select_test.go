@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/partition"
 )
 
 func TestSelectBeforePartitioning(t *testing.T) {
@@ -21,7 +22,7 @@ func TestSelectBeforePartitioning(t *testing.T) {
 	other := &config.Suite{Name: "o", TimeoutPerFile: d, Files: []config.File{{Path: "t/d.py", Minutes: 1, Runner: "python"}}}
 	sel := []string{"t/a.py", "t/c.py"}
 	var got []string
-	for _, part := range []string{"0/2", "1/2"} {
+	for _, part := range []partition.Spec{{ID: 0, Count: 2}, {ID: 1, Count: 2}} {
 		p, err := PlanSuites([]*config.Suite{s}, Options{Repo: "/r", Python: "py", Partition: part, Select: sel})
 		if err != nil {
 			t.Fatal(err)

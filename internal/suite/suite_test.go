@@ -12,6 +12,7 @@ import (
 
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/needs"
+	"github.com/sgl-project/tpuci/internal/partition"
 	"github.com/sgl-project/tpuci/internal/report"
 )
 
@@ -108,11 +109,11 @@ func TestPlanPartitionAndRunners(t *testing.T) {
 		{Path: "a/test_b.py", Minutes: 3, Runner: "pytest"},
 		{Path: "a/test_c.py", Minutes: 2, Runner: "unittest", Methods: []string{"C.test_1", "C.test_2"}},
 	}}
-	p0, err := PlanSuites([]*config.Suite{s}, Options{Repo: "/r", Python: "py", LogDir: "/o", Partition: "0/2"})
+	p0, err := PlanSuites([]*config.Suite{s}, Options{Repo: "/r", Python: "py", LogDir: "/o", Partition: partition.Spec{ID: 0, Count: 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p1, _ := PlanSuites([]*config.Suite{s}, Options{Repo: "/r", Python: "py", LogDir: "/o", Partition: "1/2"})
+	p1, _ := PlanSuites([]*config.Suite{s}, Options{Repo: "/r", Python: "py", LogDir: "/o", Partition: partition.Spec{ID: 1, Count: 2}})
 	if len(p0.Jobs) != 1 || p0.Jobs[0].File.Path != "a/test_a.py" || len(p1.Jobs) != 2 || p1.Jobs[0].File.Path != "a/test_b.py" {
 		t.Fatalf("partitions: %+v / %+v", p0.Jobs, p1.Jobs)
 	}
@@ -126,7 +127,7 @@ func TestPlanPartitionAndRunners(t *testing.T) {
 	if got := strings.Join(c.Argv, " "); got != "py -m unittest -v test_c.C.test_1 test_c.C.test_2" || c.Dir != "/r/a" {
 		t.Errorf("unittest argv: %s in %s", got, c.Dir)
 	}
-	if _, err := PlanSuites([]*config.Suite{s}, Options{Partition: "3/5"}); err == nil || !strings.Contains(err.Error(), "5 parts for 3 files") {
+	if _, err := PlanSuites([]*config.Suite{s}, Options{Partition: partition.Spec{ID: 3, Count: 5}}); err == nil || !strings.Contains(err.Error(), "5 parts for 3 files") {
 		t.Errorf("want loud error for too many parts, got %v", err)
 	}
 }
@@ -151,17 +152,17 @@ func TestPartitionPicksSuitesOfThatMatrixSize(t *testing.T) {
 	}
 	five := &config.Suite{Name: "tpu", Partitions: 5, Files: files(10)}
 	one := &config.Suite{Name: "cpu", Partitions: 1, Files: files(3)}
-	p, err := PlanSuites([]*config.Suite{five, one}, Options{Repo: "/r", Python: "py", Partition: "2/5"})
+	p, err := PlanSuites([]*config.Suite{five, one}, Options{Repo: "/r", Python: "py", Partition: partition.Spec{ID: 2, Count: 5}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(p.Jobs) != 2 || p.Jobs[0].Suite != "tpu" || len(p.Skipped) != 1 || !strings.Contains(p.Skipped[0], "cpu: its matrix has 1 job") {
 		t.Fatalf("jobs %+v skipped %v", p.Jobs, p.Skipped)
 	}
-	if _, err := PlanSuites([]*config.Suite{five, one}, Options{Partition: "1/4"}); err == nil || !strings.Contains(err.Error(), "suite cpu") {
+	if _, err := PlanSuites([]*config.Suite{five, one}, Options{Partition: partition.Spec{ID: 1, Count: 4}}); err == nil || !strings.Contains(err.Error(), "suite cpu") {
 		t.Fatalf("a count no suite has applies to all, loudly: %v", err)
 	}
-	p, _ = PlanSuites([]*config.Suite{five, one}, Options{Repo: "/r", Python: "py", Partition: "0/3", Only: []string{"cpu"}})
+	p, _ = PlanSuites([]*config.Suite{five, one}, Options{Repo: "/r", Python: "py", Partition: partition.Spec{ID: 0, Count: 3}, Only: []string{"cpu"}})
 	if len(p.Jobs) != 1 || p.Jobs[0].Suite != "cpu" {
 		t.Fatalf("TPUCI_SUITE wins: %+v", p.Jobs)
 	}

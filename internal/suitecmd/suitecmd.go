@@ -65,7 +65,7 @@ func SuiteMap(cfg *config.Config) []string {
 }
 
 // List prints the files a suite runs, per partition, with estimates.
-func List(w io.Writer, ws *workspace.Workspace, name, spec string) error {
+func List(w io.Writer, ws *workspace.Workspace, name string, spec partition.Spec) error {
 	s, ok := ws.Config.Suite(name)
 	if !ok {
 		var names []string
@@ -85,11 +85,11 @@ func List(w io.Writer, ws *workspace.Workspace, name, spec string) error {
 		fmt.Fprintf(w, "weights: estimates (no measured runs)\n")
 	}
 	parts := jobs(ws.Config, s, measured)
-	specs := []string{spec}
-	if spec == "" {
+	specs := []partition.Spec{spec}
+	if spec.Whole() {
 		specs = nil
 		for i := 0; i < parts; i++ {
-			specs = append(specs, fmt.Sprintf("%d/%d", i, parts))
+			specs = append(specs, partition.Spec{ID: i, Count: parts})
 		}
 	}
 	for _, sp := range specs {

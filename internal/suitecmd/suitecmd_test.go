@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/partition"
+	"github.com/sgl-project/tpuci/internal/settings"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
 
@@ -17,7 +19,7 @@ func defaultWorkspace(t *testing.T) *workspace.Workspace {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &workspace.Workspace{Repo: "/r", Config: cfg, Getenv: func(string) string { return "" }}
+	return &workspace.Workspace{Repo: "/r", Config: cfg, Getenv: func(string) string { return "" }, Settings: settings.Defaults()}
 }
 
 // suite:list shows every partition of the configured matrix size, and all
@@ -25,7 +27,7 @@ func defaultWorkspace(t *testing.T) *workspace.Workspace {
 func TestListCoversEveryFileOnce(t *testing.T) {
 	ws := defaultWorkspace(t)
 	var out bytes.Buffer
-	if err := List(&out, ws, "unit-test-tpu-v6e-1", ""); err != nil {
+	if err := List(&out, ws, "unit-test-tpu-v6e-1", partition.Spec{}); err != nil {
 		t.Fatal(err)
 	}
 	text := out.String()
@@ -39,10 +41,10 @@ func TestListCoversEveryFileOnce(t *testing.T) {
 		}
 	}
 	out.Reset()
-	if err := List(&out, ws, "unit-test-tpu-v6e-1", "2/5"); err != nil || strings.Count(out.String(), "partition ") != 1 {
+	if err := List(&out, ws, "unit-test-tpu-v6e-1", partition.Spec{ID: 2, Count: 5}); err != nil || strings.Count(out.String(), "partition ") != 1 {
 		t.Fatalf("one partition: %v\n%s", err, out.String())
 	}
-	if err := List(&out, ws, "nope", ""); err == nil || !strings.Contains(err.Error(), "unit-test-tpu-v6e-1") {
+	if err := List(&out, ws, "nope", partition.Spec{}); err == nil || !strings.Contains(err.Error(), "unit-test-tpu-v6e-1") {
 		t.Fatalf("unknown suite error should list suites: %v", err)
 	}
 }

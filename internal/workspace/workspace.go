@@ -21,6 +21,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/example"
 	"github.com/sgl-project/tpuci/internal/gitcmd"
+	"github.com/sgl-project/tpuci/internal/settings"
 	"github.com/sgl-project/tpuci/internal/suitepolicy"
 )
 
@@ -37,6 +38,7 @@ type Workspace struct {
 	XLACache   string // persistent XLA cache dir, made by Resolve; empty when unset or not creatable
 	CI         bool   // CI=true
 	Notes      []string
+	Settings   *settings.Settings // the environment, parsed once
 	Getenv     func(string) string
 }
 
@@ -46,21 +48,27 @@ func Shaped(dir string) bool {
 	return err == nil && st.IsDir()
 }
 
-// Resolve reads TPUCI_REPO, TPUCI_CONFIG, TPUCI_OUT, TPUCI_PYTHON and
-// TPUCI_CHIPS. cwd is the directory tpuci was started in.
+// Resolve parses the environment (internal/settings), failing on a bad
+// value before any work, and resolves TPUCI_REPO, TPUCI_CONFIG,
+// TPUCI_OUT, TPUCI_PYTHON and TPUCI_CHIPS. cwd is the directory tpuci was
+// started in.
 func Resolve(getenv func(string) string, cwd string) (*Workspace, error) {
-	w := &Workspace{Getenv: getenv, CI: getenv("CI") == "true"}
+	set, err := settings.Parse(getenv)
+	if err != nil {
+		return nil, err
+	}
+	w := &Workspace{Settings: set, Getenv: getenv, CI: set.CI}
 	if err := w.resolveRepo(cwd); err != nil {
 		return nil, err
 	}
 	if err := w.resolveConfig(cwd); err != nil {
 		return nil, err
 	}
-	out := getenv("TPUCI_OUT")
+	out := set.Out
 	if out == "" {
 		out = filepath.Join(cwd, "tpuci-out")
 	}
-	out, err := filepath.Abs(absFrom(cwd, out))
+	out, err = filepath.Abs(absFrom(cwd, out))
 	if err != nil {
 		return nil, fmt.Errorf("workspace: TPUCI_OUT: %w", err)
 	}
@@ -82,7 +90,7 @@ func Resolve(getenv func(string) string, cwd string) (*Workspace, error) {
 }
 
 func (w *Workspace) resolveRepo(cwd string) error {
-	if r := w.Getenv("TPUCI_REPO"); r != "" {
+	if r := w.Settings.Repo; r != "" {
 		abs, err := filepath.Abs(absFrom(cwd, r))
 		if err != nil {
 			return fmt.Errorf("workspace: TPUCI_REPO=%s: %w", r, err)
@@ -118,7 +126,7 @@ func (w *Workspace) resolveConfig(cwd string) error {
 		cfg *config.Config
 		err error
 	)
-	switch p := w.Getenv("TPUCI_CONFIG"); {
+	switch p := w.Settings.Config; {
 	case p != "":
 		cfg, err = config.Load(absFrom(cwd, p))
 	case fileExists(filepath.Join(w.Repo, "tpuci.toml")):
@@ -182,7 +190,7 @@ func (w *Workspace) resolvePython(cwd string) {
 		w.Notes = append(w.Notes, fmt.Sprintf("warning: python %s (%s) is not an executable file", p, from))
 		return false
 	}
-	if v := w.Getenv("TPUCI_PYTHON"); v != "" {
+	if v := w.Settings.Python; v != "" {
 		if !strings.ContainsRune(v, '/') || filepath.IsAbs(v) {
 			try(v, "TPUCI_PYTHON")
 		} else {

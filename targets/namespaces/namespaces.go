@@ -11,6 +11,7 @@ import (
 	"github.com/magefile/mage/mg"
 
 	"github.com/sgl-project/tpuci/internal/pipeline"
+	"github.com/sgl-project/tpuci/internal/settings"
 	"github.com/sgl-project/tpuci/internal/suitecmd"
 )
 
@@ -41,9 +42,11 @@ func (Suite) List(ctx context.Context, name string, part *string) error {
 	if err != nil {
 		return err
 	}
-	spec := os.Getenv("TPUCI_PARTITION")
+	spec := s.WS.Settings.Partition
 	if part != nil {
-		spec = *part
+		if spec, err = settings.ParsePartition(*part); err != nil {
+			return fmt.Errorf("suite:list: -part: %w", err)
+		}
 	}
 	return suitecmd.List(os.Stdout, s.WS, name, spec)
 }

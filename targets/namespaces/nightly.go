@@ -29,5 +29,5 @@ func (Nightly) List(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return nightly.List(os.Stdout, s.WS, os.Getenv("TPUCI_PARTITION"))
+	return nightly.List(os.Stdout, s.WS, s.WS.Settings.Partition)
 }

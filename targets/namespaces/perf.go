@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"time"
 
 	"github.com/magefile/mage/mg"
 
@@ -91,21 +89,11 @@ func (Bench) Client(ctx context.Context) error {
 
 func clientOptions(s *pipeline.Session) (perf.ClientOptions, error) {
 	ws := s.WS
+	set := ws.Settings
 	o := perf.ClientOptions{LogDir: ws.LogDir("bench-client"), BinDir: filepath.Join(ws.Out, "bin"),
-		BenchServing: os.Getenv("TPUCI_BENCH_SERVING"), Python: ws.Python}
-	if v := os.Getenv("TPUCI_BENCH_STREAMS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return o, fmt.Errorf("bench:client: TPUCI_BENCH_STREAMS=%q: want a positive whole number such as 256", v)
-		}
-		o.Streams = n
-	}
-	if v := os.Getenv("TPUCI_BENCH_DURATION"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return o, fmt.Errorf("bench:client: TPUCI_BENCH_DURATION=%q: want a duration such as 10s", v)
-		}
-		o.Duration = d
+		BenchServing: set.BenchServing, Python: ws.Python, Streams: set.BenchStreams, Duration: set.BenchDuration}
+	if set.BenchDuration == 0 && set.Getenv("TPUCI_BENCH_DURATION") != "" {
+		return o, fmt.Errorf("bench:client: TPUCI_BENCH_DURATION=0s: want a positive duration such as 10s")
 	}
 	return o, nil
 }

@@ -304,14 +304,11 @@ func SelectModels(cases []Case, names string) ([]Case, error) {
 // server start, so partitions are balanced over models on the sum of
 // their cases' minutes. The split depends only on the cases, so each job
 // of a CI matrix gets the same models every night.
-func Partition(cases []Case, spec string) (mine, others []Case, err error) {
-	if spec == "" || len(cases) == 0 {
+func Partition(cases []Case, spec partition.Spec) (mine, others []Case, err error) {
+	if spec.Whole() || len(cases) == 0 {
 		return cases, nil, nil
 	}
-	id, parts, err := partition.ParseSpec(spec)
-	if err != nil {
-		return nil, nil, fmt.Errorf("nightly: %w", err)
-	}
+	id, parts := spec.ID, spec.Count
 	var models []string
 	weight := map[string]float64{}
 	for _, c := range cases {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/partition"
 )
 
 func defaultCases(t *testing.T) []Case {
@@ -118,14 +119,14 @@ func TestPartition(t *testing.T) {
 	seen := map[string]int{}
 	models := map[string]string{}
 	for id := range 3 {
-		mine, others, err := Partition(cases, partSpec(id, 3))
+		mine, others, err := Partition(cases, partition.Spec{ID: id, Count: 3})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(mine)+len(others) != len(cases) || len(mine) == 0 {
 			t.Fatalf("partition %d: %d + %d of %d", id, len(mine), len(others), len(cases))
 		}
-		again, _, _ := Partition(cases, partSpec(id, 3))
+		again, _, _ := Partition(cases, partition.Spec{ID: id, Count: 3})
 		if !slices.Equal(Keys(mine), Keys(again)) {
 			t.Error("partition is not deterministic")
 		}
@@ -142,12 +143,12 @@ func TestPartition(t *testing.T) {
 			t.Errorf("%s runs %d times", c.Key, seen[c.Key])
 		}
 	}
-	if _, _, err := Partition(cases, "0/99"); err == nil {
+	if _, _, err := Partition(cases, partition.Spec{ID: 0, Count: 99}); err == nil {
 		t.Error("more partitions than models accepted")
 	}
 }
 
-func partSpec(id, n int) string { return string(rune('0'+id)) + "/" + string(rune('0'+n)) }
+func partSpec(id, n int) string { return partition.Spec{ID: id, Count: n}.String() }
 
 func TestBuildUnknownServerAndDuplicates(t *testing.T) {
 	c := &config.Config{Nightly: config.Nightly{Models: []config.NightlyModel{{Name: "m", Server: "nope", Perf: true}}}}

@@ -1,0 +1,35 @@
+package pipeline
+
+import (
+	"os"
+	"path/filepath"
+
+	"github.com/sgl-project/tpuci/internal/server"
+	"github.com/sgl-project/tpuci/internal/workspace"
+)
+
+// Servers is the model-server manager of a stage. Every server of every
+// stage (perf, accuracy, nightly, and a compare's base checkout) starts
+// with the same options: the workspace's environment and chips, the
+// stage's progress log, and TPUCI_SERVER_ARGS after each profile's args.
+// repo is the checkout the server runs in; its logs go to logDir.
+func Servers(ws *workspace.Workspace, st *Stage, repo, logDir string) *server.Manager {
+	return server.NewManager(ServerOptions(ws, st, repo, logDir))
+}
+
+// ServerOptions are the options Servers starts a stage's servers with.
+func ServerOptions(ws *workspace.Workspace, st *Stage, repo, logDir string) server.Options {
+	cwd, _ := os.Getwd()
+	_ = os.MkdirAll(logDir, 0o755)
+	return server.Options{
+		Repo:      repo,
+		Python:    ws.Python,
+		LogDir:    logDir,
+		Env:       ws.Env(),
+		ChipEnv:   ws.Chips.Env,
+		BinDir:    filepath.Join(ws.Out, "bin"),
+		BuildDir:  cwd,
+		Log:       st.Log,
+		ExtraArgs: ws.Settings.ServerArgs,
+	}
+}

@@ -1,0 +1,67 @@
+package settings
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the README's environment table from Table")
+
+// The README's environment table is Table, rendered; -update rewrites it.
+func TestReadmeTableIsGenerated(t *testing.T) {
+	path := filepath.Join("..", "..", "README.md")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := WithTable(string(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *update {
+		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if want != string(data) {
+		t.Error("README.md's environment table differs from internal/settings.Table; run go test ./internal/settings -update")
+	}
+}
+
+var varRE = regexp.MustCompile(`\b(?:TPUCI|GITHUB)_[A-Z0-9_]*[A-Z0-9]\b`)
+
+// Every variable the targets' help (their doc comments, shown by
+// mage -h) or the README names is in Table. TPUCI_RELEASE_* stands for
+// the release group.
+func TestDocumentedVariablesAreInTable(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "targets", "*", "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	top, _ := filepath.Glob(filepath.Join("..", "..", "targets", "*.go"))
+	files = append(append(files, top...), filepath.Join("..", "..", "README.md"))
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(data), "\n") {
+			if !strings.HasSuffix(f, ".md") && !strings.HasPrefix(strings.TrimSpace(line), "//") {
+				continue
+			}
+			for _, name := range varRE.FindAllString(line, -1) {
+				if _, ok := Lookup(name); !ok {
+					t.Errorf("%s:%d names %s, which internal/settings.Table does not list", f, i+1, name)
+				}
+			}
+		}
+	}
+}

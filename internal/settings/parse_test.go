@@ -1,0 +1,82 @@
+package settings
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sgl-project/tpuci/internal/partition"
+)
+
+func env(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
+
+func TestParsePartition(t *testing.T) {
+	good := map[string]partition.Spec{"": {}, "0/1": {ID: 0, Count: 1}, "3/4": {ID: 3, Count: 4}, " 2 / 5 ": {ID: 2, Count: 5}} //nolint:gocritic // spaces on purpose: they are trimmed
+	for in, want := range good {
+		if got, err := ParsePartition(in); err != nil || got != want {
+			t.Errorf("ParsePartition(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	bad := map[string]string{
+		"3":    "TPUCI_PARTITION=3: want ID/COUNT (ID from 0, e.g. 0/2)",
+		"a/4":  `TPUCI_PARTITION=a/4: ID "a" is not a whole number (ID from 0, e.g. 0/4, the last 3/4)`,
+		"1/x":  `COUNT "x" is not a whole number`,
+		"1/0":  "COUNT must be positive",
+		"-1/4": "ID must not be negative",
+		"3/2":  "TPUCI_PARTITION=3/2: ID must be below COUNT (ID from 0, e.g. 0/2, the last 1/2)",
+	}
+	for in, want := range bad {
+		if _, err := ParsePartition(in); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParsePartition(%q) error = %v, want it to contain %q", in, err, want)
+		}
+	}
+}
+
+func TestParseTypedFields(t *testing.T) {
+	s, err := Parse(env(map[string]string{
+		"TPUCI_PARTITION": "1/3", "TPUCI_SUITE": "a, b,", "TPUCI_FORCE": "yes", "TPUCI_LOCK_WAIT": "0s",
+		"TPUCI_SERVER_ARGS": " --sim-slowdown  1.2 ", "TPUCI_DEPS": "workflow", "TPUCI_OFFLINE": "0", "CI": "true",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Partition != (partition.Spec{ID: 1, Count: 3}) || strings.Join(s.Suites, "|") != "a|b" || !s.Force || s.LockWait != 0 ||
+		strings.Join(s.ServerArgs, "|") != "--sim-slowdown|1.2" || !s.DepsFromWorkflow || s.Offline || !s.CI {
+		t.Errorf("parsed %+v", s)
+	}
+	if d, _ := Parse(env(nil)); d.LockWait != 30*time.Minute || !d.Partition.Whole() {
+		t.Errorf("defaults: %+v", d)
+	}
+}
+
+// Every bad value is reported in one line naming the variable and the
+// form it wants, and all bad values of a run at once.
+func TestParseRejectsBadValues(t *testing.T) {
+	_, err := Parse(env(map[string]string{"TPUCI_PARTITION": "3/2", "TPUCI_LOCK_WAIT": "soon", "TPUCI_CHIPS": "-1", "TPUCI_FORCE": "maybe"}))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{
+		"TPUCI_PARTITION=3/2: ID must be below COUNT",
+		"TPUCI_LOCK_WAIT=soon: not a duration (want a duration such as 0s, 30s or 10m)",
+		"TPUCI_CHIPS=-1: below 0",
+		"TPUCI_FORCE=maybe: not a yes/no value",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+}
+
+func TestTableIsComplete(t *testing.T) {
+	seen := map[string]bool{}
+	for _, v := range Table {
+		if seen[v.Name] {
+			t.Errorf("%s listed twice", v.Name)
+		}
+		seen[v.Name] = true
+		if v.Kind == "" || v.Default == "" || v.Targets == "" || v.Doc == "" || strings.Contains(v.Doc, "\n") {
+			t.Errorf("%s: every field is needed, the doc on one line: %+v", v.Name, v)
+		}
+	}
+}
