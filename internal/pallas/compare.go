@@ -116,7 +116,6 @@ func (c *Comparison) judge(kernels []config.Kernel, samples *compare.Samples, ou
 	}
 }
 
-
 // compareStage is the pallas stage in comparison mode: the base revision
 // in a git worktree under $TPUCI_OUT/compare, interleaved with the
 // working tree for rounds rounds.
