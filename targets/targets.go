@@ -76,12 +76,16 @@ func E2e(ctx context.Context) error {
 // after another failed. With format = "json" it prints one JSON line per
 // case ({"kernel","case","time_ms"}) and each time is judged against
 // [pallas].baselines for this device with the kernel's tolerance; with
-// format = "exit-code" the script judges itself.
+// format = "exit-code" the script judges itself. Baselines hold only on
+// the device fingerprint that recorded them (CPU model and cores, or TPU
+// generation and chips); elsewhere the cases are skipped unjudged.
 //
 // Environment:
 //
 //	TPUCI_KERNELS=a,b         run only these kernels
 //	TPUCI_PARTITION=ID/COUNT  run this share of the kernels
+//	TPUCI_COMPARE=<ref>       compare with that revision on this host instead of baselines (or [pallas].compare, e.g. "merge-base")
+//	TPUCI_COMPARE_ROUNDS=10   rounds of base and head, interleaved (or [pallas].rounds)
 //	TPUCI_LOCK_WAIT=30m       how long to queue for the host-wide TPU lock
 //
 // Outputs: $TPUCI_OUT/pallas.json, junit/pallas.xml, summary.md (verdict
@@ -105,6 +109,8 @@ func Pallas(ctx context.Context) error {
 //	TPUCI_CASES=a,b           run only these cases
 //	TPUCI_PARTITION=ID/COUNT  run this share of the cases
 //	TPUCI_SERVER_ARGS="..."   extra flags for every server (e.g. --sim-slowdown 1.2)
+//	TPUCI_COMPARE=<ref>       compare with that revision's servers on this host instead of baselines (or [perf].compare)
+//	TPUCI_COMPARE_ROUNDS=10   rounds of base and head, interleaved (or [perf].rounds)
 //	TPUCI_LOCK_WAIT=30m       how long to queue for the host-wide TPU lock
 //
 // Outputs: $TPUCI_OUT/perf.json (every metric, baseline, tolerance and

@@ -47,9 +47,6 @@ type Result struct {
 	RoundsNeeded int `json:"rounds_needed,omitempty"`
 }
 
-// Worse reports whether the result fails the gate.
-func (r Result) Worse() bool { return r.Verdict == Slower }
-
 // Judge compares samples of a metric: direction -1 when lower is better
 // (latencies, times), 1 when higher is (throughputs); tol is the
 // tolerated change as a fraction. Samples must be positive.
@@ -77,7 +74,7 @@ func Judge(metric string, base, head []float64, direction int, tol float64) Resu
 	}
 	r.Change = math.Expm1(median(d))
 	r.Lo, r.Hi = math.Expm1(d[k-1]), math.Expm1(d[len(d)-k])
-	// worse and better are the change's bounds in the "worse" direction.
+	// lo, hi and est measured in the "worse" direction.
 	lo, hi, est := r.Lo, r.Hi, r.Change
 	if direction > 0 {
 		lo, hi, est = -r.Hi, -r.Lo, -r.Change

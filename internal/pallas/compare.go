@@ -3,6 +3,7 @@ package pallas
 import (
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -42,6 +43,9 @@ type CompareOutcome struct {
 func (c *Comparison) Run(ctx context.Context, kernels []config.Kernel) CompareOutcome {
 	var out CompareOutcome
 	var samples compare.Samples
+	if c.Head.Log == nil {
+		c.Head.Log = io.Discard
+	}
 	start := time.Now()
 	headFailed := map[string]bool{}
 	for round := 1; round <= c.Rounds && ctx.Err() == nil; round++ {
@@ -84,7 +88,7 @@ func (c *Comparison) judge(kernels []config.Kernel, samples *compare.Samples, ou
 		tol[k.Name] = k.Tolerance
 	}
 	for _, key := range samples.Keys() {
-		kernel, caseKey, _ := cutCase(key.Case)
+		kernel, caseKey, _ := strings.Cut(key.Case, "/")
 		base, head := samples.Get(key)
 		cs := report.Case{Name: key.Case, Class: "pallas." + kernel, Status: report.Skipped}
 		if len(head) == 0 {
@@ -111,8 +115,6 @@ func (c *Comparison) judge(kernels []config.Kernel, samples *compare.Samples, ou
 		out.Cases = append(out.Cases, cs)
 	}
 }
-
-func cutCase(name string) (kernel, caseKey string, ok bool) { return strings.Cut(name, "/") }
 
 // compareStage is the pallas stage in comparison mode: the base revision
 // in a git worktree under $TPUCI_OUT/compare, interleaved with the

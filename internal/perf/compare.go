@@ -3,6 +3,7 @@ package perf
 import (
 	"context"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -31,7 +32,7 @@ type sideTotals struct{ recompilations [2]map[string]int }
 
 // run runs every group of base then head, round after round, and gathers
 // each case's metrics per side.
-func (c *comparison) run(ctx context.Context, log interface{ Write([]byte) (int, error) }) (*compare.Samples, sideTotals, Outcome, time.Duration) {
+func (c *comparison) run(ctx context.Context, log io.Writer) (*compare.Samples, sideTotals, Outcome, time.Duration) {
 	var samples compare.Samples
 	tot := sideTotals{recompilations: [2]map[string]int{{}, {}}}
 	var headOut Outcome
