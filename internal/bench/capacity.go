@@ -122,7 +122,7 @@ func Capacity(ctx context.Context, baseURL string, streams int, dur time.Duratio
 	}
 	atEnd := make(chan sample, 1)
 	go func() { // sample CPU and active streams when the window closes
-		sleepCtx(ctx, time.Until(deadline))
+		_ = sleepCtx(ctx, time.Until(deadline)) // cancelled: sample now
 		atEnd <- sample{cpuSeconds(), active.Load()}
 	}()
 	var wg sync.WaitGroup

@@ -6,20 +6,21 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sgl-project/tpuci/internal/proc"
 )
 
 // TestCompatWithBenchServing runs SGLang-JAX's bench_serving.py (offline,
 // with the stubs in testdata/compat) and this client in compat mode against
 // the same mock server and workload, and compares every numeric key of
-// bench_serving's result. Set TPUCI_BENCH_SERVING to the path of
-// bench_serving.py; TPUCI_PYTHON overrides the interpreter
+// bench_serving's result. Set TPUCI_SGLANG_JAX to an SGLang-JAX checkout
+// (git clone https://github.com/sgl-project/sglang-jax); its
+// python/sgl_jax/bench_serving.py is run. TPUCI_PYTHON overrides the interpreter
 // (/usr/bin/python3, which needs python3-aiohttp, -numpy, -requests, -tqdm
 // and -pil).
 func TestCompatWithBenchServing(t *testing.T) {
@@ -63,12 +64,16 @@ func TestCompatWithBenchServing(t *testing.T) {
 }
 
 // benchServing returns the interpreter and bench_serving.py to compare
-// with, or skips the test when TPUCI_BENCH_SERVING is not set.
+// with, or skips the test when TPUCI_SGLANG_JAX is not set.
 func benchServing(t *testing.T) (python, script string) {
 	t.Helper()
-	script = os.Getenv("TPUCI_BENCH_SERVING")
-	if testing.Short() || script == "" {
-		t.Skip("set TPUCI_BENCH_SERVING=/path/to/bench_serving.py (and not -short) to compare with bench_serving")
+	root := os.Getenv("TPUCI_SGLANG_JAX")
+	if testing.Short() || root == "" {
+		t.Skip("set TPUCI_SGLANG_JAX to an SGLang-JAX checkout (and not -short) to compare with its bench_serving.py")
+	}
+	script = filepath.Join(root, "python", "sgl_jax", "bench_serving.py")
+	if _, err := os.Stat(script); err != nil {
+		t.Fatalf("TPUCI_SGLANG_JAX=%s: %v (point it at an SGLang-JAX checkout)", root, err)
 	}
 	python = os.Getenv("TPUCI_PYTHON")
 	if python == "" {
@@ -87,18 +92,15 @@ func runBenchServing(t *testing.T, python, script string, args []string) map[str
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, python, append([]string{runner, script, out}, args...)...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 5 * time.Second
-	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")
-	logs, err := cmd.CombinedOutput()
+	var logs strings.Builder
+	_, err = proc.Run(ctx, proc.Cmd{Argv: append([]string{python, runner, script, out}, args...),
+		Env: []string{"PYTHONDONTWRITEBYTECODE=1"}, Stdout: &logs})
 	if err != nil {
-		t.Fatalf("bench_serving: %v\n%s", err, logs)
+		t.Fatalf("bench_serving: %v\n%s", err, logs.String())
 	}
 	data, err := os.ReadFile(out)
 	if err != nil {
-		t.Fatalf("bench_serving result: %v\n%s", err, logs)
+		t.Fatalf("bench_serving result: %v\n%s", err, logs.String())
 	}
 	var res map[string]any
 	if err := json.Unmarshal(data, &res); err != nil {

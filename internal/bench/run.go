@@ -288,9 +288,9 @@ func (r *runner) do(ctx context.Context, raw []byte, o *requestOutput, wantToken
 			return
 		}
 		if r.cfg.Timeout > 0 {
-			c.nc.SetDeadline(st.Add(r.cfg.Timeout))
+			_ = c.nc.SetDeadline(st.Add(r.cfg.Timeout)) // a dead conn fails the request itself
 		} else {
-			c.nc.SetDeadline(time.Time{})
+			_ = c.nc.SetDeadline(time.Time{})
 		}
 		_, err = c.nc.Write(raw)
 		if skew != nil {
@@ -311,7 +311,7 @@ func (r *runner) do(ctx context.Context, raw []byte, o *requestOutput, wantToken
 		o.err = "send request: " + err.Error()
 		return
 	}
-	stop := context.AfterFunc(ctx, func() { c.nc.SetDeadline(longAgo) })
+	stop := context.AfterFunc(ctx, func() { _ = c.nc.SetDeadline(longAgo) })
 	o.start = r.sec(st)
 	o.headers = r.sec(time.Now())
 	c.startBody(h)
@@ -337,7 +337,7 @@ func (r *runner) do(ctx context.Context, raw []byte, o *requestOutput, wantToken
 	}
 	reusable := !r.perRequest && o.success && c.bodyDone() && !h.close && !c.body.untilEOF
 	if stop() && reusable {
-		c.nc.SetDeadline(time.Time{})
+		_ = c.nc.SetDeadline(time.Time{})
 		r.pool.put(c)
 	} else {
 		c.close()
@@ -453,7 +453,7 @@ func (r *runner) flushCache(ctx context.Context) (string, error) {
 		return "", err
 	}
 	defer resp.Body.Close()
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) // drain for reuse
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Sprintf("flush cache: HTTP %d", resp.StatusCode), nil
 	}

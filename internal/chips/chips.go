@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 )
@@ -16,6 +17,10 @@ type Info struct {
 	Kind   string `json:"kind,omitempty"` // e.g. "v6e-4"
 	Source string `json:"source"`         // how Count was found
 	CPU    bool   `json:"cpu"`            // no TPU: JAX runs on host devices
+	// CPUModel and Cores describe the host CPU when CPU is set (empty: this
+	// host's, read when first needed).
+	CPUModel string `json:"cpu_model,omitempty"`
+	Cores    int    `json:"cores,omitempty"`
 }
 
 // Detect inspects the host. root is "/" except in tests; getenv reads
@@ -28,7 +33,11 @@ func Detect(root string, getenv func(string) string) (Info, error) {
 			return Info{}, fmt.Errorf("chips: TPUCI_CHIPS=%q: want a whole number of chips such as 1 or 4", v)
 		}
 		count := countDevices(root)
-		return Info{Count: n, Kind: kind, Source: "TPUCI_CHIPS", CPU: count == 0}, nil
+		info := Info{Count: n, Kind: kind, Source: "TPUCI_CHIPS", CPU: count == 0}
+		if info.CPU {
+			info.CPUModel, info.Cores = cpuModel(root), runtime.NumCPU()
+		}
+		return info, nil
 	}
 	if n := countDevices(root); n > 0 {
 		if kind == "" {
@@ -36,7 +45,7 @@ func Detect(root string, getenv func(string) string) (Info, error) {
 		}
 		return Info{Count: n, Kind: kind, Source: "TPU device files"}, nil
 	}
-	return Info{Count: 0, Kind: "cpu", Source: "no TPU device files", CPU: true}, nil
+	return Info{Count: 0, Kind: "cpu", Source: "no TPU device files", CPU: true, CPUModel: cpuModel(root), Cores: runtime.NumCPU()}, nil
 }
 
 // countDevices counts TPU chips: v5e/v6e expose /dev/vfio/<n>, older

@@ -45,3 +45,25 @@ func TestCPUEnvGivesHostDevices(t *testing.T) {
 		t.Fatal("TPU host should need no extra env")
 	}
 }
+
+func TestFingerprint(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "proc"), 0o755)
+	os.WriteFile(filepath.Join(root, "proc", "cpuinfo"), []byte("processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 1\nmodel name\t: AMD  EPYC 7B13\n\nprocessor\t: 1\nmodel name\t: other\n"), 0o644)
+	cpu, _ := Detect(root, env(nil))
+	cpu.Cores = 2
+	if got := cpu.Fingerprint(1); got != "cpu AMD EPYC 7B13 (family 25 model 1), 2 cores" {
+		t.Fatalf("cpu fingerprint %q", got)
+	}
+	cpu.Cores = 8
+	if cpu.Fingerprint(1) == "cpu AMD EPYC 7B13 (family 25 model 1), 2 cores" {
+		t.Fatal("core count not in the fingerprint")
+	}
+	tpu := Info{Count: 4, Kind: "v6e-4"}
+	if tpu.Fingerprint(1) != "v6e-1" || tpu.Fingerprint(4) != "v6e-4" || tpu.Fingerprint(0) != "v6e-4" {
+		t.Fatalf("tpu fingerprints %q %q", tpu.Fingerprint(1), tpu.Fingerprint(4))
+	}
+	if host := (Info{CPU: true}).Fingerprint(1); !strings.HasPrefix(host, "cpu ") || !strings.Contains(host, " cores") {
+		t.Fatalf("this host: %q", host)
+	}
+}

@@ -19,7 +19,7 @@ const DefaultFullLabel = "test:full"
 var DefaultRunAll = []string{
 	"tpuci.toml", "go.mod", "go.sum", "magefiles/**",
 	"**/pyproject.toml", "**/setup.py", "**/setup.cfg", "**/requirements*.txt", "**/pytest.ini", "**/tox.ini",
-	"Makefile", "**/Dockerfile*", ".github/workflows/pr.yml", ".github/actions/**",
+	"Makefile", "**/Dockerfile*", ".github/workflows/pr-test.yml", ".github/actions/**",
 	"**/conftest.py", "**/test_utils.py",
 }
 
@@ -29,6 +29,24 @@ var DefaultIgnore = []string{"**/*.md", "**/*.rst", "docs/**", "LICENSE*", "**/*
 
 // DefaultRunner is the runner label when [gating.runners] is empty.
 const DefaultRunner = "ubuntu-latest"
+
+// DefaultUngated are the targets that run without the required label.
+var DefaultUngated = []string{"lint"}
+
+// UngatedTargets returns [gating].ungated or its default.
+func (g *Gating) UngatedTargets() []string {
+	if g.Ungated == nil {
+		return DefaultUngated
+	}
+	return g.Ungated
+}
+
+// Concerns reports whether adding label changes what CI runs: the
+// required label, the full label, or a label that adds targets.
+func (g *Gating) Concerns(label string) bool {
+	_, adds := g.Labels[label]
+	return label == g.RequiredLabel || label == g.Full() || adds
+}
 
 // Full is the label that runs every PR target in full.
 func (g *Gating) Full() string {

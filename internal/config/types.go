@@ -103,6 +103,11 @@ type Perf struct {
 	// Tolerances per metric (0.08 = 8%) that perf:baseline gives metrics
 	// that have no baseline entry yet; existing entries keep theirs.
 	Tolerances map[string]float64 `toml:"tolerances" json:"tolerances,omitempty"`
+	// Compare judges the cases against a base revision run on the same
+	// host instead of baselines: a git ref, or "merge-base" (TPUCI_COMPARE
+	// overrides); Rounds is how many times each side runs (default 10).
+	Compare string `toml:"compare" json:"compare,omitempty"`
+	Rounds  int    `toml:"rounds" json:"rounds,omitempty"`
 }
 
 // PerfCase is one benchmark run judged on some metrics.
@@ -152,6 +157,9 @@ type Pallas struct {
 	Device     string   `toml:"device" json:"device,omitempty"` // baseline key; default: the host's kind, "cpu" without TPUs
 	Partitions int      `toml:"partitions" json:"partitions,omitempty"`
 	Kernels    []Kernel `toml:"kernel" json:"kernel,omitempty"`
+	// Compare and Rounds: as for [perf]; each kernel's tolerance applies.
+	Compare string `toml:"compare" json:"compare,omitempty"`
+	Rounds  int    `toml:"rounds" json:"rounds,omitempty"`
 }
 
 // Kernel is one kernel benchmark script.
@@ -287,7 +295,7 @@ type Release struct {
 	NightlyStatus        string   `toml:"nightly_status" json:"nightly_status,omitempty"` // path or URL of nightly-status.json
 	NightlyMaxAge        Duration `toml:"nightly_max_age" json:"nightly_max_age"`
 	NightlySuccessMaxAge Duration `toml:"nightly_success_max_age" json:"nightly_success_max_age"`
-	// NightlyWorkflow is the nightly workflow file (e.g. nightly.yml): in
+	// NightlyWorkflow is the nightly workflow file (e.g. nightly-test.yml): in
 	// GitHub Actions (GITHUB_TOKEN set) the gate also checks that the status
 	// describes that workflow's latest completed run, and that it succeeded.
 	NightlyWorkflow string `toml:"nightly_workflow" json:"nightly_workflow,omitempty"`
@@ -296,10 +304,13 @@ type Release struct {
 // Gating holds the PR rules of the coordinator (ci:plan); gating.go has
 // the defaults of the optional fields.
 type Gating struct {
-	RequiredLabel string              `toml:"required_label" json:"required_label,omitempty"`
-	FullLabel     string              `toml:"full_label" json:"full_label,omitempty"` // runs every target in full; default "test:full"
-	Labels        map[string][]string `toml:"labels" json:"labels,omitempty"`         // label -> targets it adds, in full
-	Filters       []Filter            `toml:"filter" json:"filter,omitempty"`
+	RequiredLabel string `toml:"required_label" json:"required_label,omitempty"`
+	FullLabel     string `toml:"full_label" json:"full_label,omitempty"` // runs every target in full; default "test:full"
+	// Ungated are the quick targets that run on every pull request, with
+	// or without the required label; default ["lint"].
+	Ungated []string            `toml:"ungated" json:"ungated,omitempty"`
+	Labels  map[string][]string `toml:"labels" json:"labels,omitempty"` // label -> targets it adds, in full
+	Filters []Filter            `toml:"filter" json:"filter,omitempty"`
 	// RunAll: globs of files whose change runs every file of the suites
 	// of the targets it enables (build and CI files, shared test helpers).
 	RunAll []string `toml:"run_all" json:"run_all,omitempty"`

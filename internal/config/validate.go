@@ -221,6 +221,7 @@ func (v *validator) perf() {
 	if v.c.Perf.Partitions < 0 {
 		v.add("perf.partitions", "must be 0 or more, not %d", v.c.Perf.Partitions)
 	}
+	v.rounds("perf.rounds", v.c.Perf.Rounds)
 	for m, tol := range v.c.Perf.Tolerances {
 		if !(tol > 0 && tol < 1) {
 			v.add("perf.tolerances."+m, "must be a fraction in (0, 1), e.g. 0.08 for 8%%, not %v", tol)
@@ -316,6 +317,7 @@ func (v *validator) pallas() {
 	if v.c.Pallas.Partitions < 0 {
 		v.add("pallas.partitions", "must be 0 or more, not %d", v.c.Pallas.Partitions)
 	}
+	v.rounds("pallas.rounds", v.c.Pallas.Rounds)
 }
 
 func (v *validator) gating() {
@@ -580,5 +582,13 @@ func (v *validator) positive(path string, xs []int) {
 		if x < 1 {
 			v.add(fmt.Sprintf("%s[%d]", path, i), "must be at least 1, not %d", x)
 		}
+	}
+}
+
+// rounds checks a comparison's rounds: 0 (the default) or enough for a
+// 95% interval.
+func (v *validator) rounds(at string, n int) {
+	if n != 0 && n < 4 {
+		v.add(at, "must be at least 4 (fewer rounds give no 95%% interval), not %d", n)
 	}
 }

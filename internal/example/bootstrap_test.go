@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sgl-project/tpuci/internal/needs"
 	"github.com/sgl-project/tpuci/internal/proc"
 )
 
@@ -23,9 +24,7 @@ type bootstrapEnv struct {
 
 func newBootstrapEnv(t *testing.T) bootstrapEnv {
 	t.Helper()
-	if _, err := exec.LookPath("bash"); err != nil {
-		t.Skip("bash not installed")
-	}
+	needs.Tool(t, "bash")
 	root, err := Extract(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -75,9 +74,7 @@ func (b bootstrapEnv) run(t *testing.T, extra []string, args ...string) (string,
 }
 
 func TestBootstrapSyntax(t *testing.T) {
-	if _, err := exec.LookPath("bash"); err != nil {
-		t.Skip("bash not installed")
-	}
+	needs.Tool(t, "bash")
 	if out, err := exec.Command("bash", "-n", bootstrapScript).CombinedOutput(); err != nil {
 		t.Fatalf("bash -n: %v\n%s", err, out)
 	}
@@ -189,9 +186,7 @@ func TestBootstrapCreatesDirectoriesIdempotently(t *testing.T) {
 
 func TestBootstrapVenvOffline(t *testing.T) {
 	interpreters(t)
-	if !hasModule(debianPython, "wheel") || !hasModule(debianPython, "setuptools") {
-		t.Skip(debianPython + " lacks setuptools/wheel for an offline editable install")
-	}
+	needs.PythonModules(t, debianPython, "apt-get install python3-setuptools python3-wheel; an offline editable install needs them", "wheel", "setuptools")
 	b := newBootstrapEnv(t)
 	extra := []string{
 		"TPUCI_SKIP_GO=1", "TPUCI_SKIP_CACHES=1", "TPUCI_PYTHON_BIN=" + debianPython,
@@ -216,9 +211,7 @@ func TestBootstrapVenvOffline(t *testing.T) {
 func fakeGoMirror(t *testing.T, version string, badSum bool) string {
 	t.Helper()
 	for _, tool := range []string{"tar", "sha256sum", "curl"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skip(tool + " not installed")
-		}
+		needs.Tool(t, tool)
 	}
 	stage := t.TempDir()
 	bin := filepath.Join(stage, "go", "bin")

@@ -84,7 +84,7 @@ func TestEvalDataIsWellFormed(t *testing.T) {
 	subjects := map[string]bool{}
 	for i, r := range rows[1:] {
 		opts := map[string]bool{r[1]: true, r[2]: true, r[3]: true, r[4]: true}
-		if len(opts) != 4 || !strings.Contains("ABCD", r[5]) || len(r[5]) != 1 || r[0] == "" {
+		if len(opts) != 4 || !slices.Contains([]string{"A", "B", "C", "D"}, r[5]) || r[0] == "" {
 			t.Errorf("mmlu.csv row %d: %v: want 4 distinct options and an answer letter", i+2, r)
 		}
 		subjects[r[6]] = true

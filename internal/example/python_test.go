@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/needs"
 	"github.com/sgl-project/tpuci/internal/proc"
 )
 
@@ -28,9 +29,7 @@ func interpreters(t *testing.T) []string {
 	if testing.Short() {
 		t.Skip("runs Python subprocesses")
 	}
-	if _, err := os.Stat(debianPython); err != nil {
-		t.Skipf("%s not present", debianPython)
-	}
+	needs.Tool(t, debianPython)
 	pys := []string{debianPython}
 	if p, err := exec.LookPath("python3"); err == nil && p != debianPython {
 		if out, err := exec.Command(p, "-c", "import sys; print(sys.executable)").Output(); err == nil &&
@@ -250,9 +249,7 @@ func TestKernelBenchmarks(t *testing.T) {
 
 func TestPylintErrorsOnlyIsClean(t *testing.T) {
 	interpreters(t)
-	if !hasModule(debianPython, "pylint") {
-		t.Skip("pylint not installed for " + debianPython)
-	}
+	needs.PythonModules(t, debianPython, "apt-get install pylint", "pylint")
 	root, err := Extract(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -272,9 +269,7 @@ func TestPylintErrorsOnlyIsClean(t *testing.T) {
 
 func TestWheelBuildsWithVersionFromVersionFile(t *testing.T) {
 	interpreters(t)
-	if !hasModule(debianPython, "build") || !hasModule(debianPython, "wheel") {
-		t.Skip("python build/wheel not installed for " + debianPython)
-	}
+	needs.PythonModules(t, debianPython, "apt-get install python3-build python3-wheel", "build", "wheel")
 	root, err := Extract(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

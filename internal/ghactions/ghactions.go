@@ -10,6 +10,8 @@ import (
 	"os"
 	"strings"
 	"sync"
+
+	"github.com/sgl-project/tpuci/internal/textline"
 )
 
 // Provider is where CI-specific side effects go.
@@ -77,7 +79,7 @@ func (p *Provider) Annotate(a Annotation) {
 		if loc != "" {
 			loc += ": "
 		}
-		fmt.Fprintf(p.W, "%s%s: %s\n", loc, a.Level, firstLine(a.Msg))
+		fmt.Fprintf(p.W, "%s%s: %s\n", loc, a.Level, textline.First(a.Msg))
 		return
 	}
 	var props []string
@@ -158,11 +160,4 @@ func escapeProp(s string) string {
 	s = escapeData(s)
 	s = strings.ReplaceAll(s, ":", "%3A")
 	return strings.ReplaceAll(s, ",", "%2C")
-}
-
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
 }

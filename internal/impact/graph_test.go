@@ -200,11 +200,11 @@ func TestReadTreeSkipsEnvironments(t *testing.T) {
 }
 
 // BenchmarkBuildRepo scans and resolves a whole checkout; point
-// TPUCI_BENCH_REPO at one (e.g. an SGLang-JAX clone, ~720 Python files).
+// TPUCI_SGLANG_JAX at an SGLang-JAX clone (~720 Python files).
 func BenchmarkBuildRepo(b *testing.B) {
-	root := os.Getenv("TPUCI_BENCH_REPO")
+	root := os.Getenv("TPUCI_SGLANG_JAX")
 	if root == "" {
-		b.Skip("set TPUCI_BENCH_REPO to a checkout")
+		b.Skip("set TPUCI_SGLANG_JAX to an SGLang-JAX checkout")
 	}
 	files, err := ReadTree(root)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sgl-project/tpuci/internal/needs"
 	"github.com/sgl-project/tpuci/internal/proc"
 )
 
@@ -54,9 +55,7 @@ func astForm(s *Source) []string {
 // the bundled example repository and the scanner's own test inputs.
 func TestScanAgreesWithPythonAST(t *testing.T) {
 	python := "/usr/bin/python3"
-	if _, err := os.Stat(python); err != nil {
-		t.Skip("no " + python)
-	}
+	needs.Tool(t, python)
 	var paths []string
 	for _, root := range []string{"../example/repo", "testdata"} {
 		files, err := ReadTree(root)
@@ -68,7 +67,7 @@ func TestScanAgreesWithPythonAST(t *testing.T) {
 		}
 	}
 	if len(paths) < 5 {
-		t.Skipf("only %d Python files to compare", len(paths))
+		t.Fatalf("only %d Python files to compare", len(paths))
 	}
 	slices.Sort(paths)
 	var stdout, stderr bytes.Buffer

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"sort"
@@ -17,7 +18,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bitfield/script"
+
 	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/gitcmd"
 	"github.com/sgl-project/tpuci/internal/proc"
 	"github.com/sgl-project/tpuci/internal/report"
 )
@@ -128,14 +132,16 @@ func pythonFiles(repo string, paths []string) ([]string, error) {
 	return slices.Compact(files), nil
 }
 
+var blank = regexp.MustCompile(`^$`)
+
 // Changed lists files changed since base (committed, staged and unstaged).
 func Changed(ctx context.Context, repo, base string) ([]string, error) {
 	run := func(args ...string) ([]string, error) {
-		out, err := proc.Output(ctx, "", append([]string{"git", "-C", repo}, args...)...)
+		out, err := gitcmd.Repo{Dir: repo}.Output(ctx, args...)
 		if err != nil {
-			return nil, fmt.Errorf("lint: git %s: %v (is TPUCI_LINT_CHANGED=%s a ref that exists here? try `git fetch origin`)", strings.Join(args, " "), err, base)
+			return nil, fmt.Errorf("lint: %v (is TPUCI_LINT_CHANGED=%s a ref that exists here? try `git fetch origin`)", err, base)
 		}
-		return strings.Fields(string(out)), nil
+		return script.Echo(string(out)).FilterLine(strings.TrimSpace).RejectRegexp(blank).Slice()
 	}
 	committed, err := run("diff", "--name-only", "--diff-filter=ACMR", base+"...HEAD")
 	if err != nil {
@@ -145,7 +151,7 @@ func Changed(ctx context.Context, repo, base string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	all := append(committed, local...)
+	all := slices.Concat(committed, local)
 	sort.Strings(all)
 	return slices.Compact(all), nil
 }

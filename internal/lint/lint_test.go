@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/gitcmd"
+	"github.com/sgl-project/tpuci/internal/needs"
 	"github.com/sgl-project/tpuci/internal/proc"
 )
 
@@ -17,7 +19,7 @@ import (
 func TestPylintFindsErrors(t *testing.T) {
 	py := "/usr/bin/python3"
 	if err := Available(context.Background(), py); err != nil {
-		t.Skip("pylint not installed for /usr/bin/python3 (apt-get install pylint)")
+		needs.Missing(t, "pylint not installed for /usr/bin/python3 (apt-get install pylint)")
 	}
 	repo := t.TempDir()
 	os.MkdirAll(filepath.Join(repo, "pkg"), 0o755)
@@ -50,11 +52,52 @@ func TestPylintFindsErrors(t *testing.T) {
 }
 
 func TestChangedNamesBadRef(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("no git")
-	}
+	needs.Tool(t, "git")
 	_, err := Changed(context.Background(), t.TempDir(), "origin/nope")
 	if err == nil {
 		t.Fatal("no error for a missing ref")
+	}
+}
+
+// Changed lists what a branch committed since its base plus local edits,
+// once each, sorted; deleted and untouched files are left out.
+func TestChangedListsCommittedAndLocalEdits(t *testing.T) {
+	needs.Tool(t, "git")
+	ctx := context.Background()
+	repo := t.TempDir()
+	g := gitcmd.Repo{Dir: repo, Env: []string{"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t"}}
+	write := func(name, body string) {
+		if err := os.WriteFile(filepath.Join(repo, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	commit := func(msg string) {
+		for _, args := range [][]string{{"add", "-A"}, {"-c", "commit.gpgsign=false", "commit", "-qm", msg}} {
+			if _, err := g.Output(ctx, args...); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := g.Output(ctx, "init", "-q", "-b", "main"); err != nil {
+		t.Fatal(err)
+	}
+	write("a.py", "A = 1\n")
+	write("b.py", "B = 1\n")
+	write("gone.py", "G = 1\n")
+	write("same.py", "S = 1\n")
+	commit("base")
+	if _, err := g.Output(ctx, "checkout", "-q", "-b", "feature"); err != nil {
+		t.Fatal(err)
+	}
+	write("a.py", "A = 2\n")
+	write("b.py", "B = 2\n")
+	if err := os.Remove(filepath.Join(repo, "gone.py")); err != nil {
+		t.Fatal(err)
+	}
+	commit("feature")
+	write("b.py", "B = 3\n") // committed and edited again: listed once
+	got, err := Changed(ctx, repo, "main")
+	if err != nil || !slices.Equal(got, []string{"a.py", "b.py"}) {
+		t.Fatalf("Changed = %q, %v; want [a.py b.py]", got, err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/nightly/matrix"
 	"github.com/sgl-project/tpuci/internal/nightly/regress"
 	"github.com/sgl-project/tpuci/internal/report"
+	"github.com/sgl-project/tpuci/internal/textline"
 )
 
 // PlotNights is how many nights the report's plots show.
@@ -418,7 +419,7 @@ func (s *Summary) Tables() []report.Table {
 	if len(failed) > 0 {
 		t := report.Table{Title: "nightly failed cases", Header: []string{"case", "status", "message"}}
 		for _, r := range failed {
-			t.Rows = append(t.Rows, []string{r.Case, r.Status, firstLine(r.Error)})
+			t.Rows = append(t.Rows, []string{r.Case, r.Status, textline.FirstClipped(r.Error, 240)})
 		}
 		out = append(out, t)
 	}

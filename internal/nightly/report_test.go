@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/needs"
 	"github.com/sgl-project/tpuci/internal/nightly/history"
 	"github.com/sgl-project/tpuci/internal/nightly/htmlreport"
 	"github.com/sgl-project/tpuci/internal/nightly/htmlreport/headless"
@@ -127,7 +128,7 @@ func TestReportRendersInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := headless.Binary(); err != nil {
-		t.Skip(err)
+		needs.Missing(t, err)
 	}
 	res, err := headless.Load(context.Background(), path)
 	if err != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/perf"
 	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/server"
+	"github.com/sgl-project/tpuci/internal/textline"
 )
 
 // Servers starts the server of a launch profile (server.Manager).
@@ -232,7 +233,7 @@ func (r *Runner) runPerf(ctx context.Context, c matrix.Case, in *server.Instance
 	if res.Completed != c.NumPrompts {
 		msg := fmt.Sprintf("only %d of %d requests completed", res.Completed, c.NumPrompts)
 		if len(res.Failures) > 0 {
-			msg += " (first failure: " + firstLine(res.Failures[0].Error) + ")"
+			msg += " (first failure: " + textline.FirstClipped(res.Failures[0].Error, 240) + ")"
 		}
 		fail(history.Failed, msg)
 	}
@@ -284,7 +285,7 @@ func (r *Runner) runAccuracy(ctx context.Context, c matrix.Case, in *server.Inst
 		}
 	}
 	if err != nil {
-		fail(history.Failed, firstLine(err.Error()))
+		fail(history.Failed, textline.FirstClipped(err.Error(), 240))
 	}
 }
 
@@ -311,14 +312,6 @@ func ProfileOf(s *config.Server) history.Profile {
 
 // fileName turns a case key into a file name.
 func fileName(key string) string { return strings.ReplaceAll(key, "/", "__") }
-
-func firstLine(s string) string {
-	l, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
-	if len(l) > 240 {
-		l = l[:240] + "..."
-	}
-	return l
-}
 
 func fmtNum(v float64) string {
 	switch a := math.Abs(v); {

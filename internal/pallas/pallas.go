@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/chips"
+	"github.com/sgl-project/tpuci/internal/compare"
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/partition"
 	"github.com/sgl-project/tpuci/internal/perf/baseline"
@@ -82,6 +83,7 @@ type Extra struct {
 	Case    string            `json:"case,omitempty"`
 	TimeMs  float64           `json:"time_ms,omitempty"`
 	Verdict *baseline.Verdict `json:"verdict,omitempty"`
+	Compare *compare.Row      `json:"compare,omitempty"` // same-host A/B result
 }
 
 // Runner runs kernel benchmarks.
@@ -91,12 +93,13 @@ type Runner struct {
 	Env       []string // added to the inherited environment
 	LogDir    string
 	Device    string
-	Baselines *baseline.File
+	Baselines *baseline.File // nil: measure without judging
 	Log       io.Writer
 }
 
 // Outcome is what a Runner found.
 type Outcome struct {
+	Timings  []Timing
 	Cases    []report.Case
 	Verdicts []baseline.Verdict
 	Failures []string
@@ -168,10 +171,18 @@ func (r *Runner) runKernel(ctx context.Context, k config.Kernel, out *Outcome) {
 	timings, perr := Parse(stdout.Bytes())
 	judge := baseline.Judge{File: r.Baselines, Device: r.Device, Record: RecordCommand}
 	per := o.Duration / time.Duration(max(len(timings), 1))
-	failed := false
+	failed, skippedDevice := false, 0
 	for _, t := range timings {
 		if t.Kernel != k.Name {
 			failKernel(fmt.Sprintf("printed a timing for kernel %q; expected %q (the [[pallas.kernel]] name must match the script's)", t.Kernel, k.Name))
+			continue
+		}
+		out.Timings = append(out.Timings, t)
+		if r.Baselines == nil { // measuring only (a comparison judges later)
+			c := base
+			c.Name, c.Duration, c.Status = t.CaseName(), per, report.Passed
+			c.Extra = &Extra{Device: r.Device, Kernel: k.Name, Case: t.Case, TimeMs: t.TimeMs}
+			out.Cases = append(out.Cases, c)
 			continue
 		}
 		v := judge.Check(t.CaseName(), Metric, t.TimeMs, k.Tolerance)
@@ -179,7 +190,11 @@ func (r *Runner) runKernel(ctx context.Context, k config.Kernel, out *Outcome) {
 		c.Name, c.Duration = t.CaseName(), per
 		c.Extra = &Extra{Device: r.Device, Kernel: k.Name, Case: t.Case, TimeMs: t.TimeMs, Verdict: &v}
 		c.Status = report.Passed
-		if !v.Pass {
+		switch {
+		case v.OtherDevice:
+			c.Status, c.Message = report.Skipped, v.Message
+			skippedDevice++
+		case !v.Pass:
 			failed = true
 			c.Status, c.Message = report.Failed, v.Message
 			out.Failures = append(out.Failures, t.CaseName()+": "+v.Message)
@@ -199,6 +214,8 @@ func (r *Runner) runKernel(ctx context.Context, k config.Kernel, out *Outcome) {
 		status := "pass"
 		if failed {
 			status = "FAIL"
+		} else if skippedDevice == len(timings) {
+			status = "measured (no baseline for this device)"
 		}
 		fmt.Fprintf(r.Log, "    %s %s: %d cases (%s)\n", status, k.Name, len(timings), report.Round(o.Duration))
 	}
@@ -267,13 +284,14 @@ func Plan(kernels []config.Kernel, only []string, part string) ([]config.Kernel,
 }
 
 // Device is the baseline key of this host's kernel timings: [pallas].device,
-// else the host's chip kind, else "cpu".
+// else the host's fingerprint for one chip (TPU generation and chip
+// count; CPU model and core count without TPUs).
 func Device(c *config.Config, host chips.Info) string {
-	switch {
-	case c.Pallas.Device != "":
+	if c.Pallas.Device != "" {
 		return c.Pallas.Device
-	case host.CPU || host.Kind == "":
-		return "cpu"
 	}
-	return host.Kind
+	if !host.CPU && host.Kind == "" {
+		host.CPU = true
+	}
+	return host.Fingerprint(1)
 }

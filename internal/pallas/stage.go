@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sgl-project/tpuci/internal/compare"
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/perf/baseline"
 	"github.com/sgl-project/tpuci/internal/pipeline"
@@ -34,6 +35,13 @@ func Stage(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) err
 	}
 	if len(kernels) == 0 {
 		return pipeline.Skip("no kernel in this partition")
+	}
+	ref, rounds, err := compare.Settings(ws.Getenv, cfg.Pallas.Compare, cfg.Pallas.Rounds, "[pallas]")
+	if err != nil {
+		return fmt.Errorf("pallas: %w", err)
+	}
+	if ref != "" && needsBaselines(kernels) {
+		return compareStage(ctx, ws, st, jsonKernels(kernels), ref, rounds)
 	}
 	bl := &baseline.File{}
 	if needsBaselines(kernels) {
@@ -66,7 +74,21 @@ func Stage(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) err
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
+	if len(out.Failures) == 0 && allOtherDevice(out.Verdicts) {
+		return pipeline.Skip("no baseline for this device (%s) in %s: the kernels ran and their timings are in the report; record them with %s, or compare with a base revision (TPUCI_COMPARE=HEAD~1)",
+			device, cfg.Pallas.Baselines, RecordCommand)
+	}
 	return nil
+}
+
+// allOtherDevice: every verdict found only other devices' baselines.
+func allOtherDevice(vs []baseline.Verdict) bool {
+	for _, v := range vs {
+		if !v.OtherDevice {
+			return false
+		}
+	}
+	return len(vs) > 0
 }
 
 func needsBaselines(ks []config.Kernel) bool {
@@ -76,4 +98,16 @@ func needsBaselines(ks []config.Kernel) bool {
 		}
 	}
 	return false
+}
+
+// jsonKernels are the kernels that print timings (exit-code kernels
+// judge themselves and have nothing to compare).
+func jsonKernels(ks []config.Kernel) []config.Kernel {
+	var out []config.Kernel
+	for _, k := range ks {
+		if k.Format != config.KernelExitCode {
+			out = append(out, k)
+		}
+	}
+	return out
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/proc"
 	"github.com/sgl-project/tpuci/internal/server"
+	"github.com/sgl-project/tpuci/internal/textline"
 )
 
 // ClientOptions configure ClientBench.
@@ -84,7 +85,7 @@ func compareBenchServing(ctx context.Context, w io.Writer, o ClientOptions, base
 	var logs bytes.Buffer
 	start := time.Now()
 	if _, err := proc.Run(ctx, proc.Cmd{Argv: argv, Timeout: 10 * time.Minute, Stdout: &logs}); err != nil {
-		return fmt.Errorf("bench:client: bench_serving.py: %v: %s", err, lastLines(logs.String(), 5))
+		return fmt.Errorf("bench:client: bench_serving.py: %v: %s", err, textline.Tail(logs.String(), 5))
 	}
 	pyWall := time.Since(start)
 	data, err := os.ReadFile(out)
@@ -113,12 +114,4 @@ func compareBenchServing(ctx context.Context, w io.Writer, o ClientOptions, base
 	}
 	fmt.Fprintf(w, "%-28s %14s %14s\n", "wall time (incl. startup)", pyWall.Round(time.Millisecond), goWall.Round(time.Millisecond))
 	return nil
-}
-
-func lastLines(s string, n int) string {
-	l := strings.Split(strings.TrimSpace(s), "\n")
-	if len(l) > n {
-		l = l[len(l)-n:]
-	}
-	return strings.Join(l, " | ")
 }

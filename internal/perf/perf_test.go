@@ -96,7 +96,7 @@ func TestPlanChipsPartitionsAndGrouping(t *testing.T) {
 	if names(run) != "a,c,b" {
 		t.Fatalf("grouped order %s", names(run))
 	}
-	if run[0].Device != "v6e-1" || run[2].Device != "cpu" {
+	if run[0].Device != "v6e-1" || !strings.HasPrefix(run[2].Device, "cpu ") {
 		t.Fatalf("devices %q %q", run[0].Device, run[2].Device)
 	}
 	p0, s0, _ := Plan(c, cpu, nil, "0/2")
@@ -116,6 +116,9 @@ func TestPlanChipsPartitionsAndGrouping(t *testing.T) {
 	sim, _ := c.Server("sim")
 	if d := Device(sim, tpu1); d != "sim" {
 		t.Fatalf("simulator device %q", d)
+	}
+	if d := BaselineDevice(sim, tpu1); !strings.HasPrefix(d, "sim on cpu ") || !strings.HasSuffix(d, " cores") {
+		t.Fatalf("simulator baseline device %q", d)
 	}
 }
 

@@ -54,7 +54,7 @@ func Plan(c *config.Config, host chips.Info, only []string, part string) ([]Plan
 			skipped = append(skipped, Skipped{Case: pc, Reason: why})
 			continue
 		}
-		run = append(run, Planned{Case: pc, Server: srv, Device: Device(srv, host)})
+		run = append(run, Planned{Case: pc, Server: srv, Device: BaselineDevice(srv, host)})
 	}
 	if part != "" && len(run) > 0 {
 		id, parts, err := partition.ParseSpec(part)
@@ -107,15 +107,29 @@ func caseNames(cs []config.PerfCase) []string {
 }
 
 // Device is the baseline key of a profile: its device, else "sim" for the
-// simulator, else the host's kind ("cpu" without TPUs).
+// simulator (whose step times do not depend on the host), else the host's
+// fingerprint for the profile's chips (TPU generation and chip count; CPU
+// model and core count without TPUs).
 func Device(s *config.Server, host chips.Info) string {
 	switch {
 	case s.Device != "":
 		return s.Device
 	case len(s.Command) > 0 && s.Command[0] == server.SimCommand:
 		return "sim"
-	case host.Kind != "":
-		return host.Kind
+	case !host.CPU && host.Kind == "":
+		host.CPU = true
 	}
-	return "cpu"
+	return host.Fingerprint(s.Chips)
+}
+
+// BaselineDevice is the device a profile's figures are judged on: its
+// Device, except that the simulator's figures also depend on the host's
+// CPU (the benchmark client and the server share it), so "sim" baselines
+// are keyed "sim on <CPU fingerprint>".
+func BaselineDevice(s *config.Server, host chips.Info) string {
+	d := Device(s, host)
+	if d != "sim" {
+		return d
+	}
+	return "sim on " + chips.Info{CPU: true, CPUModel: host.CPUModel, Cores: host.Cores}.Fingerprint(0)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/perf/baseline"
 	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/server"
+	"github.com/sgl-project/tpuci/internal/textline"
 )
 
 // DefaultCaseTimeout bounds one case's benchmark when the case sets none.
@@ -41,7 +42,7 @@ type Extra struct {
 // Runner runs planned cases against servers from a Manager.
 type Runner struct {
 	Servers   *server.Manager
-	Baselines *baseline.File
+	Baselines *baseline.File // nil: measure without judging
 	LogDir    string
 	Log       io.Writer // progress lines
 	// bench runs one benchmark; tests replace it.
@@ -94,8 +95,8 @@ func (r *Runner) runCase(ctx context.Context, p Planned, broken map[string]strin
 	finish := func() (report.Case, []baseline.Verdict, []string) {
 		c.Duration = time.Since(start)
 		c.Message = strings.Join(trimPrefix(fails, pc.Name+": "), "; ")
-		status := "pass"
-		if c.Status != report.Passed {
+		status := map[report.Status]string{report.Passed: "pass", report.Skipped: "skip"}[c.Status]
+		if status == "" {
 			status = "FAIL"
 		}
 		fmt.Fprintf(r.Log, "    %s %s (%s)\n", status, pc.Name, report.Round(c.Duration))
@@ -190,8 +191,20 @@ func (r *Runner) runCase(ctx context.Context, p Planned, broken map[string]strin
 	if misses > 0 || dead != nil || res.Completed != pc.NumPrompts {
 		return finish() // the figures of a broken run mean nothing
 	}
+	if r.Baselines == nil { // measuring only: a comparison judges later
+		ex.Metrics = map[string]float64{}
+		for _, m := range pc.Metrics {
+			if v, ok := res.Metric(m); ok {
+				ex.Metrics[m] = v
+			} else {
+				fail(fmt.Sprintf("metric %s: the benchmark result has no numeric key %q (see %s)", m, m, ex.Result))
+			}
+		}
+		return finish()
+	}
 	judge := baseline.Judge{File: r.Baselines, Device: p.Device, Record: RecordCommand}
 	ex.Metrics = map[string]float64{}
+	otherDevice := ""
 	for _, m := range pc.Metrics {
 		v, ok := res.Metric(m)
 		if !ok {
@@ -201,9 +214,18 @@ func (r *Runner) runCase(ctx context.Context, p Planned, broken map[string]strin
 		ex.Metrics[m] = v
 		vd := judge.Check(pc.Name, m, v, 0)
 		ex.Verdicts = append(ex.Verdicts, vd)
-		if !vd.Pass {
+		switch {
+		case vd.OtherDevice:
+			otherDevice = vd.Message
+		case !vd.Pass:
 			fail(vd.Message)
 		}
+	}
+	if otherDevice != "" && c.Status == report.Passed {
+		c.Status = report.Skipped
+		fails = []string{pc.Name + ": " + otherDevice} // the message; not a failure
+		c, vs, _ := finish()
+		return c, vs, nil
 	}
 	return finish()
 }
@@ -253,17 +275,9 @@ func failureReasons(res *bench.Result) string {
 		if i > 0 {
 			b.WriteString("; ")
 		}
-		fmt.Fprintf(&b, "request %d: %s", f.Request, firstLine(f.Error))
+		fmt.Fprintf(&b, "request %d: %s", f.Request, textline.FirstClipped(f.Error, 200))
 	}
 	return b.String()
-}
-
-func firstLine(s string) string {
-	l, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
-	if len(l) > 200 {
-		l = l[:200] + "..."
-	}
-	return l
 }
 
 func trimPrefix(ss []string, p string) []string {

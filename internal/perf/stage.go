@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
+	"github.com/sgl-project/tpuci/internal/compare"
 	"github.com/sgl-project/tpuci/internal/hostlock"
 	"github.com/sgl-project/tpuci/internal/perf/baseline"
 	"github.com/sgl-project/tpuci/internal/pipeline"
@@ -39,6 +41,13 @@ func Stage(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) err
 	if err := NeedPython(ws, plan); err != nil {
 		return err
 	}
+	ref, rounds, err := compare.Settings(ws.Getenv, cfg.Perf.Compare, cfg.Perf.Rounds, "[perf]")
+	if err != nil {
+		return fmt.Errorf("perf: %w", err)
+	}
+	if ref != "" {
+		return compareStage(ctx, ws, st, plan, ref, rounds)
+	}
 	if cfg.Perf.Baselines == "" {
 		return fmt.Errorf("perf: no baselines file configured: set [perf].baselines (e.g. \"tpuci/baselines/perf.toml\") and record it with %s", RecordCommand)
 	}
@@ -68,6 +77,10 @@ func Stage(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) err
 	}
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
+	}
+	if len(out.Failures) == 0 && len(out.Verdicts) > 0 && !slices.ContainsFunc(out.Verdicts, func(v baseline.Verdict) bool { return !v.OtherDevice }) {
+		return pipeline.Skip("no baseline for this device in %s: the cases ran and their figures are in the report; record them with %s, or compare with a base revision (TPUCI_COMPARE=HEAD~1)",
+			cfg.Perf.Baselines, RecordCommand)
 	}
 	return nil
 }

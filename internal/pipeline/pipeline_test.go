@@ -6,12 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 
+	"github.com/sgl-project/tpuci/internal/needs"
+	"github.com/sgl-project/tpuci/internal/proc"
 	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
@@ -22,11 +23,10 @@ func newRepo(t *testing.T) string {
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "python", "sgl_jax"), 0o755)
 	os.WriteFile(filepath.Join(dir, "tpuci.toml"), []byte("[repo]\npython = \"\"\n"), 0o644)
+	needs.Tool(t, "git")
 	for _, args := range [][]string{{"init", "-q"}, {"add", "."}, {"-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "x"}} {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Skipf("git: %v %s", err, out)
+		if _, err := proc.Output(context.Background(), dir, append([]string{"git"}, args...)...); err != nil {
+			t.Fatalf("git %v: %v", args, err)
 		}
 	}
 	return dir
@@ -154,9 +154,7 @@ func TestPanicInStageWritesReports(t *testing.T) {
 	repo := newRepo(t)
 	s, _ := session(t, repo, map[string]string{})
 	err := s.Run(context.Background(), "perf", func(context.Context, *workspace.Workspace, *Stage) error {
-		var m map[string]int
-		m["x"] = 1
-		return nil
+		panic("assignment to entry in nil map")
 	})
 	if err == nil || !strings.Contains(err.Error(), "internal error") {
 		t.Fatalf("err = %v", err)

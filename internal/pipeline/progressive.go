@@ -25,7 +25,7 @@ func (s *Session) Progressive(ctx context.Context, groups [][]Step, invoke func(
 			}
 			for _, g := range groups[i:] {
 				for _, st := range g {
-					s.Fail(st.Name, fmt.Errorf("an earlier stage failed (%s)", shortErr(why)))
+					_ = s.Fail(st.Name, fmt.Errorf("an earlier stage failed (%s)", shortErr(why)))
 				}
 			}
 			break

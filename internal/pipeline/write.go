@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/workspace"
@@ -74,34 +73,24 @@ func (s *Session) passedRecord(name string) (*report.Stage, bool) {
 }
 
 // PrintSummary writes the closing table: every stage with its status,
-// duration, failures and logs, then the failures again.
+// duration, failures and logs, the reasons of skipped and errored stages,
+// then the failures again.
 func (s *Session) PrintSummary() {
 	stages := s.Stages()
 	if len(stages) == 0 {
 		return
 	}
 	fmt.Fprintln(s.Out)
-	tw := tabwriter.NewWriter(s.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TARGET\tSTATUS\tDURATION\tCASES\tFAILURES\tLOGS")
-	for _, st := range stages {
-		p, f, sk := st.Counts()
-		cases := fmt.Sprintf("%d/%d/%d", p, f, sk)
-		if n := st.FlakyCount(); n > 0 {
-			cases += fmt.Sprintf(" (%d flaky)", n)
-		}
-		status := string(st.Status)
-		if st.Reason != "" {
-			status += ": " + st.Reason
-		}
-		logs := "-"
+	rows := make([]report.SummaryRow, len(stages))
+	for i, st := range stages {
+		rows[i] = report.SummaryRow{Stage: st, Logs: "-"}
 		if st.LogDir != "" {
 			if _, err := os.Stat(st.LogDir); err == nil {
-				logs = rel(st.LogDir)
+				rows[i].Logs = rel(st.LogDir)
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", st.Target, status, report.Round(st.Duration), cases, len(st.Failures), logs)
 	}
-	tw.Flush()
+	_ = report.WriteSummary(s.Out, rows) // the terminal; the files are written already
 	const perStage = 20
 	var failures []string
 	for _, st := range stages {
@@ -116,7 +105,7 @@ func (s *Session) PrintSummary() {
 	if len(failures) > 0 {
 		fmt.Fprintln(s.Out, "\nFailures:")
 		for _, f := range failures {
-			fmt.Fprintln(s.Out, "  - "+f)
+			fmt.Fprintln(s.Out, report.Wrap("  - "+f, report.SummaryWidth, "    "))
 		}
 	}
 	fmt.Fprintf(s.Out, "\nReports: %s (summary.md, <target>.json, junit/)\n", rel(s.WS.Out))

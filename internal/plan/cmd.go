@@ -201,6 +201,9 @@ func RunFinish(e Env) error {
 	if rows == nil && err != nil {
 		return err
 	}
+	if dir := e.Getenv("TPUCI_RESULTS"); dir != "" {
+		err = explainFailures(e, dir, rows, err)
+	}
 	FinishTable(e.Stdout, rows)
 	for _, r := range rows {
 		if !r.OK {
@@ -215,6 +218,31 @@ func RunFinish(e Env) error {
 	}
 	if err == nil {
 		fmt.Fprintln(e.Stdout, "every job the plan required passed")
+	}
+	return err
+}
+
+// explainFailures adds what failed in each failed job (from the results
+// the jobs uploaded to dir) to its row and to the gate's error.
+func explainFailures(e Env, dir string, rows []Row, err error) error {
+	var jobs []string
+	for _, r := range rows {
+		jobs = append(jobs, r.Job)
+	}
+	failed, rerr := JobFailures(dir, jobs)
+	if rerr != nil {
+		fmt.Fprintf(e.Log, "%v\n", rerr)
+		return err
+	}
+	var details []string
+	for i, r := range rows {
+		if f := failed[r.Job]; !r.OK && len(f) > 0 {
+			rows[i].Why += ": " + strings.Join(f, "; ")
+			details = append(details, r.Job+": "+strings.Join(f, "; "))
+		}
+	}
+	if err != nil && len(details) > 0 {
+		err = fmt.Errorf("%w\nwhat failed:\n  %s", err, strings.Join(details, "\n  "))
 	}
 	return err
 }

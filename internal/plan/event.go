@@ -60,6 +60,16 @@ func ParsePayload(event, file string, data []byte, in Input) (Input, error) {
 		if !ok {
 			return in, fmt.Errorf("ci:plan: %s: pull_request: missing in a %s event", file, event)
 		}
+		if in.Action, _, err = p.stringAt(obj, "action"); err != nil {
+			return in, err
+		}
+		if lo, ok, err := p.objectAt(obj, "label"); err != nil {
+			return in, err
+		} else if ok {
+			if in.Label, _, err = p.stringAt(lo, "label.name"); err != nil {
+				return in, err
+			}
+		}
 		if in.Draft, _, err = p.boolAt(pr, "pull_request.draft"); err != nil {
 			return in, err
 		}

@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 
 	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/report"
 )
 
 // Job results as GitHub reports them in needs.<job>.result.
@@ -190,4 +193,46 @@ func FinishMarkdown(rows []Row, err error) string {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", r.Job, r.Target, r.Result, yes(r.Required), okText(r.OK), mdEscape(r.Why))
 	}
 	return b.String()
+}
+
+// JobFailures reads the stage records (<target>.json) in the artifacts the
+// jobs uploaded, one directory per artifact under dir (named
+// tpuci-<job>[-<entry>]), and returns the failures of each job: what
+// failed and where, for the gate's table.
+func JobFailures(dir string, jobs []string) (map[string][]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("ci:finish: read the jobs' results: %w", err)
+	}
+	out := map[string][]string{}
+	for _, e := range entries {
+		job := artifactJob(e.Name(), jobs)
+		if job == "" || !e.IsDir() {
+			continue
+		}
+		recs, _ := filepath.Glob(filepath.Join(dir, e.Name(), "*.json"))
+		for _, rec := range recs {
+			var st report.Stage
+			data, err := os.ReadFile(rec)
+			if err != nil || json.Unmarshal(data, &st) != nil || st.Target == "" || st.Status != report.Failed {
+				continue
+			}
+			for _, f := range st.Failures {
+				out[job] = append(out[job], strings.TrimPrefix(e.Name(), "tpuci-")+": "+f)
+			}
+		}
+	}
+	return out, nil
+}
+
+// artifactJob is the job whose artifact is named name: the longest job id
+// j with name "tpuci-<j>" or "tpuci-<j>-...".
+func artifactJob(name string, jobs []string) string {
+	best := ""
+	for _, j := range jobs {
+		if (name == "tpuci-"+j || strings.HasPrefix(name, "tpuci-"+j+"-")) && len(j) > len(best) {
+			best = j
+		}
+	}
+	return best
 }

@@ -10,32 +10,18 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sgl-project/tpuci/internal/gitcmd"
 	"github.com/sgl-project/tpuci/internal/impact"
-	"github.com/sgl-project/tpuci/internal/proc"
 )
 
-// Git runs git in one repository through proc (own process group, killed
-// on timeout or cancel).
+// Git reads the history of one repository for plans and replays.
 type Git struct {
 	Dir     string
-	Timeout time.Duration // per command; default 2 minutes
+	Timeout time.Duration // per command; default gitcmd.DefaultTimeout
 }
 
 func (g Git) run(ctx context.Context, stdin io.Reader, args ...string) ([]byte, error) {
-	var stdout, stderr bytes.Buffer
-	timeout := g.Timeout
-	if timeout == 0 {
-		timeout = 2 * time.Minute
-	}
-	c := proc.Cmd{Argv: append([]string{"git", "-C", g.Dir}, args...), Timeout: timeout, Stdin: stdin, Stdout: &stdout, Stderr: &stderr}
-	if _, err := proc.Run(ctx, c); err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if i := strings.IndexByte(msg, '\n'); i >= 0 {
-			msg = msg[:i]
-		}
-		return nil, fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, msg)
-	}
-	return stdout.Bytes(), nil
+	return gitcmd.Repo{Dir: g.Dir, Timeout: g.Timeout}.Run(ctx, stdin, args...)
 }
 
 // Rev resolves a revision to a commit hash.

@@ -112,7 +112,7 @@ func yes(b bool) string {
 // selected and skipped file with its reason.
 func Explain(w io.Writer, p *Plan, detail bool) {
 	fmt.Fprintf(w, "plan: %s\n", p.headline())
-	for _, s := range []struct{ k, v string }{{"error", p.Error}, {"blocked", p.Blocked}, {"full", p.Full}, {"changes unknown", p.Unknown}} {
+	for _, s := range []struct{ k, v string }{{"error", p.Error}, {"blocked", p.Blocked}, {"idle", p.Idle}, {"full", p.Full}, {"changes unknown", p.Unknown}} {
 		if s.v != "" {
 			fmt.Fprintf(w, "%s: %s\n", s.k, s.v)
 		}
@@ -182,7 +182,7 @@ func mdEscape(s string) string {
 func Markdown(p *Plan) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## tpuci plan\n\n%s\n\n", mdEscape(p.headline()))
-	for _, s := range []struct{ k, v string }{{"Error", p.Error}, {"Blocked", p.Blocked}, {"Full run", p.Full}, {"Changes unknown", p.Unknown}} {
+	for _, s := range []struct{ k, v string }{{"Error", p.Error}, {"Blocked", p.Blocked}, {"Nothing to do", p.Idle}, {"Full run", p.Full}, {"Changes unknown", p.Unknown}} {
 		if s.v != "" {
 			fmt.Fprintf(&b, "**%s:** %s\n\n", s.k, mdEscape(s.v))
 		}

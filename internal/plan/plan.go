@@ -39,7 +39,11 @@ type Input struct {
 	Head       string   `json:"head,omitempty"`
 	Draft      bool     `json:"draft,omitempty"`
 	Labels     []string `json:"labels,omitempty"`
-	Changed    []Change `json:"-"`
+	// Action and Label are the pull request's activity ("labeled") and
+	// the label it added.
+	Action  string   `json:"action,omitempty"`
+	Label   string   `json:"label,omitempty"`
+	Changed []Change `json:"-"`
 	// Unknown says why the changed files are not known (no history, a
 	// shallow clone, the bundled example): everything then runs.
 	Unknown string `json:"unknown_changes,omitempty"`
@@ -60,6 +64,9 @@ type Plan struct {
 	// Blocked says why no target runs although changes may need them
 	// (the required label is missing); the finish gate fails on it.
 	Blocked string `json:"blocked,omitempty"`
+	// Idle says why this event runs nothing and needs nothing (a label
+	// that does not concern CI was added): the finish gate passes.
+	Idle string `json:"idle,omitempty"`
 	// Full says why every target runs in full (push to main, test:full).
 	Full    string   `json:"full,omitempty"`
 	Files   []File   `json:"files"`
@@ -182,6 +189,8 @@ func Make(cfg *config.Config, in Input, g *impact.Graph, o Options) (*Plan, erro
 	case EventPR:
 		if in.Draft {
 			p.Error = "the pull request is a draft: mark it ready for review to run CI"
+		} else if in.Action == "labeled" && !gate.Concerns(in.Label) {
+			p.Idle = fmt.Sprintf("label %q does not change what CI runs", in.Label)
 		} else if gate.RequiredLabel != "" && !slices.Contains(in.Labels, gate.RequiredLabel) {
 			p.Blocked = fmt.Sprintf("the pull request has no %q label: a maintainer adds it to run CI", gate.RequiredLabel)
 		}
@@ -272,7 +281,10 @@ func (w *work) decide(p *Plan, t Target, g *impact.Graph) Target {
 	case p.Error != "":
 		t.Why = "not run: " + p.Error
 		return t
-	case p.Blocked != "":
+	case p.Idle != "":
+		t.Why = "not run: " + p.Idle
+		return t
+	case p.Blocked != "" && !slices.Contains(cfg.Gating.UngatedTargets(), name):
 		t.Why = "not run: " + p.Blocked
 		return t
 	case w.empty():

@@ -110,8 +110,18 @@ func TestPlanGolden(t *testing.T) {
 			}},
 		{"no_label", pr(nil, "M python/pkg/srt/sched.py"), repo,
 			func(t *testing.T, p *Plan) {
-				if !strings.Contains(p.Blocked, `"run-ci"`) || len(p.Required()) != 0 {
-					t.Errorf("no label: blocked %q, required %v", p.Blocked, p.Required())
+				if !strings.Contains(p.Blocked, `"run-ci"`) || !slices.Equal(p.Required(), []string{"lint"}) {
+					t.Errorf("no label: blocked %q, required %v (lint runs on every PR)", p.Blocked, p.Required())
+				}
+			}},
+		{"unrelated_label", func() Input {
+			in := pr(runCI, "M python/pkg/srt/sched.py")
+			in.Action, in.Label = "labeled", "documentation"
+			return in
+		}(), repo,
+			func(t *testing.T, p *Plan) {
+				if !strings.Contains(p.Idle, `"documentation"`) || len(p.Required()) != 0 {
+					t.Errorf("unrelated label: idle %q, required %v", p.Idle, p.Required())
 				}
 			}},
 		{"narrowed", pr(runCI, "M python/pkg/srt/sched.py"), repo,

@@ -7,10 +7,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/bitfield/script"
 
 	tpudocker "github.com/sgl-project/tpuci/docker"
 	"github.com/sgl-project/tpuci/internal/release/dockerimg"
@@ -19,6 +22,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/release/plan"
 	"github.com/sgl-project/tpuci/internal/release/regauth"
 	"github.com/sgl-project/tpuci/internal/release/rootfs"
+	"github.com/sgl-project/tpuci/internal/textline"
 )
 
 // injectedDockerfile is where tpuci's own recipe goes in a context whose
@@ -47,7 +51,7 @@ func (r *run) docker(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	if err := r.step("registry", func() (string, error) {
 		msg, err := r.readRegistry(ctx)
 		if err != nil {
@@ -98,7 +102,7 @@ func (r *run) docker(ctx context.Context) error {
 		if err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("%s printed %s", strings.Join(cmd, " "), strings.TrimSpace(lastLine(res.Stdout+res.Stderr))), nil
+		return fmt.Sprintf("%s printed %s", strings.Join(cmd, " "), strings.TrimSpace(textline.Last(res.Stdout+res.Stderr))), nil
 	}); err != nil {
 		return err
 	}
@@ -141,7 +145,7 @@ func (r *run) existing(ctx context.Context, reg manifest.Registry) (reuse string
 			if r.decision.Publish {
 				return "", err
 			}
-			r.existingMsg = "unknown (" + firstLine(err.Error()) + ")"
+			r.existingMsg = "unknown (" + textline.First(err.Error()) + ")"
 			return "", nil
 		}
 		have.Version, have.Revision = labels[labelVersion], labels[labelRevision]
@@ -349,15 +353,14 @@ func (r *run) contextSpec() (dockerimg.ContextSpec, error) {
 	return spec, nil
 }
 
+// ignoreLines are the patterns of a .dockerignore: trimmed, without blank
+// lines and comments.
 func ignoreLines(data []byte) []string {
-	var out []string
-	for _, l := range strings.Split(string(data), "\n") {
-		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
-			out = append(out, l)
-		}
-	}
+	out, _ := script.Echo(string(data)).FilterLine(strings.TrimSpace).RejectRegexp(blankOrComment).Slice()
 	return out
 }
+
+var blankOrComment = regexp.MustCompile(`^(#|$)`)
 
 // buildBase builds a base image from tpuci's own recipes and returns its
 // local tag.
@@ -392,9 +395,4 @@ func (r *run) buildBase(ctx context.Context, eng dockerimg.Engine, platform stri
 		return "", fmt.Errorf("docker: base image %s: %w", tag, err)
 	}
 	return tag, nil
-}
-
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return lines[len(lines)-1]
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/release/regauth"
 	"github.com/sgl-project/tpuci/internal/release/version"
 	"github.com/sgl-project/tpuci/internal/report"
+	"github.com/sgl-project/tpuci/internal/textline"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
 
@@ -93,7 +94,7 @@ func begin(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) (*r
 		case errors.Is(err, version.ErrNoGit):
 			r.notes = append(r.notes, "not a git checkout: released versions come from the registry's tags only")
 		case err != nil:
-			r.unknown = append(r.unknown, "git tags unknown: "+firstLine(err.Error()))
+			r.unknown = append(r.unknown, "git tags unknown: "+textline.First(err.Error()))
 		}
 		r.released = rel
 		return fmt.Sprintf("%s (from %s)", r.found.Version, r.found.From), nil
@@ -117,7 +118,7 @@ func (r *run) readRegistry(ctx context.Context) (string, error) {
 	r.cred, r.reg = cred, manifest.Registry{Auth: cred.Authenticator()}
 	tags, err := manifest.Tags(ctx, r.reg, r.s.Image)
 	if err != nil {
-		r.unknown = append(r.unknown, "registry tags unknown: "+firstLine(err.Error()))
+		r.unknown = append(r.unknown, "registry tags unknown: "+textline.First(err.Error()))
 		return cred.String() + "; tags unknown (latest fails closed)", nil
 	}
 	n := 0
@@ -272,11 +273,4 @@ func (r *run) logFile(name string) (*os.File, string, error) {
 		return nil, "", fmt.Errorf("release: create %s: %w", p, err)
 	}
 	return f, p, nil
-}
-
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
 }

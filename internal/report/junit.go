@@ -3,8 +3,11 @@ package report
 import (
 	"encoding/xml"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/sgl-project/tpuci/internal/textline"
 )
 
 type junitSuites struct {
@@ -76,7 +79,7 @@ func JUnit(s *Stage) ([]byte, error) {
 		}
 		js := &root.Suites[i]
 		jc := junitCase{Name: c.Name, Classname: class, File: c.File, Line: c.Line, Time: secs(c.Duration.Seconds())}
-		msg := &junitMessage{Message: clean(firstLine(c.Message)), Text: clean(c.Message + "\n" + c.Output)}
+		msg := &junitMessage{Message: clean(textline.First(c.Message)), Text: clean(c.Message + "\n" + c.Output)}
 		switch c.Status {
 		case Failed:
 			jc.Failure = msg
@@ -110,7 +113,7 @@ func JUnit(s *Stage) ([]byte, error) {
 // end) or as a rerun failure (it never passed).
 func addReruns(jc *junitCase, c Case) {
 	for _, a := range c.Attempts {
-		r := junitRerun{Message: clean(firstLine(a.Message)), Type: string(a.Status), StackTrace: clean(a.Message + "\n" + a.Output)}
+		r := junitRerun{Message: clean(textline.First(a.Message)), Type: string(a.Status), StackTrace: clean(a.Message + "\n" + a.Output)}
 		if a.Log != "" {
 			r.SystemOut = "log: " + a.Log
 		}
@@ -131,17 +134,8 @@ func addReruns(jc *junitCase, c Case) {
 func secs(v float64) string { return fmt.Sprintf("%.3f", v) }
 
 func addSecs(cur string, v float64) string {
-	var f float64
-	fmt.Sscanf(cur, "%g", &f)
+	f, _ := strconv.ParseFloat(cur, 64) // empty: 0
 	return secs(f + v)
-}
-
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
 }
 
 // clean drops bytes XML 1.0 cannot carry (ANSI escapes, NUL, invalid UTF-8).

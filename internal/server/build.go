@@ -112,7 +112,7 @@ func goTool() (string, error) {
 	if p, err := exec.LookPath("go"); err == nil {
 		return p, nil
 	}
-	if root := runtime.GOROOT(); root != "" {
+	if root := runtime.GOROOT(); root != "" { //nolint:staticcheck // SA1019: fallback for go tool mage, which runs from this toolchain
 		p := filepath.Join(root, "bin", "go")
 		if _, err := os.Stat(p); err == nil {
 			return p, nil

@@ -301,7 +301,7 @@ func (in *Instance) waitReady(ctx context.Context, timeout time.Duration) error 
 		resp, err := client.Do(req)
 		cancel()
 		if err == nil {
-			io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16)) // drain for reuse
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return nil

@@ -67,27 +67,29 @@ func parseGenerate(b generateBody) (prompts []promptIn, params []genParams, rids
 	case hasText:
 		var one string
 		var many []string
-		if json.Unmarshal(b.Text, &one) == nil {
+		switch {
+		case json.Unmarshal(b.Text, &one) == nil:
 			prompts = []promptIn{{text: one}}
-		} else if json.Unmarshal(b.Text, &many) == nil && len(many) > 0 {
+		case json.Unmarshal(b.Text, &many) == nil && len(many) > 0:
 			batch = true
 			for _, t := range many {
 				prompts = append(prompts, promptIn{text: t})
 			}
-		} else {
+		default:
 			return nil, nil, nil, false, badf("text: want a string or a non-empty list of strings")
 		}
 	case hasIDs:
 		var one []int
 		var many [][]int
-		if json.Unmarshal(b.InputIDs, &one) == nil {
+		switch {
+		case json.Unmarshal(b.InputIDs, &one) == nil:
 			prompts = []promptIn{{ids: one, isIDs: true}}
-		} else if json.Unmarshal(b.InputIDs, &many) == nil && len(many) > 0 {
+		case json.Unmarshal(b.InputIDs, &many) == nil && len(many) > 0:
 			batch = true
 			for _, ids := range many {
 				prompts = append(prompts, promptIn{ids: ids, isIDs: true})
 			}
-		} else {
+		default:
 			return nil, nil, nil, false, badf("input_ids: want a list of token ids or a non-empty list of such lists")
 		}
 	default:
@@ -196,8 +198,8 @@ func (sw *sseWriter) flush() {
 	if len(sw.buf) == 0 {
 		return
 	}
-	sw.w.Write(sw.buf)
-	sw.rc.Flush()
+	_, _ = sw.w.Write(sw.buf) // a gone client ends the request through its context
+	_ = sw.rc.Flush()
 	sw.buf = sw.buf[:0]
 }
 

@@ -96,7 +96,7 @@ func (s *Server) recordStep(rec stepRecord) {
 	done := p.limit > 0 && len(p.steps) >= p.limit
 	p.mu.Unlock()
 	if done {
-		go s.finishProfile()
+		go func() { _, _ = s.finishProfile() }() // it logs its own outcome
 	}
 }
 

@@ -95,15 +95,6 @@ func nextPiece(s string, i int) int {
 	}
 }
 
-// countTokens returns the number of token pieces of s.
-func countTokens(s string) int {
-	count := 0
-	for i := 0; i < len(s); i += nextPiece(s, i) {
-		count++
-	}
-	return count
-}
-
 // splitPieces cuts s into its token pieces.
 func splitPieces(s string) []string {
 	var out []string

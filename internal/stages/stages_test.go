@@ -13,6 +13,7 @@ import (
 
 	"github.com/sgl-project/tpuci/internal/chips"
 	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/needs"
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/workspace"
@@ -37,17 +38,16 @@ func pytestSuite(chipsN int) config.Suite {
 }
 
 // An interpreter without pytest is a missing tool (skipped locally with
-// the install command, failed in CI), not a test failure.
+// the install command, failed in CI), not a test failure. The interpreter
+// runs with -S, so no site-packages (and no pytest) are importable.
 func TestPytestMissingIsAMissingTool(t *testing.T) {
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("no python3")
-	}
-	if exec.Command(py, "-c", "import pytest").Run() == nil {
-		t.Skip(py + " has pytest")
+	real := needs.FirstTool(t, "/usr/bin/python3", "python3")
+	py := filepath.Join(t.TempDir(), "python3")
+	if err := os.WriteFile(py, []byte("#!/bin/sh\nexec "+real+" -S \"$@\"\n"), 0o755); err != nil {
+		t.Fatal(err)
 	}
 	ws := workspaceWith(t, py, chips.Info{CPU: true}, pytestSuite(1))
-	err = Suites("unitTest1")(context.Background(), ws, stageFor(t, "unitTest1"))
+	err := Suites("unitTest1")(context.Background(), ws, stageFor(t, "unitTest1"))
 	var missing *pipeline.MissingTool
 	if !errors.As(err, &missing) || !strings.Contains(missing.Install, "pip install pytest") {
 		t.Fatalf("want a missing pytest with its install command, got %v", err)
@@ -74,5 +74,48 @@ func TestNoSuitesIsSkippedWithReason(t *testing.T) {
 	var skip *pipeline.SkipError
 	if !errors.As(err, &skip) || !strings.Contains(skip.Reason, `target = "e2e"`) {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// The example's CPU unit suite with an interpreter that has no pytest:
+// its standard-library files run and pass, and only the pytest file is
+// skipped, by name, with the install command.
+func TestExampleWithoutPytestRunsStandardLibraryFiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the example's unit tests")
+	}
+	py := ""
+	for _, p := range []string{"/root/.pyenv/shims/python3", "python3"} {
+		if lp, err := exec.LookPath(p); err == nil && exec.Command(lp, "-c", "import pytest").Run() != nil {
+			py = lp
+			break
+		}
+	}
+	if py == "" {
+		t.Skip("no python3 without pytest on this host")
+	}
+	repo, _ := filepath.Abs("../example/repo")
+	vars := map[string]string{"TPUCI_REPO": repo, "TPUCI_OUT": t.TempDir(), "TPUCI_PYTHON": py, "TPUCI_SUITE": "unit-test-cpu"}
+	cwd, _ := os.Getwd()
+	ws, err := workspace.Resolve(func(k string) string { return vars[k] }, cwd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := stageFor(t, "unitTest1")
+	if err := Suites("unitTest1")(context.Background(), ws, st); err != nil {
+		t.Fatalf("%v\n%s", err, st.Out)
+	}
+	status := map[string]report.Status{}
+	for _, c := range st.Cases {
+		if c.File != "" {
+			status[c.File] = c.Status
+		}
+		if c.Status == report.Skipped && !strings.Contains(c.Message, "pytest for "+py+" is not available") {
+			t.Errorf("skip message %q", c.Message)
+		}
+	}
+	if status["python/sgl_jax/test/test_sampling_params.py"] != report.Skipped ||
+		status["python/sgl_jax/test/test_common_utils.py"] != report.Passed || status["python/sgl_jax/test/test_update_kv_cache.py"] != report.Passed {
+		t.Fatalf("statuses %v\n%s", status, st.Out)
 	}
 }

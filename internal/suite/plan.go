@@ -8,9 +8,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/bitfield/script"
 
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/partition"
@@ -179,18 +182,17 @@ func command(o Options, s *config.Suite, f config.File, job *Job) proc.Cmd {
 // LoadSelect reads a selection file written by ci:plan: one repository
 // path per line; blank lines and lines starting with # are ignored.
 func LoadSelect(path string) ([]string, error) {
-	data, err := os.ReadFile(path)
+	sel, err := script.File(path).FilterLine(strings.TrimSpace).RejectRegexp(blankOrComment).Slice()
 	if err != nil {
 		return nil, fmt.Errorf("suite: read TPUCI_SELECT: %w (the coordinator job's tpuci-plan artifact has it; unset TPUCI_SELECT to run every file)", err)
 	}
-	sel := []string{}
-	for _, line := range strings.Split(string(data), "\n") {
-		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
-			sel = append(sel, line)
-		}
+	if sel == nil {
+		sel = []string{} // a selection of nothing, not "no selection"
 	}
 	return sel, nil
 }
+
+var blankOrComment = regexp.MustCompile(`^(#|$)`)
 
 // LoadMeasured reads a durations file written by an earlier run
 // (file path -> minutes; a timed-out file's lower bound counts as its

@@ -11,9 +11,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bitfield/script"
+
 	"github.com/sgl-project/tpuci/internal/ghactions"
 	"github.com/sgl-project/tpuci/internal/proc"
 	"github.com/sgl-project/tpuci/internal/report"
+	"github.com/sgl-project/tpuci/internal/textline"
 )
 
 // Runner executes a plan.
@@ -183,7 +186,8 @@ func (r *Runner) attempt(ctx context.Context, job Job, attempt int) outcomeInfo 
 	fmt.Fprintf(f, "\ntpuci: %s after %s\n", describe(o), report.Round(o.Duration))
 	f.Close()
 	text, _ := os.ReadFile(job.LogFile)
-	return outcomeInfo{o: o, err: err, log: string(text), tail: tail(string(text), 40)}
+	last, _ := script.Echo(string(text)).Last(40).String()
+	return outcomeInfo{o: o, err: err, log: string(text), tail: strings.TrimRight(last, "\n")}
 }
 
 // why is a failed attempt's one-line reason: how it ended and the first
@@ -236,7 +240,7 @@ func (r *Runner) classify(job Job, out outcomeInfo, earlier []report.Attempt, to
 	var fails []string
 	for _, c := range cases {
 		if c.Status == report.Failed || c.Status == report.Errored {
-			fails = append(fails, fmt.Sprintf("%s: %s", where(c), firstLine(c.Message)))
+			fails = append(fails, fmt.Sprintf("%s: %s", where(c), textline.First(c.Message)))
 		}
 	}
 	if len(fails) == 0 || out.o.Crashed() {
@@ -303,7 +307,7 @@ func (r *Runner) annotate(job Job, cases []report.Case) {
 		if file == "" {
 			file = job.File.Path
 		}
-		r.GH.Annotate(ghactions.Annotation{File: file, Line: c.Line, Title: "tpuci " + job.Suite, Msg: c.Name + ": " + firstLine(c.Message)})
+		r.GH.Annotate(ghactions.Annotation{File: file, Line: c.Line, Title: "tpuci " + job.Suite, Msg: c.Name + ": " + textline.First(c.Message)})
 	}
 }
 
@@ -323,22 +327,6 @@ func (r *Runner) cleanShm() {
 			}
 		}
 	}
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
 }
 
 var _ = bytes.MinRead

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -12,18 +11,13 @@ import (
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/needs"
 	"github.com/sgl-project/tpuci/internal/report"
 )
 
 func python(t *testing.T) string {
 	t.Helper()
-	for _, p := range []string{"/usr/bin/python3", "python3"} {
-		if lp, err := exec.LookPath(p); err == nil {
-			return lp
-		}
-	}
-	t.Skip("no python3")
-	return ""
+	return needs.FirstTool(t, "/usr/bin/python3", "python3")
 }
 
 func write(t *testing.T, root, rel, body string) {

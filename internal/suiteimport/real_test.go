@@ -1,47 +1,29 @@
 package suiteimport
 
 import (
-	"context"
 	"encoding/json"
 	"math"
 	"os"
-	"os/exec"
+	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 )
 
-// mirror is the local snapshot of SGLang-JAX (a bare git repository).
-const mirror = "/work/.mirror/sgl-project+sglang-jax/repo"
-
-// realRunSuite returns SGLang-JAX's run_suite.py from $TPUCI_RUN_SUITE_PY or
-// from the mirror, and skips the test when neither is available.
-func realRunSuite(t *testing.T) []byte {
-	t.Helper()
-	if p := os.Getenv("TPUCI_RUN_SUITE_PY"); p != "" {
-		src, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return src
+// realRunSuite returns test/srt/run_suite.py of the SGLang-JAX checkout at
+// $TPUCI_SGLANG_JAX, and skips the test when the variable is unset. The
+// expected counts are those of commit cddbf6f1; get that checkout with
+// git clone https://github.com/sgl-project/sglang-jax && git -C sglang-jax checkout cddbf6f1.
+func realRunSuite(tb testing.TB) []byte {
+	tb.Helper()
+	root := os.Getenv("TPUCI_SGLANG_JAX")
+	if root == "" {
+		tb.Skip("set TPUCI_SGLANG_JAX to an SGLang-JAX checkout to compare with its run_suite.py")
 	}
-	if _, err := os.Stat(mirror); err != nil {
-		t.Skip("no SGLang-JAX mirror at " + mirror + " and TPUCI_RUN_SUITE_PY unset")
-	}
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git not found")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "git", "--git-dir", mirror, "show", "HEAD:test/srt/run_suite.py")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	out, err := cmd.Output()
+	src, err := os.ReadFile(filepath.Join(root, "test", "srt", "run_suite.py"))
 	if err != nil {
-		t.Skipf("read run_suite.py from the mirror: %v", err)
+		tb.Fatalf("TPUCI_SGLANG_JAX=%s: %v (point it at an SGLang-JAX checkout)", root, err)
 	}
-	return out
+	return src
 }
 
 // TestRealRunSuite checks the counts of docs/sglang-jax-ci.md §5.1.
@@ -109,7 +91,7 @@ func TestRealRunSuiteMatchesPython(t *testing.T) {
 	src := realRunSuite(t)
 	raw, err := os.ReadFile("../partition/testdata/auto_partition_golden.json")
 	if err != nil {
-		t.Skip("no partition golden data")
+		t.Fatal(err)
 	}
 	var golden struct {
 		Suites []struct {
@@ -146,10 +128,7 @@ func TestRealRunSuiteMatchesPython(t *testing.T) {
 }
 
 func BenchmarkParseRealRunSuite(b *testing.B) {
-	src, err := os.ReadFile(os.Getenv("TPUCI_RUN_SUITE_PY"))
-	if err != nil {
-		b.Skip("set TPUCI_RUN_SUITE_PY to SGLang-JAX's run_suite.py")
-	}
+	src := realRunSuite(b)
 	b.SetBytes(int64(len(src)))
 	for b.Loop() {
 		if _, err := Parse("run_suite.py", src); err != nil {

@@ -8,16 +8,18 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/chips"
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/example"
-	"github.com/sgl-project/tpuci/internal/proc"
+	"github.com/sgl-project/tpuci/internal/gitcmd"
 )
 
 // Workspace is everything a target needs to know about its surroundings.
@@ -30,6 +32,7 @@ type Workspace struct {
 	PythonFrom string         // where Python came from, or why it is missing
 	Chips      chips.Info
 	Commit     string // commit (plus a hash of local changes) for stage records
+	XLACache   string // persistent XLA cache dir, made by Resolve; empty when unset or not creatable
 	CI         bool   // CI=true
 	Notes      []string
 	Getenv     func(string) string
@@ -66,8 +69,12 @@ func Resolve(getenv func(string) string, cwd string) (*Workspace, error) {
 	}
 	w.resolvePython(cwd)
 	w.Commit = commitOf(w.Repo)
-	if d := w.Config.Cache.XLADir; d != "" && !usableDir(d) {
-		w.Notes = append(w.Notes, fmt.Sprintf("warning: XLA cache dir %s cannot be created; compiling without a persistent cache (scripts/bootstrap.sh prepares it)", d))
+	if d := w.Config.Cache.XLADir; d != "" {
+		if usableDir(d) {
+			w.XLACache = d
+		} else {
+			w.Notes = append(w.Notes, fmt.Sprintf("warning: XLA cache dir %s cannot be created; compiling without a persistent cache (scripts/bootstrap.sh prepares it)", d))
+		}
 	}
 	return w, nil
 }
@@ -171,14 +178,15 @@ func (w *Workspace) resolvePython(cwd string) {
 func commitOf(repo string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	head, err := proc.Output(ctx, "", "git", "-C", repo, "rev-parse", "HEAD")
+	g := gitcmd.Repo{Dir: repo}
+	head, err := g.Output(ctx, "rev-parse", "HEAD")
 	if err != nil {
 		return "nogit-" + shortHash(repo)
 	}
 	c := strings.TrimSpace(string(head))
-	diff, err := proc.Output(ctx, "", "git", "-C", repo, "status", "--porcelain", "--untracked-files=no")
+	diff, err := g.Output(ctx, "status", "--porcelain", "--untracked-files=no")
 	if err == nil && len(strings.TrimSpace(string(diff))) > 0 {
-		d, _ := proc.Output(ctx, "", "git", "-C", repo, "diff", "HEAD")
+		d, _ := g.Output(ctx, "diff", "HEAD")
 		c += "+dirty-" + shortHash(string(d))
 	}
 	return c
@@ -216,15 +224,17 @@ func (w *Workspace) LogDir(target string) string {
 func FileName(target string) string { return strings.ReplaceAll(target, ":", "-") }
 
 // Env is the environment every child gets on top of the inherited one:
-// the config's [env], cache settings, and tpuci's own markers.
+// the config's [env] sorted by name, cache settings, and tpuci's own
+// markers. The same workspace always yields the same list, and computing
+// it changes nothing on disk.
 func (w *Workspace) Env() []string {
 	var env []string
-	for k, v := range w.Config.Env {
-		env = append(env, k+"="+v)
+	for _, k := range slices.Sorted(maps.Keys(w.Config.Env)) {
+		env = append(env, k+"="+w.Config.Env[k])
 	}
 	c := w.Config.Cache
-	if c.XLADir != "" && usableDir(c.XLADir) {
-		env = append(env, "JAX_COMPILATION_CACHE_DIR="+c.XLADir, "JAX_TEST_WITH_PERSISTENT_COMPILATION_CACHE=1")
+	if w.XLACache != "" {
+		env = append(env, "JAX_COMPILATION_CACHE_DIR="+w.XLACache, "JAX_TEST_WITH_PERSISTENT_COMPILATION_CACHE=1")
 	}
 	if c.XLAMinCompileSecs != nil {
 		env = append(env, fmt.Sprintf("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=%g", *c.XLAMinCompileSecs))

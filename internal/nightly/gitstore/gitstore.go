@@ -8,7 +8,6 @@
 package gitstore
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -20,7 +19,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sgl-project/tpuci/internal/proc"
+	"github.com/sgl-project/tpuci/internal/gitcmd"
+	"github.com/sgl-project/tpuci/internal/textline"
 )
 
 // DefaultAttempts bounds how often Update replays its change after
@@ -183,12 +183,12 @@ func backoff(attempt int) time.Duration {
 
 func (r *Repo) env() []string {
 	env := []string{"GIT_TERMINAL_PROMPT=0", "GIT_ASKPASS=true", "LC_ALL=C"}
-	for k, v := range map[string]string{
-		"GIT_AUTHOR_NAME": "tpuci nightly", "GIT_AUTHOR_EMAIL": "tpuci-nightly@localhost",
-		"GIT_COMMITTER_NAME": "tpuci nightly", "GIT_COMMITTER_EMAIL": "tpuci-nightly@localhost",
+	for _, kv := range [][2]string{
+		{"GIT_AUTHOR_NAME", "tpuci nightly"}, {"GIT_AUTHOR_EMAIL", "tpuci-nightly@localhost"},
+		{"GIT_COMMITTER_NAME", "tpuci nightly"}, {"GIT_COMMITTER_EMAIL", "tpuci-nightly@localhost"},
 	} {
-		if os.Getenv(k) == "" {
-			env = append(env, k+"="+v)
+		if os.Getenv(kv[0]) == "" {
+			env = append(env, kv[0]+"="+kv[1])
 		}
 	}
 	if r.Token != "" {
@@ -200,25 +200,20 @@ func (r *Repo) env() []string {
 
 // git runs one git command in the working copy and returns its output.
 func (r *Repo) git(ctx context.Context, args ...string) (string, error) {
-	var out bytes.Buffer
-	argv := append([]string{"git", "-C", r.Dir}, args...)
-	_, err := proc.Run(ctx, proc.Cmd{Argv: argv, Env: r.env(), Timeout: 10 * time.Minute, Stdout: &out, Stderr: &out})
+	out, err := gitcmd.Repo{Dir: r.Dir, Env: r.env(), Timeout: 10 * time.Minute}.Output(ctx, args...)
 	if err != nil {
-		msg := strings.TrimSpace(out.String())
+		msg := string(out)
+		var gerr *gitcmd.Error
+		if errors.As(err, &gerr) {
+			msg += "\n" + gerr.Stderr
+		}
+		msg = strings.TrimSpace(msg)
 		if r.Token != "" {
 			msg = strings.ReplaceAll(msg, r.Token, "***")
 		}
-		return msg, fmt.Errorf("git store: git %s: %s", args[0], lastLines(msg, 4))
+		return msg, fmt.Errorf("git store: git %s: %s", args[0], textline.Tail(msg, 4))
 	}
-	return out.String(), nil
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(s, "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, " | ")
+	return string(out), nil
 }
 
 // Redact drops credentials from a URL for messages.

@@ -9,14 +9,13 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/sgl-project/tpuci/internal/needs"
 	"github.com/sgl-project/tpuci/internal/nightly/history"
 )
 
 func bare(t *testing.T) string {
 	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git not installed")
-	}
+	needs.Tool(t, "git")
 	dir := filepath.Join(t.TempDir(), "data.git")
 	if out, err := exec.Command("git", "init", "-q", "--bare", "-b", "main", dir).CombinedOutput(); err != nil {
 		t.Fatalf("git init: %v %s", err, out)
@@ -124,9 +123,7 @@ func TestRejectedPushIsReplayed(t *testing.T) {
 }
 
 func TestUnreachableRepository(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git not installed")
-	}
+	needs.Tool(t, "git")
 	r := &Repo{URL: filepath.Join(t.TempDir(), "missing.git"), Dir: filepath.Join(t.TempDir(), "w")}
 	_, err := r.Update(context.Background(), "x", put(record(0, 0)))
 	if err == nil || !strings.HasPrefix(err.Error(), "git store: git ls-remote:") {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sgl-project/tpuci/internal/needs"
 	"github.com/sgl-project/tpuci/internal/nightly/htmlreport/headless"
 )
 
@@ -87,7 +88,7 @@ var svgRe = regexp.MustCompile(`<svg[^>]*class="plot"`)
 // the check can fail.
 func TestRendersInHeadlessChromium(t *testing.T) {
 	if _, err := headless.Binary(); err != nil {
-		t.Skip(err)
+		needs.Missing(t, err)
 	}
 	dir := t.TempDir()
 	out, err := Render(samplePage())

@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/sgl-project/tpuci/internal/textline"
 )
 
 // Defaults of Rule fields left zero.
@@ -89,18 +91,11 @@ type Flag struct {
 func (f Flag) Commits() string {
 	switch {
 	case f.GoodSHA != "" && f.BadSHA != "":
-		return short(f.GoodSHA) + ".." + short(f.BadSHA)
+		return textline.Abbrev(f.GoodSHA, 12) + ".." + textline.Abbrev(f.BadSHA, 12)
 	case f.BadSHA != "":
-		return "first bad " + short(f.BadSHA)
+		return "first bad " + textline.Abbrev(f.BadSHA, 12)
 	}
 	return ""
-}
-
-func short(sha string) string {
-	if len(sha) > 12 {
-		return sha[:12]
-	}
-	return sha
 }
 
 // Analysis is the judgement of a series' latest night.

@@ -122,6 +122,25 @@ func (f *File) Find(device, name, metric string) (Entry, bool) {
 	return Entry{}, false
 }
 
+// HasDevice reports whether any entry was measured on device.
+func (f *File) HasDevice(device string) bool {
+	return slices.ContainsFunc(f.Entries, func(e Entry) bool { return e.Device == device })
+}
+
+// devicesNote lists the devices the file has baselines for.
+func (f *File) devicesNote() string {
+	var ds []string
+	for _, e := range f.Entries {
+		if !slices.Contains(ds, e.Device) {
+			ds = append(ds, e.Device)
+		}
+	}
+	if len(ds) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (it has baselines of %s)", strings.Join(ds, "; "))
+}
+
 // Set adds or replaces an entry and returns the one it replaced.
 func (f *File) Set(e Entry) (old Entry, had bool) {
 	for i := range f.Entries {

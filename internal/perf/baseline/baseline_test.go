@@ -115,17 +115,31 @@ func TestCheckLowerAndHigherIsBetter(t *testing.T) {
 
 func TestCheckMissingBaselineAndTolerance(t *testing.T) {
 	f, _ := Parse("/repo/tpuci/baselines/perf.toml", []byte(sample))
-	j := Judge{File: f, Device: "v6e-4", Record: "go tool mage perf:baseline"}
-	v := j.Check("dense-latency", "median_ttft_ms", 40, 0)
-	if v.Pass || !v.Missing {
+	j := Judge{File: f, Device: "v6e-1", Record: "go tool mage perf:baseline"}
+	v := j.Check("moe-latency", "median_ttft_ms", 40, 0)
+	if v.Pass || !v.Missing || v.OtherDevice {
 		t.Fatalf("missing baseline passed: %+v", v)
 	}
-	for _, want := range []string{"/repo/tpuci/baselines/perf.toml", "go tool mage perf:baseline", `"v6e-4"`, "dense-latency"} {
+	for _, want := range []string{"/repo/tpuci/baselines/perf.toml", "go tool mage perf:baseline", `"v6e-1"`, "moe-latency"} {
 		if !strings.Contains(v.Message, want) {
 			t.Errorf("message %q lacks %q", v.Message, want)
 		}
 	}
 	if row := v.Row(); row[len(row)-1] != "FAIL (no baseline)" {
+		t.Fatalf("row %v", row)
+	}
+	// Baselines of other devices are never used: neither pass nor fail.
+	j.Device = "cpu AMD EPYC (family 25 model 1), 2 cores"
+	v = j.Check("gmm/m128", "time_ms", 4.0, 0.1)
+	if v.Pass || !v.OtherDevice {
+		t.Fatalf("another device's baseline was used: %+v", v)
+	}
+	for _, want := range []string{"no baseline for this device (cpu AMD EPYC (family 25 model 1), 2 cores)", "it has baselines of v6e-1; cpu", "record one with go tool mage perf:baseline"} {
+		if !strings.Contains(v.Message, want) {
+			t.Errorf("message %q lacks %q", v.Message, want)
+		}
+	}
+	if row := v.Row(); row[len(row)-1] != "skipped (no baseline for this device)" {
 		t.Fatalf("row %v", row)
 	}
 	// A kernel entry has no tolerance: the kernel's applies, none fails.

@@ -24,7 +24,11 @@ type Verdict struct {
 	Direction string  `json:"direction"` // "lower" or "higher" (is better)
 	Pass      bool    `json:"pass"`
 	Missing   bool    `json:"missing_baseline,omitempty"`
-	Message   string  `json:"message,omitempty"` // why it failed
+	// OtherDevice: the file holds no baseline at all for this device
+	// (they were measured on other devices). Neither a pass nor a
+	// failure: the case is skipped with the command that records one.
+	OtherDevice bool   `json:"other_device,omitempty"`
+	Message     string `json:"message,omitempty"` // why it failed
 }
 
 // Judge looks values up in a baselines file for one device.
@@ -57,6 +61,12 @@ func (j Judge) Check(name, metric string, value, fallbackTol float64) Verdict {
 		return v
 	}
 	e, ok := j.File.Find(j.Device, name, metric)
+	if !ok && !j.File.HasDevice(j.Device) {
+		v.Missing, v.OtherDevice = true, true
+		v.Message = fmt.Sprintf("no baseline for this device (%s) in %s%s: record one with %s",
+			j.Device, j.File.Path, j.File.devicesNote(), j.Record)
+		return v
+	}
 	if !ok {
 		v.Missing = true
 		where := j.File.Path
@@ -103,7 +113,9 @@ var Header = []string{"case", "metric", "value", "baseline", "tolerance", "limit
 func (v Verdict) Row() []string {
 	if v.Baseline == 0 {
 		verdict := "FAIL"
-		if v.Missing {
+		if v.OtherDevice {
+			verdict = "skipped (no baseline for this device)"
+		} else if v.Missing {
 			verdict = "FAIL (no baseline)"
 		}
 		return []string{v.Case, v.Metric, Format(v.Value), "-", "-", "-", "-", verdict}

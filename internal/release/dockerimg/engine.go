@@ -22,6 +22,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/sgl-project/tpuci/internal/release/pep440"
+	"github.com/sgl-project/tpuci/internal/textline"
 )
 
 // Engine is the part of the Docker engine API a release uses;
@@ -248,14 +249,14 @@ func Smoke(ctx context.Context, eng Engine, s SmokeSpec) (SmokeResult, error) {
 	}
 	res.Stdout, res.Stderr = stdout.String(), stderr.String()
 	if res.ExitCode != 0 {
-		detail := lastLine(res.Stderr)
+		detail := textline.Last(res.Stderr)
 		if detail == "" {
-			detail = lastLine(res.Stdout)
+			detail = textline.Last(res.Stdout)
 		}
 		return res, fmt.Errorf("docker: smoke: %s exited with %d: %s", strings.Join(s.Command, " "), res.ExitCode, detail)
 	}
 	if !PrintsVersion(res.Stdout+"\n"+res.Stderr, s.Want) {
-		return res, fmt.Errorf("docker: smoke: %s printed %q, not the version %s", strings.Join(s.Command, " "), lastLine(res.Stdout+res.Stderr), s.Want)
+		return res, fmt.Errorf("docker: smoke: %s printed %q, not the version %s", strings.Join(s.Command, " "), textline.Last(res.Stdout+res.Stderr), s.Want)
 	}
 	return res, nil
 }
@@ -347,11 +348,6 @@ func ShortID(id string) string {
 		return id[:12]
 	}
 	return id
-}
-
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return lines[len(lines)-1]
 }
 
 func orDiscard(w io.Writer) io.Writer {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sgl-project/tpuci/internal/proc"
 	"github.com/sgl-project/tpuci/internal/release/pep440"
+	"github.com/sgl-project/tpuci/internal/textline"
 )
 
 // MissingError says a tool the step needs is not installed, and how to
@@ -170,7 +171,7 @@ func TwineCheck(ctx context.Context, twine, files []string, log io.Writer) error
 	w := io.MultiWriter(orDiscard(log), &out)
 	fmt.Fprintf(orDiscard(log), "$ %s\n", proc.Quote(argv))
 	if _, err := proc.Run(ctx, proc.Cmd{Argv: argv, Env: []string{"NO_COLOR=1"}, Stdout: w, Stderr: w, Timeout: 5 * time.Minute}); err != nil {
-		return fmt.Errorf("pypi: twine check: %w: %s", err, lastLines(out.String(), 3))
+		return fmt.Errorf("pypi: twine check: %w: %s", err, textline.Tail(out.String(), 3))
 	}
 	return nil
 }
@@ -207,7 +208,7 @@ func Smoke(ctx context.Context, o SmokeOptions) (string, error) {
 		fmt.Fprintf(orDiscard(o.Log), "$ %s\n", proc.Quote(argv))
 		_, err := proc.Run(ctx, proc.Cmd{Argv: argv, Dir: o.Work, Env: env, Stdout: w, Stderr: w, Timeout: timeout})
 		if err != nil {
-			return "", fmt.Errorf("pypi: smoke: %s: %w: %s", step, err, lastLines(out.String(), 3))
+			return "", fmt.Errorf("pypi: smoke: %s: %w: %s", step, err, textline.Tail(out.String(), 3))
 		}
 		return out.String(), nil
 	}
@@ -257,12 +258,4 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (t *tailBuffer) last() string { return lastLines(string(t.b), 3) }
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, " | ")
-}
+func (t *tailBuffer) last() string { return textline.Tail(string(t.b), 3) }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sgl-project/tpuci/internal/proc"
 	"github.com/sgl-project/tpuci/internal/release/pep440"
+	"github.com/sgl-project/tpuci/internal/textline"
 )
 
 // UploadOptions describe a twine upload.
@@ -49,7 +50,7 @@ func Upload(ctx context.Context, o UploadOptions) error {
 	fmt.Fprintf(w, "$ %s\n", proc.Quote(argv))
 	_, err := proc.Run(ctx, proc.Cmd{Argv: argv, Env: []string{"TWINE_USERNAME=" + user, "TWINE_PASSWORD=" + o.Token, "NO_COLOR=1"}, Stdout: w, Stderr: w, Timeout: timeout})
 	if err != nil {
-		return fmt.Errorf("pypi: upload to %s: %w: %s", o.Repository, err, lastLines(mask(out.String(), o.Token), 3))
+		return fmt.Errorf("pypi: upload to %s: %w: %s", o.Repository, err, textline.Tail(mask(out.String(), o.Token), 3))
 	}
 	return nil
 }
@@ -135,7 +136,7 @@ func Conflicts(local, index map[string]string) []string {
 	var out []string
 	for name, sum := range local {
 		if got, ok := index[name]; ok && got != sum {
-			out = append(out, fmt.Sprintf("%s (index sha256 %s, ours %s)", name, short(got), short(sum)))
+			out = append(out, fmt.Sprintf("%s (index sha256 %s, ours %s)", name, textline.Abbrev(got, 12), textline.Abbrev(sum, 12)))
 		}
 	}
 	sort.Strings(out)
@@ -152,13 +153,6 @@ func Missing(local, index map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func short(s string) string {
-	if len(s) > 12 {
-		return s[:12]
-	}
-	return s
 }
 
 // VerifyOptions describe the post-upload check.

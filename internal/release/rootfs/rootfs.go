@@ -155,13 +155,14 @@ func (b *builder) addPath(p string, depth int) error {
 			}
 			return b.addPath(filepath.Join(append([]string{resolved}, parts[i+1:]...)...), depth+1)
 		}
-		if i < len(parts)-1 {
+		switch {
+		case i < len(parts)-1:
 			if _, ok := b.entries[key]; !ok {
 				b.entries[key] = &entry{typ: tar.TypeDir, mode: 0o755}
 			}
-		} else if fi.Mode().IsRegular() {
+		case fi.Mode().IsRegular():
 			b.entries[key] = &entry{typ: tar.TypeReg, mode: int64(fi.Mode().Perm()), src: next, size: fi.Size()}
-		} else if fi.IsDir() {
+		case fi.IsDir():
 			b.entries[key] = &entry{typ: tar.TypeDir, mode: 0o755}
 		}
 		cur = next

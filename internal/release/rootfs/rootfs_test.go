@@ -5,16 +5,15 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"os"
 	"strings"
 	"testing"
+
+	"github.com/sgl-project/tpuci/internal/needs"
 )
 
 func TestAssembleHostPython(t *testing.T) {
 	const python = "/usr/bin/python3"
-	if _, err := os.Stat(python); err != nil {
-		t.Skip("no " + python)
-	}
+	needs.Tool(t, python)
 	tree, err := Assemble(context.Background(), python)
 	if err != nil {
 		t.Fatal(err)

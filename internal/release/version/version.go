@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sgl-project/tpuci/internal/proc"
+	"github.com/sgl-project/tpuci/internal/gitcmd"
 	"github.com/sgl-project/tpuci/internal/release/pep440"
 )
 
@@ -176,20 +176,13 @@ func highest(tags []string) (pep440.Version, string, bool) {
 }
 
 func gitLines(ctx context.Context, repo string, args ...string) ([]string, error) {
-	var out, errb bytes.Buffer
-	cmd := proc.Cmd{Argv: append([]string{"git", "-C", repo}, args...), Stdout: &out, Stderr: &errb, Timeout: 30 * time.Second}
-	if _, err := proc.Run(ctx, cmd); err != nil {
-		msg := strings.TrimSpace(errb.String())
-		if strings.Contains(msg, "not a git repository") {
-			return nil, fmt.Errorf("version: %s is not a git checkout: %w", repo, ErrNoGit)
-		}
-		return nil, fmt.Errorf("version: git %s: %v: %s", strings.Join(args, " "), err, msg)
+	lines, err := gitcmd.Repo{Dir: repo, Timeout: 30 * time.Second}.Lines(ctx, args...)
+	var gerr *gitcmd.Error
+	if errors.As(err, &gerr) && strings.Contains(gerr.Stderr, "not a git repository") {
+		return nil, fmt.Errorf("version: %s is not a git checkout: %w", repo, ErrNoGit)
 	}
-	var lines []string
-	for _, l := range strings.Split(out.String(), "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			lines = append(lines, l)
-		}
+	if err != nil {
+		return nil, fmt.Errorf("version: %w", err)
 	}
 	return lines, nil
 }

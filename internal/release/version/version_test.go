@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sgl-project/tpuci/internal/needs"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -72,9 +74,7 @@ func git(t *testing.T, dir string, args ...string) {
 }
 
 func TestFromSCM(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git not installed")
-	}
+	needs.Tool(t, "git")
 	ctx := context.Background()
 	repo := t.TempDir()
 	git(t, repo, "init", "-q")

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/proc"
+	"github.com/sgl-project/tpuci/internal/textline"
 )
 
 // ErrNoChromium means no Chromium binary was found.
@@ -75,18 +76,10 @@ func Load(ctx context.Context, file string) (*Result, error) {
 	})
 	res := &Result{DOM: stdout.String(), Log: stderr.String()}
 	if err != nil {
-		return res, fmt.Errorf("headless: chromium: %w: %s", err, tail(stderr.String()))
+		return res, fmt.Errorf("headless: chromium: %w: %s", err, textline.Tail(stderr.String(), 5))
 	}
 	for _, l := range consoleLine.FindAllString(stderr.String(), -1) {
 		res.Errors = append(res.Errors, strings.TrimSpace(l))
 	}
 	return res, nil
-}
-
-func tail(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	if len(lines) > 5 {
-		lines = lines[len(lines)-5:]
-	}
-	return strings.Join(lines, " | ")
 }

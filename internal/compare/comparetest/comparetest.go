@@ -1,0 +1,62 @@
+// Package comparetest makes git copies of the bundled example for tests
+// of same-host comparisons: committed revisions a comparison can check out.
+package comparetest
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sgl-project/tpuci/internal/example"
+)
+
+// Repo is a git copy of the example with one commit.
+func Repo(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("git is not installed")
+		}
+		t.Skip("git is not installed")
+	}
+	root, err := example.Extract(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	Git(t, root, "init", "-q", "-b", "main")
+	Git(t, root, "add", "-A")
+	Git(t, root, "commit", "-q", "-m", "example")
+	return root
+}
+
+// Edit replaces old by new in a file of repo (once; it must be there)
+// and commits the change.
+func Edit(t *testing.T, repo, file, old, new, msg string) {
+	t.Helper()
+	path := filepath.Join(repo, file)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), old) {
+		t.Fatalf("%s lacks %q", file, old)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(data), old, new, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	Git(t, repo, "commit", "-q", "-am", msg)
+}
+
+// Git runs git in dir with a fixed identity.
+func Git(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", append([]string{"-c", "user.name=tpuci test", "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false"}, args...)...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}

@@ -1,0 +1,54 @@
+package compare
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/sgl-project/tpuci/internal/compare/comparetest"
+)
+
+func TestSettings(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	ref, n, err := Settings(env(nil), "merge-base", 0, "[perf]")
+	if err != nil || ref != "merge-base" || n != DefaultRounds {
+		t.Fatalf("config: %q %d %v", ref, n, err)
+	}
+	ref, n, _ = Settings(env(map[string]string{"TPUCI_COMPARE": "HEAD~1", "TPUCI_COMPARE_ROUNDS": "7"}), "", 0, "[perf]")
+	if ref != "HEAD~1" || n != 7 {
+		t.Fatalf("env: %q %d", ref, n)
+	}
+	if _, _, err := Settings(env(map[string]string{"TPUCI_COMPARE_ROUNDS": "3"}), "", 0, "[perf]"); err == nil || !strings.Contains(err.Error(), "TPUCI_COMPARE_ROUNDS") {
+		t.Fatalf("3 rounds: %v", err)
+	}
+	if _, _, err := Settings(env(nil), "x", 2, "[pallas]"); err == nil || !strings.Contains(err.Error(), "[pallas] rounds = 2") {
+		t.Fatalf("config rounds: %v", err)
+	}
+}
+
+func TestCheckoutErrorsNameTheNextStep(t *testing.T) {
+	ctx := context.Background()
+	get := func(string) string { return "" }
+	if _, err := Checkout(ctx, t.TempDir(), "HEAD~1", t.TempDir()+"/b", get); err == nil || !strings.Contains(err.Error(), "not a git checkout") {
+		t.Fatalf("not git: %v", err)
+	}
+	repo := comparetest.Repo(t)
+	if _, err := Checkout(ctx, repo, "HEAD~1", t.TempDir()+"/b", get); err == nil || !strings.Contains(err.Error(), `"HEAD~1" is not a commit`) {
+		t.Fatalf("no parent: %v", err)
+	}
+	if _, err := Checkout(ctx, repo, MergeBase, t.TempDir()+"/b", func(k string) string { return map[string]string{"GITHUB_BASE_REF": "release"}[k] }); err == nil ||
+		!strings.Contains(err.Error(), "origin/release or release") {
+		t.Fatalf("merge base: %v", err)
+	}
+	b, err := Checkout(ctx, repo, MergeBase, t.TempDir()+"/b", get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if head := comparetest.Git(t, repo, "rev-parse", "HEAD"); b.Commit != head {
+		t.Fatalf("merge base with main on main: %s, want %s", b.Commit, head)
+	}
+	b.Close()
+	if strings.Contains(comparetest.Git(t, repo, "worktree", "list"), b.dir) {
+		t.Fatal("worktree left behind")
+	}
+}

@@ -1,0 +1,79 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// SummaryWidth is the terminal width the closing summary fits in.
+const SummaryWidth = 100
+
+// SummaryRow is one stage of the closing summary and where its logs are
+// ("-" when there are none).
+type SummaryRow struct {
+	Stage *Stage
+	Logs  string
+}
+
+// WriteSummary writes the closing table, one short line per stage, then
+// the reasons of skipped and errored stages below it, wrapped to
+// SummaryWidth columns, so a long reason never widens the table.
+func WriteSummary(w io.Writer, rows []SummaryRow) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TARGET\tSTATUS\tDURATION\tCASES\tFAILURES\tLOGS")
+	var reasons []string
+	for _, r := range rows {
+		st := r.Stage
+		p, f, sk := st.Counts()
+		status := string(st.Status)
+		if st.Reason != "" {
+			reasons = append(reasons, st.Target+": "+string(st.Status)+": "+st.Reason)
+			status = fmt.Sprintf("%s (%d)", st.Status, len(reasons))
+		}
+		cases := fmt.Sprintf("%d/%d/%d", p, f, sk)
+		if n := st.FlakyCount(); n > 0 {
+			cases += fmt.Sprintf(" (%d flaky)", n)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", st.Target, status, Round(st.Duration), cases, len(st.Failures), r.Logs)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(reasons) > 0 {
+		if _, err := fmt.Fprintln(w); err != nil {
+			return err
+		}
+	}
+	for i, r := range reasons {
+		prefix := fmt.Sprintf("(%d) ", i+1)
+		if _, err := fmt.Fprintln(w, Wrap(prefix+r, SummaryWidth, strings.Repeat(" ", len(prefix)))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Wrap breaks s into lines of at most width columns at spaces, starting
+// every line after the first with indent. A word longer than a line is
+// left whole.
+func Wrap(s string, width int, indent string) string {
+	var b strings.Builder
+	col := 0
+	for i, word := range strings.Fields(s) {
+		n := len([]rune(word))
+		switch {
+		case i == 0:
+		case col+1+n > width:
+			b.WriteString("\n" + indent)
+			col = len(indent)
+		default:
+			b.WriteByte(' ')
+			col++
+		}
+		b.WriteString(word)
+		col += n
+	}
+	return b.String()
+}

@@ -1,0 +1,53 @@
+// Package textline cuts command output and messages down to what fits in
+// one line of a log, an error or a report cell.
+package textline
+
+import "strings"
+
+// First is the first line of s, surrounding blank space trimmed.
+func First(s string) string {
+	l, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(l)
+}
+
+// Last is the last line of s, surrounding blank space trimmed.
+func Last(s string) string {
+	s = strings.TrimSpace(s)
+	return strings.TrimSpace(s[strings.LastIndexByte(s, '\n')+1:])
+}
+
+// Tail is the last n lines of s joined with " | ", for one-line errors.
+func Tail(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, " | ")
+}
+
+// Clip shortens s to at most n bytes, cutting at a rune boundary and
+// marking the cut with "...".
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !startsRune(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
+}
+
+// FirstClipped is First(s) clipped to n bytes.
+func FirstClipped(s string, n int) string { return Clip(First(s), n) }
+
+// Abbrev is the first n characters of an identifier such as a commit or
+// digest, or the identifier itself when shorter.
+func Abbrev(id string, n int) string {
+	if len(id) > n {
+		return id[:n]
+	}
+	return id
+}
+
+func startsRune(b byte) bool { return b&0xC0 != 0x80 }
