@@ -189,7 +189,7 @@ func requireBuildTools(t *testing.T, err error) {
 // it and uploads it to a PyPI-compatible index on 127.0.0.1; then a dry
 // run and an emergency override.
 func TestPyPIPublish(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	ix, err := pypitest.Start("pypi-example-token")
 	if err != nil {
