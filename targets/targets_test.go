@@ -420,6 +420,28 @@ func TestPROnExampleIsGreen(t *testing.T) {
 	}
 }
 
+// An empty tpuci.toml under CI=true fails: nothing to run is not a pass.
+// Impossible values fail with their place in the file.
+func TestNothingToRunAndImpossibleValuesFail(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "python/sgl_jax/__init__.py"), "")
+	writeFile(t, filepath.Join(dir, "tpuci.toml"), "")
+	out := filepath.Join(dir, "out")
+	r := run(t, dir, []string{"CI=true", "TPUCI_OUT=" + out}, "pr")
+	if r.code == 0 || !strings.Contains(r.stdout+r.stderr, "nothing to run is not a pass") {
+		t.Fatalf("empty config under CI: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "summary.md")); err != nil {
+		t.Errorf("no summary: %v", err)
+	}
+	cfg := filepath.Join(dir, "tpuci.toml")
+	writeFile(t, cfg, "[[suite]]\nname = \"u\"\ntarget = \"unitTest1\"\npartitions = 0\nfiles = [{ path = \"python/sgl_jax/__init__.py\", minutes = 1 }]\n")
+	r = run(t, dir, []string{"TPUCI_OUT=" + out}, "unitTest1")
+	if r.code == 0 || !strings.Contains(r.stdout+r.stderr, cfg+":4:1: suite[0].partitions: must be at least 1") {
+		t.Fatalf("partitions = 0: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}
+
 // TPUCI_COMPARE=HEAD~1 pallas on a git copy of the example whose last
 // commit makes one kernel do its work twice: the target fails naming
 // that kernel, and the summary carries the comparison table.

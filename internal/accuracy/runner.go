@@ -86,12 +86,9 @@ func (r *Runner) Run(ctx context.Context, cases []Case) *Report {
 }
 
 // tooFew says why n questions cannot stand for the case: fewer than its
-// samples, or fewer than its baseline was recorded on (a cut or partial
-// dataset would be judged on a different test).
+// baseline was recorded on (a cut or partial dataset would be judged on a
+// different test). eval.Select refuses fewer than the case's samples.
 func (r *Runner) tooFew(c Case, n int) string {
-	if c.Samples > 0 && n < c.Samples {
-		return fmt.Sprintf("dataset %s gives %d questions, fewer than the case's samples = %d: restore the full dataset (or lower samples and record a new baseline)", c.Dataset, n, c.Samples)
-	}
 	if b, ok := r.Baselines.Find(c.Key()); ok && b.N > n {
 		return fmt.Sprintf("dataset %s gives %d questions, fewer than the %d its baseline in %s was recorded on: restore the full dataset (or record a new baseline)", c.Dataset, n, b.N, r.Baselines.Path)
 	}

@@ -45,6 +45,9 @@ func Select(t *Task, ds *Dataset, n int, seed int64, shots int) ([]Question, err
 	if len(pool) == 0 {
 		return nil, fmt.Errorf("eval: %s: no questions to ask", ds.Name)
 	}
+	if n > 0 && len(pool) < n {
+		return nil, fmt.Errorf("eval: dataset %s gives %d questions, fewer than the case's samples = %d: restore the full dataset (or lower samples and record a new baseline)", ds.Name, len(pool), n)
+	}
 	idx := Sample(len(pool), n, seed)
 	out := make([]Question, len(idx))
 	for i, j := range idx {

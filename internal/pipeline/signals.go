@@ -46,7 +46,7 @@ func interruptOf(sig os.Signal) *Interrupt {
 	case os.Interrupt:
 		return &Interrupt{Signal: sig, Code: 130, Why: sig.String()}
 	case parentDeathSignal:
-		return &Interrupt{Signal: sig, Code: 143, Why: "the exit of the parent process (mage's launcher, e.g. after a SIGTERM to `go tool mage`)"}
+		return &Interrupt{Signal: sig, Code: 143, Why: "SIGHUP: the parent process exited (mage's launcher, e.g. after a SIGTERM to `go tool mage`) or the terminal hung up"}
 	}
 	return &Interrupt{Signal: sig, Code: 143, Why: sig.String()}
 }

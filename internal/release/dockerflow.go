@@ -132,46 +132,40 @@ func (r *run) docker(ctx context.Context) error {
 	return r.lists(ctx, reg, pushed.Digest)
 }
 
-// existing checks the release tags before anything is built. This arch's
-// tag, pushed by an earlier run of the same release (same version label
-// and commit) that stopped before its lists, is returned for reuse by
-// digest; pushed by anything else it is refused (unless forced). The
-// version list is checked when it is written: only the same list may be
-// there already.
+// existing checks this arch's release tag before anything is built and
+// returns the digest to reuse when an earlier run of the same release
+// pushed it (guard.ArchTag decides). The version list is checked when it
+// is written: only the same list may be there already.
 func (r *run) existing(ctx context.Context, reg manifest.Registry) (reuse string, err error) {
-	if len(r.plan.Immutable) == 0 {
-		r.existingMsg = "nightly tags move; nothing to protect"
-		return "", nil
-	}
-	digest, labels, found, err := manifest.Labels(ctx, reg, r.plan.Push)
-	if err != nil {
-		if r.decision.Publish {
-			return "", err
+	have := guard.ArchImage{}
+	if len(r.plan.Immutable) > 0 {
+		var labels map[string]string
+		have.Digest, labels, have.Found, err = manifest.Labels(ctx, reg, r.plan.Push)
+		if err != nil {
+			if r.decision.Publish {
+				return "", err
+			}
+			r.existingMsg = "unknown (" + textline.First(err.Error()) + ")"
+			return "", nil
 		}
-		r.existingMsg = "unknown (" + textline.First(err.Error()) + ")"
-		return "", nil
+		have.Version, have.Revision = labels[labelVersion], labels[labelRevision]
 	}
+	ok, why, err := guard.ArchTag(r.plan, have, r.ws.Commit, r.decision.Force)
 	switch {
-	case !found:
-		r.existingMsg = r.plan.Push + " is not pushed yet"
-		return "", nil
-	case r.decision.Force:
-		r.existingMsg = "forced: replacing " + r.plan.Push
-		return "", nil
-	case labels[labelVersion] == r.plan.ImageVersion && labels[labelRevision] == r.ws.Commit:
-		r.existingMsg = fmt.Sprintf("%s is %s, pushed by an earlier run of this release (commit %s): resuming with it, not rebuilt", r.plan.Push, digest, r.ws.Commit)
-		if !r.decision.Publish {
-			r.existingMsg = "would resume: " + r.existingMsg
-		}
-		return digest, nil
-	}
-	err = fmt.Errorf("guard: %s already exists (version %q, commit %q; this release is %s at %s): a release tag is never overwritten (set %s=1 to replace it deliberately, or release a .postN)",
-		r.plan.Push, labels[labelVersion], labels[labelRevision], r.plan.ImageVersion, r.ws.Commit, guard.EnvForce)
-	if !r.decision.Publish {
+	case err != nil && r.decision.Publish:
+		return "", err
+	case err != nil:
 		r.existingMsg = "would refuse: " + err.Error()
 		return "", nil
+	case ok && !r.decision.Publish:
+		r.existingMsg = "would resume: " + why
+		return have.Digest, nil
 	}
-	return "", err
+	r.existingMsg = why
+	if ok {
+		return have.Digest, nil
+	}
+	return "", nil
 }
 
 // resume finishes a release whose arch image is already pushed: it

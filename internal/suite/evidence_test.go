@@ -26,7 +26,8 @@ func TestRerunEvidenceAndDurations(t *testing.T) {
 	write(t, root, "t/test_crash.py", "import os, signal\nm = "+strconv.Quote(marker)+"\nif not os.path.exists(m):\n    open(m, 'w').close()\n    print('first attempt output', flush=True)\n    os.kill(os.getpid(), signal.SIGKILL)\nprint('second run passes')\n")
 	write(t, root, "t/test_hang.py", "import time\ntime.sleep(60)\n")
 	write(t, root, "t/test_ok.py", "print('ok')\n")
-	s := &config.Suite{Name: "s", Reruns: 1, TimeoutPerFile: config.Duration{Duration: time.Second}, Files: []config.File{
+	// The timeout leaves a busy host's Python room to start.
+	s := &config.Suite{Name: "s", Reruns: 1, TimeoutPerFile: config.Duration{Duration: 5 * time.Second}, Files: []config.File{
 		{Path: "t/test_crash.py", Minutes: 3, Runner: "python"},
 		{Path: "t/test_hang.py", Minutes: 2, Runner: "python"},
 		{Path: "t/test_ok.py", Minutes: 1, Runner: "python"},
@@ -61,8 +62,8 @@ func TestRerunEvidenceAndDurations(t *testing.T) {
 			t.Errorf("JUnit lacks %q:\n%s", want, x)
 		}
 	}
-	if m := res.Durations["t/test_hang.py"]; !m.LowerBound || m.Minutes != 1.0/60 {
-		t.Errorf("timed-out file: %+v, want its 1s timeout as a lower bound", m)
+	if m := res.Durations["t/test_hang.py"]; !m.LowerBound || m.Minutes != 5.0/60 {
+		t.Errorf("timed-out file: %+v, want its 5s timeout as a lower bound", m)
 	}
 	if m := res.Durations["t/test_crash.py"]; m.LowerBound || m.Minutes <= 0 {
 		t.Errorf("crash then pass: %+v", m)

@@ -52,7 +52,8 @@ func TestRunnerFailHangCrash(t *testing.T) {
 	write(t, root, "t/test_hang.py", "import subprocess, time\np = subprocess.Popen(['sleep', '60'])\nopen("+strconv.Quote(pidFile)+", 'w').write(str(p.pid))\ntime.sleep(60)\n")
 	write(t, root, "t/test_crash.py", "import os, signal\nm = "+strconv.Quote(marker)+"\nif not os.path.exists(m):\n    open(m, 'w').close()\n    os.kill(os.getpid(), signal.SIGKILL)\nprint('second run passes')\n")
 	write(t, root, "t/test_ok.py", "print('ok')\n")
-	s := &config.Suite{Name: "s", Reruns: 1, TimeoutPerFile: config.Duration{Duration: time.Second}, Partitions: 1, Files: []config.File{
+	// The timeout leaves a busy host's Python room to start.
+	s := &config.Suite{Name: "s", Reruns: 1, TimeoutPerFile: config.Duration{Duration: 4 * time.Second}, Partitions: 1, Files: []config.File{
 		{Path: "t/test_fail.py", Minutes: 4, Runner: "python"},
 		{Path: "t/test_hang.py", Minutes: 3, Runner: "python"},
 		{Path: "t/test_crash.py", Minutes: 2, Runner: "python"},

@@ -127,20 +127,29 @@ func orUnset(s string) string {
 	return s
 }
 
-// Existing refuses to overwrite release tags that exist already. exists
-// holds the plan's immutable tags found in the registry.
-func Existing(p plan.Plan, exists map[string]bool, force bool) (overwritten []string, err error) {
-	var found []string
-	for _, ref := range p.Immutable {
-		if exists[ref] {
-			found = append(found, ref)
-		}
+// ArchImage is what the registry holds at a plan's per-arch tag.
+type ArchImage struct {
+	Found    bool
+	Digest   string
+	Version  string // its org.opencontainers.image.version label
+	Revision string // its org.opencontainers.image.revision label
+}
+
+// ArchTag decides what a release does about its per-arch tag, which is
+// immutable: push (not there yet, a nightly, or forced), reuse the image
+// an earlier run of the same release pushed (same version label and
+// commit: that run stopped before its lists), or refuse.
+func ArchTag(p plan.Plan, have ArchImage, commit string, force bool) (reuse bool, why string, err error) {
+	switch {
+	case len(p.Immutable) == 0:
+		return false, "nightly tags move; nothing to protect", nil
+	case !have.Found:
+		return false, p.Push + " is not pushed yet", nil
+	case force:
+		return false, "forced: replacing " + p.Push, nil
+	case have.Version == p.ImageVersion && have.Revision == commit:
+		return true, fmt.Sprintf("%s is %s, pushed by an earlier run of this release (commit %s): resuming with it, not rebuilt", p.Push, have.Digest, commit), nil
 	}
-	if len(found) == 0 {
-		return nil, nil
-	}
-	if force {
-		return found, nil
-	}
-	return nil, fmt.Errorf("guard: %s already exist(s); a release tag is never overwritten (set %s=1 to replace it deliberately, or release a .postN)", strings.Join(found, ", "), EnvForce)
+	return false, "", fmt.Errorf("guard: %s already exists (version %q, commit %q; this release is %s at %s): a release tag is never overwritten (set %s=1 to replace it deliberately, or release a .postN)",
+		p.Push, have.Version, have.Revision, p.ImageVersion, commit, EnvForce)
 }

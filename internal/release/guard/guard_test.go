@@ -76,20 +76,28 @@ func TestFromEnv(t *testing.T) {
 	}
 }
 
-func TestExisting(t *testing.T) {
+func TestArchTag(t *testing.T) {
 	p := mkplan(t, "0.5.3", plan.Release)
-	if _, err := Existing(p, map[string]bool{"r/x:latest": true}, false); err != nil {
-		t.Errorf("latest is mutable: %v", err)
-	}
-	if _, err := Existing(p, map[string]bool{"r/x:v0.5.3": true}, false); err == nil || !strings.Contains(err.Error(), "never overwritten") {
-		t.Errorf("existing release tag: %v", err)
-	}
-	if got, err := Existing(p, map[string]bool{"r/x:v0.5.3-amd64": true}, true); err != nil || len(got) != 1 {
-		t.Errorf("forced: %v %v", got, err)
-	}
-	n := mkplan(t, "0.5.3", plan.Nightly)
-	if _, err := Existing(n, map[string]bool{"r/x:v0.5.3-nightly-amd64": true, "r/x:nightly": true}, false); err != nil {
-		t.Errorf("nightly tags are mutable: %v", err)
+	same := ArchImage{Found: true, Digest: "sha256:a", Version: "0.5.3", Revision: "c1"}
+	for _, tc := range []struct {
+		name   string
+		p      plan.Plan
+		have   ArchImage
+		force  bool
+		reuse  bool
+		errHas string
+	}{
+		{"not pushed", p, ArchImage{}, false, false, ""},
+		{"same release resumes", p, same, false, true, ""},
+		{"another commit", p, ArchImage{Found: true, Version: "0.5.3", Revision: "c0"}, false, false, "never overwritten"},
+		{"another version", p, ArchImage{Found: true, Version: "0.5.2", Revision: "c1"}, false, false, "never overwritten"},
+		{"forced", p, ArchImage{Found: true, Version: "0.5.3", Revision: "c0"}, true, false, ""},
+		{"nightly", mkplan(t, "0.5.3", plan.Nightly), same, false, false, ""},
+	} {
+		reuse, _, err := ArchTag(tc.p, tc.have, "c1", tc.force)
+		if reuse != tc.reuse || (err == nil) != (tc.errHas == "") || (err != nil && !strings.Contains(err.Error(), tc.errHas)) {
+			t.Errorf("%s: reuse %v err %v", tc.name, reuse, err)
+		}
 	}
 }
 
