@@ -98,7 +98,7 @@ func Table(title string, rows []Row) report.Table {
 		if r.Verdict == Inconclusive {
 			verdict += " (" + r.Needed() + ")"
 		}
-		t.Rows = append(t.Rows, []string{r.Case, r.Metric, format(r.Base), format(r.Head), signed(r.Change), r.Interval(),
+		t.Rows = append(t.Rows, []string{r.Case, r.Metric, report.Number(r.Base), report.Number(r.Head), signed(r.Change), r.Interval(),
 			"±" + percent(r.Tolerance), rc, verdict})
 	}
 	return t

@@ -9,6 +9,7 @@ package compare
 
 import (
 	"fmt"
+	"github.com/sgl-project/tpuci/internal/report"
 	"math"
 	"slices"
 
@@ -167,7 +168,7 @@ func median(xs []float64) float64 {
 // Explain is one line for a failure or a log: the change, its interval
 // and the verdict.
 func (r Result) Explain() string {
-	s := fmt.Sprintf("%s %s -> %s (%s, %d%% interval %s, tolerance ±%s): %s", r.Metric, format(r.Base), format(r.Head),
+	s := fmt.Sprintf("%s %s -> %s (%s, %d%% interval %s, tolerance ±%s): %s", r.Metric, report.Number(r.Base), report.Number(r.Head),
 		signed(r.Change), int(Confidence*100), r.Interval(), percent(r.Tolerance), r.Verdict)
 	if r.Verdict == Inconclusive {
 		s += "; " + r.Needed()
@@ -203,16 +204,3 @@ func signed(f float64) string {
 }
 
 func percent(f float64) string { return fmt.Sprintf("%g%%", math.Round(f*1000)/10) }
-
-func format(v float64) string {
-	a := math.Abs(v)
-	switch {
-	case a >= 1000:
-		return fmt.Sprintf("%.0f", v)
-	case a >= 100:
-		return fmt.Sprintf("%.1f", v)
-	case a >= 1:
-		return fmt.Sprintf("%.2f", v)
-	}
-	return fmt.Sprintf("%.4f", v)
-}

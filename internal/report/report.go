@@ -5,6 +5,7 @@ package report
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -143,4 +144,19 @@ func WriteFile(path string, data []byte) error {
 		return fmt.Errorf("report: write %s: %w", path, err)
 	}
 	return nil
+}
+
+// Number prints a measured value with precision that suits its size; every
+// verdict table uses it, so one value prints the same everywhere.
+func Number(v float64) string {
+	a := math.Abs(v)
+	switch {
+	case a >= 1000:
+		return fmt.Sprintf("%.0f", v)
+	case a >= 100:
+		return fmt.Sprintf("%.1f", v)
+	case a >= 1:
+		return fmt.Sprintf("%.2f", v)
+	}
+	return fmt.Sprintf("%.4f", v)
 }

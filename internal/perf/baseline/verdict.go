@@ -170,19 +170,9 @@ func Text(t report.Table) string {
 	return b.String()
 }
 
-// Format prints a measured value with precision that suits its size.
-func Format(v float64) string {
-	a := math.Abs(v)
-	switch {
-	case a >= 1000:
-		return fmt.Sprintf("%.0f", v)
-	case a >= 100:
-		return fmt.Sprintf("%.1f", v)
-	case a >= 1:
-		return fmt.Sprintf("%.2f", v)
-	}
-	return fmt.Sprintf("%.4f", v)
-}
+// Format prints a measured value with precision that suits its size
+// (report.Number, the one number format of every report).
+func Format(v float64) string { return report.Number(v) }
 
 // Percent prints a fraction as a percentage: 0.08 -> "8%".
 func Percent(f float64) string {
