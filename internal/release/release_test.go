@@ -495,10 +495,10 @@ func TestGateStatusSource(t *testing.T) {
 		}
 		return s
 	}
-	f.env["TPUCI_NIGHTLY_GIT"] = "/srv/sgl-jax-ci-data.git"
+	f.env["TPUCI_NIGHTLY_GIT"] = "https://example.invalid/sgl-jax-ci-data.git"
 	f.env["TPUCI_NIGHTLY_GIT_TOKEN"] = "ghp-x"
 	s := resolve()
-	if s.StatusRepo == nil || s.StatusRepo.URL != "/srv/sgl-jax-ci-data.git" || s.StatusRepo.Token != "ghp-x" ||
+	if s.StatusRepo == nil || s.StatusRepo.URL != "https://example.invalid/sgl-jax-ci-data.git" || s.StatusRepo.Token != "ghp-x" ||
 		s.Status != filepath.Join(s.StatusRepo.Dir, "nightly", "nightly-status.json") {
 		t.Errorf("data repository: %+v, status %s", s.StatusRepo, s.Status)
 	}
