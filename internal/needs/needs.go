@@ -7,6 +7,7 @@ package needs
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"testing"
@@ -63,4 +64,18 @@ func PythonModules(t testing.TB, python, hint string, modules ...string) {
 			Missing(t, fmt.Sprintf("%s lacks the Python module %s (%s)", python, m, hint))
 		}
 	}
+}
+
+// RegistryAddr is the loopback registry scripts/ci-services.sh starts.
+const RegistryAddr = "127.0.0.1:5000"
+
+// RegistryUp reports whether the registry on RegistryAddr answers.
+func RegistryUp() bool {
+	c := http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get("http://" + RegistryAddr + "/v2/")
+	if err != nil {
+		return false
+	}
+	_ = resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
 }

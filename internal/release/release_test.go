@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -286,7 +285,7 @@ func TestDockerRelease(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cli.Close()
-	if !registryUp() {
+	if !needs.RegistryUp() {
 		needs.Missing(t, "no registry on 127.0.0.1:5000 (scripts/ci-services.sh starts one)")
 	}
 	img := fmt.Sprintf("127.0.0.1:5000/tpuci-test/sgl-jax-example-%d", time.Now().UnixNano())
@@ -466,16 +465,6 @@ func contains(ss []string, s string) bool {
 		}
 	}
 	return false
-}
-
-func registryUp() bool {
-	c := http.Client{Timeout: 2 * time.Second}
-	resp, err := c.Get("http://127.0.0.1:5000/v2/")
-	if err != nil {
-		return false
-	}
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
 }
 
 // The gate reads the status record from the nightly data repository

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sgl-project/tpuci/internal/needs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -98,7 +99,7 @@ func dockerServices(t *testing.T) string {
 	defer cancel()
 	cli, _, err := dockerimg.Connect(ctx)
 	var no *dockerimg.NoEngineError
-	if errors.As(err, &no) || (err == nil && !registryUp()) {
+	if errors.As(err, &no) || (err == nil && !needs.RegistryUp()) {
 		msg := "no Docker engine, or no registry on 127.0.0.1:5000: bash scripts/ci-services.sh starts both"
 		if os.Getenv("CI") == "true" {
 			t.Fatal(msg)
@@ -124,16 +125,6 @@ func dockerServices(t *testing.T) string {
 		}
 	})
 	return img
-}
-
-func registryUp() bool {
-	c := http.Client{Timeout: 2 * time.Second}
-	resp, err := c.Get("http://127.0.0.1:5000/v2/")
-	if err != nil {
-		return false
-	}
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
 }
 
 // deleteFromRegistry deletes every manifest a test pushed to repo.
