@@ -6,13 +6,12 @@ import (
 	"github.com/sgl-project/tpuci/internal/pallas"
 	"github.com/sgl-project/tpuci/internal/perf"
 	"github.com/sgl-project/tpuci/internal/pipeline"
-	"github.com/sgl-project/tpuci/internal/stages"
+	"github.com/sgl-project/tpuci/internal/suite"
 )
 
-// The bodies of targets whose capabilities arrive in later work.
-func pallasBody() pipeline.Body { return pallas.Stage }
-func perfBody() pipeline.Body   { return stages.WithSuites("perf", perf.Stage) }
-func accuracyBody() pipeline.Body {
-	return stages.WithSuites("accuracy", accuracy.Body)
-}
-func nightlyBody() pipeline.Body { return nightly.Body }
+// The bodies of the case targets: pallas and nightly run their cases; perf
+// and accuracy run their cases, then the suite files no case covers.
+func pallasBody() pipeline.Body   { return pallas.Body }
+func perfBody() pipeline.Body     { return suite.WithSuites("perf", perf.Body) }
+func accuracyBody() pipeline.Body { return suite.WithSuites("accuracy", accuracy.Body) }
+func nightlyBody() pipeline.Body  { return nightly.Body }

@@ -56,13 +56,13 @@ func commitFile(t *testing.T, dir, rel, content string) {
 	gitIn(t, dir, "update-ref", "HEAD", commit)
 }
 
-func stageResult(t *testing.T, out, target string) report.Stage {
+func stageResult(t *testing.T, out, target string) report.TargetResult {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(out, target+".json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var st report.Stage
+	var st report.TargetResult
 	if err := json.Unmarshal(data, &st); err != nil {
 		t.Fatal(err)
 	}

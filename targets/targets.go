@@ -7,8 +7,9 @@ package targets
 import (
 	"context"
 
+	"github.com/sgl-project/tpuci/internal/lint"
 	"github.com/sgl-project/tpuci/internal/pipeline"
-	"github.com/sgl-project/tpuci/internal/stages"
+	"github.com/sgl-project/tpuci/internal/suite"
 )
 
 // Lint judges a change with pylint's error checks (stage 1).
@@ -31,7 +32,7 @@ import (
 // Outputs: $TPUCI_OUT/lint.json, lint-findings.json (every finding at HEAD,
 // a baseline for later runs), junit/lint.xml, summary.md, logs/lint/; one
 // annotation per new finding on GitHub.
-func Lint(ctx context.Context) error { return stage(ctx, "lint", stages.Lint) }
+func Lint(ctx context.Context) error { return stage(ctx, "lint", lint.Body) }
 
 // UnitTest1 runs the 1-chip and CPU unit suites (stage 2, after lint).
 //
@@ -58,7 +59,7 @@ func Lint(ctx context.Context) error { return stage(ctx, "lint", stages.Lint) }
 // Outputs: $TPUCI_OUT/unitTest1.json, junit/unitTest1.xml, summary.md,
 // durations.json, logs/unitTest1/<suite>/<file>.log.
 func UnitTest1(ctx context.Context) error {
-	return stage(ctx, "unitTest1", stages.Suites("unitTest1"), Lint)
+	return stage(ctx, "unitTest1", suite.Suites("unitTest1"), Lint)
 }
 
 // E2e runs the end-to-end suites (stage 3, after unitTest1).
@@ -67,7 +68,7 @@ func UnitTest1(ctx context.Context) error {
 // target = "e2e"; 4-chip suites run only where 4 chips are (or on CPU with
 // 4 host devices when the host has no TPU).
 func E2e(ctx context.Context) error {
-	return stage(ctx, "e2e", stages.Suites("e2e"), UnitTest1)
+	return stage(ctx, "e2e", suite.Suites("e2e"), UnitTest1)
 }
 
 // Pallas runs the kernel benchmarks against their baselines (independent of the tests; after lint).
@@ -126,7 +127,7 @@ func Perf(ctx context.Context) error {
 // Same runner, environment and outputs as unitTest1, for suites with
 // target = "unitTest4".
 func UnitTest4(ctx context.Context) error {
-	return stage(ctx, "unitTest4", stages.Suites("unitTest4"), Perf)
+	return stage(ctx, "unitTest4", suite.Suites("unitTest4"), Perf)
 }
 
 // Accuracy evaluates the served models against accuracy thresholds (stage 5, expensive: after perf).

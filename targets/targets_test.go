@@ -259,7 +259,7 @@ func checkPartialReports(t *testing.T, out string, se *bytes.Buffer) {
 			break
 		}
 	}
-	var st report.Stage
+	var st report.TargetResult
 	if err := json.Unmarshal(data, &st); err != nil {
 		t.Fatal(err)
 	}
@@ -407,7 +407,7 @@ func TestPROnExampleIsGreen(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s results missing: %v", target, err)
 		}
-		var st report.Stage
+		var st report.TargetResult
 		json.Unmarshal(data, &st)
 		// Kernel and serving figures hold only on the host that measured
 		// them: the example has none for this one, so they run unjudged.
@@ -455,7 +455,7 @@ func TestCompareHeadParentCatchesAKernelSlowdown(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
 	r := run(t, repo, []string{"TPUCI_OUT=" + out, "TPUCI_COMPARE=HEAD~1", "TPUCI_COMPARE_ROUNDS=6", "TPUCI_KERNELS=megablox_gmm,update_kv_cache"}, "pallas")
 	data, err := os.ReadFile(filepath.Join(out, "pallas.json"))
-	var st report.Stage
+	var st report.TargetResult
 	if err != nil || json.Unmarshal(data, &st) != nil || r.code == 0 || st.Status != report.Failed {
 		t.Fatalf("exit %d (%v)\nstdout:\n%s\nstderr:\n%s", r.code, err, r.stdout, r.stderr)
 	}

@@ -78,9 +78,9 @@ func stageRunPrepared(t *testing.T, ctx context.Context, prepare func(root strin
 	return out, s.Run(ctx, "accuracy", Body)
 }
 
-func stageRecord(t *testing.T, out string) report.Stage {
+func stageRecord(t *testing.T, out string) report.TargetResult {
 	t.Helper()
-	var st report.Stage
+	var st report.TargetResult
 	if err := json.Unmarshal([]byte(readFile(t, filepath.Join(out, "accuracy.json"))), &st); err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/sgl-project/tpuci/internal/nightly"
 	"github.com/sgl-project/tpuci/internal/nightly/gitstore"
-	"github.com/sgl-project/tpuci/internal/suite"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
 
@@ -85,7 +84,7 @@ func (w Weights) Minutes() map[string]float64 { return Minutes(w.Figures) }
 // runs in the stores.
 func Load(ctx context.Context, ws *workspace.Workspace, log io.Writer) (Weights, error) {
 	if path := ws.Settings.Durations; path != "" {
-		m, err := suite.LoadMeasured(path)
+		m, err := LoadMeasured(path)
 		if err != nil {
 			return Weights{}, err
 		}

@@ -78,7 +78,7 @@ func (f *fixture) edit(fn func(string) string) {
 
 // run runs the nightly body with extra environment; it returns the stage
 // record, the log and the body's error.
-func (f *fixture) run(extra map[string]string) (report.Stage, string, error) {
+func (f *fixture) run(extra map[string]string) (report.TargetResult, string, error) {
 	f.t.Helper()
 	env := map[string]string{}
 	for k, v := range f.env {
@@ -93,7 +93,7 @@ func (f *fixture) run(extra map[string]string) (report.Stage, string, error) {
 		f.t.Fatal(err)
 	}
 	runErr := s.Run(context.Background(), "nightly", Body)
-	var st report.Stage
+	var st report.TargetResult
 	data, err := os.ReadFile(filepath.Join(env["TPUCI_OUT"], "nightly.json"))
 	if err != nil {
 		f.t.Fatalf("no stage record: %v\n%s", err, log)
@@ -352,7 +352,7 @@ func TestPartitionsShareOneNight(t *testing.T) {
 	f.edit(smallMatrix)
 	data := bareRepo(t)
 	type result struct {
-		st  report.Stage
+		st  report.TargetResult
 		log string
 		err error
 		out string

@@ -144,7 +144,7 @@ func TestPlanPartitions(t *testing.T) {
 
 func TestMeasurementsFromResults(t *testing.T) {
 	v := baseline.Verdict{Pass: true}
-	st := report.Stage{Target: "pallas", Cases: []report.Case{
+	st := report.TargetResult{Target: "pallas", Cases: []report.Case{
 		{Name: "gmm/a", Status: report.Failed, Extra: &Extra{Device: "cpu", Kernel: "gmm", Case: "a", TimeMs: 2.5, Verdict: &v}},
 		{Name: "self", Status: report.Passed, Extra: &Extra{Device: "cpu", Kernel: "self"}},
 		{Name: "skipped", Status: report.Skipped},
@@ -184,8 +184,8 @@ func runStage(t *testing.T, repo string, env map[string]string) (*pipeline.Stage
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	st := &pipeline.Stage{Stage: &report.Stage{Target: "pallas", LogDir: ws.LogDir("pallas")}, Out: &buf, Log: &buf}
-	err = Stage(context.Background(), ws, st)
+	st := &pipeline.Stage{TargetResult: &report.TargetResult{Target: "pallas", LogDir: ws.LogDir("pallas")}, Out: &buf, Log: &buf}
+	err = Body(context.Background(), ws, st)
 	return st, buf.String(), err
 }
 

@@ -12,8 +12,8 @@ import (
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
 
-// Stage is the body of the pallas target.
-func Stage(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) error {
+// Body is the body of the pallas target.
+func Body(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) error {
 	cfg := ws.Config
 	if len(cfg.Pallas.Kernels) == 0 {
 		return pipeline.Skip("no kernel benchmarks configured (add [[pallas.kernel]] blocks)")

@@ -175,7 +175,7 @@ func TestDefaultConfigHasBuiltInBaselines(t *testing.T) {
 func TestMeasurementsSkipBrokenRuns(t *testing.T) {
 	ok := &Extra{Device: "sim", NumPrompts: 4, Completed: 4, Metrics: map[string]float64{"median_ttft_ms": 40},
 		Verdicts: []baseline.Verdict{{Metric: "median_ttft_ms"}}}
-	st := report.Stage{Target: "perf", Cases: []report.Case{
+	st := report.TargetResult{Target: "perf", Cases: []report.Case{
 		{Name: "good", Status: report.Failed, Extra: ok},
 		{Name: "recompiled", Status: report.Failed, Extra: &Extra{Device: "sim", NumPrompts: 4, Completed: 4, Recompilations: 2, Metrics: ok.Metrics}},
 		{Name: "incomplete", Status: report.Failed, Extra: &Extra{Device: "sim", NumPrompts: 4, Completed: 3}},

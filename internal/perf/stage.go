@@ -14,8 +14,8 @@ import (
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
 
-// Stage is the body of the perf target.
-func Stage(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) error {
+// Body is the body of the perf target.
+func Body(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) error {
 	cfg := ws.Config
 	if len(cfg.Perf.Cases) == 0 {
 		return pipeline.Skip("no perf cases configured (add [[perf.case]] blocks)")

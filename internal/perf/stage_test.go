@@ -38,8 +38,8 @@ func runStage(t *testing.T, repo, cfgPath string, env map[string]string) (*pipel
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	st := &pipeline.Stage{Stage: &report.Stage{Target: "perf", LogDir: ws.LogDir("perf")}, Out: &buf, Log: &buf}
-	err = Stage(context.Background(), ws, st)
+	st := &pipeline.Stage{TargetResult: &report.TargetResult{Target: "perf", LogDir: ws.LogDir("perf")}, Out: &buf, Log: &buf}
+	err = Body(context.Background(), ws, st)
 	return st, buf.String(), err
 }
 
@@ -268,7 +268,7 @@ func TestRecordFromResults(t *testing.T) {
 	ex := &Extra{Device: "sim", NumPrompts: 1, Completed: 1, Metrics: map[string]float64{"median_ttft_ms": 50, "median_itl_ms": 10.123456},
 		Verdicts: []baseline.Verdict{{Metric: "median_ttft_ms"}, {Metric: "median_itl_ms"}}}
 	results := filepath.Join(dir, "perf.json")
-	report.WriteJSON(results, report.Stage{Target: "perf", Cases: []report.Case{{Name: "lat", Status: report.Failed, Extra: ex}}})
+	report.WriteJSON(results, report.TargetResult{Target: "perf", Cases: []report.Case{{Name: "lat", Status: report.Failed, Extra: ex}}})
 	os.WriteFile(filepath.Join(dir, "tpuci.toml"), []byte(`
 [perf]
 baselines = "b/perf.toml"
@@ -284,7 +284,7 @@ median_itl_ms = 0.1
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	st := &pipeline.Stage{Stage: &report.Stage{Target: "perf:baseline"}, Out: &out, Log: &out}
+	st := &pipeline.Stage{TargetResult: &report.TargetResult{Target: "perf:baseline"}, Out: &out, Log: &out}
 	if err := BaselineBody("")(context.Background(), ws, st); err != nil {
 		t.Fatal(err)
 	}

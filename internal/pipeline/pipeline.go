@@ -30,7 +30,7 @@ type Body func(ctx context.Context, ws *workspace.Workspace, st *Stage) error
 
 // Stage is what a Body sees and fills in.
 type Stage struct {
-	*report.Stage
+	*report.TargetResult
 	GH        *ghactions.Provider
 	Out       io.Writer      // results and tool output
 	Log       io.Writer      // tpuci's own progress lines
@@ -43,7 +43,7 @@ type Session struct {
 	GH     *ghactions.Provider
 	Out    io.Writer
 	Log    io.Writer
-	stages []*report.Stage
+	stages []*report.TargetResult
 	mu     sync.Mutex
 
 	sig       context.Context
@@ -101,10 +101,10 @@ func (s *Session) Interrupted() error {
 }
 
 // Stages returns the results so far.
-func (s *Session) Stages() []*report.Stage {
+func (s *Session) Stages() []*report.TargetResult {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]*report.Stage(nil), s.stages...)
+	return append([]*report.TargetResult(nil), s.stages...)
 }
 
 // SkipError marks a stage as skipped, with the reason.
@@ -141,27 +141,27 @@ func IsDependency(ctx context.Context) bool { v, _ := ctx.Value(depKey).(bool); 
 func (s *Session) Run(ctx context.Context, name string, body Body) (err error) {
 	ws := s.WS
 	st := &Stage{
-		Stage: &report.Stage{Target: name, Started: time.Now(), Commit: ws.Commit, Config: ws.Config.Hash, Inputs: inputsHash(ws), LogDir: ws.LogDir(name)},
+		TargetResult: &report.TargetResult{Target: name, Started: time.Now(), Commit: ws.Commit, Config: ws.Config.Hash, Inputs: inputsHash(ws), LogDir: ws.LogDir(name)},
 		GH:    s.GH, Out: s.Out, Log: s.Log,
 	}
 	dep := IsDependency(ctx)
 	if !dep {
 		st.Partition = ws.Settings.Partition
-		st.Stage.Partition = st.Partition.String()
+		st.TargetResult.Partition = st.Partition.String()
 	}
 	if dep && !ws.Settings.Force {
 		if rec, ok := s.passedRecord(name); ok {
 			st.Status = report.Skipped
 			st.Reason = fmt.Sprintf("already passed for this commit and config at %s", rec.Started.Format(time.TimeOnly))
 			fmt.Fprintf(s.Log, "==> %s: %s\n", name, st.Reason)
-			s.add(st.Stage)
+			s.add(st.TargetResult)
 			return nil
 		}
 	}
 	if err := s.nothingToRun(name); err != nil {
 		st.Status, st.Reason = report.Errored, err.Error()
-		s.add(st.Stage)
-		if werr := s.write(st.Stage); werr != nil {
+		s.add(st.TargetResult)
+		if werr := s.write(st.TargetResult); werr != nil {
 			fmt.Fprintf(s.Log, "tpuci: %v\n", werr)
 		}
 		fmt.Fprintf(s.Log, "<== %s %s (%s)\n", name, st.Status, st.Reason)
@@ -169,7 +169,7 @@ func (s *Session) Run(ctx context.Context, name string, body Body) (err error) {
 	}
 	if why := s.Interrupted(); why != nil {
 		st.Status, st.Reason = report.Skipped, "not run: "+why.Error()
-		s.add(st.Stage)
+		s.add(st.TargetResult)
 		return errors.New(name + ": " + st.Reason)
 	}
 	s.ownSignals()
@@ -177,11 +177,11 @@ func (s *Session) Run(ctx context.Context, name string, body Body) (err error) {
 	defer cancel(nil)
 
 	fmt.Fprintf(s.Log, "==> %s\n", name)
-	s.add(st.Stage)
+	s.add(st.TargetResult)
 	err = runBody(ctx, ws, st, body)
 	st.Duration = time.Since(st.Started)
 	err = s.settle(ctx, st, err)
-	if werr := s.write(st.Stage); werr != nil {
+	if werr := s.write(st.TargetResult); werr != nil {
 		fmt.Fprintf(s.Log, "tpuci: %v\n", werr)
 	}
 	fmt.Fprintf(s.Log, "<== %s %s %s%s\n", name, st.Status, report.Round(st.Duration), reasonSuffix(st.Reason))
@@ -292,7 +292,7 @@ func firstOf(f []string) string {
 	return f[0] + fmt.Sprintf(" (and %d more)", len(f)-1)
 }
 
-func (s *Session) add(st *report.Stage) {
+func (s *Session) add(st *report.TargetResult) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, old := range s.stages {
@@ -306,7 +306,7 @@ func (s *Session) add(st *report.Stage) {
 
 // Fail records a target that did not run because a dependency failed.
 func (s *Session) Fail(name string, why error) error {
-	st := &report.Stage{Target: name, Started: time.Now(), Status: report.Skipped, Reason: "not run: " + why.Error(),
+	st := &report.TargetResult{Target: name, Started: time.Now(), Status: report.Skipped, Reason: "not run: " + why.Error(),
 		Commit: s.WS.Commit, Config: s.WS.Config.Hash}
 	s.add(st)
 	_ = s.writeSummary()

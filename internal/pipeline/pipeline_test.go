@@ -119,7 +119,7 @@ func TestPassedDependencyIsNotRerun(t *testing.T) {
 	if runs != 4 {
 		t.Fatalf("changed TPUCI_SERVER_ARGS did not rerun: runs=%d", runs)
 	}
-	var rec report.Stage
+	var rec report.TargetResult
 	data, _ := os.ReadFile(filepath.Join(repo, "out", "lint.json"))
 	if err := json.Unmarshal(data, &rec); err != nil || rec.Commit == "" || rec.Config == "" {
 		t.Fatalf("record: %v %+v", err, rec)

@@ -81,7 +81,7 @@ func TestServerArgsReachEveryStagesServers(t *testing.T) {
 	bodies := []struct {
 		target string
 		body   pipeline.Body
-	}{{"perf", perf.Stage}, {"accuracy", accuracy.Body}, {"nightly", nightly.Body}}
+	}{{"perf", perf.Body}, {"accuracy", accuracy.Body}, {"nightly", nightly.Body}}
 	for _, b := range bodies {
 		t.Run(b.target, func(t *testing.T) {
 			root, err := example.Extract(t.TempDir())

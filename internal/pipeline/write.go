@@ -13,7 +13,7 @@ import (
 
 // write stores a finished stage: results JSON, JUnit XML, the Markdown
 // summary of the session, and the stage's part of the step summary.
-func (s *Session) write(st *report.Stage) error {
+func (s *Session) write(st *report.TargetResult) error {
 	var errs []string
 	if err := report.WriteJSON(s.resultPath(st.Target), st); err != nil {
 		errs = append(errs, err.Error())
@@ -28,7 +28,7 @@ func (s *Session) write(st *report.Stage) error {
 	if err := s.writeSummary(); err != nil {
 		errs = append(errs, err.Error())
 	}
-	if err := s.GH.AppendSummary(report.Markdown("tpuci "+st.Target, []*report.Stage{st})); err != nil {
+	if err := s.GH.AppendSummary(report.Markdown("tpuci "+st.Target, []*report.TargetResult{st})); err != nil {
 		errs = append(errs, err.Error())
 	}
 	if len(errs) > 0 {
@@ -39,7 +39,7 @@ func (s *Session) write(st *report.Stage) error {
 
 // junitView is the stage as JUnit sees it: a stage that failed or was
 // interrupted before any case finished still shows as one failed case.
-func junitView(st *report.Stage) *report.Stage {
+func junitView(st *report.TargetResult) *report.TargetResult {
 	if len(st.Cases) > 0 || (st.Status != report.Failed && st.Status != report.Errored) {
 		return st
 	}
@@ -54,7 +54,7 @@ func (s *Session) writeSummary() error {
 }
 
 // passedRecord finds a stage record that passed for this commit and config.
-func (s *Session) passedRecord(name string) (*report.Stage, bool) {
+func (s *Session) passedRecord(name string) (*report.TargetResult, bool) {
 	if strings.HasPrefix(s.WS.Commit, "nogit-") {
 		return nil, false
 	}
@@ -62,7 +62,7 @@ func (s *Session) passedRecord(name string) (*report.Stage, bool) {
 	if err != nil {
 		return nil, false
 	}
-	var rec report.Stage
+	var rec report.TargetResult
 	if json.Unmarshal(data, &rec) != nil {
 		return nil, false
 	}
@@ -83,7 +83,7 @@ func (s *Session) PrintSummary() {
 	fmt.Fprintln(s.Out)
 	rows := make([]report.SummaryRow, len(stages))
 	for i, st := range stages {
-		rows[i] = report.SummaryRow{Stage: st, Logs: "-"}
+		rows[i] = report.SummaryRow{TargetResult: st, Logs: "-"}
 		if st.LogDir != "" {
 			if _, err := os.Stat(st.LogDir); err == nil {
 				rows[i].Logs = rel(st.LogDir)

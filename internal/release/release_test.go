@@ -73,7 +73,7 @@ func (f *fixture) status(state string, at time.Time) string {
 
 // run executes a body the way targets.Run does, returning the stage,
 // its stdout and the body's error.
-func (f *fixture) run(ctx context.Context, target string, body pipeline.Body) (*report.Stage, string, error) {
+func (f *fixture) run(ctx context.Context, target string, body pipeline.Body) (*report.TargetResult, string, error) {
 	f.t.Helper()
 	getenv := func(k string) string { return f.env[k] }
 	ws, err := workspace.Resolve(getenv, f.repo)
@@ -81,13 +81,13 @@ func (f *fixture) run(ctx context.Context, target string, body pipeline.Body) (*
 		f.t.Fatal(err)
 	}
 	var out, log bytes.Buffer
-	st := &pipeline.Stage{Stage: &report.Stage{Target: target, LogDir: ws.LogDir(target)}, GH: ghactions.FromEnv(getenv, &out), Out: &out, Log: &log}
+	st := &pipeline.Stage{TargetResult: &report.TargetResult{Target: target, LogDir: ws.LogDir(target)}, GH: ghactions.FromEnv(getenv, &out), Out: &out, Log: &log}
 	err = body(ctx, ws, st)
 	f.t.Logf("%s log:\n%s", target, log.String())
-	return st.Stage, out.String(), err
+	return st.TargetResult, out.String(), err
 }
 
-func caseOf(st *report.Stage, name string) report.Case {
+func caseOf(st *report.TargetResult, name string) report.Case {
 	for _, c := range st.Cases {
 		if c.Name == name {
 			return c
@@ -96,7 +96,7 @@ func caseOf(st *report.Stage, name string) report.Case {
 	return report.Case{}
 }
 
-func tableText(st *report.Stage) string {
+func tableText(st *report.TargetResult) string {
 	var b strings.Builder
 	for _, t := range st.Tables {
 		for _, r := range t.Rows {

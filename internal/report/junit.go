@@ -63,7 +63,7 @@ type junitMessage struct {
 }
 
 // JUnit renders a stage as JUnit XML, grouping cases by Class.
-func JUnit(s *Stage) ([]byte, error) {
+func JUnit(s *TargetResult) ([]byte, error) {
 	root := junitSuites{Name: s.Target, Time: secs(s.Duration.Seconds())}
 	index := map[string]int{}
 	for _, c := range s.Cases {

@@ -8,7 +8,7 @@ import (
 
 // Markdown renders the summary of several stages: one overview table,
 // then each stage's verdict tables and failures.
-func Markdown(title string, stages []*Stage) string {
+func Markdown(title string, stages []*TargetResult) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## %s\n\n", title)
 	b.WriteString("| target | status | duration | cases | failures | logs |\n|---|---|---|---|---|---|\n")

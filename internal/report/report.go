@@ -50,8 +50,8 @@ type Attempt struct {
 // Flaky reports a case that passed only after failed attempts.
 func (c *Case) Flaky() bool { return c.Status == Passed && len(c.Attempts) > 0 }
 
-// Stage is the result of one target.
-type Stage struct {
+// TargetResult is the record of one target's run.
+type TargetResult struct {
 	Target    string        `json:"target"`
 	Status    Status        `json:"status"`
 	Reason    string        `json:"reason,omitempty"` // why skipped or errored
@@ -76,7 +76,7 @@ type Table struct {
 }
 
 // Counts tallies cases by status.
-func (s *Stage) Counts() (passed, failed, skipped int) {
+func (s *TargetResult) Counts() (passed, failed, skipped int) {
 	for _, c := range s.Cases {
 		switch c.Status {
 		case Passed:
@@ -92,7 +92,7 @@ func (s *Stage) Counts() (passed, failed, skipped int) {
 
 // FlakyCount counts the cases that passed only on a rerun (they are
 // counted as passed too).
-func (s *Stage) FlakyCount() int {
+func (s *TargetResult) FlakyCount() int {
 	n := 0
 	for i := range s.Cases {
 		if s.Cases[i].Flaky() {
@@ -103,7 +103,7 @@ func (s *Stage) FlakyCount() int {
 }
 
 // CountsText is "P passed, F failed, S skipped", with flaky passes named.
-func (s *Stage) CountsText() string {
+func (s *TargetResult) CountsText() string {
 	p, f, sk := s.Counts()
 	flaky := ""
 	if n := s.FlakyCount(); n > 0 {

@@ -9,8 +9,8 @@ import (
 	"time"
 )
 
-func stage() *Stage {
-	return &Stage{Target: "unitTest1", Status: Failed, Duration: 3 * time.Second, LogDir: "out/logs/unitTest1",
+func stage() *TargetResult {
+	return &TargetResult{Target: "unitTest1", Status: Failed, Duration: 3 * time.Second, LogDir: "out/logs/unitTest1",
 		Failures: []string{"t/test_a.py: exit code 1"},
 		Cases: []Case{
 			{Name: "t/test_a.py", Class: "suite-a", Status: Failed, Message: "t/test_a.py: exit code 1\ndetail", Output: "Traceback\x1b[31m\x00", Duration: time.Second},
@@ -43,7 +43,7 @@ func TestJUnitGroupsAndCounts(t *testing.T) {
 }
 
 func TestMarkdownSummary(t *testing.T) {
-	md := Markdown("tpuci summary", []*Stage{stage(), {Target: "perf", Status: Skipped, Reason: "no perf cases configured"}})
+	md := Markdown("tpuci summary", []*TargetResult{stage(), {Target: "perf", Status: Skipped, Reason: "no perf cases configured"}})
 	for _, want := range []string{
 		"| unitTest1 | ❌ failed | 3s | 1 passed, 2 failed, 1 skipped | 1 | `out/logs/unitTest1` |",
 		"| perf | ⏭️ skipped (no perf cases configured) |",

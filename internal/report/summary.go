@@ -13,8 +13,8 @@ const SummaryWidth = 100
 // SummaryRow is one stage of the closing summary and where its logs are
 // ("-" when there are none).
 type SummaryRow struct {
-	Stage *Stage
-	Logs  string
+	TargetResult *TargetResult
+	Logs         string
 }
 
 // WriteSummary writes the closing table, one short line per stage, then
@@ -25,7 +25,7 @@ func WriteSummary(w io.Writer, rows []SummaryRow) error {
 	fmt.Fprintln(tw, "TARGET\tSTATUS\tDURATION\tCASES\tFAILURES\tLOGS")
 	var reasons []string
 	for _, r := range rows {
-		st := r.Stage
+		st := r.TargetResult
 		p, f, sk := st.Counts()
 		status := string(st.Status)
 		if st.Reason != "" {

@@ -13,10 +13,10 @@ func TestSummaryFitsOneHundredColumns(t *testing.T) {
 	long := "pytest is not installed for /opt/pyenv/versions/3.11.9/bin/python3: " +
 		strings.Repeat("install it with apt-get install python3-pytest or pip install pytest; ", 2) + "then run again"
 	rows := []SummaryRow{
-		{Stage: &Stage{Target: "lint", Status: Passed, Duration: 1200 * time.Millisecond,
+		{TargetResult: &TargetResult{Target: "lint", Status: Passed, Duration: 1200 * time.Millisecond,
 			Cases: []Case{{Status: Passed}, {Status: Passed}}}, Logs: "tpuci-out/logs/lint"},
-		{Stage: &Stage{Target: "unitTest1", Status: Errored, Reason: long}, Logs: "tpuci-out/logs/unitTest1"},
-		{Stage: &Stage{Target: "release:docker", Status: Skipped, Reason: "earlier stage failed"}, Logs: "-"},
+		{TargetResult: &TargetResult{Target: "unitTest1", Status: Errored, Reason: long}, Logs: "tpuci-out/logs/unitTest1"},
+		{TargetResult: &TargetResult{Target: "release:docker", Status: Skipped, Reason: "earlier stage failed"}, Logs: "-"},
 	}
 	var b strings.Builder
 	if err := WriteSummary(&b, rows); err != nil {

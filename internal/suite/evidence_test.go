@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/durations"
 	"github.com/sgl-project/tpuci/internal/ghactions"
 	"github.com/sgl-project/tpuci/internal/report"
 )
@@ -49,8 +50,8 @@ func TestRerunEvidenceAndDurations(t *testing.T) {
 	if data, _ := os.ReadFile(filepath.Join(root, "logs", "s", "t__test_crash.log")); !strings.Contains(string(data), "second run passes") {
 		t.Errorf("last attempt's log: %q", data)
 	}
-	st := &report.Stage{Target: "unitTest1", Cases: res.Cases}
-	if st.FlakyCount() != 1 || !strings.Contains(report.Markdown("x", []*report.Stage{st}), "(1 flaky: passed on a rerun)") {
+	st := &report.TargetResult{Target: "unitTest1", Cases: res.Cases}
+	if st.FlakyCount() != 1 || !strings.Contains(report.Markdown("x", []*report.TargetResult{st}), "(1 flaky: passed on a rerun)") {
 		t.Errorf("flaky pass not counted: %+v", res.Cases)
 	}
 	x, err := report.JUnit(st)
@@ -69,10 +70,10 @@ func TestRerunEvidenceAndDurations(t *testing.T) {
 		t.Errorf("crash then pass: %+v", m)
 	}
 	path := filepath.Join(root, "durations.json")
-	if err := report.WriteJSON(path, MergeMeasures(nil, res.Durations)); err != nil {
+	if err := report.WriteJSON(path, durations.MergeMeasures(nil, res.Durations)); err != nil {
 		t.Fatal(err)
 	}
-	back, err := LoadMeasures(path)
+	back, err := durations.LoadMeasures(path)
 	if err != nil || back["t/test_hang.py"] != res.Durations["t/test_hang.py"] || back["t/test_ok.py"] != res.Durations["t/test_ok.py"] {
 		t.Fatalf("round trip: %v %+v", err, back)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bitfield/script"
 
+	"github.com/sgl-project/tpuci/internal/durations"
 	"github.com/sgl-project/tpuci/internal/ghactions"
 	"github.com/sgl-project/tpuci/internal/proc"
 	"github.com/sgl-project/tpuci/internal/report"
@@ -35,20 +36,13 @@ type Runner struct {
 type Result struct {
 	Cases     []report.Case
 	Failures  []string
-	Durations map[string]Measure // file -> minutes of its last attempt that ran to its end
-}
-
-// Measure is how long a file took. A file that timed out records its
-// timeout as a lower bound; an interrupted one records nothing.
-type Measure struct {
-	Minutes    float64 `json:"minutes"`
-	LowerBound bool    `json:"lower_bound,omitempty"`
+	Durations map[string]durations.Measure // file -> minutes of its last attempt that ran to its end
 }
 
 // Run executes every job, even after failures, and stops early only when
 // ctx is cancelled; the partial result is returned in that case too.
 func (r *Runner) Run(ctx context.Context, p *Plan) (*Result, error) {
-	res := &Result{Durations: map[string]Measure{}}
+	res := &Result{Durations: map[string]durations.Measure{}}
 	start := time.Now()
 	doneMinutes := 0.0
 	failed := 0
@@ -88,7 +82,7 @@ func (r *Runner) progress(done, total, failed int, start time.Time, doneMin, tot
 
 // runJob runs one file with reruns for crashes and timeouts, keeping
 // each earlier attempt's log as <log>.attemptN.log.
-func (r *Runner) runJob(ctx context.Context, job Job) ([]report.Case, []string, *Measure) {
+func (r *Runner) runJob(ctx context.Context, job Job) ([]report.Case, []string, *durations.Measure) {
 	if err := os.MkdirAll(filepath.Dir(job.LogFile), 0o755); err != nil {
 		msg := fmt.Sprintf("%s: create log dir: %v", job.File.Path, err)
 		return []report.Case{{Name: job.File.Path, Class: job.Suite, Status: report.Errored, Message: msg}}, []string{msg}, nil
@@ -134,14 +128,14 @@ func (r *Runner) runJob(ctx context.Context, job Job) ([]report.Case, []string, 
 // measure is what the last attempt says about the file's duration: its
 // time if it ran to its end, its timeout as a lower bound if it timed
 // out, nothing if it was interrupted.
-func measure(job Job, o proc.Outcome) *Measure {
+func measure(job Job, o proc.Outcome) *durations.Measure {
 	switch {
 	case o.Canceled || o.ExitCode == -1 && o.Signal == "" && !o.TimedOut:
 		return nil
 	case o.TimedOut:
-		return &Measure{Minutes: job.Timeout.Minutes(), LowerBound: true}
+		return &durations.Measure{Minutes: job.Timeout.Minutes(), LowerBound: true}
 	}
-	return &Measure{Minutes: o.Duration.Minutes()}
+	return &durations.Measure{Minutes: o.Duration.Minutes()}
 }
 
 // keepAttemptLog renames the log of a finished attempt to

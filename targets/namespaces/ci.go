@@ -7,19 +7,19 @@ import (
 
 	"github.com/magefile/mage/mg"
 
+	"github.com/sgl-project/tpuci/internal/ci"
 	"github.com/sgl-project/tpuci/internal/pipeline"
-	"github.com/sgl-project/tpuci/internal/plan"
 )
 
 // CI groups the entry points of the CI workflows.
 type CI mg.Namespace
 
-func ciEnv() (plan.Env, error) {
+func ciEnv() (ci.Env, error) {
 	s, err := pipeline.Current()
 	if err != nil {
-		return plan.Env{}, err
+		return ci.Env{}, err
 	}
-	return plan.EnvOf(s.WS, s.GH, os.Stdout, os.Stderr), nil
+	return ci.EnvOf(s.WS, s.GH, os.Stdout, os.Stderr), nil
 }
 
 // Plan decides which PR targets run and which test files each suite runs.
@@ -51,7 +51,7 @@ func (CI) Plan(ctx context.Context, explain *bool) error {
 	if err != nil {
 		return err
 	}
-	return plan.RunPlan(ctx, e, explain != nil && *explain)
+	return ci.RunPlan(ctx, e, explain != nil && *explain)
 }
 
 // Matrix prints the JSON job matrix of a target for strategy.matrix.
@@ -67,7 +67,7 @@ func (CI) Matrix(ctx context.Context, target string) error {
 	if err != nil {
 		return err
 	}
-	return plan.RunMatrix(e, target)
+	return ci.RunMatrix(e, target)
 }
 
 // Finish is the final gate: it fails when a job the plan required failed, was cancelled or was skipped.
@@ -81,7 +81,7 @@ func (CI) Finish(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return plan.RunFinish(e)
+	return ci.RunFinish(e)
 }
 
 // Replay shows what the plan would have run over the last N commits, in TPU-minutes.
@@ -104,9 +104,9 @@ func (CI) Replay(ctx context.Context, n int) error {
 		ctx, stop = s.Context(ctx)
 		defer stop()
 	}
-	rp, err := plan.RunReplay(ctx, e, n)
+	rp, err := ci.RunReplay(ctx, e, n)
 	if rp != nil {
-		plan.PrintReplay(e.Stdout, rp)
+		ci.PrintReplay(e.Stdout, rp)
 	}
 	return err
 }

@@ -12,7 +12,7 @@ import (
 
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/settings"
-	"github.com/sgl-project/tpuci/internal/suitecmd"
+	"github.com/sgl-project/tpuci/internal/suite"
 )
 
 // Config groups configuration targets.
@@ -26,7 +26,7 @@ func (Config) Show(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return suitecmd.ShowConfig(os.Stdout, s.WS)
+	return s.WS.ShowConfig(os.Stdout)
 }
 
 // Suite groups suite targets.
@@ -48,12 +48,12 @@ func (Suite) List(ctx context.Context, name string, part *string) error {
 			return fmt.Errorf("suite:list: -part: %w", err)
 		}
 	}
-	return suitecmd.List(os.Stdout, s.WS, name, spec)
+	return suite.List(os.Stdout, s.WS, name, spec)
 }
 
 // Import converts an SGLang-JAX run_suite.py into tpuci TOML on stdout, without executing it.
 func (Suite) Import(ctx context.Context, path string) error {
-	return suitecmd.Import(os.Stdout, path)
+	return suite.Import(os.Stdout, path)
 }
 
 var _ = fmt.Sprint

@@ -1,0 +1,290 @@
+package ci
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/depmap"
+	"github.com/sgl-project/tpuci/internal/durations"
+	"github.com/sgl-project/tpuci/internal/ghactions"
+	"github.com/sgl-project/tpuci/internal/impact"
+	"github.com/sgl-project/tpuci/internal/report"
+	"github.com/sgl-project/tpuci/internal/suite"
+	"github.com/sgl-project/tpuci/internal/workspace"
+)
+
+// Env is what the ci: commands read and write.
+type Env struct {
+	Repo    string
+	Example bool // Repo is the bundled example (no history)
+	Config  *config.Config
+	Out     string // TPUCI_OUT
+	Getenv  func(string) string
+	GH      *ghactions.Provider
+	Stdout  io.Writer // results
+	Log     io.Writer // progress
+	// WS is the workspace the Env came from; with it, files are weighed
+	// by their duration history.
+	WS *workspace.Workspace
+}
+
+// EnvOf builds an Env from a resolved workspace.
+func EnvOf(ws *workspace.Workspace, gh *ghactions.Provider, stdout, log io.Writer) Env {
+	return Env{Repo: ws.Repo, Example: ws.Example, Config: ws.Config, Out: ws.Out, Getenv: ws.Getenv, GH: gh, Stdout: stdout, Log: log, WS: ws}
+}
+
+// File names under TPUCI_OUT.
+const (
+	PlanFile   = "plan.json"
+	SelectFile = "select.txt"
+	FinishFile = "finish.json"
+	ReplayFile = "replay.json"
+	// WeightsFile holds the minutes per file the plan weighed by, for the
+	// jobs' TPUCI_DURATIONS.
+	WeightsFile = "weights.json"
+)
+
+// Inputs resolves the event and its changed files: from GitHub Actions
+// when GITHUB_EVENT_NAME is set, otherwise the current branch against
+// TPUCI_BASE (default origin/main, then main) with labels from
+// TPUCI_LABELS.
+func Inputs(ctx context.Context, e Env) (Input, error) {
+	git := Git{Dir: e.Repo}
+	var in Input
+	if e.Getenv("GITHUB_EVENT_NAME") != "" {
+		var err error
+		if in, err = FromGitHub(e.Getenv); err != nil {
+			return in, err
+		}
+	} else {
+		in.Event = EventLocal
+		for _, l := range strings.Split(e.Getenv("TPUCI_LABELS"), ",") {
+			if l = strings.TrimSpace(l); l != "" {
+				in.Labels = append(in.Labels, l)
+			}
+		}
+		in.Base = e.Getenv("TPUCI_BASE")
+		if in.Base == "" && !e.Example {
+			for _, cand := range []string{"origin/main", "main"} {
+				if _, err := git.Rev(ctx, cand); err == nil {
+					in.Base = cand
+					break
+				}
+			}
+		}
+	}
+	switch {
+	case e.Example:
+		in.Unknown = "testing the bundled example, which has no history"
+	case in.Event == EventPR:
+		changes, err := git.Diff(ctx, in.Base, in.Head)
+		if err != nil {
+			in.Unknown = fmt.Sprintf("%v; check out with fetch-depth: 0", err)
+		}
+		in.Changed = changes
+	case in.Event == EventLocal:
+		if in.Base == "" {
+			in.Unknown = "no base: set TPUCI_BASE (origin/main and main do not exist)"
+			break
+		}
+		changes, mb, err := git.Local(ctx, in.Base)
+		if err != nil {
+			in.Unknown = err.Error()
+		}
+		in.Changed = changes
+		if mb != "" {
+			in.Base = in.Base + "@" + short(mb)
+		}
+	}
+	return in, nil
+}
+
+// needsGraph reports whether the plan narrows through the import graph.
+func needsGraph(cfg *config.Config, in Input) bool {
+	if !cfg.Gating.Narrow() || in.Unknown != "" || (in.Event != EventPR && in.Event != EventLocal) {
+		return false
+	}
+	for _, c := range in.Changed {
+		if strings.HasSuffix(c.Path, ".py") {
+			return true
+		}
+	}
+	return false
+}
+
+// measured weighs suite files: TPUCI_DURATIONS, else the medians of the
+// duration history, else (nil) the estimates.
+func measured(ctx context.Context, e Env) (map[string]float64, error) {
+	if e.WS == nil {
+		return durations.LoadMeasured(e.Getenv("TPUCI_DURATIONS"))
+	}
+	w, err := durations.Load(ctx, e.WS, e.Log)
+	if err != nil {
+		return nil, err
+	}
+	if w.Source != "" {
+		fmt.Fprintf(e.Log, "ci: weights: %s\n", w.Source)
+	}
+	return w.Minutes(), nil
+}
+
+// RunPlan is ci:plan: decide, write the outputs, the plan and the
+// selection, and explain. A draft pull request fails after the outputs
+// are written.
+func RunPlan(ctx context.Context, e Env, explain bool) error {
+	in, err := Inputs(ctx, e)
+	if err != nil {
+		return err
+	}
+	var g *impact.Graph
+	if needsGraph(e.Config, in) {
+		files, err := impact.ReadTree(e.Repo)
+		if err != nil {
+			return fmt.Errorf("ci:plan: %w", err)
+		}
+		g = impact.Build(impact.ParseAll(files), e.Config.Gating.Roots(e.Config.Repo.PackageDir))
+		for _, f := range g.Unparseable() {
+			e.GH.Annotate(ghactions.Annotation{Level: "warning", File: f, Title: "tpuci import scan",
+				Msg: fmt.Sprintf("cannot scan imports (%v): every test that imports it runs", g.Err(f))})
+		}
+	}
+	meas, err := measured(ctx, e)
+	if err != nil {
+		return err
+	}
+	opts := Options{Measured: meas, Now: time.Now()}
+	if e.WS != nil && g != nil {
+		if opts.Deps, err = depmap.Load(ctx, e.WS, e.Log); err != nil {
+			return fmt.Errorf("ci:plan: %w", err)
+		}
+		if len(opts.Deps) > 0 {
+			fmt.Fprintf(e.Log, "ci:plan: recorded dependency maps of %d test files\n", len(opts.Deps))
+		}
+	}
+	p, err := Make(e.Config, in, g, opts)
+	if err != nil {
+		return err
+	}
+	if err := WriteOutputs(e.GH, p); err != nil {
+		return err
+	}
+	if err := report.WriteJSON(filepath.Join(e.Out, PlanFile), p); err != nil {
+		return fmt.Errorf("ci:plan: %w", err)
+	}
+	// The jobs weigh files as the plan did (TPUCI_DURATIONS), so that
+	// their partitions split the same way even when the history moves on.
+	if meas == nil {
+		meas = map[string]float64{}
+	}
+	if err := report.WriteJSON(filepath.Join(e.Out, WeightsFile), meas); err != nil {
+		return fmt.Errorf("ci:plan: %w", err)
+	}
+	sel := "# files ci:plan selected; TPUCI_SELECT=<this file> makes the suite targets run only these\n"
+	for _, f := range p.Selection() {
+		sel += f + "\n"
+	}
+	if err := report.WriteFile(filepath.Join(e.Out, SelectFile), []byte(sel)); err != nil {
+		return fmt.Errorf("ci:plan: %w", err)
+	}
+	if err := e.GH.AppendSummary(Markdown(p)); err != nil {
+		fmt.Fprintf(e.Log, "ci:plan: %v\n", err)
+	}
+	Explain(e.Stdout, p, explain)
+	fmt.Fprintf(e.Log, "ci:plan: wrote %s and %s\n", filepath.Join(e.Out, PlanFile), filepath.Join(e.Out, SelectFile))
+	switch {
+	case p.Error != "":
+		e.GH.Annotate(ghactions.Annotation{Level: "error", Title: "tpuci plan", Msg: p.Error})
+		return errors.New("ci:plan: " + p.Error)
+	case p.Blocked != "":
+		e.GH.Annotate(ghactions.Annotation{Level: "warning", Title: "tpuci plan", Msg: p.Blocked})
+	}
+	return nil
+}
+
+// RunMatrix is ci:matrix: print the strategy.matrix JSON of a target,
+// narrowed to the files of TPUCI_SELECT when it is set.
+func RunMatrix(e Env, target string) error {
+	var sel []string
+	if path := e.Getenv("TPUCI_SELECT"); path != "" {
+		var err error
+		if sel, err = suite.LoadSelect(path); err != nil {
+			return err
+		}
+	}
+	meas, err := measured(context.Background(), e)
+	if err != nil {
+		return err
+	}
+	m, err := MatrixMeasured(e.Config, target, sel, meas)
+	if err != nil {
+		return err
+	}
+	js := MatrixJSON(m)
+	fmt.Fprintln(e.Stdout, js)
+	if e.GH != nil {
+		return e.GH.SetOutput("matrix_"+target, js)
+	}
+	return nil
+}
+
+// RunFinish is ci:finish: judge TPUCI_NEEDS against TPUCI_PLAN.
+func RunFinish(e Env) error {
+	needs := e.Getenv("TPUCI_NEEDS")
+	if needs == "" {
+		return errors.New("ci:finish: TPUCI_NEEDS is not set: pass ${{ toJSON(needs) }} through env")
+	}
+	rows, err := Finish([]byte(needs), []byte(e.Getenv("TPUCI_PLAN")))
+	if rows == nil && err != nil {
+		return err
+	}
+	if dir := e.Getenv("TPUCI_RESULTS"); dir != "" {
+		err = explainFailures(e, dir, rows, err)
+	}
+	FinishTable(e.Stdout, rows)
+	for _, r := range rows {
+		if !r.OK {
+			e.GH.Annotate(ghactions.Annotation{Level: "error", Title: "tpuci finish gate", Msg: fmt.Sprintf("%s: %s", r.Job, r.Why)})
+		}
+	}
+	if werr := report.WriteJSON(filepath.Join(e.Out, FinishFile), rows); werr != nil {
+		fmt.Fprintf(e.Log, "ci:finish: %v\n", werr)
+	}
+	if serr := e.GH.AppendSummary(FinishMarkdown(rows, err)); serr != nil {
+		fmt.Fprintf(e.Log, "ci:finish: %v\n", serr)
+	}
+	if err == nil {
+		fmt.Fprintln(e.Stdout, "every job the plan required passed")
+	}
+	return err
+}
+
+// explainFailures adds what failed in each failed job (from the results
+// the jobs uploaded to dir) to its row and to the gate's error.
+func explainFailures(e Env, dir string, rows []Row, err error) error {
+	var jobs []string
+	for _, r := range rows {
+		jobs = append(jobs, r.Job)
+	}
+	failed, rerr := JobFailures(dir, jobs)
+	if rerr != nil {
+		fmt.Fprintf(e.Log, "%v\n", rerr)
+		return err
+	}
+	var details []string
+	for i, r := range rows {
+		if f := failed[r.Job]; !r.OK && len(f) > 0 {
+			rows[i].Why += ": " + strings.Join(f, "; ")
+			details = append(details, r.Job+": "+strings.Join(f, "; "))
+		}
+	}
+	if err != nil && len(details) > 0 {
+		err = fmt.Errorf("%w\nwhat failed:\n  %s", err, strings.Join(details, "\n  "))
+	}
+	return err
+}

@@ -1,0 +1,237 @@
+package ci
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+)
+
+// FromGitHub reads the event of a GitHub Actions run: GITHUB_EVENT_NAME and
+// the webhook payload at GITHUB_EVENT_PATH (draft, labels, base and head of
+// a pull request; ref, before and after of a push; the repository). A
+// missing file, invalid JSON or a field of the wrong type is an error
+// naming the file and the field.
+func FromGitHub(getenv func(string) string) (Input, error) {
+	in := Input{Event: getenv("GITHUB_EVENT_NAME"), Repository: getenv("GITHUB_REPOSITORY"), Ref: getenv("GITHUB_REF")}
+	file := getenv("GITHUB_EVENT_PATH")
+	if file == "" {
+		return in, fmt.Errorf("ci:plan: GITHUB_EVENT_NAME=%s but GITHUB_EVENT_PATH is not set: run inside GitHub Actions or unset GITHUB_EVENT_NAME to plan locally", in.Event)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return in, fmt.Errorf("ci:plan: read event payload %s: %w", file, err)
+	}
+	return ParsePayload(in.Event, file, data, in)
+}
+
+// ParsePayload decodes a webhook payload into in; file names it in errors.
+func ParsePayload(event, file string, data []byte, in Input) (Input, error) {
+	in.Event = event
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var root any
+	if err := dec.Decode(&root); err != nil {
+		return in, fmt.Errorf("ci:plan: %s: invalid JSON: %v", file, err)
+	}
+	p := payload{file: file}
+	obj, err := p.object(root, "")
+	if err != nil {
+		return in, err
+	}
+	if repo, ok, err := p.objectAt(obj, "repository"); err != nil {
+		return in, err
+	} else if ok {
+		if v, _, err := p.stringAt(repo, "repository.full_name"); err != nil {
+			return in, err
+		} else if v != "" {
+			in.Repository = v
+		}
+	}
+	switch event {
+	case EventPR, "pull_request_target":
+		in.Event = EventPR
+		pr, ok, err := p.objectAt(obj, "pull_request")
+		if err != nil {
+			return in, err
+		}
+		if !ok {
+			return in, fmt.Errorf("ci:plan: %s: pull_request: missing in a %s event", file, event)
+		}
+		if in.Action, _, err = p.stringAt(obj, "action"); err != nil {
+			return in, err
+		}
+		if lo, ok, err := p.objectAt(obj, "label"); err != nil {
+			return in, err
+		} else if ok {
+			if in.Label, _, err = p.stringAt(lo, "label.name"); err != nil {
+				return in, err
+			}
+		}
+		if in.Draft, _, err = p.boolAt(pr, "pull_request.draft"); err != nil {
+			return in, err
+		}
+		if n, ok, err := p.numberAt(pr, "pull_request.number"); err != nil {
+			return in, err
+		} else if ok {
+			in.Number = n
+		}
+		labels, _, err := p.arrayAt(pr, "pull_request.labels")
+		if err != nil {
+			return in, err
+		}
+		in.Labels = nil
+		for i, l := range labels {
+			at := fmt.Sprintf("pull_request.labels[%d]", i)
+			lo, err := p.object(l, at)
+			if err != nil {
+				return in, err
+			}
+			name, ok, err := p.stringAt(lo, at+".name")
+			if err != nil {
+				return in, err
+			}
+			if !ok {
+				return in, fmt.Errorf("ci:plan: %s: %s.name: missing", file, at)
+			}
+			in.Labels = append(in.Labels, name)
+		}
+		sort.Strings(in.Labels)
+		for _, side := range []string{"base", "head"} {
+			o, ok, err := p.objectAt(pr, "pull_request."+side)
+			if err != nil {
+				return in, err
+			}
+			if !ok {
+				return in, fmt.Errorf("ci:plan: %s: pull_request.%s: missing", file, side)
+			}
+			sha, ok, err := p.stringAt(o, "pull_request."+side+".sha")
+			if err != nil {
+				return in, err
+			}
+			if !ok || sha == "" {
+				return in, fmt.Errorf("ci:plan: %s: pull_request.%s.sha: missing", file, side)
+			}
+			if side == "base" {
+				in.Base = sha
+				if ref, _, err := p.stringAt(o, "pull_request.base.ref"); err != nil {
+					return in, err
+				} else if ref != "" {
+					in.Ref = "refs/heads/" + ref
+				}
+			} else {
+				in.Head = sha
+			}
+		}
+	case EventPush:
+		for _, f := range []struct {
+			name string
+			dst  *string
+		}{{"ref", &in.Ref}, {"before", &in.Base}, {"after", &in.Head}} {
+			v, ok, err := p.stringAt(obj, f.name)
+			if err != nil {
+				return in, err
+			}
+			if ok {
+				*f.dst = v
+			}
+		}
+	}
+	return in, nil
+}
+
+// payload reads typed fields and names the offending one in errors.
+type payload struct{ file string }
+
+func (p payload) typeErr(field, want string, got any) error {
+	kind := "null"
+	switch v := got.(type) {
+	case string:
+		kind = fmt.Sprintf("string %q", v)
+	case json.Number:
+		kind = "number " + v.String()
+	case bool:
+		kind = fmt.Sprintf("boolean %v", v)
+	case []any:
+		kind = "array"
+	case map[string]any:
+		kind = "object"
+	}
+	if field == "" {
+		field = "(top level)"
+	}
+	return fmt.Errorf("ci:plan: %s: %s: want %s, got %s", p.file, field, want, kind)
+}
+
+func (p payload) object(v any, field string) (map[string]any, error) {
+	o, ok := v.(map[string]any)
+	if !ok {
+		return nil, p.typeErr(field, "an object", v)
+	}
+	return o, nil
+}
+
+func last(field string) string { return field[strings.LastIndex(field, ".")+1:] }
+
+func (p payload) objectAt(o map[string]any, field string) (map[string]any, bool, error) {
+	v, ok := o[last(field)]
+	if !ok || v == nil {
+		return nil, false, nil
+	}
+	obj, err := p.object(v, field)
+	return obj, err == nil, err
+}
+
+func (p payload) stringAt(o map[string]any, field string) (string, bool, error) {
+	v, ok := o[last(field)]
+	if !ok || v == nil {
+		return "", false, nil
+	}
+	s, isStr := v.(string)
+	if !isStr {
+		return "", false, p.typeErr(field, "a string", v)
+	}
+	return s, true, nil
+}
+
+func (p payload) boolAt(o map[string]any, field string) (bool, bool, error) {
+	v, ok := o[last(field)]
+	if !ok || v == nil {
+		return false, false, nil
+	}
+	b, isBool := v.(bool)
+	if !isBool {
+		return false, false, p.typeErr(field, "a boolean", v)
+	}
+	return b, true, nil
+}
+
+func (p payload) numberAt(o map[string]any, field string) (int, bool, error) {
+	v, ok := o[last(field)]
+	if !ok || v == nil {
+		return 0, false, nil
+	}
+	n, isNum := v.(json.Number)
+	if !isNum {
+		return 0, false, p.typeErr(field, "a number", v)
+	}
+	i, err := n.Int64()
+	if err != nil {
+		return 0, false, p.typeErr(field, "an integer", v)
+	}
+	return int(i), true, nil
+}
+
+func (p payload) arrayAt(o map[string]any, field string) ([]any, bool, error) {
+	v, ok := o[last(field)]
+	if !ok || v == nil {
+		return nil, false, nil
+	}
+	a, isArr := v.([]any)
+	if !isArr {
+		return nil, false, p.typeErr(field, "an array", v)
+	}
+	return a, true, nil
+}

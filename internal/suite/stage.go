@@ -1,0 +1,215 @@
+package suite
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/depmap"
+	"github.com/sgl-project/tpuci/internal/durations"
+	"github.com/sgl-project/tpuci/internal/pipeline"
+	"github.com/sgl-project/tpuci/internal/proc"
+	"github.com/sgl-project/tpuci/internal/report"
+	"github.com/sgl-project/tpuci/internal/workspace"
+)
+
+// Suites runs every suite whose target is name.
+func Suites(target string) pipeline.Body {
+	return func(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) error {
+		suites := ws.Config.SuitesFor(target)
+		if len(suites) == 0 {
+			return pipeline.Skip("no suites configured for %s (add [[suite]] with target = %q)", target, target)
+		}
+		if err := pipeline.RequirePython(ws); err != nil {
+			return err
+		}
+		var runnable []*config.Suite
+		for _, s := range suites {
+			if ok, why := ws.Chips.Enough(s.Chips); !ok {
+				st.Cases = append(st.Cases, report.Case{Name: s.Name, Class: s.Name, Status: report.Skipped, Message: why})
+				fmt.Fprintf(st.Log, "    skip suite %s: %s\n", s.Name, why)
+				continue
+			}
+			runnable = append(runnable, s)
+		}
+		if len(runnable) == 0 {
+			return pipeline.Skip("no suite fits this host: %s", ws.Chips.Describe())
+		}
+		weights, err := durations.Load(ctx, ws, st.Log)
+		if err != nil {
+			return err
+		}
+		measured := weights.Minutes()
+		if weights.Source != "" {
+			fmt.Fprintf(st.Log, "    weights: %s\n", weights.Source)
+		}
+		only := ws.Settings.Suites
+		var sel []string
+		if v := ws.Settings.Select; v != "" {
+			if sel, err = LoadSelect(v); err != nil {
+				return err
+			}
+		}
+		opts := Options{
+			Repo: ws.Repo, Python: ws.Python, LogDir: st.LogDir, Partition: st.Partition, Only: only, Measured: measured, Select: sel,
+			Env: func(chips int) []string { return append(ws.Env(), ws.Chips.Env(chips)...) },
+		}
+		depDir, err := recordDeps(ws, target, &opts)
+		if err != nil {
+			return err
+		}
+		plan, err := PlanSuites(runnable, opts)
+		if err != nil {
+			return err
+		}
+		for _, why := range plan.Skipped {
+			fmt.Fprintf(st.Log, "    skip suite %s\n", why)
+		}
+		if err := dropPytestFiles(ctx, ws, st, plan); err != nil {
+			return err
+		}
+		part := ""
+		if !st.Partition.Whole() {
+			part = " (partition " + st.Partition.String() + ")"
+		}
+		fmt.Fprintf(st.Log, "    %d files%s, estimated %.1f min\n", len(plan.Jobs), part, plan.Minutes)
+		if !ws.Chips.CPU { // one TPU user at a time; CPU hosts need no queue
+			lock, err := st.LockChips(ctx, ws)
+			if err != nil {
+				return err
+			}
+			defer lock.Release()
+		}
+		r := &Runner{Repo: ws.Repo, GH: st.GH, Out: st.Out, Log: st.Log, Verbose: verbose(ws), ShmClean: ws.Config.Cache.ShmClean}
+		res, runErr := r.Run(ctx, plan)
+		st.Cases = append(st.Cases, res.Cases...)
+		st.Failures = append(st.Failures, res.Failures...)
+		if err := mergeDurations(filepath.Join(ws.Out, "durations.json"), res.Durations); err != nil {
+			fmt.Fprintf(st.Log, "    warning: %v\n", err)
+		}
+		recordDurations(ctx, ws, st, target, completed(res.Durations))
+		if depDir != "" {
+			saveDeps(ctx, ws, st, depDir)
+		}
+		return runErr
+	}
+}
+
+func verbose(ws *workspace.Workspace) bool {
+	return ws.Settings.Verbose || ws.Getenv("MAGEFILE_VERBOSE") == "1" || ws.Getenv("MAGEFILE_VERBOSE") == "true"
+}
+
+// dropPytestFiles leaves out the files that need pytest when the
+// interpreter has none: each is skipped by name with the install command
+// and the standard-library files still run. With only pytest files left,
+// or under CI, the missing tool is the stage's outcome.
+func dropPytestFiles(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage, plan *Plan) error {
+	var keep []Job
+	var pytest []Job
+	for _, j := range plan.Jobs {
+		if j.JUnit == "" {
+			keep = append(keep, j)
+		} else {
+			pytest = append(pytest, j)
+		}
+	}
+	if len(pytest) == 0 {
+		return nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if _, err := proc.Run(cctx, proc.Cmd{Argv: []string{ws.Python, "-c", "import pytest"}}); err == nil {
+		return nil
+	}
+	missing := &pipeline.MissingTool{Tool: "pytest for " + ws.Python, Install: pipeline.InstallHint(ws.Python, "pytest", "python3-pytest")}
+	if len(keep) == 0 || ws.CI {
+		return missing
+	}
+	for _, j := range pytest {
+		st.Cases = append(st.Cases, report.Case{Name: j.File.Path, Class: j.Suite, File: j.File.Path, Status: report.Skipped, Message: missing.Error()})
+		fmt.Fprintf(st.Log, "    skip %s: %s\n", j.File.Path, missing.Error())
+	}
+	plan.Jobs = keep
+	return nil
+}
+
+// completed keeps the durations of files that ran to the end: a timeout's
+// lower bound is no measurement for the history.
+func completed(d map[string]durations.Measure) map[string]float64 {
+	out := map[string]float64{}
+	for f, m := range d {
+		if !m.LowerBound {
+			out[f] = m.Minutes
+		}
+	}
+	return out
+}
+
+// recordDurations adds a run's durations to the history when it runs on
+// main or on a schedule; a failure to record only warns.
+func recordDurations(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage, target string, d map[string]float64) {
+	event, ok := durations.Recording(ws.Getenv)
+	if !ok || len(d) == 0 {
+		return
+	}
+	run := durations.Run{Commit: ws.Commit, Date: time.Now().UTC(), Event: event, Target: target, Minutes: d}
+	if err := durations.Open(ws, st.Log).Record(ctx, run); err != nil {
+		fmt.Fprintf(st.Log, "    warning: durations not recorded: %v\n", err)
+		return
+	}
+	fmt.Fprintf(st.Log, "    recorded the durations of %d files (%s run)\n", len(d), event)
+}
+
+// recordDeps installs the dependency recorder for runs that record
+// (on main, on a schedule, or TPUCI_RECORD_DURATIONS=1) and returns its
+// directory, or "" when this run does not record.
+func recordDeps(ws *workspace.Workspace, target string, o *Options) (string, error) {
+	if _, ok := durations.Recording(ws.Getenv); !ok {
+		return "", nil
+	}
+	dir := filepath.Join(ws.Out, "depmap", target)
+	if err := os.RemoveAll(dir); err != nil {
+		return "", fmt.Errorf("depmap: clear %s: %w", dir, err)
+	}
+	pythonPath := ws.Config.Env["PYTHONPATH"]
+	if pythonPath == "" {
+		pythonPath = ws.Getenv("PYTHONPATH")
+	}
+	env, err := depmap.Install(dir, ws.Repo, pythonPath)
+	if err != nil {
+		return "", err
+	}
+	base := o.Env
+	o.Env = func(chips int) []string { return append(base(chips), env...) }
+	o.TestEnv = depmap.TestEnv
+	return dir, nil
+}
+
+// saveDeps adds what the recorder saw to the history; failures warn.
+func saveDeps(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage, dir string) {
+	tests, err := depmap.Collect(dir)
+	if err == nil && len(tests) > 0 {
+		err = depmap.Save(ctx, ws, st.Log, depmap.Record{Commit: ws.Commit, Date: time.Now().UTC(), Tests: tests})
+	}
+	if err != nil {
+		fmt.Fprintf(st.Log, "    warning: dependency map not recorded: %v\n", err)
+		return
+	}
+	fmt.Fprintf(st.Log, "    recorded the modules %d test files loaded\n", len(tests))
+}
+
+// mergeDurations adds measured minutes per file to the durations record
+// that TPUCI_DURATIONS can point later runs at.
+func mergeDurations(path string, d map[string]durations.Measure) error {
+	if len(d) == 0 {
+		return nil
+	}
+	old, err := durations.LoadMeasures(path)
+	if err != nil {
+		old = nil
+	}
+	return report.WriteJSON(path, durations.MergeMeasures(old, d))
+}
