@@ -142,7 +142,7 @@ func (s *Session) Run(ctx context.Context, name string, body Body) (err error) {
 	ws := s.WS
 	st := &Stage{
 		TargetResult: &report.TargetResult{Target: name, Started: time.Now(), Commit: ws.Commit, Config: ws.Config.Hash, Inputs: inputsHash(ws), LogDir: ws.LogDir(name)},
-		GH:    s.GH, Out: s.Out, Log: s.Log,
+		GH:           s.GH, Out: s.Out, Log: s.Log,
 	}
 	dep := IsDependency(ctx)
 	if !dep {
