@@ -17,7 +17,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/pelletier/go-toml/v2"
+	"github.com/sgl-project/tpuci/internal/gate"
 )
 
 // DefaultAllowedDrop is the design's floating threshold for PR gates: a
@@ -116,21 +116,8 @@ func LoadBaselines(path string, builtin bool) (*Baselines, error) {
 // file, the entry and the field.
 func ParseBaselines(name string, data []byte) (*Baselines, error) {
 	var raw baselinesTOML
-	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
-	if err := dec.Decode(&raw); err != nil {
-		var sm *toml.StrictMissingError
-		if errors.As(err, &sm) && len(sm.Errors) > 0 {
-			first := sm.Errors[0]
-			row, col := first.Position()
-			return nil, fmt.Errorf("accuracy baselines: %s:%d:%d: unknown field %s (fields: allowed_drop; per [[baseline]]: model, device, dataset, samples, shots, score, allowed_drop, stderr, n, seed, commit, updated, note)",
-				name, row, col, strings.Join(first.Key(), "."))
-		}
-		var de *toml.DecodeError
-		if errors.As(err, &de) {
-			row, col := de.Position()
-			return nil, fmt.Errorf("accuracy baselines: %s:%d:%d: %s", name, row, col, oneLine(de.Error()))
-		}
-		return nil, fmt.Errorf("accuracy baselines: %s: %s", name, oneLine(err.Error()))
+	if err := gate.Decode("accuracy baselines", name, data, &raw, "allowed_drop; per [[baseline]]: model, device, dataset, samples, shots, score, allowed_drop, stderr, n, seed, commit, updated, note"); err != nil {
+		return nil, err
 	}
 	b := &Baselines{AllowedDrop: DefaultAllowedDrop}
 	if raw.AllowedDrop != nil {
@@ -267,5 +254,3 @@ func (b *Baselines) Write() error {
 	}
 	return nil
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -35,7 +35,7 @@ func TestExampleBaselinesParse(t *testing.T) {
 func TestBaselineErrorsNameFileAndField(t *testing.T) {
 	cases := []struct{ content, want string }{
 		{"allowed_drop = 0.02\n[[baseline]]\nmodel = \"m\"\ndevice = \"d\"\ndataset = \"mmlu\"\nsamples = 1\nscore = 1.5\n", "baseline[0] (m on d, mmlu n=1): score must be a fraction in [0, 1], not 1.5"},
-		{"[[baseline]]\nmodel = \"m\"\ndevice = \"d\"\ndataset = \"mmlu\"\nscroe = 0.5\n", "bad.toml:5:1: unknown field baseline.scroe"},
+		{"[[baseline]]\nmodel = \"m\"\ndevice = \"d\"\ndataset = \"mmlu\"\nscroe = 0.5\n", `bad.toml:5:1: unknown field "baseline.scroe"`},
 		{"[[baseline]]\nmodel = \"m\"\ndataset = \"mmlu\"\nscore = 0.5\n", "model, device and dataset are all required"},
 		{"allowed_drop = 2\n", "allowed_drop must be in [0, 1)"},
 		{"[[baseline]]\nmodel = \"m\"\ndevice = \"d\"\ndataset = \"mmlu\"\nscore = 0.5\nallowed_drop = -1\n", "allowed_drop must be in [0, 1)"},
@@ -99,9 +99,14 @@ func TestJudge(t *testing.T) {
 	if g.Status != Fail || g.AllowedDrop != 0 {
 		t.Errorf("per-entry drop: %+v", g)
 	}
-	n := Judge(0.5, 0.01, Key{Model: "m", Device: "v6e-4", Dataset: "mmlu", Samples: 200}, b)
+	n := Judge(0.5, 0.01, Key{Model: "m", Device: "v6e-1", Dataset: "mmlu", Samples: 100}, b)
 	if n.Status != NoBaseline || n.Threshold != nil || !strings.Contains(n.Message, "accuracy:baseline") {
 		t.Errorf("no baseline: %+v", n)
+	}
+	// A device the file has no baseline of is neither a pass nor a failure.
+	o := Judge(0.5, 0.01, Key{Model: "m", Device: "v6e-4", Dataset: "mmlu", Samples: 200}, b)
+	if o.Status != OtherDevice || o.Threshold != nil || !strings.Contains(o.Message, "no baseline for this device (v6e-4)") {
+		t.Errorf("other device: %+v", o)
 	}
 }
 

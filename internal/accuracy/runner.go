@@ -15,6 +15,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/eval"
 	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/server"
+	"github.com/sgl-project/tpuci/internal/textline"
 )
 
 // Servers starts the server of a launch profile (server.Manager).
@@ -167,7 +168,7 @@ func (r *Runner) runCase(ctx context.Context, c Case, datasets map[string]*eval.
 	}
 
 	if runErr != nil {
-		msg := oneLine(runErr.Error())
+		msg := textline.Joined(runErr.Error())
 		if errors.Is(runErr, eval.ErrUnreachable) {
 			if alive := inAlive(in); alive != "" {
 				msg += "; " + alive
@@ -187,6 +188,8 @@ func (r *Runner) runCase(ctx context.Context, c Case, datasets map[string]*eval.
 	switch v.Status {
 	case Pass:
 		rc.Status = report.Passed
+	case OtherDevice:
+		rc.Status = report.Skipped
 	default:
 		rc.Status = report.Failed
 	}

@@ -2,7 +2,10 @@ package accuracy
 
 import (
 	"fmt"
-	"math"
+	"slices"
+
+	"github.com/sgl-project/tpuci/internal/gate"
+	"github.com/sgl-project/tpuci/internal/report"
 )
 
 // Verdict statuses.
@@ -10,11 +13,12 @@ const (
 	Pass       = "pass"
 	Fail       = "fail"
 	NoBaseline = "no-baseline"
-	Error      = "error" // the evaluation did not finish
+	// OtherDevice: the file has baselines of other devices only. Neither
+	// a pass nor a failure: the case is skipped with the command that
+	// records one.
+	OtherDevice = "no-baseline-for-device"
+	Error       = "error" // the evaluation did not finish
 )
-
-// eps absorbs float noise in score >= threshold (scores are k/n).
-const eps = 1e-9
 
 // Verdict is a score judged against its baseline.
 type Verdict struct {
@@ -28,36 +32,62 @@ type Verdict struct {
 	Message     string   `json:"message"`
 }
 
-// Judge compares a score with baseline minus allowed drop; a score equal
-// to the threshold passes.
+// Judge compares a score with baseline minus allowed drop (gate.Drop); a
+// score equal to the threshold passes.
 func Judge(score, stderr float64, key Key, b *Baselines) Verdict {
 	v := Verdict{Score: score, Stderr: stderr}
 	e, ok := b.Find(key)
 	if !ok {
-		v.Status = NoBaseline
 		v.AllowedDrop = b.AllowedDrop
+		v.Status = NoBaseline
+		if !b.HasDevice(key.Device) {
+			v.Status = OtherDevice
+			v.Message = fmt.Sprintf("score %s (±%s): no baseline for this device (%s) in %s%s: record one with go tool mage accuracy:baseline",
+				f4(score), f4(stderr), key.Device, b.Path, b.devicesNote())
+			return v
+		}
 		v.Message = fmt.Sprintf("score %s (±%s): no baseline for %s in %s; record one with go tool mage accuracy:baseline", f4(score), f4(stderr), key, b.Path)
 		return v
 	}
-	drop := b.Drop(e)
-	th := e.Score - drop
-	margin := score - th
-	v.Baseline, v.AllowedDrop, v.Threshold, v.Margin = &e.Score, drop, &th, &margin
+	d := gate.Drop{Baseline: e.Score, Allowed: b.Drop(e)}
+	th, margin := d.Threshold(), d.Margin(score)
+	v.Baseline, v.AllowedDrop, v.Threshold, v.Margin = &e.Score, d.Allowed, &th, &margin
 	cmp := ">="
 	v.Status = Pass
-	if margin < -eps {
+	if !d.Pass(score) {
 		cmp, v.Status = "<", Fail
 	}
 	v.Message = fmt.Sprintf("score %s (±%s) %s threshold %s (baseline %s - allowed drop %s): margin %s",
-		f4(score), f4(stderr), cmp, f4(th), f4(e.Score), f4(drop), signed(margin))
+		f4(score), f4(stderr), cmp, f4(th), f4(e.Score), f4(d.Allowed), signed(margin))
 	return v
 }
 
-func f4(f float64) string { return fmt.Sprintf("%.4f", f) }
+// HasDevice reports whether any entry was measured on device.
+func (b *Baselines) HasDevice(device string) bool {
+	return slices.ContainsFunc(b.Entries, func(e Baseline) bool { return e.Device == device })
+}
+
+// devicesNote lists the devices the file has baselines for.
+func (b *Baselines) devicesNote() string {
+	var ds []string
+	for _, e := range b.Entries {
+		if !slices.Contains(ds, e.Device) {
+			ds = append(ds, e.Device)
+		}
+	}
+	if len(ds) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (it has baselines of %s)", fmt.Sprint(ds))
+}
+
+// f4 prints a score in the one number format of every report.
+func f4(f float64) string { return report.Number(f) }
 
 func signed(f float64) string {
-	if math.Abs(f) < eps {
-		f = 0
+	s := report.Number(f)
+	if f >= 0 {
+		s = "+" + s
 	}
-	return fmt.Sprintf("%+.4f", f)
+	return s
 }

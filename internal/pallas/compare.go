@@ -11,7 +11,7 @@ import (
 
 	"github.com/sgl-project/tpuci/internal/compare"
 	"github.com/sgl-project/tpuci/internal/config"
-	"github.com/sgl-project/tpuci/internal/perf/baseline"
+	"github.com/sgl-project/tpuci/internal/gate"
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/workspace"
@@ -152,7 +152,7 @@ func compareStage(ctx context.Context, ws *workspace.Workspace, st *pipeline.Sta
 		base.Describe(), rounds, device, int(compare.Confidence*100), report.Round(out.Wall), report.Round(out.BaseWall))
 	t := compare.Table(title, out.Rows)
 	st.Tables = append(st.Tables, t)
-	fmt.Fprint(st.Out, baseline.Text(t))
+	fmt.Fprint(st.Out, gate.Text(t))
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}

@@ -24,7 +24,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/compare"
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/partition"
-	"github.com/sgl-project/tpuci/internal/perf/baseline"
+	"github.com/sgl-project/tpuci/internal/gate"
 	"github.com/sgl-project/tpuci/internal/proc"
 	"github.com/sgl-project/tpuci/internal/report"
 )
@@ -82,7 +82,7 @@ type Extra struct {
 	Kernel  string            `json:"kernel"`
 	Case    string            `json:"case,omitempty"`
 	TimeMs  float64           `json:"time_ms,omitempty"`
-	Verdict *baseline.Verdict `json:"verdict,omitempty"`
+	Verdict *gate.Verdict `json:"verdict,omitempty"`
 	Compare *compare.Row      `json:"compare,omitempty"` // same-host A/B result
 }
 
@@ -93,7 +93,7 @@ type Runner struct {
 	Env       []string // added to the inherited environment
 	LogDir    string
 	Device    string
-	Baselines *baseline.File // nil: measure without judging
+	Baselines *gate.File // nil: measure without judging
 	Log       io.Writer
 }
 
@@ -101,7 +101,7 @@ type Runner struct {
 type Outcome struct {
 	Timings  []Timing
 	Cases    []report.Case
-	Verdicts []baseline.Verdict
+	Verdicts []gate.Verdict
 	Failures []string
 }
 
@@ -169,7 +169,7 @@ func (r *Runner) runKernel(ctx context.Context, k config.Kernel, out *Outcome) {
 		return
 	}
 	timings, perr := Parse(stdout.Bytes())
-	judge := baseline.Judge{File: r.Baselines, Device: r.Device, Record: RecordCommand}
+	judge := gate.Judge{File: r.Baselines, Device: r.Device, Record: RecordCommand}
 	per := o.Duration / time.Duration(max(len(timings), 1))
 	failed, skippedDevice := false, 0
 	for _, t := range timings {

@@ -16,7 +16,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/needs"
 	"github.com/sgl-project/tpuci/internal/partition"
 	"github.com/sgl-project/tpuci/internal/perf"
-	"github.com/sgl-project/tpuci/internal/perf/baseline"
+	"github.com/sgl-project/tpuci/internal/gate"
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/workspace"
@@ -62,7 +62,7 @@ func script(t *testing.T, dir, name, body string) string {
 
 func TestRunnerJudgesEveryKernel(t *testing.T) {
 	dir := t.TempDir()
-	bl, err := baseline.Parse("pallas.toml", []byte(`
+	bl, err := gate.Parse("pallas.toml", []byte(`
 [[baseline]]
 device = "cpu"
 case = "fast/a"
@@ -143,7 +143,7 @@ func TestPlanPartitions(t *testing.T) {
 }
 
 func TestMeasurementsFromResults(t *testing.T) {
-	v := baseline.Verdict{Pass: true}
+	v := gate.Verdict{Pass: true}
 	st := report.TargetResult{Target: "pallas", Cases: []report.Case{
 		{Name: "gmm/a", Status: report.Failed, Extra: &Extra{Device: "cpu", Kernel: "gmm", Case: "a", TimeMs: 2.5, Verdict: &v}},
 		{Name: "self", Status: report.Passed, Extra: &Extra{Device: "cpu", Kernel: "self"}},
@@ -158,7 +158,7 @@ func TestMeasurementsFromResults(t *testing.T) {
 		t.Fatal(err)
 	}
 	ms, _ := Measurements(r)
-	if len(ms) != 1 || ms[0] != (baseline.Measurement{Device: "cpu", Case: "gmm/a", Metric: Metric, Value: 2.5}) {
+	if len(ms) != 1 || ms[0] != (gate.Measurement{Device: "cpu", Case: "gmm/a", Metric: Metric, Value: 2.5}) {
 		t.Fatalf("measurements %+v", ms)
 	}
 	if _, err := perf.ReadResults(path, "perf"); err == nil || !strings.Contains(err.Error(), `"pallas"`) {

@@ -9,13 +9,13 @@ import (
 	"path/filepath"
 
 	"github.com/sgl-project/tpuci/internal/perf"
-	"github.com/sgl-project/tpuci/internal/perf/baseline"
+	"github.com/sgl-project/tpuci/internal/gate"
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
 
 // Measurements picks the kernel timings of a pallas results file.
-func Measurements(r *perf.Results) (ms []baseline.Measurement, notes []string) {
+func Measurements(r *perf.Results) (ms []gate.Measurement, notes []string) {
 	for _, c := range r.Cases {
 		if len(c.Extra) == 0 { // skipped cases with timings were measured on a device without baselines
 
@@ -29,7 +29,7 @@ func Measurements(r *perf.Results) (ms []baseline.Measurement, notes []string) {
 		if ex.Case == "" || !(ex.TimeMs > 0) {
 			continue // an exit-code kernel or a failed run: nothing measured
 		}
-		ms = append(ms, baseline.Measurement{Device: ex.Device, Case: ex.Kernel + "/" + ex.Case, Metric: Metric, Value: ex.TimeMs})
+		ms = append(ms, gate.Measurement{Device: ex.Device, Case: ex.Kernel + "/" + ex.Case, Metric: Metric, Value: ex.TimeMs})
 	}
 	return ms, notes
 }
@@ -65,7 +65,7 @@ func Record(w io.Writer, ws *workspace.Workspace, st *pipeline.Stage, from strin
 	if len(ms) == 0 {
 		return fmt.Errorf("pallas:baseline: %s has no kernel timing to record", from)
 	}
-	f, err := baseline.Load(baseline.Resolve(ws.Repo, ws.Config.Pallas.Baselines))
+	f, err := gate.Load(gate.Resolve(ws.Repo, ws.Config.Pallas.Baselines))
 	if err != nil {
 		return err
 	}

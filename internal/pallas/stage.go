@@ -6,7 +6,7 @@ import (
 
 	"github.com/sgl-project/tpuci/internal/compare"
 	"github.com/sgl-project/tpuci/internal/config"
-	"github.com/sgl-project/tpuci/internal/perf/baseline"
+	"github.com/sgl-project/tpuci/internal/gate"
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/workspace"
@@ -38,12 +38,12 @@ func Body(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) erro
 	if ref != "" && needsBaselines(kernels) {
 		return compareStage(ctx, ws, st, jsonKernels(kernels), ref, rounds)
 	}
-	bl := &baseline.File{}
+	bl := &gate.File{}
 	if needsBaselines(kernels) {
 		if cfg.Pallas.Baselines == "" {
 			return fmt.Errorf("pallas: no baselines file configured: set [pallas].baselines (e.g. \"tpuci/baselines/pallas.toml\") and record it with %s", RecordCommand)
 		}
-		if bl, err = baseline.Load(baseline.Resolve(ws.Repo, cfg.Pallas.Baselines)); err != nil {
+		if bl, err = gate.Load(gate.Resolve(ws.Repo, cfg.Pallas.Baselines)); err != nil {
 			return fmt.Errorf("pallas: %w", err)
 		}
 	}
@@ -62,9 +62,9 @@ func Body(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) erro
 	st.Cases = append(st.Cases, out.Cases...)
 	st.Failures = append(st.Failures, out.Failures...)
 	if len(out.Verdicts) > 0 {
-		t := baseline.Table(fmt.Sprintf("pallas verdicts (device %s, baselines %s)", device, cfg.Pallas.Baselines), out.Verdicts)
+		t := gate.Table(fmt.Sprintf("pallas verdicts (device %s, baselines %s)", device, cfg.Pallas.Baselines), out.Verdicts)
 		st.Tables = append(st.Tables, t)
-		fmt.Fprint(st.Out, baseline.Text(t))
+		fmt.Fprint(st.Out, gate.Text(t))
 	}
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
@@ -77,7 +77,7 @@ func Body(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) erro
 }
 
 // allOtherDevice: every verdict found only other devices' baselines.
-func allOtherDevice(vs []baseline.Verdict) bool {
+func allOtherDevice(vs []gate.Verdict) bool {
 	for _, v := range vs {
 		if !v.OtherDevice {
 			return false

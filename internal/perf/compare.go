@@ -13,7 +13,7 @@ import (
 
 	"github.com/sgl-project/tpuci/internal/compare"
 	"github.com/sgl-project/tpuci/internal/config"
-	"github.com/sgl-project/tpuci/internal/perf/baseline"
+	"github.com/sgl-project/tpuci/internal/gate"
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/server"
@@ -125,7 +125,7 @@ func compareStage(ctx context.Context, ws *workspace.Workspace, st *pipeline.Sta
 		base.Describe(), rounds, int(compare.Confidence*100), report.Round(wall), report.Round(baseWall))
 	t := compare.Table(title, rows)
 	st.Tables = append(st.Tables, t)
-	fmt.Fprint(st.Out, baseline.Text(t))
+	fmt.Fprint(st.Out, gate.Text(t))
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}

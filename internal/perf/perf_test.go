@@ -10,7 +10,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/chips"
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/partition"
-	"github.com/sgl-project/tpuci/internal/perf/baseline"
+	"github.com/sgl-project/tpuci/internal/gate"
 	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
@@ -158,7 +158,7 @@ func TestDefaultConfigHasBuiltInBaselines(t *testing.T) {
 		}
 	}
 	// Limits equal SGLang-JAX's hard-coded thresholds.
-	j := baseline.Judge{File: f, Device: "v6e-1"}
+	j := gate.Judge{File: f, Device: "v6e-1"}
 	if v := j.Check("qwen3-8b-tp1-latency", "median_ttft_ms", 51.99, 0); !v.Pass || math.Abs(v.Limit-52) > 0.01 {
 		t.Fatalf("TTFT limit %v", v.Limit)
 	}
@@ -174,7 +174,7 @@ func TestDefaultConfigHasBuiltInBaselines(t *testing.T) {
 
 func TestMeasurementsSkipBrokenRuns(t *testing.T) {
 	ok := &Extra{Device: "sim", NumPrompts: 4, Completed: 4, Metrics: map[string]float64{"median_ttft_ms": 40},
-		Verdicts: []baseline.Verdict{{Metric: "median_ttft_ms"}}}
+		Verdicts: []gate.Verdict{{Metric: "median_ttft_ms"}}}
 	st := report.TargetResult{Target: "perf", Cases: []report.Case{
 		{Name: "good", Status: report.Failed, Extra: ok},
 		{Name: "recompiled", Status: report.Failed, Extra: &Extra{Device: "sim", NumPrompts: 4, Completed: 4, Recompilations: 2, Metrics: ok.Metrics}},
@@ -189,7 +189,7 @@ func TestMeasurementsSkipBrokenRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	ms, notes := Measurements(r)
-	if len(ms) != 1 || ms[0] != (baseline.Measurement{Device: "sim", Case: "good", Metric: "median_ttft_ms", Value: 40}) {
+	if len(ms) != 1 || ms[0] != (gate.Measurement{Device: "sim", Case: "good", Metric: "median_ttft_ms", Value: 40}) {
 		t.Fatalf("measurements %+v", ms)
 	}
 	if len(notes) != 2 || !slices.ContainsFunc(notes, func(n string) bool { return strings.Contains(n, "2 recompilations") }) {

@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/sgl-project/tpuci/internal/config"
-	"github.com/sgl-project/tpuci/internal/perf/baseline"
+	"github.com/sgl-project/tpuci/internal/gate"
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/workspace"
@@ -33,13 +33,13 @@ their [[pallas.kernel]] tolerance.`
 // LoadBaselines reads the configured perf baselines. With the embedded
 // default configuration and no file in the checkout yet, it falls back to
 // tpuci's built-in SGLang-JAX baselines and says so in note.
-func LoadBaselines(ws *workspace.Workspace) (f *baseline.File, note string, err error) {
-	path := baseline.Resolve(ws.Repo, ws.Config.Perf.Baselines)
-	f, err = baseline.Load(path)
+func LoadBaselines(ws *workspace.Workspace) (f *gate.File, note string, err error) {
+	path := gate.Resolve(ws.Repo, ws.Config.Perf.Baselines)
+	f, err = gate.Load(path)
 	if err != nil || f.Exists || ws.Config.Source != config.DefaultSource {
 		return f, "", err
 	}
-	f, err = baseline.Parse("tpuci's built-in SGLang-JAX baselines", sglangJAXBaselines)
+	f, err = gate.Parse("tpuci's built-in SGLang-JAX baselines", sglangJAXBaselines)
 	if err != nil {
 		return nil, "", err
 	}
@@ -78,7 +78,7 @@ func ReadResults(path, target string) (*Results, error) {
 
 // Measurements picks the figures of perf cases that ran cleanly (every
 // request completed, no recompilation); notes say which were left out.
-func Measurements(r *Results) (ms []baseline.Measurement, notes []string) {
+func Measurements(r *Results) (ms []gate.Measurement, notes []string) {
 	for _, c := range r.Cases {
 		if len(c.Extra) == 0 { // skipped cases with figures were measured on a device without baselines
 
@@ -99,7 +99,7 @@ func Measurements(r *Results) (ms []baseline.Measurement, notes []string) {
 		}
 		for _, v := range ex.Verdicts { // config order of the metrics
 			if val, ok := ex.Metrics[v.Metric]; ok {
-				ms = append(ms, baseline.Measurement{Device: ex.Device, Case: c.Name, Metric: v.Metric, Value: val})
+				ms = append(ms, gate.Measurement{Device: ex.Device, Case: c.Name, Metric: v.Metric, Value: val})
 			}
 		}
 	}
@@ -153,13 +153,13 @@ func Record(w io.Writer, ws *workspace.Workspace, st *pipeline.Stage, from strin
 
 // Save prints the changes, adds them to the stage's tables and writes the
 // file unless TPUCI_DRY_RUN is set.
-func Save(w io.Writer, ws *workspace.Workspace, st *pipeline.Stage, f *baseline.File, changes []baseline.Change) error {
-	baseline.PrintChanges(w, f.Path, changes)
+func Save(w io.Writer, ws *workspace.Workspace, st *pipeline.Stage, f *gate.File, changes []gate.Change) error {
+	gate.PrintChanges(w, f.Path, changes)
 	if len(changes) == 0 {
 		return nil
 	}
 	if st != nil {
-		st.Tables = append(st.Tables, baseline.ChangesTable("baseline changes in "+f.Path, changes))
+		st.Tables = append(st.Tables, gate.ChangesTable("baseline changes in "+f.Path, changes))
 	}
 	if ws.Settings.DryRun {
 		fmt.Fprintln(w, "TPUCI_DRY_RUN is set: file not written")

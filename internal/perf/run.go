@@ -14,7 +14,7 @@ import (
 
 	"github.com/sgl-project/tpuci/internal/bench"
 	"github.com/sgl-project/tpuci/internal/config"
-	"github.com/sgl-project/tpuci/internal/perf/baseline"
+	"github.com/sgl-project/tpuci/internal/gate"
 	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/server"
 	"github.com/sgl-project/tpuci/internal/textline"
@@ -35,14 +35,14 @@ type Extra struct {
 	Failed         int                `json:"failed"`
 	Recompilations int                `json:"recompilations"`
 	Metrics        map[string]float64 `json:"metrics,omitempty"`
-	Verdicts       []baseline.Verdict `json:"verdicts,omitempty"`
+	Verdicts       []gate.Verdict `json:"verdicts,omitempty"`
 	Result         string             `json:"result,omitempty"` // the bench result JSON file
 }
 
 // Runner runs planned cases against servers from a Manager.
 type Runner struct {
 	Servers   *server.Manager
-	Baselines *baseline.File // nil: measure without judging
+	Baselines *gate.File // nil: measure without judging
 	LogDir    string
 	Log       io.Writer // progress lines
 	// bench runs one benchmark; tests replace it.
@@ -52,7 +52,7 @@ type Runner struct {
 // Outcome is the result of a Runner.
 type Outcome struct {
 	Cases    []report.Case
-	Verdicts []baseline.Verdict
+	Verdicts []gate.Verdict
 	Failures []string
 }
 
@@ -82,7 +82,7 @@ func (r *Runner) Run(ctx context.Context, plan []Planned) Outcome {
 	return out
 }
 
-func (r *Runner) runCase(ctx context.Context, p Planned, broken map[string]string) (report.Case, []baseline.Verdict, []string) {
+func (r *Runner) runCase(ctx context.Context, p Planned, broken map[string]string) (report.Case, []gate.Verdict, []string) {
 	pc := p.Case
 	start := time.Now()
 	ex := &Extra{Device: p.Device, Server: p.Server.Name, NumPrompts: pc.NumPrompts}
@@ -92,7 +92,7 @@ func (r *Runner) runCase(ctx context.Context, p Planned, broken map[string]strin
 		c.Status = report.Failed
 		fails = append(fails, pc.Name+": "+msg)
 	}
-	finish := func() (report.Case, []baseline.Verdict, []string) {
+	finish := func() (report.Case, []gate.Verdict, []string) {
 		c.Duration = time.Since(start)
 		c.Message = strings.Join(trimPrefix(fails, pc.Name+": "), "; ")
 		status := map[report.Status]string{report.Passed: "pass", report.Skipped: "skip"}[c.Status]
@@ -202,7 +202,7 @@ func (r *Runner) runCase(ctx context.Context, p Planned, broken map[string]strin
 		}
 		return finish()
 	}
-	judge := baseline.Judge{File: r.Baselines, Device: p.Device, Record: RecordCommand}
+	judge := gate.Judge{File: r.Baselines, Device: p.Device, Record: RecordCommand}
 	ex.Metrics = map[string]float64{}
 	otherDevice := ""
 	for _, m := range pc.Metrics {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/sgl-project/tpuci/internal/compare"
 	"github.com/sgl-project/tpuci/internal/hostlock"
-	"github.com/sgl-project/tpuci/internal/perf/baseline"
+	"github.com/sgl-project/tpuci/internal/gate"
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/server"
@@ -64,14 +64,14 @@ func Body(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) erro
 	st.Cases = append(st.Cases, out.Cases...)
 	st.Failures = append(st.Failures, out.Failures...)
 	if len(out.Verdicts) > 0 {
-		t := baseline.Table(fmt.Sprintf("perf verdicts (baselines %s)", cfg.Perf.Baselines), out.Verdicts)
+		t := gate.Table(fmt.Sprintf("perf verdicts (baselines %s)", cfg.Perf.Baselines), out.Verdicts)
 		st.Tables = append(st.Tables, t)
-		fmt.Fprint(st.Out, baseline.Text(t))
+		fmt.Fprint(st.Out, gate.Text(t))
 	}
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
-	if len(out.Failures) == 0 && len(out.Verdicts) > 0 && !slices.ContainsFunc(out.Verdicts, func(v baseline.Verdict) bool { return !v.OtherDevice }) {
+	if len(out.Failures) == 0 && len(out.Verdicts) > 0 && !slices.ContainsFunc(out.Verdicts, func(v gate.Verdict) bool { return !v.OtherDevice }) {
 		return pipeline.Skip("no baseline for this device in %s: the cases ran and their figures are in the report; record them with %s, or compare with a base revision (TPUCI_COMPARE=HEAD~1)",
 			cfg.Perf.Baselines, RecordCommand)
 	}

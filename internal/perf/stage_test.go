@@ -13,7 +13,7 @@ import (
 
 	"github.com/sgl-project/tpuci/internal/compare/comparetest"
 	"github.com/sgl-project/tpuci/internal/example"
-	"github.com/sgl-project/tpuci/internal/perf/baseline"
+	"github.com/sgl-project/tpuci/internal/gate"
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/proc"
 	"github.com/sgl-project/tpuci/internal/report"
@@ -102,14 +102,14 @@ func TestTwiceSlowerSimulatorFailsThisHostsBaselines(t *testing.T) {
 	}
 	cases := map[string]string{"TPUCI_CASES": "qwen3-8b-tp1-latency,qwen3-8b-tp1-output-throughput"}
 	first, log, _ := runStage(t, repo, "", cases)
-	f, err := baseline.Load(filepath.Join(repo, "tpuci/baselines/perf.toml"))
+	f, err := gate.Load(filepath.Join(repo, "tpuci/baselines/perf.toml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range first.Cases {
 		ex := c.Extra.(*Extra)
 		for m, v := range ex.Metrics {
-			f.Set(baseline.Entry{Device: ex.Device, Case: c.Name, Metric: m, Value: v, Tolerance: 0.10})
+			f.Set(gate.Entry{Device: ex.Device, Case: c.Name, Metric: m, Value: v, Tolerance: 0.10})
 		}
 	}
 	if len(f.Entries) != 3 {
@@ -266,7 +266,7 @@ func simAlive(t *testing.T, logPath string) bool {
 func TestRecordFromResults(t *testing.T) {
 	dir := t.TempDir()
 	ex := &Extra{Device: "sim", NumPrompts: 1, Completed: 1, Metrics: map[string]float64{"median_ttft_ms": 50, "median_itl_ms": 10.123456},
-		Verdicts: []baseline.Verdict{{Metric: "median_ttft_ms"}, {Metric: "median_itl_ms"}}}
+		Verdicts: []gate.Verdict{{Metric: "median_ttft_ms"}, {Metric: "median_itl_ms"}}}
 	results := filepath.Join(dir, "perf.json")
 	report.WriteJSON(results, report.TargetResult{Target: "perf", Cases: []report.Case{{Name: "lat", Status: report.Failed, Extra: ex}}})
 	os.WriteFile(filepath.Join(dir, "tpuci.toml"), []byte(`
@@ -293,7 +293,7 @@ median_itl_ms = 0.1
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
 	}
-	f, err := baseline.Load(filepath.Join(dir, "b", "perf.toml"))
+	f, err := gate.Load(filepath.Join(dir, "b", "perf.toml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +347,7 @@ func TestCompareCatchesACommittedSimulatorSlowdown(t *testing.T) {
 		t.Errorf("table:\n%s", log)
 	}
 	if testing.Verbose() {
-		t.Log(baseline.Text(st.Tables[0]))
+		t.Log(gate.Text(st.Tables[0]))
 	}
 	if proc.Running() != 0 {
 		t.Fatalf("%d servers still running", proc.Running())

@@ -51,3 +51,7 @@ func Abbrev(id string, n int) string {
 }
 
 func startsRune(b byte) bool { return b&0xC0 != 0x80 }
+
+// Joined folds s onto one line: runs of whitespace, newlines included,
+// become one space.
+func Joined(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -1,8 +1,14 @@
-// Package baseline reads, judges against and rewrites versioned benchmark
-// baselines: one TOML file of entries keyed by device kind, case and
-// metric, each with its value and tolerance. Nothing here holds a
-// threshold; the direction of a metric follows from its name (latencies
-// ending in _ms are lower-is-better, throughputs higher-is-better).
+// Package gate is the one verdict engine of tpuci's gates (perf, pallas,
+// accuracy): versioned baseline files bound to the device they were
+// measured on, the two judges (a relative tolerance for timings and
+// throughputs, an absolute allowed drop for scores), the verdict table
+// and the record/diff of baselines. A baseline is used only on its own
+// device: on any other the verdict is "no baseline for this device",
+// skipped with the command that records one.
+//
+// The timing baselines file, one entry per device, case and metric (the
+// direction follows from the metric's name: _ms lower is better,
+// throughputs higher):
 //
 //	[[baseline]]
 //	device = "v6e-1"
@@ -10,7 +16,7 @@
 //	metric = "median_ttft_ms"
 //	value = 52.0
 //	tolerance = 0.08
-package baseline
+package gate
 
 import (
 	"bytes"
@@ -22,8 +28,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/pelletier/go-toml/v2"
 
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/report"
@@ -74,20 +78,8 @@ func Load(path string) (*File, error) {
 func Parse(path string, data []byte) (*File, error) {
 	f := &File{Path: path}
 	var raw fileTOML
-	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
-	if err := dec.Decode(&raw); err != nil {
-		var sm *toml.StrictMissingError
-		if errors.As(err, &sm) && len(sm.Errors) > 0 {
-			de := sm.Errors[0]
-			row, col := de.Position()
-			return nil, fmt.Errorf("baselines: %s:%d:%d: unknown field %q (fields are device, case, metric, value, tolerance)", path, row, col, strings.Join(de.Key(), "."))
-		}
-		var de *toml.DecodeError
-		if errors.As(err, &de) {
-			row, col := de.Position()
-			return nil, fmt.Errorf("baselines: %s:%d:%d: %s", path, row, col, de.Error())
-		}
-		return nil, fmt.Errorf("baselines: %s: %w", path, err)
+	if err := Decode("baselines", path, data, &raw, "device, case, metric, value, tolerance"); err != nil {
+		return nil, err
 	}
 	seen := map[string]int{}
 	for i, e := range raw.Baseline {
