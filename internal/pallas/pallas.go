@@ -23,8 +23,8 @@ import (
 	"github.com/sgl-project/tpuci/internal/chips"
 	"github.com/sgl-project/tpuci/internal/compare"
 	"github.com/sgl-project/tpuci/internal/config"
-	"github.com/sgl-project/tpuci/internal/partition"
 	"github.com/sgl-project/tpuci/internal/gate"
+	"github.com/sgl-project/tpuci/internal/partition"
 	"github.com/sgl-project/tpuci/internal/proc"
 	"github.com/sgl-project/tpuci/internal/report"
 )
@@ -78,12 +78,12 @@ func Parse(out []byte) ([]Timing, error) {
 
 // Extra is what a kernel case adds to the results JSON.
 type Extra struct {
-	Device  string            `json:"device"`
-	Kernel  string            `json:"kernel"`
-	Case    string            `json:"case,omitempty"`
-	TimeMs  float64           `json:"time_ms,omitempty"`
+	Device  string        `json:"device"`
+	Kernel  string        `json:"kernel"`
+	Case    string        `json:"case,omitempty"`
+	TimeMs  float64       `json:"time_ms,omitempty"`
 	Verdict *gate.Verdict `json:"verdict,omitempty"`
-	Compare *compare.Row      `json:"compare,omitempty"` // same-host A/B result
+	Compare *compare.Row  `json:"compare,omitempty"` // same-host A/B result
 }
 
 // Runner runs kernel benchmarks.

@@ -35,7 +35,7 @@ type Extra struct {
 	Failed         int                `json:"failed"`
 	Recompilations int                `json:"recompilations"`
 	Metrics        map[string]float64 `json:"metrics,omitempty"`
-	Verdicts       []gate.Verdict `json:"verdicts,omitempty"`
+	Verdicts       []gate.Verdict     `json:"verdicts,omitempty"`
 	Result         string             `json:"result,omitempty"` // the bench result JSON file
 }
 
