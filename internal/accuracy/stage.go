@@ -7,32 +7,38 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/sgl-project/tpuci/internal/casestage"
+	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/eval"
+	"github.com/sgl-project/tpuci/internal/partition"
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
 
-// Body is the accuracy target: plan the cases of this job, start their
-// servers, evaluate, judge against the baselines and report.
+// Body is the accuracy target: the case-stage skeleton with accuracy's
+// plan; its run evaluates each case against its server and judges the
+// score against the baselines.
 func Body(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) error {
-	cfg := ws.Config
-	if len(cfg.Accuracy.Cases) == 0 {
-		return pipeline.Skip("no accuracy cases configured (add [[accuracy.case]] blocks)")
+	t := casestage.Target[Case]{
+		Name: "accuracy",
+		Plan: func(ws *workspace.Workspace, part partition.Spec) (casestage.Plan[Case], error) {
+			p, err := PlanCases(ws.Config, ws.Chips, part, ws.Settings.Cases)
+			if err != nil {
+				return casestage.Plan[Case]{}, err
+			}
+			return casestage.Plan[Case]{Run: p.Run, Skipped: p.Skipped, Note: p.Note}, nil
+		},
+		Server: func(c Case) *config.Server { return c.Server },
+		Run:    run,
 	}
-	plan, err := PlanCases(cfg, ws.Chips, st.Partition, ws.Settings.Cases)
-	if err != nil {
-		return err
+	if len(ws.Config.Accuracy.Cases) == 0 {
+		t.Unconfigured = "no accuracy cases configured (add [[accuracy.case]] blocks)"
 	}
-	st.Cases = append(st.Cases, plan.Skipped...)
-	for _, s := range plan.Skipped {
-		fmt.Fprintf(st.Log, "    skip case %s: %s\n", s.Name, s.Message)
-	}
-	if plan.Note != "" {
-		fmt.Fprintf(st.Log, "    %s\n", plan.Note)
-	}
-	if len(plan.Run) == 0 {
-		return pipeline.Skip("no accuracy case to run here: %s", ws.Chips.Describe())
-	}
+	return casestage.Run(ctx, ws, st, t)
+}
+
+func run(ctx context.Context, j *casestage.Job[Case]) error {
+	ws, st := j.WS, j.St
 	base, err := LoadBaselines(BaselinesPath(ws), true)
 	if err != nil {
 		return err
@@ -45,27 +51,15 @@ func Body(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) erro
 		return err
 	}
 	store.Log = st.Log
-	if !ws.Chips.CPU {
-		lock, err := st.LockChips(ctx, ws)
-		if err != nil {
-			return err
-		}
-		defer lock.Release()
-	}
-	m := pipeline.Servers(ws, st, ws.Repo, st.LogDir)
-	defer m.Close()
 	r := &Runner{
-		Servers: m, Store: store, Baselines: base, OutDir: ResultDir(ws.Out), Commit: ws.Commit, Log: st.Log,
+		Servers: j.Servers, Store: store, Baselines: base, OutDir: ResultDir(ws.Out), Commit: ws.Commit, Log: st.Log,
 		Group: st.GH.Group, EndGroup: st.GH.EndGroup,
 	}
-	rep := r.Run(ctx, plan.Run)
+	rep := r.Run(ctx, j.Cases)
 	st.Cases = append(st.Cases, rep.Cases...)
 	st.Failures = append(st.Failures, rep.Failures...)
 	if len(rep.Table.Rows) > 0 {
 		st.Tables = append(st.Tables, rep.Table)
-	}
-	if ctx.Err() != nil {
-		return context.Cause(ctx)
 	}
 	return nil
 }

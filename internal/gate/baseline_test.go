@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sgl-project/tpuci/internal/report"
 )
 
 const sample = `# header
@@ -214,7 +216,7 @@ func TestFormatting(t *testing.T) {
 	if got := strings.Join(tb.Rows[0], "|"); got != "c|median_itl_ms|10.00|10.00|+10%|11.00|+9.1%|pass" {
 		t.Fatalf("row %s", got)
 	}
-	if txt := Text(tb); !strings.Contains(txt, "case  metric") {
+	if txt := report.Text(tb); !strings.Contains(txt, "case  metric") {
 		t.Fatalf("text table:\n%s", txt)
 	}
 }

@@ -140,36 +140,6 @@ func Table(title string, vs []Verdict) report.Table {
 	return t
 }
 
-// Text renders a table for a terminal, columns aligned.
-func Text(t report.Table) string {
-	width := make([]int, len(t.Header))
-	for _, r := range append([][]string{t.Header}, t.Rows...) {
-		for i, c := range r {
-			if i < len(width) {
-				width[i] = max(width[i], len(c))
-			}
-		}
-	}
-	var b strings.Builder
-	if t.Title != "" {
-		b.WriteString(t.Title + "\n")
-	}
-	for _, r := range append([][]string{t.Header}, t.Rows...) {
-		for i, c := range r {
-			if i >= len(width) {
-				break
-			}
-			if i == len(r)-1 || i == len(width)-1 {
-				b.WriteString(c)
-			} else {
-				fmt.Fprintf(&b, "%-*s  ", width[i], c)
-			}
-		}
-		b.WriteString("\n")
-	}
-	return b.String()
-}
-
 // Format prints a measured value with precision that suits its size
 // (report.Number, the one number format of every report).
 func Format(v float64) string { return report.Number(v) }

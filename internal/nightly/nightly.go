@@ -24,10 +24,10 @@ import (
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/accuracy"
+	"github.com/sgl-project/tpuci/internal/casestage"
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/eval"
 	"github.com/sgl-project/tpuci/internal/ghactions"
-	"github.com/sgl-project/tpuci/internal/hostlock"
 	"github.com/sgl-project/tpuci/internal/nightly/gitstore"
 	"github.com/sgl-project/tpuci/internal/nightly/history"
 	"github.com/sgl-project/tpuci/internal/nightly/htmlreport"
@@ -38,7 +38,6 @@ import (
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/release/version"
 	"github.com/sgl-project/tpuci/internal/report"
-	"github.com/sgl-project/tpuci/internal/server"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
 
@@ -174,28 +173,33 @@ func MetaOf(ws *workspace.Workspace, night string, started time.Time) Meta {
 	return m
 }
 
-// Body is the nightly target.
+// Body is the nightly target: the case-stage skeleton with the nightly
+// matrix as its plan; its run records every result as it comes, then
+// publishes, judges and reports (finish), after an interrupt too.
 func Body(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) error {
+	var plan *Plan
+	t := casestage.Target[matrix.Case]{
+		Name: "nightly",
+		Plan: func(ws *workspace.Workspace, part partition.Spec) (casestage.Plan[matrix.Case], error) {
+			var err error
+			if plan, err = PlanFor(ws, part); err != nil {
+				return casestage.Plan[matrix.Case]{}, err
+			}
+			return casestage.Plan[matrix.Case]{Run: plan.Run, Skipped: plan.Skipped}, nil
+		},
+		Server: func(c matrix.Case) *config.Server { return c.Server },
+		Run:    func(ctx context.Context, j *casestage.Job[matrix.Case]) error { return runNight(ctx, j, plan) },
+	}
 	if len(ws.Config.Nightly.Models) == 0 {
-		return pipeline.Skip("no nightly matrix configured (add [[nightly.model]] blocks to [nightly])")
+		t.Unconfigured = "no nightly matrix configured (add [[nightly.model]] blocks to [nightly])"
 	}
-	plan, err := PlanFor(ws, st.Partition)
-	if err != nil {
-		return err
-	}
-	st.Cases = append(st.Cases, plan.Skipped...)
-	for _, s := range plan.Skipped {
-		fmt.Fprintf(st.Log, "    skip %s: %s\n", s.Name, s.Message)
-	}
-	if len(plan.Run) == 0 {
-		return pipeline.Skip("no nightly case to run here: %s", ws.Chips.Describe())
-	}
-	for _, c := range plan.Run {
-		if len(c.Server.Command) == 0 && ws.Python == "" {
-			return &pipeline.MissingTool{Tool: "python (for sgl_jax.launch_server of server " + c.Server.Name + ")",
-				Install: "export TPUCI_PYTHON=/path/to/python (or run scripts/bootstrap.sh to create .venv)"}
-		}
-	}
+	return casestage.Run(ctx, ws, st, t)
+}
+
+// runNight runs the night's cases, recording each result locally as it
+// comes, frees the chips and finishes.
+func runNight(ctx context.Context, j *casestage.Job[matrix.Case], plan *Plan) error {
+	ws, st := j.WS, j.St
 	started := time.Now()
 	night, err := history.Night(ws.Getenv(EnvDate), started)
 	if err != nil {
@@ -206,21 +210,12 @@ func Body(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) erro
 	if stores.Git != nil && stores.Git.Token != "" {
 		st.GH.Mask(stores.Git.Token)
 	}
-	out := filepath.Join(ws.Out, "nightly")
-	traceDir := filepath.Join(out, "traces")
+	traceDir := filepath.Join(ws.Out, "nightly", "traces")
 	_ = os.RemoveAll(traceDir) // traces of an earlier run in this output directory
 	if err := os.MkdirAll(traceDir, 0o755); err != nil {
 		return fmt.Errorf("nightly: create %s: %w", traceDir, err)
 	}
 	fmt.Fprintf(st.Log, "    night %s, %d cases (of %d in the matrix), commit %s; %s\n", night, len(plan.Run), len(plan.All), shortSHA(meta.Commit), stores.Describe())
-
-	lock, err := lockChips(ctx, ws, st, plan.Run)
-	if err != nil {
-		return err
-	}
-	defer lock.Release()
-	mgr := perf.NewServers(ws, st)
-	defer mgr.Close()
 	var datasets *eval.Store
 	if needsDatasets(plan.Run) {
 		if datasets, err = accuracy.NewStore(ws); err != nil {
@@ -230,7 +225,7 @@ func Body(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) erro
 	}
 	var localErr error
 	r := &Runner{
-		Servers: mgr, Datasets: datasets, Meta: meta, LogDir: st.LogDir, TraceDir: traceDir,
+		Servers: j.Servers, Datasets: datasets, Meta: meta, LogDir: st.LogDir, TraceDir: traceDir,
 		TraceSteps: ws.Config.Nightly.TraceSteps, Log: st.Log,
 		Record: func(rec history.Record) {
 			if err := stores.Local.Put([]history.Record{rec}); err != nil && localErr == nil {
@@ -240,8 +235,7 @@ func Body(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) erro
 		},
 	}
 	recs := r.Run(ctx, plan.Run)
-	mgr.Close()
-	lock.Release()
+	j.Release()
 	return finish(ctx, ws, st, plan, meta, stores, recs, localErr)
 }
 
@@ -258,19 +252,6 @@ func needsDatasets(cs []matrix.Case) bool {
 		}
 	}
 	return false
-}
-
-// lockChips takes the host-wide TPU lock when a case uses real chips.
-func lockChips(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage, cs []matrix.Case) (*hostlock.Lock, error) {
-	if ws.Chips.CPU {
-		return nil, nil
-	}
-	for _, c := range cs {
-		if len(c.Server.Command) == 0 || c.Server.Command[0] != server.SimCommand {
-			return st.LockChips(ctx, ws)
-		}
-	}
-	return nil, nil
 }
 
 // finish publishes, judges, writes the status and the report. It runs

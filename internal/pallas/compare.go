@@ -9,12 +9,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sgl-project/tpuci/internal/casestage"
 	"github.com/sgl-project/tpuci/internal/compare"
 	"github.com/sgl-project/tpuci/internal/config"
-	"github.com/sgl-project/tpuci/internal/gate"
-	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/report"
-	"github.com/sgl-project/tpuci/internal/workspace"
 )
 
 // Comparison runs each kernel of the base revision and of the working
@@ -119,7 +117,8 @@ func (c *Comparison) judge(kernels []config.Kernel, samples *compare.Samples, ou
 // compareStage is the pallas stage in comparison mode: the base revision
 // in a git worktree under $TPUCI_OUT/compare, interleaved with the
 // working tree for rounds rounds.
-func compareStage(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage, kernels []config.Kernel, ref string, rounds int) error {
+func compareStage(ctx context.Context, j *casestage.Job[config.Kernel], kernels []config.Kernel, ref string, rounds int) error {
+	ws, st := j.WS, j.St
 	base, err := compare.Checkout(ctx, ws.Repo, ref, filepath.Join(ws.Out, "compare", "pallas-base"), ws.Getenv)
 	if err != nil {
 		return fmt.Errorf("pallas: %w", err)
@@ -128,13 +127,6 @@ func compareStage(ctx context.Context, ws *workspace.Workspace, st *pipeline.Sta
 	baseCfg, note, err := compare.BaseConfig(ws.Repo, ws.Config, base)
 	if err != nil {
 		return fmt.Errorf("pallas: %w", err)
-	}
-	if !ws.Chips.CPU {
-		lock, err := st.LockChips(ctx, ws)
-		if err != nil {
-			return err
-		}
-		defer lock.Release()
 	}
 	device := Device(ws.Config, ws.Chips)
 	env := append(ws.Env(), ws.Chips.Env(1)...)
@@ -146,15 +138,8 @@ func compareStage(ctx context.Context, ws *workspace.Workspace, st *pipeline.Sta
 		BaseKernels: baseCfg.Pallas.Kernels, Rounds: rounds, LogDir: st.LogDir, Describe: base.Describe(),
 	}
 	out := c.Run(ctx, kernels)
-	st.Cases = append(st.Cases, out.Cases...)
-	st.Failures = append(st.Failures, out.Failures...)
 	title := fmt.Sprintf("pallas: working tree vs %s, %d rounds A B A B on this host (device %s; %d%% intervals; %s, of which the base %s)",
 		base.Describe(), rounds, device, int(compare.Confidence*100), report.Round(out.Wall), report.Round(out.BaseWall))
-	t := compare.Table(title, out.Rows)
-	st.Tables = append(st.Tables, t)
-	fmt.Fprint(st.Out, gate.Text(t))
-	if ctx.Err() != nil {
-		return context.Cause(ctx)
-	}
+	j.Add(out.Cases, out.Failures, compare.Table(title, out.Rows))
 	return nil
 }

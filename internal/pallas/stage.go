@@ -4,39 +4,47 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/sgl-project/tpuci/internal/casestage"
 	"github.com/sgl-project/tpuci/internal/compare"
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/gate"
+	"github.com/sgl-project/tpuci/internal/partition"
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
 
-// Body is the body of the pallas target.
+// Body is the body of the pallas target: the case-stage skeleton with
+// the kernel benchmarks as cases. They start no server, so they need the
+// interpreter and, on a TPU host, the chip lock.
 func Body(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) error {
-	cfg := ws.Config
-	if len(cfg.Pallas.Kernels) == 0 {
-		return pipeline.Skip("no kernel benchmarks configured (add [[pallas.kernel]] blocks)")
+	t := casestage.Target[config.Kernel]{Name: "pallas", Plan: planJob, Run: run}
+	if len(ws.Config.Pallas.Kernels) == 0 {
+		t.Unconfigured = "no kernel benchmarks configured (add [[pallas.kernel]] blocks)"
 	}
-	if ws.Python == "" {
-		return &pipeline.MissingTool{Tool: "python", Install: "export TPUCI_PYTHON=/path/to/python (or run scripts/bootstrap.sh to create .venv)"}
-	}
-	kernels, skipped, err := Plan(cfg.Pallas.Kernels, ws.Settings.Kernels, st.Partition)
-	if err != nil {
-		return err
-	}
+	return casestage.Run(ctx, ws, st, t)
+}
+
+// planJob is Plan for this job, its skipped kernels as report cases.
+func planJob(ws *workspace.Workspace, part partition.Spec) (casestage.Plan[config.Kernel], error) {
+	kernels, skipped, err := Plan(ws.Config.Pallas.Kernels, ws.Settings.Kernels, part)
+	p := casestage.Plan[config.Kernel]{Run: kernels}
 	for _, k := range skipped {
-		st.Cases = append(st.Cases, report.Case{Name: k.Name, Class: "pallas." + k.Name, Status: report.Skipped, Message: "in another partition than " + st.Partition.String()})
+		p.Skipped = append(p.Skipped, report.Case{Name: k.Name, Class: "pallas." + k.Name, Status: report.Skipped, Message: "in another partition than " + part.String()})
 	}
-	if len(kernels) == 0 {
-		return pipeline.Skip("no kernel in this partition")
-	}
+	return p, err
+}
+
+// run times the kernels and judges them against this device's baselines,
+// or compares them with a base revision (TPUCI_COMPARE).
+func run(ctx context.Context, j *casestage.Job[config.Kernel]) error {
+	ws, st, cfg, kernels := j.WS, j.St, j.WS.Config, j.Cases
 	ref, rounds, err := compare.Settings(ws.Getenv, cfg.Pallas.Compare, cfg.Pallas.Rounds, "[pallas]")
 	if err != nil {
 		return fmt.Errorf("pallas: %w", err)
 	}
 	if ref != "" && needsBaselines(kernels) {
-		return compareStage(ctx, ws, st, jsonKernels(kernels), ref, rounds)
+		return compareStage(ctx, j, jsonKernels(kernels), ref, rounds)
 	}
 	bl := &gate.File{}
 	if needsBaselines(kernels) {
@@ -47,43 +55,17 @@ func Body(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) erro
 			return fmt.Errorf("pallas: %w", err)
 		}
 	}
-	if !ws.Chips.CPU {
-		lock, err := st.LockChips(ctx, ws)
-		if err != nil {
-			return err
-		}
-		defer lock.Release()
-	}
 	device := Device(cfg, ws.Chips)
 	fmt.Fprintf(st.Log, "    %d kernel benchmarks, baselines of device %s\n", len(kernels), device)
 	r := &Runner{Repo: ws.Repo, Python: ws.Python, Env: append(ws.Env(), ws.Chips.Env(1)...), LogDir: st.LogDir,
 		Device: device, Baselines: bl, Log: st.Log}
 	out := r.Run(ctx, kernels)
-	st.Cases = append(st.Cases, out.Cases...)
-	st.Failures = append(st.Failures, out.Failures...)
-	if len(out.Verdicts) > 0 {
-		t := gate.Table(fmt.Sprintf("pallas verdicts (device %s, baselines %s)", device, cfg.Pallas.Baselines), out.Verdicts)
-		st.Tables = append(st.Tables, t)
-		fmt.Fprint(st.Out, gate.Text(t))
-	}
-	if ctx.Err() != nil {
-		return context.Cause(ctx)
-	}
-	if len(out.Failures) == 0 && allOtherDevice(out.Verdicts) {
+	j.Add(out.Cases, out.Failures, gate.Table(fmt.Sprintf("pallas verdicts (device %s, baselines %s)", device, cfg.Pallas.Baselines), out.Verdicts))
+	if ctx.Err() == nil && len(out.Failures) == 0 && gate.AllOtherDevice(out.Verdicts) {
 		return pipeline.Skip("no baseline for this device (%s) in %s: the kernels ran and their timings are in the report; record them with %s, or compare with a base revision (TPUCI_COMPARE=HEAD~1)",
 			device, cfg.Pallas.Baselines, RecordCommand)
 	}
 	return nil
-}
-
-// allOtherDevice: every verdict found only other devices' baselines.
-func allOtherDevice(vs []gate.Verdict) bool {
-	for _, v := range vs {
-		if !v.OtherDevice {
-			return false
-		}
-	}
-	return len(vs) > 0
 }
 
 func needsBaselines(ks []config.Kernel) bool {

@@ -11,13 +11,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sgl-project/tpuci/internal/casestage"
 	"github.com/sgl-project/tpuci/internal/compare"
 	"github.com/sgl-project/tpuci/internal/config"
-	"github.com/sgl-project/tpuci/internal/gate"
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/report"
-	"github.com/sgl-project/tpuci/internal/server"
-	"github.com/sgl-project/tpuci/internal/workspace"
 )
 
 // comparison holds both sides of a perf A/B run.
@@ -80,7 +78,8 @@ func sortedKeys(m map[string]float64) []string { return slices.Sorted(maps.Keys(
 // compareStage is the perf stage in comparison mode: the base revision's
 // servers, started from its git worktree with its own configuration, and
 // the working tree's, case groups interleaved for rounds rounds.
-func compareStage(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage, plan []Planned, ref string, rounds int) error {
+func compareStage(ctx context.Context, j *casestage.Job[Planned], ref string, rounds int) error {
+	ws, st, plan := j.WS, j.St, j.Cases
 	base, err := compare.Checkout(ctx, ws.Repo, ref, filepath.Join(ws.Out, "compare", "perf-base"), ws.Getenv)
 	if err != nil {
 		return fmt.Errorf("perf: %w", err)
@@ -105,30 +104,18 @@ func compareStage(ctx context.Context, ws *workspace.Workspace, st *pipeline.Sta
 			c.headPlan, c.basePlan = append(c.headPlan, hg), append(c.basePlan, bg)
 		}
 	}
-	lock, err := LockChips(ctx, ws, st, plan)
-	if err != nil {
-		return err
-	}
-	defer lock.Release()
-	headMgr, baseMgr := NewServers(ws, st), serversAt(ws, st, base.Root, filepath.Join(st.LogDir, "base"))
-	defer headMgr.Close()
+	headMgr, baseMgr := j.Servers, pipeline.Servers(ws, st, base.Root, filepath.Join(st.LogDir, "base"))
 	defer baseMgr.Close()
 	c.head, c.base = &Runner{Servers: headMgr, Log: st.Log}, &Runner{Servers: baseMgr, Log: st.Log}
 	fmt.Fprintf(st.Log, "    comparing %d perf cases with %s at %s, %d rounds interleaved; %s\n", len(plan), base.Describe(), base.Root, rounds, note)
 	start := time.Now()
 	samples, tot, headOut, baseWall := c.run(ctx, st.Log)
 	wall := time.Since(start)
-	st.Cases = append(st.Cases, headOut.Cases...)
-	st.Failures = append(st.Failures, headOut.Failures...)
+	j.Add(headOut.Cases, headOut.Failures)
 	rows := judgeCases(ws.Config, samples, tot, base.Describe(), st)
 	title := fmt.Sprintf("perf: working tree vs %s, %d rounds A B A B on this host (%d%% intervals; %s, of which the base %s)",
 		base.Describe(), rounds, int(compare.Confidence*100), report.Round(wall), report.Round(baseWall))
-	t := compare.Table(title, rows)
-	st.Tables = append(st.Tables, t)
-	fmt.Fprint(st.Out, gate.Text(t))
-	if ctx.Err() != nil {
-		return context.Cause(ctx)
-	}
+	j.Add(nil, nil, compare.Table(title, rows))
 	return nil
 }
 
@@ -210,9 +197,4 @@ func groups(plan []Planned) [][]Planned {
 		out[len(out)-1] = append(out[len(out)-1], p)
 	}
 	return out
-}
-
-// serversAt is a server manager for another checkout (the base's).
-func serversAt(ws *workspace.Workspace, st *pipeline.Stage, repo, logDir string) *server.Manager {
-	return pipeline.Servers(ws, st, repo, logDir)
 }

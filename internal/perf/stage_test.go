@@ -347,7 +347,7 @@ func TestCompareCatchesACommittedSimulatorSlowdown(t *testing.T) {
 		t.Errorf("table:\n%s", log)
 	}
 	if testing.Verbose() {
-		t.Log(gate.Text(st.Tables[0]))
+		t.Log(report.Text(st.Tables[0]))
 	}
 	if proc.Running() != 0 {
 		t.Fatalf("%d servers still running", proc.Running())
