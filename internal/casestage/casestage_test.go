@@ -72,7 +72,9 @@ func TestPythonIsNeededOnlyForLaunchServer(t *testing.T) {
 		t.Fatalf("the simulator needs no python: %v", err)
 	}
 	kernels := Target[string]{Name: "pallas", Run: func(context.Context, *Job[string]) error { return nil },
-		Plan: func(*workspace.Workspace, partition.Spec) (Plan[string], error) { return Plan[string]{Run: []string{"gmm"}}, nil }}
+		Plan: func(*workspace.Workspace, partition.Spec) (Plan[string], error) {
+			return Plan[string]{Run: []string{"gmm"}}, nil
+		}}
 	if err := Run(context.Background(), ws, st, kernels); !errors.As(err, &missing) || !strings.Contains(missing.Tool, "pallas cases") {
 		t.Fatalf("cases without servers run the interpreter: %v", err)
 	}

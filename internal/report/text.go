@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"strings"
 	"text/tabwriter"
 )
@@ -17,7 +18,7 @@ func Text(t Table) string {
 		if len(r) > len(t.Header) {
 			r = r[:len(t.Header)]
 		}
-		tw.Write([]byte(strings.Join(r, "\t") + "\n"))
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
 	}
 	tw.Flush()
 	return b.String()
