@@ -116,24 +116,10 @@ func (r *Runner) runCase(ctx context.Context, c Case, datasets map[string]*eval.
 		return res, rc, nil
 	}
 
-	ds, ok := datasets[c.Dataset]
-	if !ok {
-		var err error
-		if ds, err = r.Store.Load(ctx, c.Dataset); err != nil {
-			return fail(err.Error(), "")
-		}
-		datasets[c.Dataset] = ds
-	}
-	res.DatasetFiles = ds.Files
-	qs, err := eval.Select(c.Task, ds, c.Samples, c.Seed, c.Shots)
+	qs, err := r.questions(ctx, c, datasets, res)
 	if err != nil {
 		return fail(err.Error(), "")
 	}
-	res.N = len(qs)
-	if msg := r.tooFew(c, len(qs)); msg != "" {
-		return fail(msg, "")
-	}
-
 	fmt.Fprintf(r.Log, "    %s: %d %s questions (seed %d) on server %s\n", c.Name, len(qs), c.Task.Title, c.Seed, c.Server.Name)
 	in, err := r.Servers.Get(ctx, c.Server)
 	if err != nil {
@@ -179,21 +165,46 @@ func (r *Runner) runCase(ctx context.Context, c Case, datasets map[string]*eval.
 		rc.Status, rc.Message = report.Errored, msg
 		return res, rc, outcomes
 	}
-	v := Judge(out.Score, out.Stderr, c.Key(), r.Baselines)
+	rc.Status, rc.Message, res.Verdict = judged(c, out, r.Baselines)
+	return res, rc, outcomes
+}
+
+// questions loads the case's dataset (once per run) and selects its
+// questions; a case with too few is an error.
+func (r *Runner) questions(ctx context.Context, c Case, datasets map[string]*eval.Dataset, res *CaseResult) ([]eval.Question, error) {
+	ds, ok := datasets[c.Dataset]
+	if !ok {
+		var err error
+		if ds, err = r.Store.Load(ctx, c.Dataset); err != nil {
+			return nil, err
+		}
+		datasets[c.Dataset] = ds
+	}
+	res.DatasetFiles = ds.Files
+	qs, err := eval.Select(c.Task, ds, c.Samples, c.Seed, c.Shots)
+	if err != nil {
+		return nil, err
+	}
+	res.N = len(qs)
+	if msg := r.tooFew(c, len(qs)); msg != "" {
+		return nil, errors.New(msg)
+	}
+	return qs, nil
+}
+
+// judged is a finished evaluation's verdict and its report status.
+func judged(c Case, out *eval.Result, b *Baselines) (report.Status, string, Verdict) {
+	v := Judge(out.Score, out.Stderr, c.Key(), b)
 	if out.Errors > 0 {
 		v.Message += fmt.Sprintf("; %d of %d requests failed and count as wrong (first: %s)", out.Errors, out.Asked, firstError(out.Outcomes))
 	}
-	res.Verdict = v
-	rc.Message = v.Message
 	switch v.Status {
 	case Pass:
-		rc.Status = report.Passed
+		return report.Passed, v.Message, v
 	case OtherDevice:
-		rc.Status = report.Skipped
-	default:
-		rc.Status = report.Failed
+		return report.Skipped, v.Message, v
 	}
-	return res, rc, outcomes
+	return report.Failed, v.Message, v
 }
 
 // inAlive says how the server ended when it is gone.

@@ -2,7 +2,6 @@ package compare
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/sgl-project/tpuci/internal/report"
 )
@@ -14,16 +13,12 @@ const DefaultRounds = 10
 // Settings picks the comparison of a stage: TPUCI_COMPARE over the
 // config's compare (field names it in errors, e.g. "[pallas].compare"),
 // TPUCI_COMPARE_ROUNDS over its rounds. An empty ref: no comparison.
-func Settings(getenv func(string) string, ref string, rounds int, field string) (string, int, error) {
-	if v := getenv("TPUCI_COMPARE"); v != "" {
-		ref = v
+func Settings(envRef string, envRounds int, ref string, rounds int, field string) (string, int, error) {
+	if envRef != "" {
+		ref = envRef
 	}
-	if v := getenv("TPUCI_COMPARE_ROUNDS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < MinRounds {
-			return "", 0, fmt.Errorf("TPUCI_COMPARE_ROUNDS=%q: want a whole number of rounds, at least %d", v, MinRounds)
-		}
-		rounds = n
+	if envRounds != 0 {
+		rounds = envRounds
 	}
 	if rounds == 0 {
 		rounds = DefaultRounds

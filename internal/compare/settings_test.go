@@ -6,22 +6,28 @@ import (
 	"testing"
 
 	"github.com/sgl-project/tpuci/internal/compare/comparetest"
+	"github.com/sgl-project/tpuci/internal/settings"
 )
 
 func TestSettings(t *testing.T) {
-	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-	ref, n, err := Settings(env(nil), "merge-base", 0, "[perf]")
+	ref, n, err := Settings("", 0, "merge-base", 0, "[perf]")
 	if err != nil || ref != "merge-base" || n != DefaultRounds {
 		t.Fatalf("config: %q %d %v", ref, n, err)
 	}
-	ref, n, _ = Settings(env(map[string]string{"TPUCI_COMPARE": "HEAD~1", "TPUCI_COMPARE_ROUNDS": "7"}), "", 0, "[perf]")
-	if ref != "HEAD~1" || n != 7 {
-		t.Fatalf("env: %q %d", ref, n)
+	env := map[string]string{"TPUCI_COMPARE": "HEAD~1", "TPUCI_COMPARE_ROUNDS": "7"}
+	s, err := settings.Parse(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, _, err := Settings(env(map[string]string{"TPUCI_COMPARE_ROUNDS": "3"}), "", 0, "[perf]"); err == nil || !strings.Contains(err.Error(), "TPUCI_COMPARE_ROUNDS") {
+	ref, n, _ = Settings(s.Compare, s.CompareRounds, "merge-base", 5, "[perf]")
+	if ref != "HEAD~1" || n != 7 {
+		t.Fatalf("the environment over the config: %q %d", ref, n)
+	}
+	// Too few rounds fail before any work, naming the variable.
+	if _, err := settings.Parse(func(k string) string { return map[string]string{"TPUCI_COMPARE_ROUNDS": "3"}[k] }); err == nil || !strings.Contains(err.Error(), "TPUCI_COMPARE_ROUNDS") {
 		t.Fatalf("3 rounds: %v", err)
 	}
-	if _, _, err := Settings(env(nil), "x", 2, "[pallas]"); err == nil || !strings.Contains(err.Error(), "[pallas] rounds = 2") {
+	if _, _, err := Settings("", 0, "x", 2, "[pallas]"); err == nil || !strings.Contains(err.Error(), "[pallas] rounds = 2") {
 		t.Fatalf("config rounds: %v", err)
 	}
 }

@@ -9,9 +9,10 @@ package compare
 
 import (
 	"fmt"
-	"github.com/sgl-project/tpuci/internal/report"
 	"math"
 	"slices"
+
+	"github.com/sgl-project/tpuci/internal/report"
 
 	"golang.org/x/perf/benchmath"
 )

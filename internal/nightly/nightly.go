@@ -261,41 +261,8 @@ func finish(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage, pl
 	if localErr != nil {
 		problems = append(problems, localErr)
 	}
-	out := filepath.Join(ws.Out, "nightly")
-	var traces []Trace
-	local := map[string]string{}
-	for _, r := range recs {
-		if r.Trace != "" {
-			traces = append(traces, Trace{Model: r.Model, Case: r.Case, Path: r.Trace})
-			local[r.Trace] = r.Model
-		}
-	}
-	published := stores.Git == nil
-	if stores.Git != nil && len(recs) > 0 {
-		msg := fmt.Sprintf("nightly %s: %d results from run %s (%s)", meta.Night, len(recs), meta.RunID, shortSHA(meta.Commit))
-		urls, err := stores.PublishTraces(ctx, meta.Night, local, "nightly "+meta.Night+": traces of run "+meta.RunID)
-		if err != nil {
-			problems = append(problems, fmt.Errorf("nightly: publish traces: %w", err))
-		}
-		for i := range traces {
-			traces[i].URL = urls[traces[i].Path]
-		}
-		shared := make([]history.Record, len(recs))
-		for i, r := range recs {
-			shared[i] = r
-			if u := urls[r.Trace]; u != "" {
-				shared[i].Trace = u
-			} else if r.Trace != "" {
-				shared[i].Trace = filepath.Base(r.Trace) // the run's artifact has it
-			}
-		}
-		if err := stores.Publish(ctx, meta.Night, shared, msg); err != nil {
-			problems = append(problems, fmt.Errorf("nightly: record results in %s: %w (they are in the local store %s)", gitstore.Redact(stores.Git.URL), err, stores.Local.Root))
-		} else {
-			published = true
-			fmt.Fprintf(st.Log, "    recorded %d results in %s\n", len(recs), gitstore.Redact(stores.Git.URL))
-		}
-	}
+	traces, published, errs := publish(ctx, st, meta, stores, recs)
+	problems = append(problems, errs...)
 	source := stores.Shared()
 	if !published {
 		source = stores.Local
@@ -313,48 +280,9 @@ func finish(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage, pl
 	for _, r := range recs {
 		verdicts = append(verdicts, judge.Case(r, byCase[r.Case]))
 	}
-
-	// The night as a whole (all jobs so far) decides the status record.
-	var tonight []history.Record
-	for _, h := range hist {
-		if h.Night == meta.Night {
-			tonight = append(tonight, h)
-		}
-	}
-	cov := CoverageOf(plan.All, tonight)
-	status := statusNote(ctx, ws, cov)
-	if status != "" {
-		fmt.Fprintf(st.Log, "    nightly status %s\n", status)
-	} else {
-		keys := map[string]bool{}
-		for _, c := range plan.All {
-			keys[c.Key] = true
-		}
-		var inMatrix []history.Record
-		for _, h := range tonight {
-			if keys[h.Case] {
-				inMatrix = append(inMatrix, h)
-			}
-		}
-		prev, err := source.Status()
-		if err != nil {
-			fmt.Fprintf(st.Log, "    warning: previous status: %v\n", err)
-		}
-		s := BuildStatus(meta, cov, judge.JudgeAll(inMatrix, hist), prev, time.Now())
-		path := filepath.Join(out, history.StatusFile)
-		if err := history.WriteStatus(path, s); err != nil {
-			problems = append(problems, err)
-		}
-		if err := stores.Local.PutStatus(s); err != nil {
-			problems = append(problems, err)
-		}
-		if err := stores.PublishStatus(ctx, s, fmt.Sprintf("nightly %s: status %s (run %s)", meta.Night, s.Status, meta.RunID)); err != nil {
-			problems = append(problems, fmt.Errorf("nightly: publish status: %w", err))
-		}
-		status = "written: " + s.Status
-		fmt.Fprintf(st.Log, "    nightly status %s: %s\n", s.Status, path)
-	}
-
+	cov, status, errs := nightStatus(ctx, ws, st, plan, meta, stores, source, judge, hist)
+	problems = append(problems, errs...)
+	out := filepath.Join(ws.Out, "nightly")
 	sum := &Summary{Meta: meta, Verdicts: verdicts, History: byCase, Traces: traces, Coverage: cov, Status: status,
 		ReportDir: out, Generated: time.Now(), Servers: map[string]string{}, Devices: map[string]string{}}
 	for _, c := range plan.Run {
@@ -364,9 +292,99 @@ func finish(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage, pl
 	if err := writeOutputs(out, sum); err != nil {
 		problems = append(problems, err)
 	}
+	reportNight(st, sum, out)
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	return errors.Join(problems...)
+}
+
+// publish pushes the night's traces and results to the git data
+// repository, when there is one; published says the shared store has them.
+func publish(ctx context.Context, st *pipeline.Stage, meta Meta, stores *Stores, recs []history.Record) (traces []Trace, published bool, problems []error) {
+	local := map[string]string{}
+	for _, r := range recs {
+		if r.Trace != "" {
+			traces = append(traces, Trace{Model: r.Model, Case: r.Case, Path: r.Trace})
+			local[r.Trace] = r.Model
+		}
+	}
+	if stores.Git == nil || len(recs) == 0 {
+		return traces, stores.Git == nil, nil
+	}
+	urls, err := stores.PublishTraces(ctx, meta.Night, local, "nightly "+meta.Night+": traces of run "+meta.RunID)
+	if err != nil {
+		problems = append(problems, fmt.Errorf("nightly: publish traces: %w", err))
+	}
+	for i := range traces {
+		traces[i].URL = urls[traces[i].Path]
+	}
+	shared := make([]history.Record, len(recs))
+	for i, r := range recs {
+		shared[i] = r
+		if u := urls[r.Trace]; u != "" {
+			shared[i].Trace = u
+		} else if r.Trace != "" {
+			shared[i].Trace = filepath.Base(r.Trace) // the run's artifact has it
+		}
+	}
+	msg := fmt.Sprintf("nightly %s: %d results from run %s (%s)", meta.Night, len(recs), meta.RunID, shortSHA(meta.Commit))
+	if err := stores.Publish(ctx, meta.Night, shared, msg); err != nil {
+		return traces, false, append(problems, fmt.Errorf("nightly: record results in %s: %w (they are in the local store %s)", gitstore.Redact(stores.Git.URL), err, stores.Local.Root))
+	}
+	fmt.Fprintf(st.Log, "    recorded %d results in %s\n", len(recs), gitstore.Redact(stores.Git.URL))
+	return traces, true, problems
+}
+
+// nightStatus judges the night as a whole (all jobs so far) and writes
+// the status record the release gate reads, when the night may have one.
+func nightStatus(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage, plan *Plan, meta Meta, stores *Stores, source history.Dir, judge Judge, hist []history.Record) (history.Coverage, string, []error) {
+	var tonight []history.Record
+	for _, h := range hist {
+		if h.Night == meta.Night {
+			tonight = append(tonight, h)
+		}
+	}
+	cov := CoverageOf(plan.All, tonight)
+	if note := statusNote(ctx, ws, cov); note != "" {
+		fmt.Fprintf(st.Log, "    nightly status %s\n", note)
+		return cov, note, nil
+	}
+	keys := map[string]bool{}
+	for _, c := range plan.All {
+		keys[c.Key] = true
+	}
+	var inMatrix []history.Record
+	for _, h := range tonight {
+		if keys[h.Case] {
+			inMatrix = append(inMatrix, h)
+		}
+	}
+	prev, err := source.Status()
+	if err != nil {
+		fmt.Fprintf(st.Log, "    warning: previous status: %v\n", err)
+	}
+	s := BuildStatus(meta, cov, judge.JudgeAll(inMatrix, hist), prev, time.Now())
+	path := filepath.Join(ws.Out, "nightly", history.StatusFile)
+	var problems []error
+	if err := history.WriteStatus(path, s); err != nil {
+		problems = append(problems, err)
+	}
+	if err := stores.Local.PutStatus(s); err != nil {
+		problems = append(problems, err)
+	}
+	if err := stores.PublishStatus(ctx, s, fmt.Sprintf("nightly %s: status %s (run %s)", meta.Night, s.Status, meta.RunID)); err != nil {
+		problems = append(problems, fmt.Errorf("nightly: publish status: %w", err))
+	}
+	fmt.Fprintf(st.Log, "    nightly status %s: %s\n", s.Status, path)
+	return cov, "written: " + s.Status, problems
+}
+
+// reportNight puts the night's tables, cases and failures in the stage.
+func reportNight(st *pipeline.Stage, sum *Summary, out string) {
 	st.Tables = append(st.Tables, sum.Tables()...)
-	for i := range verdicts {
-		st.Cases = append(st.Cases, caseOf(&verdicts[i], st.LogDir))
+	for i := range sum.Verdicts {
+		st.Cases = append(st.Cases, caseOf(&sum.Verdicts[i], st.LogDir))
 	}
 	for _, f := range sum.Flags() {
 		msg := f.Case + ": regressed: " + describe(f)
@@ -378,11 +396,7 @@ func finish(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage, pl
 	for _, r := range sum.Failed() {
 		st.Failures = append(st.Failures, r.Case+": "+r.Status+": "+r.Error)
 	}
-	fmt.Fprintf(st.Out, "nightly %s: %d cases, %d failed, %d regressions; report %s\n", meta.Night, len(verdicts), len(sum.Failed()), len(sum.Flags()), filepath.Join(out, "report.html"))
-	if ctx.Err() != nil {
-		return context.Cause(ctx)
-	}
-	return errors.Join(problems...)
+	fmt.Fprintf(st.Out, "nightly %s: %d cases, %d failed, %d regressions; report %s\n", sum.Meta.Night, len(sum.Verdicts), len(sum.Failed()), len(sum.Flags()), filepath.Join(out, "report.html"))
 }
 
 // statusNote says why no status record is written, or "" to write one.

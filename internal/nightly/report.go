@@ -245,102 +245,116 @@ func (s *Summary) modelSection(model string) htmlreport.Model {
 		}
 	}
 	for _, metric := range metrics {
-		plot := htmlreport.Plot{Title: model + " " + metric + " (% of each case's median)", Unit: "% of median", Nights: nights}
-		thr := 0.0
-		dir := matrix.Direction(metric)
-		var floors []htmlreport.Line
-		for _, v := range vs {
-			if !slices.Contains(v.Record.Judged, metric) {
-				continue
-			}
-			vals := s.values(v.Record.Case, metric, nights, v.Record)
-			ref := caseMedian(v, metric, vals)
-			if !(ref > 0) {
-				continue
-			}
-			ser := htmlreport.Series{Label: label(v.Record)}
-			for i, x := range vals {
-				ser.Values = append(ser.Values, 100*x/ref)
-				ser.Titles = append(ser.Titles, fmt.Sprintf("%s %s %s: %s (%+.1f%% of median %s)", v.Record.Case, metric, nights[i], fmtNum(x), 100*x/ref-100, fmtNum(ref)))
-			}
-			rule := Judge{}.Rule(v.Record.Case, v.Record.Kind, metric)
-			for _, mv := range v.Metrics {
-				if mv.Metric == metric {
-					rule = mv.Rule
-					ser.Flagged = len(mv.Analysis.Flags) > 0
-				}
-			}
-			thr = math.Max(thr, rule.ThresholdPct)
-			// A floor far below (or above) the values would flatten the
-			// plot; the table and the regression plots show it anyway.
-			if rule.Floor != nil && 100**rule.Floor/ref > 50 && 100**rule.Floor/ref < 150 {
-				floors = append(floors, htmlreport.Line{Value: 100 * *rule.Floor / ref, Label: "floor " + label(v.Record), Kind: htmlreport.FloorLine})
-			}
-			plot.Series = append(plot.Series, ser)
+		if plot, ok := s.metricPlot(model, metric, vs, nights); ok {
+			m.Plots = append(m.Plots, plot)
 		}
-		if len(plot.Series) == 0 {
-			continue
-		}
-		if thr == 0 {
-			thr = regress.DefaultThresholdPct
-		}
-		plot.Lines = append(plot.Lines, htmlreport.Line{Value: 100, Label: "median", Kind: htmlreport.Baseline},
-			htmlreport.Line{Value: 100 - float64(dir)*thr, Label: fmt.Sprintf("%+.0f%%", -float64(dir)*thr), Kind: htmlreport.Threshold})
-		plot.Lines = append(plot.Lines, floors...)
-		m.Plots = append(m.Plots, plot)
 	}
 	m.Table = htmlreport.Table{Header: []string{"case", "status", "metric", "tonight", "median", "change", "z", "history", "verdict", "trace"}}
 	for _, v := range vs {
-		r := v.Record
-		trace := htmlreport.Cell{}
-		for _, t := range s.Traces {
-			if t.Case == r.Case {
-				trace = htmlreport.Cell{Text: filepath.Base(t.Path), Href: s.rel(t.Path)}
-				if t.URL != "" {
-					trace = htmlreport.Cell{Text: "open in Perfetto", Href: "https://ui.perfetto.dev/#!/?url=" + url.QueryEscape(t.URL)}
-				}
-			}
-		}
-		if r.Status != history.OK || len(v.Metrics) == 0 {
-			m.Table.Rows = append(m.Table.Rows, []htmlreport.Cell{{Text: r.Case}, {Text: r.Status, Class: "bad"}, {Text: "–"}, {Text: "–"},
-				{Text: "–"}, {Text: "–"}, {Text: "–"}, {Text: "–"}, {Text: r.Error, Class: "bad"}, trace})
-			continue
-		}
-		for _, mv := range v.Metrics {
-			a := mv.Analysis
-			row := []htmlreport.Cell{{Text: r.Case}, {Text: r.Status, Class: "good"}, {Text: mv.Metric}, {Text: fmtNum(a.Latest)}}
-			if a.Baseline != nil {
-				row = append(row, htmlreport.Cell{Text: fmtNum(*a.Baseline)})
-			} else {
-				row = append(row, htmlreport.Cell{Text: "–", Class: "muted"})
-			}
-			if a.ChangePct != nil {
-				row = append(row, htmlreport.Cell{Text: fmt.Sprintf("%+.1f%%", *a.ChangePct)})
-			} else {
-				row = append(row, htmlreport.Cell{Text: "–", Class: "muted"})
-			}
-			if a.Z != nil {
-				row = append(row, htmlreport.Cell{Text: fmt.Sprintf("%.1f", *a.Z)})
-			} else {
-				row = append(row, htmlreport.Cell{Text: "–", Class: "muted"})
-			}
-			row = append(row, htmlreport.Cell{Text: fmt.Sprintf("%d nights", a.History)})
-			switch {
-			case len(a.Flags) > 0:
-				var d []string
-				for _, f := range a.Flags {
-					d = append(d, regress.Describe(mv.Metric, f))
-				}
-				row = append(row, htmlreport.Cell{Text: "REGRESSED: " + strings.Join(d, "; "), Class: "bad"})
-			case !a.Judged:
-				row = append(row, htmlreport.Cell{Text: fmt.Sprintf("not judged yet (%d of %d nights of history)", a.History, minNights(mv.Rule)), Class: "muted"})
-			default:
-				row = append(row, htmlreport.Cell{Text: "ok", Class: "good"})
-			}
-			m.Table.Rows = append(m.Table.Rows, append(row, trace))
-		}
+		m.Table.Rows = append(m.Table.Rows, s.caseRows(v)...)
 	}
 	return m
+}
+
+// metricPlot is one metric of a model over the nights, each case as a
+// percentage of its median, with the threshold and floors; ok is false
+// when no case has values to plot.
+func (s *Summary) metricPlot(model, metric string, vs []*Verdict, nights []string) (htmlreport.Plot, bool) {
+	plot := htmlreport.Plot{Title: model + " " + metric + " (% of each case's median)", Unit: "% of median", Nights: nights}
+	thr := 0.0
+	dir := matrix.Direction(metric)
+	var floors []htmlreport.Line
+	for _, v := range vs {
+		if !slices.Contains(v.Record.Judged, metric) {
+			continue
+		}
+		vals := s.values(v.Record.Case, metric, nights, v.Record)
+		ref := caseMedian(v, metric, vals)
+		if !(ref > 0) {
+			continue
+		}
+		ser := htmlreport.Series{Label: label(v.Record)}
+		for i, x := range vals {
+			ser.Values = append(ser.Values, 100*x/ref)
+			ser.Titles = append(ser.Titles, fmt.Sprintf("%s %s %s: %s (%+.1f%% of median %s)", v.Record.Case, metric, nights[i], fmtNum(x), 100*x/ref-100, fmtNum(ref)))
+		}
+		rule := Judge{}.Rule(v.Record.Case, v.Record.Kind, metric)
+		for _, mv := range v.Metrics {
+			if mv.Metric == metric {
+				rule = mv.Rule
+				ser.Flagged = len(mv.Analysis.Flags) > 0
+			}
+		}
+		thr = math.Max(thr, rule.ThresholdPct)
+		// A floor far below (or above) the values would flatten the
+		// plot; the table and the regression plots show it anyway.
+		if rule.Floor != nil && 100**rule.Floor/ref > 50 && 100**rule.Floor/ref < 150 {
+			floors = append(floors, htmlreport.Line{Value: 100 * *rule.Floor / ref, Label: "floor " + label(v.Record), Kind: htmlreport.FloorLine})
+		}
+		plot.Series = append(plot.Series, ser)
+	}
+	if len(plot.Series) == 0 {
+		return plot, false
+	}
+	if thr == 0 {
+		thr = regress.DefaultThresholdPct
+	}
+	plot.Lines = append(plot.Lines, htmlreport.Line{Value: 100, Label: "median", Kind: htmlreport.Baseline},
+		htmlreport.Line{Value: 100 - float64(dir)*thr, Label: fmt.Sprintf("%+.0f%%", -float64(dir)*thr), Kind: htmlreport.Threshold})
+	plot.Lines = append(plot.Lines, floors...)
+	return plot, true
+}
+
+// caseRows are a case's rows of the model table: one per judged metric,
+// or one saying why the case has none.
+func (s *Summary) caseRows(v *Verdict) [][]htmlreport.Cell {
+	r := v.Record
+	trace := htmlreport.Cell{}
+	for _, t := range s.Traces {
+		if t.Case == r.Case {
+			trace = htmlreport.Cell{Text: filepath.Base(t.Path), Href: s.rel(t.Path)}
+			if t.URL != "" {
+				trace = htmlreport.Cell{Text: "open in Perfetto", Href: "https://ui.perfetto.dev/#!/?url=" + url.QueryEscape(t.URL)}
+			}
+		}
+	}
+	if r.Status != history.OK || len(v.Metrics) == 0 {
+		return [][]htmlreport.Cell{{{Text: r.Case}, {Text: r.Status, Class: "bad"}, {Text: "–"}, {Text: "–"},
+			{Text: "–"}, {Text: "–"}, {Text: "–"}, {Text: "–"}, {Text: r.Error, Class: "bad"}, trace}}
+	}
+	var rows [][]htmlreport.Cell
+	for _, mv := range v.Metrics {
+		rows = append(rows, append(metricCells(r, mv), trace))
+	}
+	return rows
+}
+
+// metricCells are the cells of one metric's row, before its trace.
+func metricCells(r history.Record, mv MetricVerdict) []htmlreport.Cell {
+	a := mv.Analysis
+	muted := htmlreport.Cell{Text: "–", Class: "muted"}
+	row := []htmlreport.Cell{{Text: r.Case}, {Text: r.Status, Class: "good"}, {Text: mv.Metric}, {Text: fmtNum(a.Latest)}, muted, muted, muted}
+	if a.Baseline != nil {
+		row[4] = htmlreport.Cell{Text: fmtNum(*a.Baseline)}
+	}
+	if a.ChangePct != nil {
+		row[5] = htmlreport.Cell{Text: fmt.Sprintf("%+.1f%%", *a.ChangePct)}
+	}
+	if a.Z != nil {
+		row[6] = htmlreport.Cell{Text: fmt.Sprintf("%.1f", *a.Z)}
+	}
+	row = append(row, htmlreport.Cell{Text: fmt.Sprintf("%d nights", a.History)})
+	switch {
+	case len(a.Flags) > 0:
+		var d []string
+		for _, f := range a.Flags {
+			d = append(d, regress.Describe(mv.Metric, f))
+		}
+		return append(row, htmlreport.Cell{Text: "REGRESSED: " + strings.Join(d, "; "), Class: "bad"})
+	case !a.Judged:
+		return append(row, htmlreport.Cell{Text: fmt.Sprintf("not judged yet (%d of %d nights of history)", a.History, minNights(mv.Rule)), Class: "muted"})
+	}
+	return append(row, htmlreport.Cell{Text: "ok", Class: "good"})
 }
 
 func minNights(r regress.Rule) int {

@@ -121,6 +121,62 @@ func (r *Runner) Run(ctx context.Context, kernels []config.Kernel) Outcome {
 }
 
 func (r *Runner) runKernel(ctx context.Context, k config.Kernel, out *Outcome) {
+	kr := r.execKernel(ctx, k)
+	base := report.Case{Class: "pallas." + k.Name, File: k.File, Log: kr.log}
+	failKernel := func(msg string) {
+		c := base
+		c.Name, c.Status, c.Message, c.Output, c.Duration = k.Name, report.Failed, msg, kr.tail, kr.o.Duration
+		c.Extra = &Extra{Device: r.Device, Kernel: k.Name}
+		out.Cases = append(out.Cases, c)
+		out.Failures = append(out.Failures, "kernel "+k.Name+": "+msg)
+		fmt.Fprintf(r.Log, "    FAIL %s: %s\n", k.Name, msg)
+	}
+	switch {
+	case ctx.Err() != nil:
+		failKernel("interrupted")
+		return
+	case k.Format == config.KernelExitCode && kr.exitMsg != "":
+		failKernel(kr.exitMsg)
+		return
+	case k.Format == config.KernelExitCode:
+		c := base
+		c.Name, c.Status, c.Duration = k.Name, report.Passed, kr.o.Duration
+		c.Extra = &Extra{Device: r.Device, Kernel: k.Name}
+		out.Cases = append(out.Cases, c)
+		fmt.Fprintf(r.Log, "    pass %s (%s)\n", k.Name, report.Round(kr.o.Duration))
+		return
+	}
+	timings, perr := Parse(kr.stdout)
+	failed, skippedDevice := r.judgeTimings(k, timings, kr.o.Duration, base, out, failKernel)
+	switch {
+	case perr != nil:
+		failKernel(perr.Error())
+	case kr.exitMsg != "":
+		failKernel(kr.exitMsg)
+	case len(timings) == 0:
+		failKernel(`printed no timing lines: a "json" kernel prints {"kernel","case","time_ms"} per case (or set format = "exit-code") (log ` + kr.log + ")")
+	default:
+		status := "pass"
+		if failed {
+			status = "FAIL"
+		} else if skippedDevice == len(timings) {
+			status = "measured (no baseline for this device)"
+		}
+		fmt.Fprintf(r.Log, "    %s %s: %d cases (%s)\n", status, k.Name, len(timings), report.Round(kr.o.Duration))
+	}
+}
+
+// kernelRun is one kernel script's run: its outcome, stdout and log.
+type kernelRun struct {
+	o       proc.Outcome
+	stdout  []byte
+	log     string // the log file: the command, stdout and stderr
+	tail    string // the log's last lines
+	exitMsg string // how it failed to exit 0, "" when it did
+}
+
+// execKernel runs a kernel script under its timeout and keeps its log.
+func (r *Runner) execKernel(ctx context.Context, k config.Kernel) kernelRun {
 	logPath := filepath.Join(r.LogDir, k.Name+".log")
 	argv := append([]string{r.Python, k.File}, k.Args...)
 	fmt.Fprintf(r.Log, "    kernel %s: %s\n", k.Name, proc.Quote(argv))
@@ -138,58 +194,35 @@ func (r *Runner) runKernel(ctx context.Context, k config.Kernel, out *Outcome) {
 		logBuf.Write(stderr.Bytes())
 	}
 	_ = report.WriteFile(logPath, logBuf.Bytes())
-	tail := tailLines(logBuf.String(), 30)
-	base := report.Case{Class: "pallas." + k.Name, File: k.File, Log: logPath}
-	failKernel := func(msg string) {
-		c := base
-		c.Name, c.Status, c.Message, c.Output, c.Duration = k.Name, report.Failed, msg, tail, o.Duration
-		c.Extra = &Extra{Device: r.Device, Kernel: k.Name}
-		out.Cases = append(out.Cases, c)
-		out.Failures = append(out.Failures, "kernel "+k.Name+": "+msg)
-		fmt.Fprintf(r.Log, "    FAIL %s: %s\n", k.Name, msg)
-	}
-	if ctx.Err() != nil {
-		failKernel("interrupted")
-		return
-	}
-	exitMsg := ""
+	kr := kernelRun{o: o, stdout: stdout.Bytes(), log: logPath, tail: tailLines(logBuf.String(), 30)}
 	if runErr != nil {
-		exitMsg = describe(o, timeout) + " (log " + logPath + ")"
+		kr.exitMsg = describe(o, timeout) + " (log " + logPath + ")"
 	}
-	if k.Format == config.KernelExitCode {
-		if exitMsg != "" {
-			failKernel(exitMsg)
-			return
-		}
-		c := base
-		c.Name, c.Status, c.Duration = k.Name, report.Passed, o.Duration
-		c.Extra = &Extra{Device: r.Device, Kernel: k.Name}
-		out.Cases = append(out.Cases, c)
-		fmt.Fprintf(r.Log, "    pass %s (%s)\n", k.Name, report.Round(o.Duration))
-		return
-	}
-	timings, perr := Parse(stdout.Bytes())
+	return kr
+}
+
+// judgeTimings records each timing as a case and, with baselines, judges
+// it; it reports whether any failed and how many had only other devices'
+// baselines.
+func (r *Runner) judgeTimings(k config.Kernel, timings []Timing, took time.Duration, base report.Case, out *Outcome, failKernel func(string)) (failed bool, skippedDevice int) {
 	judge := gate.Judge{File: r.Baselines, Device: r.Device, Record: RecordCommand}
-	per := o.Duration / time.Duration(max(len(timings), 1))
-	failed, skippedDevice := false, 0
+	per := took / time.Duration(max(len(timings), 1))
 	for _, t := range timings {
 		if t.Kernel != k.Name {
 			failKernel(fmt.Sprintf("printed a timing for kernel %q; expected %q (the [[pallas.kernel]] name must match the script's)", t.Kernel, k.Name))
 			continue
 		}
 		out.Timings = append(out.Timings, t)
+		c := base
+		c.Name, c.Duration, c.Status = t.CaseName(), per, report.Passed
+		ex := &Extra{Device: r.Device, Kernel: k.Name, Case: t.Case, TimeMs: t.TimeMs}
+		c.Extra = ex
 		if r.Baselines == nil { // measuring only (a comparison judges later)
-			c := base
-			c.Name, c.Duration, c.Status = t.CaseName(), per, report.Passed
-			c.Extra = &Extra{Device: r.Device, Kernel: k.Name, Case: t.Case, TimeMs: t.TimeMs}
 			out.Cases = append(out.Cases, c)
 			continue
 		}
 		v := judge.Check(t.CaseName(), Metric, t.TimeMs, k.Tolerance)
-		c := base
-		c.Name, c.Duration = t.CaseName(), per
-		c.Extra = &Extra{Device: r.Device, Kernel: k.Name, Case: t.Case, TimeMs: t.TimeMs, Verdict: &v}
-		c.Status = report.Passed
+		ex.Verdict = &v
 		switch {
 		case v.OtherDevice:
 			c.Status, c.Message = report.Skipped, v.Message
@@ -202,23 +235,7 @@ func (r *Runner) runKernel(ctx context.Context, k config.Kernel, out *Outcome) {
 		out.Cases = append(out.Cases, c)
 		out.Verdicts = append(out.Verdicts, v)
 	}
-	switch {
-	case perr != nil:
-		failKernel(perr.Error())
-	case exitMsg != "":
-		failKernel(exitMsg)
-	case len(timings) == 0:
-		failKernel(`printed no timing lines: a "json" kernel prints {"kernel","case","time_ms"} per case (or set format = "exit-code") (log ` + logPath + ")")
-	}
-	if perr == nil && exitMsg == "" && len(timings) > 0 {
-		status := "pass"
-		if failed {
-			status = "FAIL"
-		} else if skippedDevice == len(timings) {
-			status = "measured (no baseline for this device)"
-		}
-		fmt.Fprintf(r.Log, "    %s %s: %d cases (%s)\n", status, k.Name, len(timings), report.Round(o.Duration))
-	}
+	return failed, skippedDevice
 }
 
 func describe(o proc.Outcome, timeout time.Duration) string {

@@ -39,7 +39,7 @@ func planJob(ws *workspace.Workspace, part partition.Spec) (casestage.Plan[confi
 // or compares them with a base revision (TPUCI_COMPARE).
 func run(ctx context.Context, j *casestage.Job[config.Kernel]) error {
 	ws, st, cfg, kernels := j.WS, j.St, j.WS.Config, j.Cases
-	ref, rounds, err := compare.Settings(ws.Getenv, cfg.Pallas.Compare, cfg.Pallas.Rounds, "[pallas]")
+	ref, rounds, err := compare.Settings(ws.Settings.Compare, ws.Settings.CompareRounds, cfg.Pallas.Compare, cfg.Pallas.Rounds, "[pallas]")
 	if err != nil {
 		return fmt.Errorf("pallas: %w", err)
 	}

@@ -82,66 +82,87 @@ func (r *Runner) Run(ctx context.Context, plan []Planned) Outcome {
 	return out
 }
 
+// caseRun is one case's report as it is filled in.
+type caseRun struct {
+	name  string
+	start time.Time
+	c     report.Case
+	ex    *Extra
+	fails []string
+	log   io.Writer
+}
+
+func (cr *caseRun) fail(msg string) {
+	cr.c.Status = report.Failed
+	cr.fails = append(cr.fails, cr.name+": "+msg)
+}
+
+func (cr *caseRun) finish() (report.Case, []gate.Verdict, []string) {
+	cr.c.Duration = time.Since(cr.start)
+	cr.c.Message = strings.Join(trimPrefix(cr.fails, cr.name+": "), "; ")
+	status := map[report.Status]string{report.Passed: "pass", report.Skipped: "skip"}[cr.c.Status]
+	if status == "" {
+		status = "FAIL"
+	}
+	fmt.Fprintf(cr.log, "    %s %s (%s)\n", status, cr.name, report.Round(cr.c.Duration))
+	if cr.c.Status == report.Skipped {
+		return cr.c, cr.ex.Verdicts, nil // the message; not a failure
+	}
+	return cr.c, cr.ex.Verdicts, cr.fails
+}
+
+// runCase starts (or reuses) the case's server, measures and judges.
 func (r *Runner) runCase(ctx context.Context, p Planned, broken map[string]string) (report.Case, []gate.Verdict, []string) {
 	pc := p.Case
-	start := time.Now()
 	ex := &Extra{Device: p.Device, Server: p.Server.Name, NumPrompts: pc.NumPrompts}
-	c := report.Case{Name: pc.Name, Class: "perf." + p.Server.Name, Status: report.Passed, Extra: ex}
-	var fails []string
-	fail := func(msg string) {
-		c.Status = report.Failed
-		fails = append(fails, pc.Name+": "+msg)
-	}
-	finish := func() (report.Case, []gate.Verdict, []string) {
-		c.Duration = time.Since(start)
-		c.Message = strings.Join(trimPrefix(fails, pc.Name+": "), "; ")
-		status := map[report.Status]string{report.Passed: "pass", report.Skipped: "skip"}[c.Status]
-		if status == "" {
-			status = "FAIL"
-		}
-		fmt.Fprintf(r.Log, "    %s %s (%s)\n", status, pc.Name, report.Round(c.Duration))
-		return c, ex.Verdicts, fails
-	}
-
+	cr := &caseRun{name: pc.Name, start: time.Now(), ex: ex, log: r.Log,
+		c: report.Case{Name: pc.Name, Class: "perf." + p.Server.Name, Status: report.Passed, Extra: ex}}
 	if why, ok := broken[p.Server.Name]; ok {
-		fail("not run: " + why)
-		return finish()
+		cr.fail("not run: " + why)
+		return cr.finish()
 	}
 	fmt.Fprintf(r.Log, "    case %s: %d prompts, in/out %d/%d, max concurrency %d on %s (%s)\n",
 		pc.Name, pc.NumPrompts, pc.InputLen, pc.OutputLen, pc.MaxConcurrency, p.Server.Name, p.Device)
 	in, err := r.Servers.Get(ctx, p.Server)
 	if err != nil {
+		broken[p.Server.Name] = err.Error()
 		var se *server.Error
 		if errors.As(err, &se) {
 			broken[p.Server.Name] = se.Summary()
-			c.Output = strings.Join(se.Tail, "\n")
-			c.Log = se.LogFile
-		} else {
-			broken[p.Server.Name] = err.Error()
+			cr.c.Output, cr.c.Log = strings.Join(se.Tail, "\n"), se.LogFile
 		}
-		fail(err.Error())
-		return finish()
+		cr.fail(err.Error())
+		return cr.finish()
 	}
-	c.Log = in.LogFile
-	missesBefore := in.CacheMisses()
+	cr.c.Log = in.LogFile
+	if res := r.measure(ctx, p, in, cr); res != nil {
+		r.judge(p, res, cr)
+	}
+	return cr.finish()
+}
 
+// measure runs the case's benchmark against in. It returns nil when the
+// run broke (interrupted, timed out, recompiled, the server died, or a
+// request failed): the figures of a broken run mean nothing.
+func (r *Runner) measure(ctx context.Context, p Planned, in *server.Instance, cr *caseRun) *bench.Result {
+	pc := p.Case
+	missesBefore := in.CacheMisses()
 	timeout := pc.Timeout.Duration
 	if timeout <= 0 {
 		timeout = DefaultCaseTimeout
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	logPath := filepath.Join(r.LogDir, pc.Name+".log")
-	logf, err := os.Create(logPath)
+	logf, err := os.Create(filepath.Join(r.LogDir, pc.Name+".log"))
 	if err != nil {
-		fail(fmt.Sprintf("create log: %v", err))
-		return finish()
+		cr.fail(fmt.Sprintf("create log: %v", err))
+		return nil
 	}
 	defer logf.Close()
 	res, err := r.bench(cctx, BenchConfig(pc, in.BaseURL, logf))
 	if ctx.Err() != nil {
-		fail("interrupted")
-		return finish()
+		cr.fail("interrupted")
+		return nil
 	}
 	if err != nil || res.Completed != pc.NumPrompts {
 		// A server that hit a fatal error may still be on its way out.
@@ -150,84 +171,86 @@ func (r *Runner) runCase(ctx context.Context, p Planned, broken map[string]strin
 		case <-time.After(2 * time.Second):
 		}
 	}
-	misses := in.CacheMisses() - missesBefore
-	ex.Recompilations = misses
-	dead := in.Alive()
-	if misses > 0 && dead == nil {
-		c.Output = strings.Join(in.Tail(server.TailLines), "\n")
-	}
-	if misses > 0 {
-		fail(fmt.Sprintf("%d JIT recompilation(s) (cache misses) on server %s while measuring: precompilation does not cover this workload (log %s)", misses, p.Server.Name, in.LogFile))
-	}
-	if dead != nil {
-		var se *server.Error
-		if errors.As(dead, &se) {
-			c.Output = strings.Join(se.Tail, "\n")
-			if misses == 0 {
-				fail(se.Summary() + " while measuring (log " + in.LogFile + ")")
-			}
-		} else {
-			fail(dead.Error())
-		}
-	}
+	healthy := r.serverHealth(p, in, in.CacheMisses()-missesBefore, cr)
 	if err != nil {
 		if cctx.Err() != nil {
 			err = fmt.Errorf("timed out after %s (set [[perf.case]] timeout)", timeout)
 		}
-		if dead == nil && misses == 0 {
-			fail("benchmark: " + err.Error())
+		if healthy {
+			cr.fail("benchmark: " + err.Error())
 		}
-		return finish()
+		return nil
 	}
-	ex.Completed, ex.Failed = res.Completed, res.Failed
+	cr.ex.Completed, cr.ex.Failed = res.Completed, res.Failed
 	if data, err := json.MarshalIndent(res, "", "  "); err == nil {
-		ex.Result = filepath.Join(r.LogDir, pc.Name+".json")
-		_ = report.WriteFile(ex.Result, append(data, '\n'))
+		cr.ex.Result = filepath.Join(r.LogDir, pc.Name+".json")
+		_ = report.WriteFile(cr.ex.Result, append(data, '\n'))
 	}
 	res.WriteTable(logf)
 	if res.Completed != pc.NumPrompts {
-		fail(fmt.Sprintf("only %d of %d requests completed%s", res.Completed, pc.NumPrompts, failureReasons(res)))
+		cr.fail(fmt.Sprintf("only %d of %d requests completed%s", res.Completed, pc.NumPrompts, failureReasons(res)))
 	}
-	if misses > 0 || dead != nil || res.Completed != pc.NumPrompts {
-		return finish() // the figures of a broken run mean nothing
+	if !healthy || res.Completed != pc.NumPrompts {
+		return nil
 	}
-	if r.Baselines == nil { // measuring only: a comparison judges later
-		ex.Metrics = map[string]float64{}
-		for _, m := range pc.Metrics {
-			if v, ok := res.Metric(m); ok {
-				ex.Metrics[m] = v
-			} else {
-				fail(fmt.Sprintf("metric %s: the benchmark result has no numeric key %q (see %s)", m, m, ex.Result))
+	return res
+}
+
+// serverHealth fails the case for JIT recompilations while measuring and
+// for a server that died; it reports whether neither happened.
+func (r *Runner) serverHealth(p Planned, in *server.Instance, misses int, cr *caseRun) bool {
+	cr.ex.Recompilations = misses
+	dead := in.Alive()
+	if misses > 0 && dead == nil {
+		cr.c.Output = strings.Join(in.Tail(server.TailLines), "\n")
+	}
+	if misses > 0 {
+		cr.fail(fmt.Sprintf("%d JIT recompilation(s) (cache misses) on server %s while measuring: precompilation does not cover this workload (log %s)", misses, p.Server.Name, in.LogFile))
+	}
+	if dead != nil {
+		var se *server.Error
+		if errors.As(dead, &se) {
+			cr.c.Output = strings.Join(se.Tail, "\n")
+			if misses == 0 {
+				cr.fail(se.Summary() + " while measuring (log " + in.LogFile + ")")
 			}
+		} else {
+			cr.fail(dead.Error())
 		}
-		return finish()
 	}
+	return misses == 0 && dead == nil
+}
+
+// judge records the case's metrics and, with baselines, judges each one.
+// Baselines of other devices only make the case skipped, not failed.
+func (r *Runner) judge(p Planned, res *bench.Result, cr *caseRun) {
+	pc := p.Case
+	cr.ex.Metrics = map[string]float64{}
 	judge := gate.Judge{File: r.Baselines, Device: p.Device, Record: RecordCommand}
-	ex.Metrics = map[string]float64{}
 	otherDevice := ""
 	for _, m := range pc.Metrics {
 		v, ok := res.Metric(m)
 		if !ok {
-			fail(fmt.Sprintf("metric %s: the benchmark result has no numeric key %q (see %s)", m, m, ex.Result))
+			cr.fail(fmt.Sprintf("metric %s: the benchmark result has no numeric key %q (see %s)", m, m, cr.ex.Result))
 			continue
 		}
-		ex.Metrics[m] = v
+		cr.ex.Metrics[m] = v
+		if r.Baselines == nil { // measuring only: a comparison judges later
+			continue
+		}
 		vd := judge.Check(pc.Name, m, v, 0)
-		ex.Verdicts = append(ex.Verdicts, vd)
+		cr.ex.Verdicts = append(cr.ex.Verdicts, vd)
 		switch {
 		case vd.OtherDevice:
 			otherDevice = vd.Message
 		case !vd.Pass:
-			fail(vd.Message)
+			cr.fail(vd.Message)
 		}
 	}
-	if otherDevice != "" && c.Status == report.Passed {
-		c.Status = report.Skipped
-		fails = []string{pc.Name + ": " + otherDevice} // the message; not a failure
-		c, vs, _ := finish()
-		return c, vs, nil
+	if otherDevice != "" && cr.c.Status == report.Passed {
+		cr.c.Status = report.Skipped
+		cr.fails = []string{pc.Name + ": " + otherDevice}
 	}
-	return finish()
 }
 
 // BenchConfig is the bench client configuration of a case. Unset range

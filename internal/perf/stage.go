@@ -43,7 +43,7 @@ func planJob(ws *workspace.Workspace, part partition.Spec) (casestage.Plan[Plann
 // baselines, or compares them with a base revision (TPUCI_COMPARE).
 func run(ctx context.Context, j *casestage.Job[Planned]) error {
 	ws, st, cfg := j.WS, j.St, j.WS.Config
-	ref, rounds, err := compare.Settings(ws.Getenv, cfg.Perf.Compare, cfg.Perf.Rounds, "[perf]")
+	ref, rounds, err := compare.Settings(ws.Settings.Compare, ws.Settings.CompareRounds, cfg.Perf.Compare, cfg.Perf.Rounds, "[perf]")
 	if err != nil {
 		return fmt.Errorf("perf: %w", err)
 	}

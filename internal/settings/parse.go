@@ -34,6 +34,10 @@ type Settings struct {
 	BenchDuration             time.Duration // 0: the client's default
 	Chromium                  string
 	CI                        bool // CI=true
+
+	// Same-host A/B of perf and pallas.
+	Compare       string // TPUCI_COMPARE: the base ref; "" to use the config's
+	CompareRounds int    // TPUCI_COMPARE_ROUNDS; 0 to use the config's
 }
 
 // Parse reads every variable of Table through getenv and fails on the
@@ -61,6 +65,10 @@ func Parse(getenv func(string) string) (*Settings, error) {
 	s.Partition, _ = ParsePartition(getenv("TPUCI_PARTITION"))
 	if v := getenv("TPUCI_LOCK_WAIT"); v != "" {
 		s.LockWait, _ = time.ParseDuration(v)
+	}
+	s.Compare = getenv("TPUCI_COMPARE")
+	if v := getenv("TPUCI_COMPARE_ROUNDS"); v != "" {
+		s.CompareRounds, _ = strconv.Atoi(v)
 	}
 	if v := getenv("TPUCI_BENCH_STREAMS"); v != "" {
 		s.BenchStreams, _ = strconv.Atoi(v)
