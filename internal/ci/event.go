@@ -7,6 +7,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/sgl-project/tpuci/internal/settings"
 )
 
 // FromGitHub reads the event of a GitHub Actions run: GITHUB_EVENT_NAME and
@@ -14,9 +16,9 @@ import (
 // a pull request; ref, before and after of a push; the repository). A
 // missing file, invalid JSON or a field of the wrong type is an error
 // naming the file and the field.
-func FromGitHub(getenv func(string) string) (Input, error) {
-	in := Input{Event: getenv("GITHUB_EVENT_NAME"), Repository: getenv("GITHUB_REPOSITORY"), Ref: getenv("GITHUB_REF")}
-	file := getenv("GITHUB_EVENT_PATH")
+func FromGitHub(gh settings.GitHub) (Input, error) {
+	in := Input{Event: gh.EventName, Repository: gh.Repository, Ref: gh.Ref}
+	file := gh.EventPath
 	if file == "" {
 		return in, fmt.Errorf("ci:plan: GITHUB_EVENT_NAME=%s but GITHUB_EVENT_PATH is not set: run inside GitHub Actions or unset GITHUB_EVENT_NAME to plan locally", in.Event)
 	}
