@@ -271,7 +271,7 @@ func (r *run) build(ctx context.Context, eng dockerimg.Engine, auth string) (doc
 	if r.s.Channel == plan.Nightly {
 		previous = r.s.Image + ":nightly"
 	}
-	if r.ws.Getenv(guard.EnvSkipPull) == "" {
+	if !r.ws.Settings.Release.SkipPull {
 		if err := dockerimg.Pull(ctx, eng, previous, platform, auth, log); err != nil {
 			fmt.Fprintf(log, "no previous image for the cache: %v\n", err)
 		}
@@ -282,11 +282,11 @@ func (r *run) build(ctx context.Context, eng dockerimg.Engine, auth string) (doc
 			cacheFrom = append(cacheFrom, ref)
 		}
 	}
-	source := r.ws.Getenv("GITHUB_SERVER_URL")
+	source := r.ws.Settings.GitHub.ServerURL
 	if source == "" {
 		source = "https://github.com"
 	}
-	repo := r.ws.Getenv("GITHUB_REPOSITORY")
+	repo := r.ws.Settings.GitHub.Repository
 	if repo == "" {
 		repo = r.s.Official
 	}

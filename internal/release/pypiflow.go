@@ -23,6 +23,8 @@ var noGitEpoch = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
 // when set, else the release commit's time, so that a rebuild of the same
 // commit gives the same bytes and a retried upload finds them on the index.
 func (r *run) sourceDateEpoch(ctx context.Context) (time.Time, string) {
+	// The reproducible-builds convention's variable, not tpuci's: read raw
+	// (a value that is not a number is ignored, as the build tools do).
 	if v := r.ws.Getenv(pypi.EnvSourceDateEpoch); v != "" {
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
 			return time.Unix(n, 0).UTC(), "from the environment"
@@ -143,7 +145,7 @@ func (r *run) pypi(ctx context.Context) error {
 		return nil
 	}
 	if err := r.step("upload", func() (string, error) {
-		token := r.ws.Getenv(r.s.TokenEnv)
+		token := r.ws.Settings.Credential(r.s.TokenEnv).Reveal()
 		if token == "" {
 			return "", fmt.Errorf("pypi: no token: set %s (a PyPI API token) in the environment", r.s.TokenEnv)
 		}

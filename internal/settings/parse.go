@@ -257,6 +257,7 @@ func (v Var) check(val string) error {
 func layoutText(layout string) string {
 	return strings.NewReplacer("2006", "YYYY", "01", "MM", "02", "DD").Replace(layout)
 }
+
 // ParsePartition reads an ID/COUNT share such as 0/4 (the first of four)
 // or 3/4 (the last). An empty value is the whole target.
 func ParsePartition(s string) (partition.Spec, error) {

@@ -29,9 +29,9 @@ type Var struct {
 	Min     int      // Int: the smallest value allowed; Duration: 1 when it must be positive
 	Choices []string // Choice: the values allowed
 	Layout  string   // Date: the Go time layout
-	Default string // what an unset variable means
-	Targets string // the targets that read it
-	Doc     string // one line
+	Default string   // what an unset variable means
+	Targets string   // the targets that read it
+	Doc     string   // one line
 }
 
 // Table is every environment variable tpuci reads, in README order.
