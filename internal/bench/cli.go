@@ -173,6 +173,8 @@ func parseFlags(args []string, usageOut io.Writer) (*cliOptions, error) {
 	if extra != "" {
 		c.ExtraRequestBody = json.RawMessage(extra)
 	}
+	// The server's API keys, as bench_serving.py reads them (not tpuci
+	// settings); they go into a header and are never printed.
 	if key := os.Getenv("OPENAI_API_KEY"); key != "" {
 		headers["Authorization"] = "Bearer " + key
 	} else if key := os.Getenv("API_KEY"); key != "" {

@@ -500,6 +500,8 @@ func acceptLength(info json.RawMessage) *float64 {
 	return states[0].Accept
 }
 
+// envTrue reads a variable of SGLang-JAX's own (not a tpuci setting):
+// the client behaves as bench_serving.py does under it.
 func envTrue(name string) bool {
 	v := strings.ToLower(os.Getenv(name))
 	return v == "true" || v == "1"
