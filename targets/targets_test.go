@@ -126,19 +126,25 @@ func TestMisspeltConfigKeyNamesLine(t *testing.T) {
 
 // A bad setting stops the run before any work: one line naming the
 // variable and the form it wants, no stage record, no stack trace.
-func TestBadPartitionFailsBeforeAnyWork(t *testing.T) {
-	dir := t.TempDir()
-	out := filepath.Join(dir, "out")
-	r := run(t, dir, []string{"TPUCI_PARTITION=3/2", "TPUCI_OUT=" + out}, "lint")
-	want := "TPUCI_PARTITION=3/2: ID must be below COUNT (ID from 0, e.g. 0/2, the last 1/2)"
-	if r.code == 0 || !strings.Contains(r.stdout+r.stderr, want) {
-		t.Fatalf("exit %d, want %q\nstdout:\n%s\nstderr:\n%s", r.code, want, r.stdout, r.stderr)
-	}
-	if strings.Contains(r.stderr, "goroutine ") || strings.Contains(r.stderr, "panic") {
-		t.Fatalf("stack trace in output:\n%s", r.stderr)
-	}
-	if _, err := os.Stat(filepath.Join(out, "lint.json")); err == nil {
-		t.Error("lint ran despite the bad setting")
+func TestBadSettingFailsBeforeAnyWork(t *testing.T) {
+	for _, c := range []struct{ target, setting, want, record string }{
+		{"lint", "TPUCI_PARTITION=3/2", "TPUCI_PARTITION=3/2: ID must be below COUNT (ID from 0, e.g. 0/2, the last 1/2)", "lint.json"},
+		{"release:version", "TPUCI_RELEASE_CHANNEL=weekly", "TPUCI_RELEASE_CHANNEL=weekly: unknown value (want one of release, nightly)", "release"},
+		{"release:docker", "TPUCI_RELEASE_DATE=2026-12-01", "TPUCI_RELEASE_DATE=2026-12-01: not a date (want a date as YYYYMMDD)", "release"},
+		{"bench:client", "TPUCI_BENCH_DURATION=0s", "TPUCI_BENCH_DURATION=0s: not positive (want a positive duration such as 10s)", "logs"},
+	} {
+		dir := t.TempDir()
+		out := filepath.Join(dir, "out")
+		r := run(t, dir, []string{c.setting, "TPUCI_OUT=" + out}, c.target)
+		if r.code == 0 || !strings.Contains(r.stdout+r.stderr, c.want) {
+			t.Fatalf("%s: exit %d, want %q\nstdout:\n%s\nstderr:\n%s", c.target, r.code, c.want, r.stdout, r.stderr)
+		}
+		if strings.Contains(r.stderr, "goroutine ") || strings.Contains(r.stderr, "panic") {
+			t.Fatalf("%s: stack trace in output:\n%s", c.target, r.stderr)
+		}
+		if _, err := os.Stat(filepath.Join(out, c.record)); err == nil {
+			t.Errorf("%s ran despite the bad setting", c.target)
+		}
 	}
 }
 

@@ -106,64 +106,85 @@ func Capacity(ctx context.Context, baseURL string, streams int, dur time.Duratio
 		return rep, fmt.Errorf("bench: capacity: %w", err)
 	}
 	specs, _ := buildPrompts(&r.cfg)
+	raws := make([][]byte, streams)
+	for w := range raws {
+		raws[w] = rb.request(specs[w].firstID, capacityInputLen, capacityOutputLen)
+	}
+	stats, end := r.drive(ctx, raws, time.Now().Add(dur))
+	if err := ctx.Err(); err != nil {
+		return rep, fmt.Errorf("bench: capacity: %w", err)
+	}
+	rep.summarize(stats, end)
+	if rep.Requests > 0 && rep.Failed == rep.Requests {
+		return rep, fmt.Errorf("bench: capacity: all %d requests to %s/generate failed", rep.Requests, baseURL)
+	}
+	return rep, nil
+}
 
-	t0 := time.Now()
-	deadline := t0.Add(dur)
+// streamStats is what one capacity stream saw.
+type streamStats struct {
+	rec             *skewRecorder
+	started, failed int
+}
+
+// windowEnd is sampled when the window closes: the CPU the client used
+// during it and the streams still in flight.
+type windowEnd struct {
+	cpu    float64 // CPU seconds
+	active int64
+}
+
+// drive sends each raw request back to back on its own stream until
+// deadline.
+func (r *runner) drive(ctx context.Context, raws [][]byte, deadline time.Time) ([]streamStats, windowEnd) {
 	runCtx, cancel := context.WithDeadline(ctx, deadline.Add(time.Millisecond))
 	defer cancel()
 	var active atomic.Int64
-	recs := make([]*skewRecorder, streams)
-	started := make([]int, streams)
-	failed := make([]int, streams)
+	stats := make([]streamStats, len(raws))
 	cpu0 := cpuSeconds()
-	type sample struct {
-		cpu    float64
-		active int64
-	}
-	atEnd := make(chan sample, 1)
+	atEnd := make(chan windowEnd, 1)
 	go func() { // sample CPU and active streams when the window closes
 		_ = sleepCtx(ctx, time.Until(deadline)) // cancelled: sample now
-		atEnd <- sample{cpuSeconds(), active.Load()}
+		atEnd <- windowEnd{cpuSeconds() - cpu0, active.Load()}
 	}()
 	var wg sync.WaitGroup
-	for w := range streams {
-		rec := &skewRecorder{deadline: deadline, delays: make([]int64, 0, 1024)}
-		recs[w] = rec
-		raw := rb.request(specs[w].firstID, capacityInputLen, capacityOutputLen)
+	for w, raw := range raws {
+		st := &stats[w]
+		st.rec = &skewRecorder{deadline: deadline, delays: make([]int64, 0, 1024)}
 		wg.Go(func() {
 			var o requestOutput
 			for time.Now().Before(deadline) && runCtx.Err() == nil {
 				o = requestOutput{itl: o.itl[:0]}
-				started[w]++
+				st.started++
 				active.Add(1)
-				r.do(runCtx, raw, &o, capacityOutputLen, rec)
+				r.do(runCtx, raw, &o, capacityOutputLen, st.rec)
 				active.Add(-1)
 				if !o.success && runCtx.Err() == nil {
-					failed[w]++
+					st.failed++
 				}
 			}
 		})
 	}
 	wg.Wait()
-	end := <-atEnd
-	cpu1 := end.cpu
-	if err := ctx.Err(); err != nil {
-		return rep, fmt.Errorf("bench: capacity: %w", err)
-	}
+	return stats, <-atEnd
+}
+
+// summarize fills the report from the streams' records.
+func (rep *CapacityReport) summarize(stats []streamStats, end windowEnd) {
 	var delays, bias []int64
-	for w, rec := range recs {
-		rep.Chunks += rec.chunks
-		rep.Requests += started[w]
-		rep.Failed += failed[w]
-		delays = append(delays, rec.delays...)
-		bias = append(bias, rec.bias...)
+	for _, st := range stats {
+		rep.Chunks += st.rec.chunks
+		rep.Requests += st.started
+		rep.Failed += st.failed
+		delays = append(delays, st.rec.delays...)
+		bias = append(bias, st.rec.bias...)
 	}
 	rep.ActiveStreams = end.active
-	secs := dur.Seconds()
+	secs := rep.Window.Seconds()
 	rep.ChunksPerSec = float64(rep.Chunks) / secs
-	rep.CPUUtilization = (cpu1 - cpu0) / secs
+	rep.CPUUtilization = end.cpu / secs
 	if rep.Chunks > 0 {
-		rep.CPUPerChunkUs = (cpu1 - cpu0) * 1e6 / float64(rep.Chunks)
+		rep.CPUPerChunkUs = end.cpu * 1e6 / float64(rep.Chunks)
 	}
 	rep.TSSamples = len(delays)
 	if len(delays) > 0 {
@@ -176,10 +197,6 @@ func Capacity(ctx context.Context, baseURL string, streams int, dur time.Duratio
 		slices.Sort(bias)
 		rep.TTFTBias = time.Duration(pct(bias, 50))
 	}
-	if rep.Requests > 0 && rep.Failed == rep.Requests {
-		return rep, fmt.Errorf("bench: capacity: all %d requests to %s/generate failed", rep.Requests, baseURL)
-	}
-	return rep, nil
 }
 
 func pct(sorted []int64, p float64) int64 {

@@ -101,49 +101,9 @@ func (h headerFlags) Set(v string) error {
 
 func parseFlags(args []string, usageOut io.Writer) (*cliOptions, error) {
 	o := &cliOptions{}
-	c := &o.cfg
 	fs := flag.NewFlagSet("tpuci-bench", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	var (
-		host, baseURL, rate, extra, servedModel  string
-		port                                     int
-		ignoredStr                               string
-		disableTqdm, tokenizePrompt, outputDetls bool
-	)
-	headers := headerFlags{}
-	fs.StringVar(&c.Backend, "backend", "sgl-jax", "sgl-jax, sglang, sglang-native (/generate) or sglang-oai, vllm, lmdeploy (/v1/completions)")
-	fs.StringVar(&baseURL, "base-url", "", "server URL; overrides --host/--port")
-	fs.StringVar(&host, "host", "127.0.0.1", "server host")
-	fs.IntVar(&port, "port", 0, "server port (default: 30000; 8000 for vllm; 23333 for lmdeploy)")
-	fs.StringVar(&c.DatasetName, "dataset-name", "random", "random or random-ids (both: synthetic token ids)")
-	fs.StringVar(&ignoredStr, "dataset-path", "", "ignored: prompts are synthetic token ids")
-	fs.StringVar(&c.Model, "model", "", "model name (default: first id of GET /v1/models)")
-	fs.StringVar(&servedModel, "served-model-name", "", "model name sent in OpenAI payloads (default: --model)")
-	fs.StringVar(&ignoredStr, "tokenizer", "", "ignored: no tokenizer is used")
-	fs.IntVar(&c.NumPrompts, "num-prompts", 1000, "number of measured requests")
-	fs.IntVar(&c.InputLen, "random-input-len", 1024, "input tokens per request")
-	fs.IntVar(&c.OutputLen, "random-output-len", 1024, "output tokens per request")
-	fs.Float64Var(&c.RangeRatio, "random-range-ratio", 0, "lengths are drawn from [max(int(L*r),1), L]")
-	fs.IntVar(&c.VocabSize, "vocab-size", defaultVocab, "token ids stay below this")
-	fs.StringVar(&rate, "request-rate", "inf", "requests per second (Poisson), or inf")
-	fs.IntVar(&c.MaxConcurrency, "max-concurrency", 0, "most requests in flight (0: unlimited)")
-	fs.Int64Var(&c.Seed, "seed", 1, "random seed (numpy-compatible)")
-	fs.IntVar(&c.Warmup, "warmup-requests", 1, "warmup requests before the measured run")
-	fs.StringVar(&o.outputFile, "output-file", "", "JSONL file to append the result to (default: {backend}_{MMDD}_{n}_{in}_{out}.jsonl)")
-	fs.BoolVar(&outputDetls, "output-details", false, "add per-request details to the result")
-	fs.BoolVar(&c.FlushCache, "flush-cache", false, "POST /flush_cache before the measured run")
-	fs.BoolVar(&c.DisableStream, "disable-stream", false, "send stream=false")
-	fs.BoolVar(&c.DisableIgnoreEOS, "disable-ignore-eos", false, "send ignore_eos=false")
-	fs.StringVar(&extra, "extra-request-body", "", "JSON object merged last into every payload")
-	fs.Var(headers, "header", "extra HTTP header K=V (repeatable)")
-	fs.StringVar(&c.Tag, "tag", "", "tag stored in the result")
-	fs.BoolVar(&tokenizePrompt, "tokenize-prompt", false, "accepted for compatibility: token ids are always sent")
-	fs.BoolVar(&disableTqdm, "disable-tqdm", false, "accepted for compatibility")
-	fs.BoolVar(&c.Compat, "compat", false, "reproduce bench_serving's measurement quirks")
-	fs.DurationVar(&c.Timeout, "timeout", 6*time.Hour, "per-request timeout")
-	fs.IntVar(&c.MaxLineBytes, "max-line-bytes", defaultMaxLineBytes, "longest accepted stream line")
-	fs.IntVar(&o.capacityStreams, "capacity-streams", 0, "measure the client's own capacity with this many streams instead of benchmarking")
-	fs.DurationVar(&o.capacityDuration, "capacity-duration", 10*time.Second, "capacity measurement window")
+	f := defineFlags(fs, o)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(usageOut, "usage: tpuci-bench [flags]  (bench_serving-compatible serving benchmark)")
@@ -155,51 +115,113 @@ func parseFlags(args []string, usageOut io.Writer) (*cliOptions, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q; all options are --flags", fs.Arg(0))
 	}
-	fs.Visit(func(f *flag.Flag) {
-		switch f.Name {
+	fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
 		case "dataset-path", "tokenizer":
-			o.notes = append(o.notes, "--"+f.Name+" is ignored: prompts are synthetic token ids")
+			o.notes = append(o.notes, "--"+fl.Name+" is ignored: prompts are synthetic token ids")
 		}
 	})
-	c.OutputDetails = outputDetls
-	if servedModel != "" {
-		c.Model = servedModel
+	if err := f.apply(o); err != nil {
+		return nil, err
 	}
-	r, err := strconv.ParseFloat(rate, 64)
+	return o, nil
+}
+
+// rawFlags are the flags that do not go straight into the options.
+type rawFlags struct {
+	host, baseURL, rate, extra, servedModel string
+	port                                    int
+	ignored                                 string
+	disableTqdm, tokenizePrompt             bool // accepted, no effect
+	outputDetails                           bool
+	headers                                 headerFlags
+}
+
+// defineFlags declares bench_serving's flags (and the client's own) on
+// fs, writing into o and the returned rawFlags.
+func defineFlags(fs *flag.FlagSet, o *cliOptions) *rawFlags {
+	c := &o.cfg
+	f := &rawFlags{headers: headerFlags{}}
+	fs.StringVar(&c.Backend, "backend", "sgl-jax", "sgl-jax, sglang, sglang-native (/generate) or sglang-oai, vllm, lmdeploy (/v1/completions)")
+	fs.StringVar(&f.baseURL, "base-url", "", "server URL; overrides --host/--port")
+	fs.StringVar(&f.host, "host", "127.0.0.1", "server host")
+	fs.IntVar(&f.port, "port", 0, "server port (default: 30000; 8000 for vllm; 23333 for lmdeploy)")
+	fs.StringVar(&c.DatasetName, "dataset-name", "random", "random or random-ids (both: synthetic token ids)")
+	fs.StringVar(&f.ignored, "dataset-path", "", "ignored: prompts are synthetic token ids")
+	fs.StringVar(&c.Model, "model", "", "model name (default: first id of GET /v1/models)")
+	fs.StringVar(&f.servedModel, "served-model-name", "", "model name sent in OpenAI payloads (default: --model)")
+	fs.StringVar(&f.ignored, "tokenizer", "", "ignored: no tokenizer is used")
+	fs.IntVar(&c.NumPrompts, "num-prompts", 1000, "number of measured requests")
+	fs.IntVar(&c.InputLen, "random-input-len", 1024, "input tokens per request")
+	fs.IntVar(&c.OutputLen, "random-output-len", 1024, "output tokens per request")
+	fs.Float64Var(&c.RangeRatio, "random-range-ratio", 0, "lengths are drawn from [max(int(L*r),1), L]")
+	fs.IntVar(&c.VocabSize, "vocab-size", defaultVocab, "token ids stay below this")
+	fs.StringVar(&f.rate, "request-rate", "inf", "requests per second (Poisson), or inf")
+	fs.IntVar(&c.MaxConcurrency, "max-concurrency", 0, "most requests in flight (0: unlimited)")
+	fs.Int64Var(&c.Seed, "seed", 1, "random seed (numpy-compatible)")
+	fs.IntVar(&c.Warmup, "warmup-requests", 1, "warmup requests before the measured run")
+	fs.StringVar(&o.outputFile, "output-file", "", "JSONL file to append the result to (default: {backend}_{MMDD}_{n}_{in}_{out}.jsonl)")
+	fs.BoolVar(&f.outputDetails, "output-details", false, "add per-request details to the result")
+	fs.BoolVar(&c.FlushCache, "flush-cache", false, "POST /flush_cache before the measured run")
+	fs.BoolVar(&c.DisableStream, "disable-stream", false, "send stream=false")
+	fs.BoolVar(&c.DisableIgnoreEOS, "disable-ignore-eos", false, "send ignore_eos=false")
+	fs.StringVar(&f.extra, "extra-request-body", "", "JSON object merged last into every payload")
+	fs.Var(f.headers, "header", "extra HTTP header K=V (repeatable)")
+	fs.StringVar(&c.Tag, "tag", "", "tag stored in the result")
+	fs.BoolVar(&f.tokenizePrompt, "tokenize-prompt", false, "accepted for compatibility: token ids are always sent")
+	fs.BoolVar(&f.disableTqdm, "disable-tqdm", false, "accepted for compatibility")
+	fs.BoolVar(&c.Compat, "compat", false, "reproduce bench_serving's measurement quirks")
+	fs.DurationVar(&c.Timeout, "timeout", 6*time.Hour, "per-request timeout")
+	fs.IntVar(&c.MaxLineBytes, "max-line-bytes", defaultMaxLineBytes, "longest accepted stream line")
+	fs.IntVar(&o.capacityStreams, "capacity-streams", 0, "measure the client's own capacity with this many streams instead of benchmarking")
+	fs.DurationVar(&o.capacityDuration, "capacity-duration", 10*time.Second, "capacity measurement window")
+	return f
+}
+
+// apply turns the raw flags into o's configuration and validates it, so
+// that bad flags exit 2 with the field named.
+func (f *rawFlags) apply(o *cliOptions) error {
+	c := &o.cfg
+	c.OutputDetails = f.outputDetails
+	if f.servedModel != "" {
+		c.Model = f.servedModel
+	}
+	r, err := strconv.ParseFloat(f.rate, 64)
 	if err != nil || math.IsNaN(r) {
-		return nil, fmt.Errorf("--request-rate %q: want a number or inf", rate)
+		return fmt.Errorf("--request-rate %q: want a number or inf", f.rate)
 	}
 	c.RequestRate = r
-	if extra != "" {
-		c.ExtraRequestBody = json.RawMessage(extra)
+	if f.extra != "" {
+		c.ExtraRequestBody = json.RawMessage(f.extra)
 	}
+	// The server's API keys, as bench_serving.py reads them (not tpuci
+	// settings); they go into a header and are never printed.
 	if key := os.Getenv("OPENAI_API_KEY"); key != "" {
-		headers["Authorization"] = "Bearer " + key
+		f.headers["Authorization"] = "Bearer " + key
 	} else if key := os.Getenv("API_KEY"); key != "" {
-		headers["Authorization"] = key
+		f.headers["Authorization"] = key
 	}
-	if len(headers) > 0 {
-		c.Headers = headers
+	if len(f.headers) > 0 {
+		c.Headers = f.headers
 	}
-	if baseURL == "" {
-		if port == 0 {
-			port = defaultPort(c.Backend)
+	if f.baseURL == "" {
+		if f.port == 0 {
+			f.port = defaultPort(c.Backend)
 		}
-		baseURL = "http://" + joinHostPort(host, port)
+		f.baseURL = "http://" + joinHostPort(f.host, f.port)
 	}
-	c.BaseURL = baseURL
+	c.BaseURL = f.baseURL
 	if o.outputFile == "" {
 		o.outputFile = fmt.Sprintf("%s_%s_%d_%d_%d.jsonl", c.Backend, time.Now().Format("0102"), c.NumPrompts, c.InputLen, c.OutputLen)
 	}
-	// Validate now so bad flags exit 2 with the field named.
 	probe := *c
 	if _, _, err := probe.normalize(); err != nil {
-		return nil, err
+		return err
 	}
 	if o.capacityStreams < 0 || o.capacityDuration <= 0 {
-		return nil, errors.New("--capacity-streams must not be negative and --capacity-duration must be positive")
+		return errors.New("--capacity-streams must not be negative and --capacity-duration must be positive")
 	}
-	return o, nil
+	return nil
 }
 
 func defaultPort(backend string) int {

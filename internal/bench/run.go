@@ -69,21 +69,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	r.pool = &pool{d: r.d}
 	defer r.pool.closeAll()
-	var warnings []string
-	if r.cfg.Model == "" {
-		model, err := r.fetchModel(ctx)
-		switch {
-		case err != nil && (a == apiCompletions || isNetErr(err)):
-			return nil, fmt.Errorf("bench: model lookup: %w (is the server up at %s? --model skips the lookup)", err, cfg.BaseURL)
-		case err != nil:
-			warnings = append(warnings, "model lookup: "+err.Error())
-		}
-		r.cfg.Model = model
+	warnings, err := r.lookupModel(ctx)
+	if err != nil {
+		return nil, err
 	}
-	if r.cfg.DatasetName == "random" {
-		warnings = append(warnings, "dataset random: prompts are synthetic token ids, not ShareGPT text; lengths and seeding follow bench_serving")
-	}
-
 	specs, rng := buildPrompts(&r.cfg)
 	n := len(specs)
 	gaps := arrivalIntervals(rng, cfg.RequestRate, n, cfg.infiniteRate())
@@ -96,37 +85,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	for i, s := range specs {
 		reqs[i] = rb.request(s.firstID, s.promptLen, s.outputLen)
 	}
-
-	if err := r.warmup(ctx, rb, specs); err != nil {
+	more, err := r.prepare(ctx, rb, specs)
+	if err != nil {
 		return nil, err
 	}
-	if cfg.FlushCache || (strings.Contains(cfg.Backend, "sgl-jax") && envTrue("SGLANG_JAX_IS_IN_CI")) {
-		w, err := r.flushCache(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("bench: flush cache: %w", err)
-		}
-		if w != "" {
-			warnings = append(warnings, w)
-		}
-	}
-	if cfg.Compat {
-		if err := sleepCtx(ctx, time.Second); err != nil {
-			return nil, fmt.Errorf("bench: run: %w", err)
-		}
-	} else {
-		// Open the connections the first burst needs; a paced run without a
-		// concurrency limit dials more on demand.
-		conns := n
-		if cfg.MaxConcurrency > 0 {
-			conns = min(conns, cfg.MaxConcurrency)
-		}
-		if !cfg.infiniteRate() {
-			conns = min(conns, 64)
-		}
-		if err := r.pool.fill(ctx, conns); err != nil {
-			return nil, fmt.Errorf("bench: connect: %w", err)
-		}
-	}
+	warnings = append(warnings, more...)
 
 	outs := make([]*requestOutput, n)
 	for i, s := range specs {
@@ -141,10 +104,76 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, fmt.Errorf("bench: run: %w", err)
 	}
 	cpu := cpuSeconds() - cpu0
+	res := r.measured(ctx, outs, t0, gathered, cpu)
+	res.Warnings = append(warnings, res.Warnings...)
+	fmt.Fprintf(r.cfg.Log, "bench: %d/%d requests completed in %.2fs\n", res.Completed, n, res.Duration)
+	return res, nil
+}
 
-	// Default: t0 to the last response's end. Compat: bench_serving's
-	// window, which also holds the trailing Poisson sleep and, for sgl-jax
-	// backends, one GET /get_server_info.
+// lookupModel asks the server for its model when none is configured; the
+// warnings are the run's notes so far.
+func (r *runner) lookupModel(ctx context.Context) ([]string, error) {
+	var warnings []string
+	if r.cfg.Model == "" {
+		model, err := r.fetchModel(ctx)
+		switch {
+		case err != nil && (r.api == apiCompletions || isNetErr(err)):
+			return nil, fmt.Errorf("bench: model lookup: %w (is the server up at %s? --model skips the lookup)", err, r.cfg.BaseURL)
+		case err != nil:
+			warnings = append(warnings, "model lookup: "+err.Error())
+		}
+		r.cfg.Model = model
+	}
+	if r.cfg.DatasetName == "random" {
+		warnings = append(warnings, "dataset random: prompts are synthetic token ids, not ShareGPT text; lengths and seeding follow bench_serving")
+	}
+	return warnings, nil
+}
+
+// prepare warms the server up, flushes its cache when asked and opens
+// the connections the first burst needs (compat mode sleeps a second
+// instead, as bench_serving does).
+func (r *runner) prepare(ctx context.Context, rb *requestBuilder, specs []promptSpec) ([]string, error) {
+	cfg := r.cfg
+	if err := r.warmup(ctx, rb, specs); err != nil {
+		return nil, err
+	}
+	var warnings []string
+	if cfg.FlushCache || (strings.Contains(cfg.Backend, "sgl-jax") && envTrue("SGLANG_JAX_IS_IN_CI")) {
+		w, err := r.flushCache(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("bench: flush cache: %w", err)
+		}
+		if w != "" {
+			warnings = append(warnings, w)
+		}
+	}
+	if cfg.Compat {
+		if err := sleepCtx(ctx, time.Second); err != nil {
+			return nil, fmt.Errorf("bench: run: %w", err)
+		}
+		return warnings, nil
+	}
+	// A paced run without a concurrency limit dials more on demand.
+	conns := len(specs)
+	if cfg.MaxConcurrency > 0 {
+		conns = min(conns, cfg.MaxConcurrency)
+	}
+	if !cfg.infiniteRate() {
+		conns = min(conns, 64)
+	}
+	if err := r.pool.fill(ctx, conns); err != nil {
+		return nil, fmt.Errorf("bench: connect: %w", err)
+	}
+	return warnings, nil
+}
+
+// measured computes the result over the run's window and adds the
+// server's info. Default window: t0 to the last response's end. Compat:
+// bench_serving's window, which also holds the trailing Poisson sleep
+// and, for sgl-jax backends, one GET /get_server_info.
+func (r *runner) measured(ctx context.Context, outs []*requestOutput, t0 time.Time, gathered, cpu float64) *Result {
+	cfg := r.cfg
 	lastEnd := r.sec(t0)
 	for _, o := range outs {
 		lastEnd = math.Max(lastEnd, o.end)
@@ -155,7 +184,6 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	duration := exclInfo
 	var info json.RawMessage
-	var accept *float64
 	sglJax := strings.Contains(cfg.Backend, "sgl-jax")
 	if cfg.Compat && sglJax {
 		info, _ = r.serverInfo(ctx)
@@ -166,15 +194,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if info == nil {
 		info, _ = r.serverInfo(ctx)
 	}
-	if sglJax {
-		accept = acceptLength(info)
-	}
 	res := r.result(outs, math.Max(duration, 1e-9), exclInfo, cpu)
 	res.ServerInfo = info
-	res.AcceptLength = accept
-	res.Warnings = append(warnings, res.Warnings...)
-	fmt.Fprintf(r.cfg.Log, "bench: %d/%d requests completed in %.2fs\n", res.Completed, n, res.Duration)
-	return res, nil
+	if sglJax {
+		res.AcceptLength = acceptLength(info)
+	}
+	return res
 }
 
 // dispatch sends the measured requests. Compat mode sleeps each drawn gap
@@ -500,6 +525,8 @@ func acceptLength(info json.RawMessage) *float64 {
 	return states[0].Accept
 }
 
+// envTrue reads a variable of SGLang-JAX's own (not a tpuci setting):
+// the client behaves as bench_serving.py does under it.
 func envTrue(name string) bool {
 	v := strings.ToLower(os.Getenv(name))
 	return v == "true" || v == "1"
@@ -521,8 +548,20 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 
 // result assembles the Result from the measured requests.
 func (r *runner) result(outs []*requestOutput, durS, exclInfo, cpu float64) *Result {
-	c := &r.cfg
 	m := calculateMetrics(outs, durS)
+	res := r.headline(m, outs, durS, exclInfo, cpu)
+	res.Mode, res.FixedQuirks = r.mode()
+	r.clientSide(res, outs, m)
+	r.warn(res, cpu, durS)
+	if r.cfg.OutputDetails {
+		details(res, outs, m)
+	}
+	return res
+}
+
+// headline is bench_serving's figures and the run's configuration.
+func (r *runner) headline(m metrics, outs []*requestOutput, durS, exclInfo, cpu float64) *Result {
+	c := &r.cfg
 	res := &Result{
 		Backend:                      c.Backend,
 		DatasetName:                  c.DatasetName,
@@ -559,8 +598,6 @@ func (r *runner) result(outs []*requestOutput, durS, exclInfo, cpu float64) *Res
 		MaxOutputTokensPerS:          m.maxOutputTokensPerS,
 		MaxConcurrentRequests:        m.maxConcurrentRequests,
 
-		Mode:                   "default",
-		FixedQuirks:            []string{},
 		NumPrompts:             c.NumPrompts,
 		Seed:                   c.Seed,
 		Warmup:                 c.Warmup,
@@ -589,19 +626,27 @@ func (r *runner) result(outs []*requestOutput, durS, exclInfo, cpu float64) *Res
 		res.P90E2ELatencyMs = ptr(m.e2e.p90)
 		res.P99E2ELatencyMs = ptr(m.e2e.p99)
 	}
-	if c.Compat {
-		res.Mode = "compat"
-	} else {
-		res.FixedQuirks = append(res.FixedQuirks, QuirkPerRequestConnection, QuirkSequentialPoisson,
-			QuirkServerInfoInDuration, QuirkWarmupPrefixHit)
-		if r.api == apiGenerate {
-			res.FixedQuirks = append(res.FixedQuirks, QuirkErrorChunkSuccess, QuirkNoTextNoTTFT)
-		} else {
-			res.FixedQuirks = append(res.FixedQuirks, QuirkUsageChunkCrash, QuirkRequestedTokens)
-		}
-	}
-	res.FixedQuirks = append(res.FixedQuirks, QuirkAllFailedCrash, QuirkNaNInfinityJSON)
+	return res
+}
 
+// mode names the mode and the bench_serving quirks this run fixes.
+func (r *runner) mode() (string, []string) {
+	if r.cfg.Compat {
+		return "compat", []string{QuirkAllFailedCrash, QuirkNaNInfinityJSON}
+	}
+	q := []string{QuirkPerRequestConnection, QuirkSequentialPoisson, QuirkServerInfoInDuration, QuirkWarmupPrefixHit}
+	if r.api == apiGenerate {
+		q = append(q, QuirkErrorChunkSuccess, QuirkNoTextNoTTFT)
+	} else {
+		q = append(q, QuirkUsageChunkCrash, QuirkRequestedTokens)
+	}
+	return "default", append(q, QuirkAllFailedCrash, QuirkNaNInfinityJSON)
+}
+
+// clientSide adds the failures and the client's own figures: latencies
+// from the schedule, queueing, schedule lag and chunks per token.
+func (r *runner) clientSide(res *Result, outs []*requestOutput, m metrics) {
+	c := &r.cfg
 	var lastTok, fromSchedTTFT, fromSchedE2E, queue, lag []float64
 	tokenLines := 0
 	for i, o := range outs {
@@ -645,6 +690,11 @@ func (r *runner) result(outs []*requestOutput, durS, exclInfo, cpu float64) *Res
 	if m.totalOutput > 0 {
 		res.ChunksPerToken = float64(tokenLines) / float64(m.totalOutput)
 	}
+}
+
+// warn adds the warnings about figures the client may have distorted.
+func (r *runner) warn(res *Result, cpu, durS float64) {
+	c := &r.cfg
 	if res.UsageMissing > 0 && !c.Compat {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d responses carried no usage; their requested max_tokens was counted", res.UsageMissing))
 	}
@@ -654,29 +704,30 @@ func (r *runner) result(outs []*requestOutput, durS, exclInfo, cpu float64) *Res
 	if !c.infiniteRate() && c.MaxConcurrency == 0 && res.P99ScheduleLagMs > 1 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("p99 schedule lag %.2f ms exceeds 1 ms; the client sent late", res.P99ScheduleLagMs))
 	}
-	if c.OutputDetails {
-		res.InputLens = make([]int, len(outs))
-		res.OutputLens = m.outputLens
-		res.CachedTokens = make([]int, len(outs))
-		res.TTFTs = make([]float64, len(outs))
-		res.ITLs = make([][]float64, len(outs))
-		res.GeneratedTexts = make([]string, len(outs))
-		res.Errors = make([]string, len(outs))
-		for i, o := range outs {
-			res.InputLens[i] = o.promptLen
-			res.CachedTokens[i] = o.cachedTokens
-			res.ITLs[i] = o.itl
-			if res.ITLs[i] == nil {
-				res.ITLs[i] = []float64{}
-			}
-			if o.success {
-				res.TTFTs[i] = o.ttft
-			} else {
-				res.Errors[i] = o.err
-			}
+}
+
+// details adds the per-request lists (--output-details).
+func details(res *Result, outs []*requestOutput, m metrics) {
+	res.InputLens = make([]int, len(outs))
+	res.OutputLens = m.outputLens
+	res.CachedTokens = make([]int, len(outs))
+	res.TTFTs = make([]float64, len(outs))
+	res.ITLs = make([][]float64, len(outs))
+	res.GeneratedTexts = make([]string, len(outs))
+	res.Errors = make([]string, len(outs))
+	for i, o := range outs {
+		res.InputLens[i] = o.promptLen
+		res.CachedTokens[i] = o.cachedTokens
+		res.ITLs[i] = o.itl
+		if res.ITLs[i] == nil {
+			res.ITLs[i] = []float64{}
+		}
+		if o.success {
+			res.TTFTs[i] = o.ttft
+		} else {
+			res.Errors[i] = o.err
 		}
 	}
-	return res
 }
 
 func ptr[T any](v T) *T { return &v }

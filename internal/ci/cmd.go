@@ -15,20 +15,21 @@ import (
 	"github.com/sgl-project/tpuci/internal/ghactions"
 	"github.com/sgl-project/tpuci/internal/impact"
 	"github.com/sgl-project/tpuci/internal/report"
+	"github.com/sgl-project/tpuci/internal/settings"
 	"github.com/sgl-project/tpuci/internal/suite"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
 
 // Env is what the ci: commands read and write.
 type Env struct {
-	Repo    string
-	Example bool // Repo is the bundled example (no history)
-	Config  *config.Config
-	Out     string // TPUCI_OUT
-	Getenv  func(string) string
-	GH      *ghactions.Provider
-	Stdout  io.Writer // results
-	Log     io.Writer // progress
+	Repo     string
+	Example  bool // Repo is the bundled example (no history)
+	Config   *config.Config
+	Out      string // TPUCI_OUT
+	Settings *settings.Settings
+	GH       *ghactions.Provider
+	Stdout   io.Writer // results
+	Log      io.Writer // progress
 	// WS is the workspace the Env came from; with it, files are weighed
 	// by their duration history.
 	WS *workspace.Workspace
@@ -36,7 +37,7 @@ type Env struct {
 
 // EnvOf builds an Env from a resolved workspace.
 func EnvOf(ws *workspace.Workspace, gh *ghactions.Provider, stdout, log io.Writer) Env {
-	return Env{Repo: ws.Repo, Example: ws.Example, Config: ws.Config, Out: ws.Out, Getenv: ws.Getenv, GH: gh, Stdout: stdout, Log: log, WS: ws}
+	return Env{Repo: ws.Repo, Example: ws.Example, Config: ws.Config, Out: ws.Out, Settings: ws.Settings, GH: gh, Stdout: stdout, Log: log, WS: ws}
 }
 
 // File names under TPUCI_OUT.
@@ -57,19 +58,15 @@ const (
 func Inputs(ctx context.Context, e Env) (Input, error) {
 	git := Git{Dir: e.Repo}
 	var in Input
-	if e.Getenv("GITHUB_EVENT_NAME") != "" {
+	if e.Settings.GitHub.EventName != "" {
 		var err error
-		if in, err = FromGitHub(e.Getenv); err != nil {
+		if in, err = FromGitHub(e.Settings.GitHub); err != nil {
 			return in, err
 		}
 	} else {
 		in.Event = EventLocal
-		for _, l := range strings.Split(e.Getenv("TPUCI_LABELS"), ",") {
-			if l = strings.TrimSpace(l); l != "" {
-				in.Labels = append(in.Labels, l)
-			}
-		}
-		in.Base = e.Getenv("TPUCI_BASE")
+		in.Labels = e.Settings.Plan.Labels
+		in.Base = e.Settings.Plan.Base
 		if in.Base == "" && !e.Example {
 			for _, cand := range []string{"origin/main", "main"} {
 				if _, err := git.Rev(ctx, cand); err == nil {
@@ -122,7 +119,7 @@ func needsGraph(cfg *config.Config, in Input) bool {
 // duration history, else (nil) the estimates.
 func measured(ctx context.Context, e Env) (map[string]float64, error) {
 	if e.WS == nil {
-		return durations.LoadMeasured(e.Getenv("TPUCI_DURATIONS"))
+		return durations.LoadMeasured(e.Settings.Durations)
 	}
 	w, err := durations.Load(ctx, e.WS, e.Log)
 	if err != nil {
@@ -211,7 +208,7 @@ func RunPlan(ctx context.Context, e Env, explain bool) error {
 // narrowed to the files of TPUCI_SELECT when it is set.
 func RunMatrix(e Env, target string) error {
 	var sel []string
-	if path := e.Getenv("TPUCI_SELECT"); path != "" {
+	if path := e.Settings.Select; path != "" {
 		var err error
 		if sel, err = suite.LoadSelect(path); err != nil {
 			return err
@@ -235,15 +232,15 @@ func RunMatrix(e Env, target string) error {
 
 // RunFinish is ci:finish: judge TPUCI_NEEDS against TPUCI_PLAN.
 func RunFinish(e Env) error {
-	needs := e.Getenv("TPUCI_NEEDS")
+	needs := e.Settings.Plan.Needs
 	if needs == "" {
 		return errors.New("ci:finish: TPUCI_NEEDS is not set: pass ${{ toJSON(needs) }} through env")
 	}
-	rows, err := Finish([]byte(needs), []byte(e.Getenv("TPUCI_PLAN")))
+	rows, err := Finish([]byte(needs), []byte(e.Settings.Plan.Plan))
 	if rows == nil && err != nil {
 		return err
 	}
-	if dir := e.Getenv("TPUCI_RESULTS"); dir != "" {
+	if dir := e.Settings.Plan.Results; dir != "" {
 		err = explainFailures(e, dir, rows, err)
 	}
 	FinishTable(e.Stdout, rows)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sgl-project/tpuci/internal/ghactions"
 	"github.com/sgl-project/tpuci/internal/proc"
+	"github.com/sgl-project/tpuci/internal/settings"
 )
 
 // gitRepo makes a git repository holding the synthetic repo at commit 1
@@ -59,9 +60,24 @@ type testEnv struct {
 func newEnv(t *testing.T, dir string, env map[string]string) *testEnv {
 	out := t.TempDir()
 	te := &testEnv{env: env, stdout: &bytes.Buffer{}, log: &bytes.Buffer{}, ann: &bytes.Buffer{}}
-	te.Env = Env{Repo: dir, Config: testConfig(t), Out: out, Getenv: func(k string) string { return env[k] },
+	te.Env = Env{Repo: dir, Config: testConfig(t), Out: out,
 		GH: ghactions.FromEnv(func(k string) string { return env[k] }, te.ann), Stdout: te.stdout, Log: te.log}
+	te.setenv(t, "", "")
 	return te
+}
+
+// setenv sets a variable (none when k is empty) and parses the
+// settings again, as a new run would.
+func (te *testEnv) setenv(t *testing.T, k, v string) {
+	t.Helper()
+	if k != "" {
+		te.env[k] = v
+	}
+	s, err := settings.Parse(func(k string) string { return te.env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	te.Settings = s
 }
 
 func TestRunPlanLocal(t *testing.T) {
@@ -91,7 +107,7 @@ func TestRunPlanLocal(t *testing.T) {
 		t.Errorf("weights.json: %q %v", w, err)
 	}
 	// TPUCI_SELECT narrows ci:matrix the same way.
-	te.env["TPUCI_SELECT"] = filepath.Join(te.Out, SelectFile)
+	te.setenv(t, "TPUCI_SELECT", filepath.Join(te.Out, SelectFile))
 	te.stdout.Reset()
 	if err := RunMatrix(te.Env, "e2e"); err != nil {
 		t.Fatal(err)
@@ -180,7 +196,7 @@ func TestRunFinish(t *testing.T) {
 	if !strings.Contains(te.stdout.String(), "every job the plan required passed") {
 		t.Errorf("stdout:\n%s", te.stdout)
 	}
-	te.env["TPUCI_NEEDS"] = ""
+	te.setenv(t, "TPUCI_NEEDS", "")
 	if err := RunFinish(te.Env); err == nil || !strings.Contains(err.Error(), "TPUCI_NEEDS is not set") {
 		t.Errorf("no needs: %v", err)
 	}

@@ -7,6 +7,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/sgl-project/tpuci/internal/settings"
 )
 
 // FromGitHub reads the event of a GitHub Actions run: GITHUB_EVENT_NAME and
@@ -14,9 +16,9 @@ import (
 // a pull request; ref, before and after of a push; the repository). A
 // missing file, invalid JSON or a field of the wrong type is an error
 // naming the file and the field.
-func FromGitHub(getenv func(string) string) (Input, error) {
-	in := Input{Event: getenv("GITHUB_EVENT_NAME"), Repository: getenv("GITHUB_REPOSITORY"), Ref: getenv("GITHUB_REF")}
-	file := getenv("GITHUB_EVENT_PATH")
+func FromGitHub(gh settings.GitHub) (Input, error) {
+	in := Input{Event: gh.EventName, Repository: gh.Repository, Ref: gh.Ref}
+	file := gh.EventPath
 	if file == "" {
 		return in, fmt.Errorf("ci:plan: GITHUB_EVENT_NAME=%s but GITHUB_EVENT_PATH is not set: run inside GitHub Actions or unset GITHUB_EVENT_NAME to plan locally", in.Event)
 	}
@@ -53,78 +55,7 @@ func ParsePayload(event, file string, data []byte, in Input) (Input, error) {
 	switch event {
 	case EventPR, "pull_request_target":
 		in.Event = EventPR
-		pr, ok, err := p.objectAt(obj, "pull_request")
-		if err != nil {
-			return in, err
-		}
-		if !ok {
-			return in, fmt.Errorf("ci:plan: %s: pull_request: missing in a %s event", file, event)
-		}
-		if in.Action, _, err = p.stringAt(obj, "action"); err != nil {
-			return in, err
-		}
-		if lo, ok, err := p.objectAt(obj, "label"); err != nil {
-			return in, err
-		} else if ok {
-			if in.Label, _, err = p.stringAt(lo, "label.name"); err != nil {
-				return in, err
-			}
-		}
-		if in.Draft, _, err = p.boolAt(pr, "pull_request.draft"); err != nil {
-			return in, err
-		}
-		if n, ok, err := p.numberAt(pr, "pull_request.number"); err != nil {
-			return in, err
-		} else if ok {
-			in.Number = n
-		}
-		labels, _, err := p.arrayAt(pr, "pull_request.labels")
-		if err != nil {
-			return in, err
-		}
-		in.Labels = nil
-		for i, l := range labels {
-			at := fmt.Sprintf("pull_request.labels[%d]", i)
-			lo, err := p.object(l, at)
-			if err != nil {
-				return in, err
-			}
-			name, ok, err := p.stringAt(lo, at+".name")
-			if err != nil {
-				return in, err
-			}
-			if !ok {
-				return in, fmt.Errorf("ci:plan: %s: %s.name: missing", file, at)
-			}
-			in.Labels = append(in.Labels, name)
-		}
-		sort.Strings(in.Labels)
-		for _, side := range []string{"base", "head"} {
-			o, ok, err := p.objectAt(pr, "pull_request."+side)
-			if err != nil {
-				return in, err
-			}
-			if !ok {
-				return in, fmt.Errorf("ci:plan: %s: pull_request.%s: missing", file, side)
-			}
-			sha, ok, err := p.stringAt(o, "pull_request."+side+".sha")
-			if err != nil {
-				return in, err
-			}
-			if !ok || sha == "" {
-				return in, fmt.Errorf("ci:plan: %s: pull_request.%s.sha: missing", file, side)
-			}
-			if side == "base" {
-				in.Base = sha
-				if ref, _, err := p.stringAt(o, "pull_request.base.ref"); err != nil {
-					return in, err
-				} else if ref != "" {
-					in.Ref = "refs/heads/" + ref
-				}
-			} else {
-				in.Head = sha
-			}
-		}
+		return p.pullRequest(obj, event, in)
 	case EventPush:
 		for _, f := range []struct {
 			name string
@@ -140,6 +71,104 @@ func ParsePayload(event, file string, data []byte, in Input) (Input, error) {
 		}
 	}
 	return in, nil
+}
+
+// pullRequest reads a pull_request event: action, label, draft, number,
+// labels, base and head.
+func (p payload) pullRequest(obj map[string]any, event string, in Input) (Input, error) {
+	pr, ok, err := p.objectAt(obj, "pull_request")
+	if err != nil {
+		return in, err
+	}
+	if !ok {
+		return in, fmt.Errorf("ci:plan: %s: pull_request: missing in a %s event", p.file, event)
+	}
+	if in.Action, _, err = p.stringAt(obj, "action"); err != nil {
+		return in, err
+	}
+	if lo, ok, err := p.objectAt(obj, "label"); err != nil {
+		return in, err
+	} else if ok {
+		if in.Label, _, err = p.stringAt(lo, "label.name"); err != nil {
+			return in, err
+		}
+	}
+	if in.Draft, _, err = p.boolAt(pr, "pull_request.draft"); err != nil {
+		return in, err
+	}
+	if n, ok, err := p.numberAt(pr, "pull_request.number"); err != nil {
+		return in, err
+	} else if ok {
+		in.Number = n
+	}
+	if in.Labels, err = p.labels(pr); err != nil {
+		return in, err
+	}
+	for _, side := range []string{"base", "head"} {
+		sha, ref, err := p.side(pr, side)
+		if err != nil {
+			return in, err
+		}
+		if side == "head" {
+			in.Head = sha
+			continue
+		}
+		in.Base = sha
+		if ref != "" {
+			in.Ref = "refs/heads/" + ref
+		}
+	}
+	return in, nil
+}
+
+// labels are the names of pull_request.labels, sorted.
+func (p payload) labels(pr map[string]any) ([]string, error) {
+	labels, _, err := p.arrayAt(pr, "pull_request.labels")
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for i, l := range labels {
+		at := fmt.Sprintf("pull_request.labels[%d]", i)
+		lo, err := p.object(l, at)
+		if err != nil {
+			return nil, err
+		}
+		name, ok, err := p.stringAt(lo, at+".name")
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, fmt.Errorf("ci:plan: %s: %s.name: missing", p.file, at)
+		}
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// side reads pull_request.base or .head: its sha (required) and ref.
+func (p payload) side(pr map[string]any, side string) (sha, ref string, err error) {
+	o, ok, err := p.objectAt(pr, "pull_request."+side)
+	if err != nil {
+		return "", "", err
+	}
+	if !ok {
+		return "", "", fmt.Errorf("ci:plan: %s: pull_request.%s: missing", p.file, side)
+	}
+	sha, ok, err = p.stringAt(o, "pull_request."+side+".sha")
+	if err != nil {
+		return "", "", err
+	}
+	if !ok || sha == "" {
+		return "", "", fmt.Errorf("ci:plan: %s: pull_request.%s.sha: missing", p.file, side)
+	}
+	if side == "base" {
+		if ref, _, err = p.stringAt(o, "pull_request.base.ref"); err != nil {
+			return "", "", err
+		}
+	}
+	return sha, ref, nil
 }
 
 // payload reads typed fields and names the offending one in errors.

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sgl-project/tpuci/internal/settings"
 )
 
 func TestMatchPathsFilterSemantics(t *testing.T) {
@@ -103,17 +105,17 @@ func TestFromGitHub(t *testing.T) {
 	if err := os.WriteFile(file, []byte(prPayload), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": file}
-	in, err := FromGitHub(func(k string) string { return env[k] })
+	gh := settings.GitHub{EventName: "pull_request", EventPath: file}
+	in, err := FromGitHub(gh)
 	if err != nil || in.Number != 42 {
 		t.Fatalf("%+v %v", in, err)
 	}
-	env["GITHUB_EVENT_PATH"] = filepath.Join(dir, "missing.json")
-	if _, err := FromGitHub(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "missing.json") {
+	gh.EventPath = filepath.Join(dir, "missing.json")
+	if _, err := FromGitHub(gh); err == nil || !strings.Contains(err.Error(), "missing.json") {
 		t.Errorf("missing payload: %v", err)
 	}
-	delete(env, "GITHUB_EVENT_PATH")
-	if _, err := FromGitHub(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "GITHUB_EVENT_PATH is not set") {
+	gh.EventPath = ""
+	if _, err := FromGitHub(gh); err == nil || !strings.Contains(err.Error(), "GITHUB_EVENT_PATH is not set") {
 		t.Errorf("no payload path: %v", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/report"
@@ -59,32 +60,23 @@ func JobTarget(job string) string {
 // a job the plan skipped may be skipped; any failed or cancelled job
 // fails the gate, and so do a failed coordinator and a blocked plan.
 func Finish(needsJSON, planJSON []byte) ([]Row, error) {
-	var needs map[string]need
-	dec := json.NewDecoder(bytes.NewReader(needsJSON))
-	if err := dec.Decode(&needs); err != nil {
-		return nil, fmt.Errorf("ci:finish: TPUCI_NEEDS: want the JSON of toJSON(needs), an object of jobs with a result: %v", err)
-	}
-	if len(needs) == 0 {
-		return nil, errors.New("ci:finish: TPUCI_NEEDS is empty: list every job of the workflow in the finish job's needs")
-	}
-	coord := ""
-	for job, n := range needs {
-		if _, ok := n.Outputs["plan"]; ok || job == "coordinator" {
-			coord = job
-		}
+	needs, coord, err := decodeNeeds(needsJSON)
+	if err != nil {
+		return nil, err
 	}
 	if len(bytes.TrimSpace(planJSON)) == 0 && coord != "" {
 		planJSON = []byte(needs[coord].Outputs["plan"])
 	}
 	var rows []Row
 	var fails []string
-	fail := func(r Row) {
-		r.OK = false
+	add := func(r Row) {
 		rows = append(rows, r)
-		fails = append(fails, fmt.Sprintf("%s: %s", r.Job, r.Why))
+		if !r.OK {
+			fails = append(fails, fmt.Sprintf("%s: %s", r.Job, r.Why))
+		}
 	}
 	if coord != "" && needs[coord].Result != Success {
-		fail(Row{Job: coord, Result: needs[coord].Result, Required: true, Why: "the coordinator did not succeed, so no plan ran"})
+		add(Row{Job: coord, Result: needs[coord].Result, Required: true, Why: "the coordinator did not succeed, so no plan ran"})
 	}
 	var gate Gate
 	if len(bytes.TrimSpace(planJSON)) > 0 {
@@ -95,14 +87,53 @@ func Finish(needsJSON, planJSON []byte) ([]Row, error) {
 		return nil, errors.New("ci:finish: no plan: set TPUCI_PLAN to the coordinator's plan output, or list the coordinator in needs")
 	}
 	if coord != "" && len(fails) == 0 {
-		rows = append(rows, Row{Job: coord, Result: needs[coord].Result, Required: true, OK: true, Why: "planned"})
+		add(Row{Job: coord, Result: needs[coord].Result, Required: true, OK: true, Why: "planned"})
 	}
 	switch {
 	case gate.Error != "":
-		fail(Row{Job: "plan", Result: "error", Required: true, Why: gate.Error})
+		add(Row{Job: "plan", Result: "error", Required: true, Why: gate.Error})
 	case gate.Blocked != "":
-		fail(Row{Job: "plan", Result: "blocked", Required: true, Why: gate.Blocked})
+		add(Row{Job: "plan", Result: "blocked", Required: true, Why: gate.Blocked})
 	}
+	seen := map[string]bool{}
+	for _, job := range sortedJobs(needs, coord) {
+		r := judgeJob(job, needs[job].Result, gate)
+		seen[r.Target] = true
+		add(r)
+	}
+	for _, t := range gate.Required {
+		if !seen[t] {
+			add(Row{Job: "(none)", Target: t, Result: "missing", Required: true,
+				Why: "the plan requires " + t + " but no job of the workflow runs it (name the job after the target, e.g. unit-test-1 for unitTest1)"})
+		}
+	}
+	if len(fails) > 0 {
+		return rows, fmt.Errorf("ci:finish: %d required check(s) failed: %s", len(fails), strings.Join(fails, "; "))
+	}
+	return rows, nil
+}
+
+// decodeNeeds reads toJSON(needs) and finds the coordinator: the job with
+// a plan output, or the one named coordinator.
+func decodeNeeds(needsJSON []byte) (needs map[string]need, coord string, err error) {
+	dec := json.NewDecoder(bytes.NewReader(needsJSON))
+	if err := dec.Decode(&needs); err != nil {
+		return nil, "", fmt.Errorf("ci:finish: TPUCI_NEEDS: want the JSON of toJSON(needs), an object of jobs with a result: %v", err)
+	}
+	if len(needs) == 0 {
+		return nil, "", errors.New("ci:finish: TPUCI_NEEDS is empty: list every job of the workflow in the finish job's needs")
+	}
+	for job, n := range needs {
+		if _, ok := n.Outputs["plan"]; ok || job == "coordinator" {
+			coord = job
+		}
+	}
+	return needs, coord, nil
+}
+
+// sortedJobs are the jobs but the coordinator, in the PR targets' order,
+// then by name.
+func sortedJobs(needs map[string]need, coord string) []string {
 	jobs := make([]string, 0, len(needs))
 	for job := range needs {
 		if job != coord {
@@ -121,55 +152,42 @@ func Finish(needsJSON, planJSON []byte) ([]Row, error) {
 		}
 		return jobs[i] < jobs[j]
 	})
-	seen := map[string]bool{}
-	for _, job := range jobs {
-		res := needs[job].Result
-		target := JobTarget(job)
-		seen[target] = true
-		r := Row{Job: job, Target: target, Result: res, Required: slices.Contains(gate.Required, target), OK: true}
-		switch {
-		case res == Failure || res == Cancelled:
-			r.Why = "the job " + map[string]string{Failure: "failed", Cancelled: "was cancelled"}[res]
-			fail(r)
-			continue
-		case r.Required && res == Skipped:
-			r.Why = "the plan requires it but it was skipped (did an upstream job fail?)"
-			fail(r)
-			continue
-		case r.Required && res != Success:
-			r.Why = fmt.Sprintf("the plan requires it; result %q", res)
-			fail(r)
-			continue
-		case r.Required:
-			r.Why = "required and passed"
-		case res == Skipped:
-			r.Why = "not needed: " + gate.Why[target]
-			if target == "" {
-				r.Why = "skipped"
-			}
-		default:
-			r.Why = "passed"
+	return jobs
+}
+
+// judgeJob is one job's row: a failed or cancelled job fails, and so
+// does a required job that did not succeed.
+func judgeJob(job, res string, gate Gate) Row {
+	target := JobTarget(job)
+	r := Row{Job: job, Target: target, Result: res, Required: slices.Contains(gate.Required, target), OK: true}
+	switch {
+	case res == Failure || res == Cancelled:
+		r.OK, r.Why = false, "the job "+map[string]string{Failure: "failed", Cancelled: "was cancelled"}[res]
+	case r.Required && res == Skipped:
+		r.OK, r.Why = false, "the plan requires it but it was skipped (did an upstream job fail?)"
+	case r.Required && res != Success:
+		r.OK, r.Why = false, fmt.Sprintf("the plan requires it; result %q", res)
+	case r.Required:
+		r.Why = "required and passed"
+	case res == Skipped:
+		r.Why = "not needed: " + gate.Why[target]
+		if target == "" {
+			r.Why = "skipped"
 		}
-		rows = append(rows, r)
+	default:
+		r.Why = "passed"
 	}
-	for _, t := range gate.Required {
-		if !seen[t] {
-			fail(Row{Job: "(none)", Target: t, Result: "missing", Required: true,
-				Why: "the plan requires " + t + " but no job of the workflow runs it (name the job after the target, e.g. unit-test-1 for unitTest1)"})
-		}
-	}
-	if len(fails) > 0 {
-		return rows, fmt.Errorf("ci:finish: %d required check(s) failed: %s", len(fails), strings.Join(fails, "; "))
-	}
-	return rows, nil
+	return r
 }
 
 // FinishTable writes the rows as a terminal table.
 func FinishTable(w io.Writer, rows []Row) {
-	fmt.Fprintf(w, "%-14s %-10s %-10s %-8s %-4s %s\n", "job", "target", "result", "required", "ok", "why")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "job\ttarget\tresult\trequired\tok\twhy")
 	for _, r := range rows {
-		fmt.Fprintf(w, "%-14s %-10s %-10s %-8s %-4s %s\n", r.Job, r.Target, r.Result, yes(r.Required), okText(r.OK), r.Why)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Job, r.Target, r.Result, yes(r.Required), okText(r.OK), r.Why)
 	}
+	_ = tw.Flush() // w is a terminal or a buffer; its errors are not the gate's
 }
 
 func okText(ok bool) string {

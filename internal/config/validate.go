@@ -526,35 +526,7 @@ func (v *validator) nightly() {
 	}
 	names := map[string]bool{}
 	for i, m := range n.Models {
-		at := fmt.Sprintf("nightly.model[%d]", i)
-		v.unique(names, at+".name", "nightly model", m.Name)
-		if m.Name != "" && !nightlyName.MatchString(m.Name) {
-			v.add(at+".name", "%q is not a case-key segment: use lower-case letters, digits, '.', '_' and '-' (e.g. qwen3-8b-tp1)", m.Name)
-		}
-		v.server(at+".server", m.Server)
-		if !m.Perf && len(m.Datasets) == 0 {
-			v.add(at, "model %q runs nothing: set perf = true or list datasets", m.Name)
-		}
-		seen := map[string]bool{}
-		for j, d := range m.Datasets {
-			if !slices.Contains(Datasets, d) {
-				v.add(fmt.Sprintf("%s.datasets[%d]", at, j), "unknown dataset %q (one of %v)", d, Datasets)
-			}
-			if seen[d] {
-				v.add(fmt.Sprintf("%s.datasets[%d]", at, j), "duplicate dataset %q", d)
-			}
-			seen[d] = true
-		}
-		v.positive(at+".concurrencies", m.Concurrencies)
-		if m.ContextLength < 0 {
-			v.add(at+".context_length", "must be 0 (no limit) or positive, not %d", m.ContextLength)
-		}
-		if m.Samples < 0 || m.Shots < 0 || m.MaxTokens < 0 || m.EvalParallel < 0 {
-			v.add(at, "samples, shots, max_tokens and eval_concurrency must be 0 (default) or positive")
-		}
-		if m.Minutes < 0 || math.IsNaN(m.Minutes) || math.IsInf(m.Minutes, 0) {
-			v.add(at+".minutes", "estimate must be a finite number of minutes >= 0, not %v", m.Minutes)
-		}
+		v.nightlyModel(fmt.Sprintf("nightly.model[%d]", i), m, names)
 	}
 	v.positive("nightly.concurrencies", n.Concurrencies)
 	v.positive("nightly.ttft_input_lens", n.TTFTInputLens)
@@ -572,7 +544,57 @@ func (v *validator) nightly() {
 		v.add("nightly.trace_steps", "must be 0 (default) or positive, not %d", n.TraceSteps)
 	}
 	v.positiveDuration("nightly.case_timeout", n.CaseTimeout)
-	g := n.Git
+	v.nightlyGit(n.Git)
+	v.nightlyRegression(n.Regression)
+	for i, f := range n.Floors {
+		at := fmt.Sprintf("nightly.floor[%d]", i)
+		if f.Cases == "" || !doublestar.ValidatePattern(f.Cases) {
+			v.add(at+".cases", "%q is not a glob over case keys (e.g. \"perf/qwen3-8b-tp1/c64-*\")", f.Cases)
+		}
+		if !slices.Contains(NightlyMetrics, f.Metric) {
+			v.add(at+".metric", "unknown metric %q (one of %v)", f.Metric, NightlyMetrics)
+		}
+		if !(f.Value > 0) || math.IsInf(f.Value, 0) {
+			v.add(at+".value", "must be a positive number, not %v", f.Value)
+		}
+	}
+}
+
+// nightlyModel checks one [[nightly.model]]; names collects the names
+// seen so far.
+func (v *validator) nightlyModel(at string, m NightlyModel, names map[string]bool) {
+	v.unique(names, at+".name", "nightly model", m.Name)
+	if m.Name != "" && !nightlyName.MatchString(m.Name) {
+		v.add(at+".name", "%q is not a case-key segment: use lower-case letters, digits, '.', '_' and '-' (e.g. qwen3-8b-tp1)", m.Name)
+	}
+	v.server(at+".server", m.Server)
+	if !m.Perf && len(m.Datasets) == 0 {
+		v.add(at, "model %q runs nothing: set perf = true or list datasets", m.Name)
+	}
+	seen := map[string]bool{}
+	for j, d := range m.Datasets {
+		if !slices.Contains(Datasets, d) {
+			v.add(fmt.Sprintf("%s.datasets[%d]", at, j), "unknown dataset %q (one of %v)", d, Datasets)
+		}
+		if seen[d] {
+			v.add(fmt.Sprintf("%s.datasets[%d]", at, j), "duplicate dataset %q", d)
+		}
+		seen[d] = true
+	}
+	v.positive(at+".concurrencies", m.Concurrencies)
+	if m.ContextLength < 0 {
+		v.add(at+".context_length", "must be 0 (no limit) or positive, not %d", m.ContextLength)
+	}
+	if m.Samples < 0 || m.Shots < 0 || m.MaxTokens < 0 || m.EvalParallel < 0 {
+		v.add(at, "samples, shots, max_tokens and eval_concurrency must be 0 (default) or positive")
+	}
+	if m.Minutes < 0 || math.IsNaN(m.Minutes) || math.IsInf(m.Minutes, 0) {
+		v.add(at+".minutes", "estimate must be a finite number of minutes >= 0, not %v", m.Minutes)
+	}
+}
+
+// nightlyGit checks [nightly.git].
+func (v *validator) nightlyGit(g NightlyGit) {
 	if g.TokenEnv != "" && !buildArg.MatchString(g.TokenEnv) {
 		v.add("nightly.git.token_env", "%q is not an environment variable name", g.TokenEnv)
 	}
@@ -584,7 +606,10 @@ func (v *validator) nightly() {
 			v.add("nightly.git.trace_url", "%q is not an http(s) URL", g.TraceURL)
 		}
 	}
-	r := n.Regression
+}
+
+// nightlyRegression checks [nightly.regression].
+func (v *validator) nightlyRegression(r NightlyRegression) {
 	if r.BaselineNights < 0 || r.RecentNights < 0 || r.MinNights < 0 {
 		v.add("nightly.regression", "baseline_nights, recent_nights and min_nights must be 0 (default) or positive")
 	}
@@ -598,18 +623,6 @@ func (v *validator) nightly() {
 	}
 	if r.MinZ < 0 || math.IsNaN(r.MinZ) || math.IsInf(r.MinZ, 0) {
 		v.add("nightly.regression.min_z", "must be a finite number >= 0, not %v", r.MinZ)
-	}
-	for i, f := range n.Floors {
-		at := fmt.Sprintf("nightly.floor[%d]", i)
-		if f.Cases == "" || !doublestar.ValidatePattern(f.Cases) {
-			v.add(at+".cases", "%q is not a glob over case keys (e.g. \"perf/qwen3-8b-tp1/c64-*\")", f.Cases)
-		}
-		if !slices.Contains(NightlyMetrics, f.Metric) {
-			v.add(at+".metric", "unknown metric %q (one of %v)", f.Metric, NightlyMetrics)
-		}
-		if !(f.Value > 0) || math.IsInf(f.Value, 0) {
-			v.add(at+".value", "must be a positive number, not %v", f.Value)
-		}
 	}
 }
 

@@ -15,6 +15,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/sgl-project/tpuci/internal/settings"
 )
 
 // Subdir is the records' directory inside a history store.
@@ -164,13 +166,13 @@ func Minutes(figs map[string]Figure) map[string]float64 {
 // Recording says whether a run adds its durations to the history, and as
 // which event: a push to main, a scheduled (nightly) run, or any run with
 // TPUCI_RECORD_DURATIONS=1.
-func Recording(getenv func(string) string) (string, bool) {
+func Recording(s *settings.Settings) (string, bool) {
 	switch {
-	case getenv("TPUCI_RECORD_DURATIONS") == "1":
+	case s.RecordDurations:
 		return "manual", true
-	case getenv("GITHUB_EVENT_NAME") == "schedule":
+	case s.GitHub.EventName == "schedule":
 		return "nightly", true
-	case getenv("GITHUB_EVENT_NAME") == "push" && getenv("GITHUB_REF") == "refs/heads/main":
+	case s.GitHub.EventName == "push" && s.GitHub.Ref == "refs/heads/main":
 		return "main", true
 	}
 	return "", false

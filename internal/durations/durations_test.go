@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sgl-project/tpuci/internal/settings"
 )
 
 func TestMediansOfTheLastRuns(t *testing.T) {
@@ -63,7 +65,11 @@ func TestRecordingOnlyOnMainAndSchedules(t *testing.T) {
 		{map[string]string{"TPUCI_RECORD_DURATIONS": "1"}, "manual"},
 	}
 	for _, c := range cases {
-		ev, ok := Recording(func(k string) string { return c.env[k] })
+		s, err := settings.Parse(func(k string) string { return c.env[k] })
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, ok := Recording(s)
 		if ev != c.want || ok != (c.want != "") {
 			t.Errorf("%v: %q %v", c.env, ev, ok)
 		}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/sgl-project/tpuci/internal/settings"
 	"github.com/sgl-project/tpuci/internal/textline"
 )
 
@@ -31,6 +32,11 @@ func FromEnv(getenv func(string) string, w io.Writer) *Provider {
 		Summary: getenv("GITHUB_STEP_SUMMARY"),
 		W:       w,
 	}
+}
+
+// FromSettings builds a provider from the parsed environment.
+func FromSettings(gh settings.GitHub, w io.Writer) *Provider {
+	return &Provider{Active: gh.Actions, Output: gh.Output, Summary: gh.StepSummary, W: w}
 }
 
 // Group starts a foldable section on GitHub; locally it prints nothing.

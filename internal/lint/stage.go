@@ -39,7 +39,7 @@ func Body(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) erro
 	var log bytes.Buffer
 	res, err := Judge(ctx, Setup{
 		Cfg: ws.Config.Lint, Repo: ws.Repo, Python: ws.Python, Library: ws.Config.Repo.PackageDir,
-		Env: ws.Env(), BaseRef: lintBaseRef(ws), Baseline: ws.Getenv("TPUCI_LINT_BASELINE"), Scratch: scratch, Log: &log,
+		Env: ws.Env(), BaseRef: lintBaseRef(ws), Baseline: ws.Settings.Lint.Baseline, Scratch: scratch, Log: &log,
 	})
 	logFile := filepath.Join(st.LogDir, "pylint.log")
 	_ = report.WriteFile(logFile, log.Bytes())
@@ -69,12 +69,13 @@ func Body(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) erro
 
 // lintBaseRef is the ref the change is judged against, when one is named.
 func lintBaseRef(ws *workspace.Workspace) string {
-	for _, k := range []string{"TPUCI_LINT_BASE", "TPUCI_LINT_CHANGED"} {
-		if v := ws.Getenv(k); v != "" {
+	set := ws.Settings
+	for _, v := range []string{set.Lint.Base, set.Lint.Changed} {
+		if v != "" {
 			return v
 		}
 	}
-	if b := ws.Getenv("GITHUB_BASE_REF"); b != "" {
+	if b := set.GitHub.BaseRef; b != "" {
 		return "origin/" + b
 	}
 	return ""

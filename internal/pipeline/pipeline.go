@@ -79,7 +79,7 @@ func NewSession(getenv func(string) string, cwd string, out, log io.Writer) (*Se
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{WS: ws, GH: ghactions.FromEnv(getenv, out), Out: out, Log: log, sig: context.Background()}
+	s := &Session{WS: ws, GH: ghactions.FromSettings(ws.Settings.GitHub, out), Out: out, Log: log, sig: context.Background()}
 	for _, n := range ws.Notes {
 		fmt.Fprintf(log, "tpuci: %s\n", n)
 	}
@@ -229,7 +229,7 @@ func runBody(ctx context.Context, ws *workspace.Workspace, st *Stage, body Body)
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%s: internal error: %v", st.Target, r)
-			if os.Getenv("MAGEFILE_VERBOSE") != "" {
+			if ws.Settings.MageVerbose {
 				err = fmt.Errorf("%w\n%s", err, debug.Stack())
 			}
 		}
@@ -334,13 +334,20 @@ func (st *Stage) LockChips(ctx context.Context, ws *workspace.Workspace) (*hostl
 // resultInputs are the variables that change what a stage runs or how it
 // is judged; a stage record only stands for the same values.
 var resultInputs = []string{"TPUCI_SUITE", "TPUCI_SELECT", "TPUCI_CASES", "TPUCI_NIGHTLY_MODELS", "TPUCI_KERNELS", "TPUCI_SERVER_ARGS",
-	"TPUCI_DURATIONS", "TPUCI_LINT_CHANGED", "TPUCI_LINT_BASE", "TPUCI_LINT_BASELINE", "TPUCI_KERNEL_SLOWDOWN", "XLA_FLAGS", "JAX_PLATFORMS"}
+	"TPUCI_DURATIONS", "TPUCI_LINT_CHANGED", "TPUCI_LINT_BASE", "TPUCI_LINT_BASELINE", "TPUCI_KERNEL_SLOWDOWN"}
+
+// inheritedInputs are variables that are not tpuci's but that the
+// children inherit and that change their results, read raw.
+var inheritedInputs = []string{"XLA_FLAGS", "JAX_PLATFORMS"}
 
 // inputsHash fingerprints the interpreter, the chips and resultInputs.
 func inputsHash(ws *workspace.Workspace) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "python=%s\nchips=%d/%s\n", ws.Python, ws.Chips.Count, ws.Chips.Kind)
 	for _, k := range resultInputs {
+		fmt.Fprintf(h, "%s=%s\n", k, ws.Settings.Value(k))
+	}
+	for _, k := range inheritedInputs {
 		fmt.Fprintf(h, "%s=%s\n", k, ws.Getenv(k))
 	}
 	return hex.EncodeToString(h.Sum(nil)[:8])

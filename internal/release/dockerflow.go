@@ -20,7 +20,6 @@ import (
 	"github.com/sgl-project/tpuci/internal/release/guard"
 	"github.com/sgl-project/tpuci/internal/release/manifest"
 	"github.com/sgl-project/tpuci/internal/release/plan"
-	"github.com/sgl-project/tpuci/internal/release/regauth"
 	"github.com/sgl-project/tpuci/internal/release/rootfs"
 	"github.com/sgl-project/tpuci/internal/textline"
 )
@@ -33,32 +32,18 @@ const injectedDockerfile = ".tpuci/Dockerfile"
 // same ID as the per-arch tag and writes the manifest lists; in a dry run
 // it stops after the smoke test and prints what it would publish.
 func (r *run) docker(ctx context.Context) error {
-	var (
-		eng   dockerimg.Engine
-		cred  regauth.Cred
-		reg   manifest.Registry
-		auth  string
-		built dockerimg.BuildResult
-		conn  interface{ Close() error }
-	)
-	if err := r.step("engine", func() (string, error) {
-		cli, ping, err := dockerimg.Connect(ctx)
-		if err != nil {
-			return "", err
-		}
-		eng, conn = cli, cli
-		return fmt.Sprintf("%s (API %s, %s)", cli.DaemonHost(), ping.APIVersion, ping.OSType), nil
-	}); err != nil {
+	eng, closeEngine, err := r.connect(ctx)
+	if err != nil {
 		return err
 	}
-	defer func() { _ = conn.Close() }()
+	defer closeEngine()
+	var auth string
 	if err := r.step("registry", func() (string, error) {
 		msg, err := r.readRegistry(ctx)
 		if err != nil {
 			return "", err
 		}
-		cred, reg = r.cred, r.reg
-		if auth, err = cred.EngineAuth(); err != nil {
+		if auth, err = r.cred.EngineAuth(); err != nil {
 			return "", err
 		}
 		return msg, nil
@@ -75,35 +60,16 @@ func (r *run) docker(ctx context.Context) error {
 	var reuse string // digest of this arch's image, pushed by an earlier run of this release
 	if err := r.step("existing tags", func() (string, error) {
 		var err error
-		reuse, err = r.existing(ctx, reg)
+		reuse, err = r.existing(ctx, r.reg)
 		return r.existingMsg, err
 	}); err != nil {
 		return err
 	}
 	if reuse != "" && r.decision.Publish {
-		return r.resume(ctx, reg, reuse)
+		return r.resume(ctx, r.reg, reuse)
 	}
-	if err := r.step("build", func() (string, error) {
-		var err error
-		built, err = r.build(ctx, eng, auth)
-		if err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("%s, %d steps, %d from the layer cache", dockerimg.ShortID(built.ID), built.Steps, built.CacheHits), nil
-	}); err != nil {
-		return err
-	}
-	if err := r.step("smoke", func() (string, error) {
-		cmd := r.s.SmokeCommand
-		if len(cmd) == 0 {
-			return "", fmt.Errorf("docker: no [release].smoke_command: the image must prove it holds version %s", r.plan.Version)
-		}
-		res, err := dockerimg.Smoke(ctx, eng, dockerimg.SmokeSpec{Image: built.ID, Command: cmd, Want: r.found.Version, Timeout: r.s.SmokeTimeout})
-		if err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("%s printed %s", strings.Join(cmd, " "), strings.TrimSpace(textline.Last(res.Stdout+res.Stderr))), nil
-	}); err != nil {
+	built, err := r.buildAndSmoke(ctx, eng, auth)
+	if err != nil {
 		return err
 	}
 	if !r.decision.Publish {
@@ -113,8 +79,60 @@ func (r *run) docker(ctx context.Context) error {
 		}
 		return nil
 	}
-	var pushed dockerimg.Pushed
-	if err := r.step("push", func() (string, error) {
+	pushed, err := r.push(ctx, eng, built, auth)
+	if err != nil {
+		return err
+	}
+	return r.lists(ctx, r.reg, pushed.Digest)
+}
+
+// connect reaches the Docker engine; the function returned closes the
+// connection.
+func (r *run) connect(ctx context.Context) (dockerimg.Engine, func(), error) {
+	var eng dockerimg.Engine
+	var conn interface{ Close() error }
+	err := r.step("engine", func() (string, error) {
+		cli, ping, err := dockerimg.Connect(ctx)
+		if err != nil {
+			return "", err
+		}
+		eng, conn = cli, cli
+		return fmt.Sprintf("%s (API %s, %s)", cli.DaemonHost(), ping.APIVersion, ping.OSType), nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return eng, func() { _ = conn.Close() }, nil
+}
+
+// buildAndSmoke builds the image and runs the smoke command in it.
+func (r *run) buildAndSmoke(ctx context.Context, eng dockerimg.Engine, auth string) (built dockerimg.BuildResult, err error) {
+	if err := r.step("build", func() (string, error) {
+		var err error
+		built, err = r.build(ctx, eng, auth)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%s, %d steps, %d from the layer cache", dockerimg.ShortID(built.ID), built.Steps, built.CacheHits), nil
+	}); err != nil {
+		return built, err
+	}
+	return built, r.step("smoke", func() (string, error) {
+		cmd := r.s.SmokeCommand
+		if len(cmd) == 0 {
+			return "", fmt.Errorf("docker: no [release].smoke_command: the image must prove it holds version %s", r.plan.Version)
+		}
+		res, err := dockerimg.Smoke(ctx, eng, dockerimg.SmokeSpec{Image: built.ID, Command: cmd, Want: r.found.Version, Timeout: r.s.SmokeTimeout})
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%s printed %s", strings.Join(cmd, " "), strings.TrimSpace(textline.Last(res.Stdout+res.Stderr))), nil
+	})
+}
+
+// push pushes the smoke-tested image ID as this arch's tag.
+func (r *run) push(ctx context.Context, eng dockerimg.Engine, built dockerimg.BuildResult, auth string) (pushed dockerimg.Pushed, err error) {
+	err = r.step("push", func() (string, error) {
 		log, path, err := r.logFile("push.log")
 		if err != nil {
 			return "", err
@@ -126,10 +144,8 @@ func (r *run) docker(ctx context.Context) error {
 		}
 		r.publishRow("push", r.plan.Push, pushed.Digest+" (image "+dockerimg.ShortID(built.ID)+", smoke-tested)")
 		return pushed.Digest, nil
-	}); err != nil {
-		return err
-	}
-	return r.lists(ctx, reg, pushed.Digest)
+	})
+	return pushed, err
 }
 
 // existing checks this arch's release tag before anything is built and
@@ -240,67 +256,14 @@ func (r *run) build(ctx context.Context, eng dockerimg.Engine, auth string) (doc
 		}
 		args["BASE_IMAGE"] = base
 	}
-	spec, err := r.contextSpec()
+	ctxFile, dockerfile, err := r.writeContext(log)
 	if err != nil {
 		return dockerimg.BuildResult{}, err
-	}
-	// The context goes through a file: a repository can be large, and
-	// the file shows afterwards exactly what the engine received.
-	ctxPath := filepath.Join(r.ws.Out, "release", "docker", "context.tar")
-	if err := os.MkdirAll(filepath.Dir(ctxPath), 0o755); err != nil {
-		return dockerimg.BuildResult{}, fmt.Errorf("docker: %w", err)
-	}
-	ctxFile, err := os.Create(ctxPath)
-	if err != nil {
-		return dockerimg.BuildResult{}, fmt.Errorf("docker: %w", err)
 	}
 	defer ctxFile.Close()
-	bc, err := dockerimg.WriteContext(spec, ctxFile)
-	if err != nil {
-		return dockerimg.BuildResult{}, err
-	}
-	if _, err := ctxFile.Seek(0, io.SeekStart); err != nil {
-		return dockerimg.BuildResult{}, fmt.Errorf("docker: %w", err)
-	}
-	fmt.Fprintf(log, "context %s: %d files, %d bytes (%s); Dockerfile %s\n", spec.Dir, len(bc.Files), bc.Size, ctxPath, spec.Dockerfile)
-
-	// Layer cache: the image this channel published last (pulled, when
-	// the registry has it) and the last local build of this channel.
-	cacheTag := r.s.Image + ":tpuci-cache-" + string(r.s.Channel)
-	previous := r.s.Image + ":latest"
-	if r.s.Channel == plan.Nightly {
-		previous = r.s.Image + ":nightly"
-	}
-	if r.ws.Getenv(guard.EnvSkipPull) == "" {
-		if err := dockerimg.Pull(ctx, eng, previous, platform, auth, log); err != nil {
-			fmt.Fprintf(log, "no previous image for the cache: %v\n", err)
-		}
-	}
-	var cacheFrom []string
-	for _, ref := range []string{cacheTag, previous} {
-		if dockerimg.Exists(ctx, eng, ref) {
-			cacheFrom = append(cacheFrom, ref)
-		}
-	}
-	source := r.ws.Getenv("GITHUB_SERVER_URL")
-	if source == "" {
-		source = "https://github.com"
-	}
-	repo := r.ws.Getenv("GITHUB_REPOSITORY")
-	if repo == "" {
-		repo = r.s.Official
-	}
-	labels := map[string]string{
-		labelVersion:                       r.plan.ImageVersion,
-		labelRevision:                      r.ws.Commit,
-		"org.opencontainers.image.created": time.Now().UTC().Format(time.RFC3339),
-		"org.opencontainers.image.title":   filepath.Base(r.s.Image),
-	}
-	if repo != "" {
-		labels["org.opencontainers.image.source"] = source + "/" + repo
-	}
-	res, err := dockerimg.Build(ctx, eng, dockerimg.BuildSpec{Context: ctxFile, Dockerfile: spec.Dockerfile,
-		Tags: []string{cacheTag}, BuildArgs: args, Labels: labels, Platform: platform, CacheFrom: cacheFrom}, log)
+	cacheTag, cacheFrom := r.layerCache(ctx, eng, platform, auth, log)
+	res, err := dockerimg.Build(ctx, eng, dockerimg.BuildSpec{Context: ctxFile, Dockerfile: dockerfile,
+		Tags: []string{cacheTag}, BuildArgs: args, Labels: r.labels(), Platform: platform, CacheFrom: cacheFrom}, log)
 	if err != nil {
 		return res, fmt.Errorf("%w (log: %s)", err, path)
 	}
@@ -315,6 +278,82 @@ func (r *run) build(ctx context.Context, eng dockerimg.Engine, auth string) (doc
 		return res, fmt.Errorf("docker: the image lacks the label %s=%s", labelVersion, r.plan.ImageVersion)
 	}
 	return res, nil
+}
+
+// writeContext writes the build context to a file, rewound for reading,
+// and returns it with the Dockerfile's path in it. The context goes
+// through a file: a repository can be large, and the file shows
+// afterwards exactly what the engine received.
+func (r *run) writeContext(log io.Writer) (*os.File, string, error) {
+	spec, err := r.contextSpec()
+	if err != nil {
+		return nil, "", err
+	}
+	ctxPath := filepath.Join(r.ws.Out, "release", "docker", "context.tar")
+	if err := os.MkdirAll(filepath.Dir(ctxPath), 0o755); err != nil {
+		return nil, "", fmt.Errorf("docker: %w", err)
+	}
+	ctxFile, err := os.Create(ctxPath)
+	if err != nil {
+		return nil, "", fmt.Errorf("docker: %w", err)
+	}
+	bc, err := dockerimg.WriteContext(spec, ctxFile)
+	if err != nil {
+		ctxFile.Close()
+		return nil, "", err
+	}
+	if _, err := ctxFile.Seek(0, io.SeekStart); err != nil {
+		ctxFile.Close()
+		return nil, "", fmt.Errorf("docker: %w", err)
+	}
+	fmt.Fprintf(log, "context %s: %d files, %d bytes (%s); Dockerfile %s\n", spec.Dir, len(bc.Files), bc.Size, ctxPath, spec.Dockerfile)
+	return ctxFile, spec.Dockerfile, nil
+}
+
+// layerCache returns the tag this build gets and the images whose layers
+// it may reuse: the image this channel published last (pulled, when the
+// registry has it) and the last local build of this channel.
+func (r *run) layerCache(ctx context.Context, eng dockerimg.Engine, platform, auth string, log io.Writer) (string, []string) {
+	cacheTag := r.s.Image + ":tpuci-cache-" + string(r.s.Channel)
+	previous := r.s.Image + ":latest"
+	if r.s.Channel == plan.Nightly {
+		previous = r.s.Image + ":nightly"
+	}
+	if !r.ws.Settings.Release.SkipPull {
+		if err := dockerimg.Pull(ctx, eng, previous, platform, auth, log); err != nil {
+			fmt.Fprintf(log, "no previous image for the cache: %v\n", err)
+		}
+	}
+	var cacheFrom []string
+	for _, ref := range []string{cacheTag, previous} {
+		if dockerimg.Exists(ctx, eng, ref) {
+			cacheFrom = append(cacheFrom, ref)
+		}
+	}
+	return cacheTag, cacheFrom
+}
+
+// labels are the image's OCI labels: version, revision, time, title and
+// the source repository.
+func (r *run) labels() map[string]string {
+	source := r.ws.Settings.GitHub.ServerURL
+	if source == "" {
+		source = "https://github.com"
+	}
+	repo := r.ws.Settings.GitHub.Repository
+	if repo == "" {
+		repo = r.s.Official
+	}
+	labels := map[string]string{
+		labelVersion:                       r.plan.ImageVersion,
+		labelRevision:                      r.ws.Commit,
+		"org.opencontainers.image.created": time.Now().UTC().Format(time.RFC3339),
+		"org.opencontainers.image.title":   filepath.Base(r.s.Image),
+	}
+	if repo != "" {
+		labels["org.opencontainers.image.source"] = source + "/" + repo
+	}
+	return labels
 }
 
 // contextSpec picks the Dockerfile: the configured one, the context's own

@@ -86,6 +86,8 @@ func begin(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) (*r
 		}
 		r.s = s
 		r.found, err = version.Resolve(ctx, version.Options{Repo: ws.Repo, Source: s.VersionSource, File: s.VersionFile,
+			// setuptools-scm's own variable, which the package build inherits:
+			// read raw so that tpuci's version agrees with the build's.
 			Getenv: ws.Getenv, Nightly: s.Channel == plan.Nightly})
 		if err != nil {
 			return "", err
@@ -109,7 +111,7 @@ func begin(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) (*r
 // decide alike. A registry error leaves the decision unknown: latest does
 // not move and publishing refuses.
 func (r *run) readRegistry(ctx context.Context) (string, error) {
-	cred, err := regauth.Resolve(r.s.Image, r.ws.Getenv, r.s.RegistryUser, r.s.RegistryPass)
+	cred, err := regauth.Resolve(r.s.Image, func(name string) string { return r.ws.Settings.Credential(name).Reveal() }, r.s.RegistryUser, r.s.RegistryPass)
 	if err != nil {
 		return "", err
 	}
@@ -149,7 +151,7 @@ func (r *run) makePlan(image, dist bool) error {
 			return "", err
 		}
 		r.plan = p
-		where, req := guard.FromEnv(r.ws.Getenv)
+		where, req := guard.FromSettings(r.ws.Settings)
 		r.decision, r.guardErr = guard.Decide(guard.Policy{OfficialRepo: r.s.Official, Branch: r.s.Branch}, where, req, p)
 		if image && p.LatestUnknown && r.guardErr == nil && r.decision.Publish {
 			r.guardErr = fmt.Errorf("release: cannot decide whether latest moves (%s): publishing refused, fails closed; retry when the registry answers", strings.Join(r.unknown, "; "))
@@ -177,7 +179,7 @@ func (r *run) guards(ctx context.Context) error {
 		return nil
 	}
 	opts := guard.GateOptions{Source: r.s.Status, MaxAge: r.s.MaxAge, SuccessMaxAge: r.s.SuccessMaxAge,
-		Override: r.ws.Getenv(guard.EnvOverride)}
+		Override: r.ws.Settings.Release.Override}
 	if q := r.s.Latest; q != nil {
 		r.st.GH.Mask(q.Token)
 		opts.Latest, opts.LatestErr = guard.LatestCompletedRun(ctx, *q)

@@ -29,11 +29,6 @@ const (
 	DefaultSmokeTimeout = 2 * time.Minute
 	// EnvImage overrides [release].image (e.g. a test registry).
 	EnvImage = "TPUCI_RELEASE_IMAGE"
-	// EnvRepository overrides [release].pypi_repository (e.g. TestPyPI).
-	EnvRepository = "TPUCI_PYPI_REPOSITORY"
-	// EnvNightlyGit is the nightly data repository (as for the nightly
-	// target); the release gate reads its status record.
-	EnvNightlyGit = "TPUCI_NIGHTLY_GIT"
 )
 
 // Settings is [release] with defaults and environment overrides applied.
@@ -77,26 +72,24 @@ type Settings struct {
 	Latest        *guard.LatestQuery // nil: the latest run is not checked
 }
 
-// Resolve builds the settings from the workspace and the environment.
+// Resolve builds the settings from the workspace: [release] with the
+// environment's overrides (ws.Settings, validated at start).
 func Resolve(ws *workspace.Workspace) (Settings, error) {
 	c := ws.Config
 	r := c.Release
-	get := ws.Getenv
+	env := ws.Settings.Release
 	s := Settings{
 		Repo: ws.Repo, VersionFile: c.Repo.VersionFile, Official: r.OfficialRepo, Branch: or(r.Branch, DefaultBranch),
-		Image: or(get(EnvImage), r.Image), Dockerfile: r.Dockerfile, Context: filepath.Join(ws.Repo, or(r.Context, ".")),
-		BaseRecipe: r.BaseRecipe, Arch: or(get(guard.EnvArch), DefaultArch), Arches: r.Arches, VersionArgs: r.VersionArgs,
+		Image: or(env.Image, r.Image), Dockerfile: r.Dockerfile, Context: filepath.Join(ws.Repo, or(r.Context, ".")),
+		BaseRecipe: r.BaseRecipe, Arch: or(env.Arch, DefaultArch), Arches: r.Arches, VersionArgs: r.VersionArgs,
 		BuildArgs: r.BuildArgs, SmokeCommand: r.SmokeCommand, SmokeTimeout: r.SmokeTimeout.Duration,
 		RegistryUser: or(r.RegistryUser, DefaultRegistryUser), RegistryPass: or(r.RegistryPass, DefaultRegistryPass),
 		PackageDir: filepath.Join(ws.Repo, c.Repo.PackageDir), Import: c.Repo.Package, DistName: r.DistName,
 		WheelTag: or(r.WheelTag, "py3-none-any"), Isolation: r.BuildIsolation == nil || *r.BuildIsolation,
-		LegacySdist: r.LegacySdist, Repository: or(get(EnvRepository), or(r.PyPIRepository, DefaultRepository)),
+		LegacySdist: r.LegacySdist, Repository: or(env.Repository, or(r.PyPIRepository, DefaultRepository)),
 		JSONRoot: r.PyPIJSONURL, TokenEnv: or(r.PyPITokenEnv, DefaultTokenEnv),
-		Status: or(get(guard.EnvStatus), r.NightlyStatus), MaxAge: r.NightlyMaxAge.Duration, SuccessMaxAge: r.NightlySuccessMaxAge.Duration,
-	}
-	if r.NightlyWorkflow != "" && get("GITHUB_TOKEN") != "" && get("GITHUB_REPOSITORY") != "" {
-		s.Latest = &guard.LatestQuery{API: get("GITHUB_API_URL"), Repo: get("GITHUB_REPOSITORY"), Workflow: r.NightlyWorkflow,
-			Branch: s.Branch, Token: get("GITHUB_TOKEN")}
+		Status: or(ws.Settings.NightlyStatus, r.NightlyStatus), MaxAge: r.NightlyMaxAge.Duration, SuccessMaxAge: r.NightlySuccessMaxAge.Duration,
+		Latest: latestQuery(ws, r.NightlyWorkflow, or(r.Branch, DefaultBranch)),
 	}
 	if r.VersionArgs == nil {
 		s.VersionArgs = []string{"VERSION"}
@@ -115,16 +108,13 @@ func Resolve(ws *workspace.Workspace) (Settings, error) {
 	default:
 		s.VersionSource = version.SourceSCM
 	}
-	ch, err := plan.ParseChannel(get(guard.EnvChannel))
+	ch, err := plan.ParseChannel(env.Channel)
 	if err != nil {
 		return s, fmt.Errorf("release: %s: %w", guard.EnvChannel, err)
 	}
 	s.Channel = ch
-	s.Date = time.Now().UTC()
-	if d := get(guard.EnvDate); d != "" {
-		if s.Date, err = time.Parse("20060102", d); err != nil {
-			return s, fmt.Errorf("release: %s=%s is not YYYYMMDD", guard.EnvDate, d)
-		}
+	if s.Date = env.Date; s.Date.IsZero() {
+		s.Date = time.Now().UTC()
 	}
 	if s.StatusRepo = statusRepo(ws); s.StatusRepo != nil {
 		s.Status = filepath.Join(s.StatusRepo.Dir, or(c.Nightly.Git.Dir, "nightly"), "nightly-status.json")
@@ -134,15 +124,25 @@ func Resolve(ws *workspace.Workspace) (Settings, error) {
 	return s, nil
 }
 
+// latestQuery asks GitHub for the nightly workflow's latest run when the
+// config names the workflow and the run has a token; nil otherwise.
+func latestQuery(ws *workspace.Workspace, workflow, branch string) *guard.LatestQuery {
+	gh := ws.Settings.GitHub
+	if workflow == "" || gh.Token == "" || gh.Repository == "" {
+		return nil
+	}
+	return &guard.LatestQuery{API: gh.APIURL, Repo: gh.Repository, Workflow: workflow, Branch: branch, Token: gh.Token.Reveal()}
+}
+
 // statusRepo is the nightly data repository the gate reads the status
 // record from, where the nightly jobs write it: TPUCI_NIGHTLY_GIT unless
 // TPUCI_NIGHTLY_STATUS names the status itself, else [nightly.git].url
 // when [release].nightly_status is empty. nil: no repository.
 func statusRepo(ws *workspace.Workspace) *gitstore.Repo {
 	g := ws.Config.Nightly.Git
-	url := ws.Getenv(EnvNightlyGit)
+	url := ws.Settings.NightlyGit
 	switch {
-	case ws.Getenv(guard.EnvStatus) != "" || url == "none":
+	case ws.Settings.NightlyStatus != "" || url == "none":
 		return nil
 	case url == "" && ws.Config.Release.NightlyStatus == "":
 		url = g.URL
@@ -154,7 +154,7 @@ func statusRepo(ws *workspace.Workspace) *gitstore.Repo {
 		url = filepath.Join(ws.Repo, url) // relative to the repository, as for the nightly target
 	}
 	return &gitstore.Repo{URL: url, Branch: g.Branch, Dir: filepath.Join(ws.Out, "release", "nightly-data"),
-		Token: ws.Getenv(or(g.TokenEnv, "TPUCI_NIGHTLY_GIT_TOKEN"))}
+		Token: ws.Settings.Credential(or(g.TokenEnv, "TPUCI_NIGHTLY_GIT_TOKEN")).Reveal()}
 }
 
 func or(a, b string) string {

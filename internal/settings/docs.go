@@ -16,13 +16,24 @@ func Markdown() string {
 	var b strings.Builder
 	b.WriteString("| variable | form | default | read by | meaning |\n|---|---|---|---|---|\n")
 	for _, v := range Table {
-		form := string(v.Kind)
-		if v.Kind == Int {
-			form = fmt.Sprintf("int ≥ %d", v.Min)
-		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", v.Name, form, cell(v.Default), cell(v.Targets), cell(v.Doc))
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", v.Name, form(v), cell(v.Default), cell(v.Targets), cell(v.Doc))
 	}
 	return b.String()
+}
+
+// form is the value column of a variable.
+func form(v Var) string {
+	switch {
+	case v.Kind == Int:
+		return fmt.Sprintf("int ≥ %d", v.Min)
+	case v.Kind == Duration && v.Min > 0:
+		return "duration > 0"
+	case v.Kind == Choice:
+		return strings.Join(v.Choices, " or ")
+	case v.Kind == Date:
+		return "date " + layoutText(v.Layout)
+	}
+	return string(v.Kind)
 }
 
 // cell escapes the pipes of a table cell.

@@ -2,6 +2,7 @@ package settings
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,16 +12,21 @@ import (
 
 // Settings is the environment, parsed and validated once.
 type Settings struct {
-	Getenv func(string) string // the raw lookup, for variables children inherit
+	// Getenv is the raw lookup, for variables that are not tpuci's own:
+	// those children inherit (PYTHONPATH, XLA_FLAGS) and the credentials
+	// whose variable names the config chooses (see Credential).
+	Getenv func(string) string
 
 	Repo, Config, Out, Python string
 	Partition                 partition.Spec // zero: the whole target
 	Suites                    []string       // TPUCI_SUITE
 	Select                    string         // TPUCI_SELECT
 	Durations                 string         // TPUCI_DURATIONS
+	RecordDurations           bool           // TPUCI_RECORD_DURATIONS
 	DepsFromWorkflow          bool           // TPUCI_DEPS=workflow
 	Force                     bool
 	Verbose                   bool
+	MageVerbose               bool // MAGEFILE_VERBOSE (mage -v)
 	LockFile                  string
 	LockWait                  time.Duration // default 30m
 	Cases                     []string      // TPUCI_CASES
@@ -35,48 +41,176 @@ type Settings struct {
 	Chromium                  string
 	CI                        bool // CI=true
 
+	Lint    Lint
+	Plan    Plan
+	Release Release
+	GitHub  GitHub
+
+	NightlyGit      string // TPUCI_NIGHTLY_GIT; "none" disables it
+	NightlyGitToken Masked // TPUCI_NIGHTLY_GIT_TOKEN
+	NightlyStatus   string // TPUCI_NIGHTLY_STATUS
+
+	raw map[string]string // every variable of Table but the secrets, as set
+
 	// Same-host A/B of perf and pallas.
 	Compare       string // TPUCI_COMPARE: the base ref; "" to use the config's
 	CompareRounds int    // TPUCI_COMPARE_ROUNDS; 0 to use the config's
 }
 
+// Lint is what the lint target reads.
+type Lint struct {
+	Changed  string // TPUCI_LINT_CHANGED
+	Base     string // TPUCI_LINT_BASE
+	Baseline string // TPUCI_LINT_BASELINE
+}
+
+// Plan is what the ci: targets read besides GitHub's variables.
+type Plan struct {
+	Base    string   // TPUCI_BASE
+	Labels  []string // TPUCI_LABELS
+	Needs   string   // TPUCI_NEEDS (JSON)
+	Plan    string   // TPUCI_PLAN (JSON)
+	Results string   // TPUCI_RESULTS
+}
+
+// Release is what the release targets read.
+type Release struct {
+	Channel    string    // TPUCI_RELEASE_CHANNEL: "", release or nightly
+	DryRun     bool      // TPUCI_RELEASE_DRY_RUN
+	Publish    bool      // TPUCI_RELEASE_PUBLISH
+	Force      bool      // TPUCI_RELEASE_FORCE
+	Override   string    // TPUCI_RELEASE_OVERRIDE
+	Date       time.Time // TPUCI_RELEASE_DATE; zero: unset
+	Arch       string    // TPUCI_RELEASE_ARCH
+	SkipPull   bool      // TPUCI_RELEASE_SKIP_PULL
+	Image      string    // TPUCI_RELEASE_IMAGE
+	Repository string    // TPUCI_PYPI_REPOSITORY
+}
+
+// GitHub is the GitHub Actions environment tpuci uses.
+type GitHub struct {
+	Actions     bool   // GITHUB_ACTIONS=true
+	StepSummary string // GITHUB_STEP_SUMMARY
+	Output      string // GITHUB_OUTPUT
+	EventName   string // GITHUB_EVENT_NAME
+	EventPath   string // GITHUB_EVENT_PATH
+	BaseRef     string // GITHUB_BASE_REF
+	Ref         string // GITHUB_REF
+	RefName     string // GITHUB_REF_NAME
+	RunID       string // GITHUB_RUN_ID
+	ServerURL   string // GITHUB_SERVER_URL
+	Repository  string // GITHUB_REPOSITORY
+	APIURL      string // GITHUB_API_URL
+	Token       Masked // GITHUB_TOKEN
+}
+
+// Masked is a credential. It prints as *** (with fmt, in JSON), so a
+// struct holding it can be printed or logged; Reveal gives the value to
+// the one call that needs it.
+type Masked string
+
+// Reveal returns the credential itself.
+func (m Masked) Reveal() string { return string(m) }
+
+// String hides the value: *** when set, empty when not.
+func (m Masked) String() string {
+	if m == "" {
+		return ""
+	}
+	return "***"
+}
+
+// GoString hides the value from %#v.
+func (m Masked) GoString() string { return strconv.Quote(m.String()) }
+
+// MarshalText hides the value from encoders.
+func (m Masked) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
+
+// Credential reads a credential whose variable the config names
+// ([release].pypi_token_env, registry_user/registry_pass, [nightly.git]
+// token_env; the defaults are in Table). It is read when needed, not at
+// start, since only the config knows the name.
+func (s *Settings) Credential(name string) Masked {
+	if name == "" || s.Getenv == nil {
+		return ""
+	}
+	return Masked(s.Getenv(name))
+}
+
+// Value is the text a variable of Table was set to ("" when unset, and
+// for secrets always): for fingerprints of the inputs that change a
+// result.
+func (s *Settings) Value(name string) string { return s.raw[name] }
+
 // Parse reads every variable of Table through getenv and fails on the
 // first value that does not have its variable's form, naming it.
 func Parse(getenv func(string) string) (*Settings, error) {
 	var errs []string
+	raw := map[string]string{}
 	for _, v := range Table {
-		if err := v.check(getenv(v.Name)); err != nil {
+		val := getenv(v.Name)
+		if err := v.check(val); err != nil {
 			errs = append(errs, err.Error())
+		}
+		if v.Kind != Secret && val != "" {
+			raw[v.Name] = val
 		}
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("settings: %s", strings.Join(errs, "; "))
 	}
 	s := &Settings{
-		Getenv: getenv,
-		Repo:   getenv("TPUCI_REPO"), Config: getenv("TPUCI_CONFIG"), Out: getenv("TPUCI_OUT"), Python: getenv("TPUCI_PYTHON"),
+		Getenv: getenv, raw: raw,
+		Repo: getenv("TPUCI_REPO"), Config: getenv("TPUCI_CONFIG"), Out: getenv("TPUCI_OUT"), Python: getenv("TPUCI_PYTHON"),
 		Suites: list(getenv("TPUCI_SUITE")), Select: getenv("TPUCI_SELECT"), Durations: getenv("TPUCI_DURATIONS"),
-		DepsFromWorkflow: getenv("TPUCI_DEPS") == "workflow", Force: isSet(getenv("TPUCI_FORCE")), Verbose: isSet(getenv("TPUCI_VERBOSE")),
+		RecordDurations: isSet(getenv("TPUCI_RECORD_DURATIONS")), DepsFromWorkflow: strings.TrimSpace(getenv("TPUCI_DEPS")) == "workflow",
+		Force: isSet(getenv("TPUCI_FORCE")), Verbose: isSet(getenv("TPUCI_VERBOSE")), MageVerbose: isSet(getenv("MAGEFILE_VERBOSE")),
 		LockFile: getenv("TPUCI_LOCK_FILE"), LockWait: 30 * time.Minute,
 		Cases: list(getenv("TPUCI_CASES")), Kernels: list(getenv("TPUCI_KERNELS")), ServerArgs: strings.Fields(getenv("TPUCI_SERVER_ARGS")),
 		DryRun: isSet(getenv("TPUCI_DRY_RUN")), Offline: isSet(getenv("TPUCI_OFFLINE")), EvalCache: getenv("TPUCI_EVAL_CACHE"),
 		BenchServing: getenv("TPUCI_BENCH_SERVING"), Chromium: getenv("TPUCI_CHROMIUM"), CI: getenv("CI") == "true",
+		Lint: Lint{Changed: getenv("TPUCI_LINT_CHANGED"), Base: getenv("TPUCI_LINT_BASE"), Baseline: getenv("TPUCI_LINT_BASELINE")},
+		Plan: Plan{Base: getenv("TPUCI_BASE"), Labels: list(getenv("TPUCI_LABELS")), Needs: getenv("TPUCI_NEEDS"),
+			Plan: getenv("TPUCI_PLAN"), Results: getenv("TPUCI_RESULTS")},
+		Release: parseRelease(getenv), GitHub: parseGitHub(getenv),
+		NightlyGit: getenv("TPUCI_NIGHTLY_GIT"), NightlyGitToken: Masked(getenv("TPUCI_NIGHTLY_GIT_TOKEN")), NightlyStatus: getenv("TPUCI_NIGHTLY_STATUS"),
 	}
 	s.Partition, _ = ParsePartition(getenv("TPUCI_PARTITION"))
 	if v := getenv("TPUCI_LOCK_WAIT"); v != "" {
-		s.LockWait, _ = time.ParseDuration(v)
+		s.LockWait, _ = time.ParseDuration(strings.TrimSpace(v))
 	}
 	s.Compare = getenv("TPUCI_COMPARE")
 	if v := getenv("TPUCI_COMPARE_ROUNDS"); v != "" {
 		s.CompareRounds, _ = strconv.Atoi(v)
 	}
 	if v := getenv("TPUCI_BENCH_STREAMS"); v != "" {
-		s.BenchStreams, _ = strconv.Atoi(v)
+		s.BenchStreams, _ = strconv.Atoi(strings.TrimSpace(v))
 	}
 	if v := getenv("TPUCI_BENCH_DURATION"); v != "" {
-		s.BenchDuration, _ = time.ParseDuration(v)
+		s.BenchDuration, _ = time.ParseDuration(strings.TrimSpace(v))
 	}
 	return s, nil
+}
+
+// parseRelease reads the release group; Parse has checked every value.
+func parseRelease(getenv func(string) string) Release {
+	r := Release{Channel: strings.TrimSpace(getenv("TPUCI_RELEASE_CHANNEL")), DryRun: isSet(getenv("TPUCI_RELEASE_DRY_RUN")),
+		Publish: isSet(getenv("TPUCI_RELEASE_PUBLISH")), Force: isSet(getenv("TPUCI_RELEASE_FORCE")),
+		Override: getenv("TPUCI_RELEASE_OVERRIDE"), Arch: getenv("TPUCI_RELEASE_ARCH"), SkipPull: isSet(getenv("TPUCI_RELEASE_SKIP_PULL")),
+		Image: getenv("TPUCI_RELEASE_IMAGE"), Repository: getenv("TPUCI_PYPI_REPOSITORY")}
+	if v := strings.TrimSpace(getenv("TPUCI_RELEASE_DATE")); v != "" {
+		d, _ := Lookup("TPUCI_RELEASE_DATE")
+		r.Date, _ = time.Parse(d.Layout, v)
+	}
+	return r
+}
+
+func parseGitHub(getenv func(string) string) GitHub {
+	return GitHub{Actions: getenv("GITHUB_ACTIONS") == "true", StepSummary: getenv("GITHUB_STEP_SUMMARY"), Output: getenv("GITHUB_OUTPUT"),
+		EventName: getenv("GITHUB_EVENT_NAME"), EventPath: getenv("GITHUB_EVENT_PATH"), BaseRef: getenv("GITHUB_BASE_REF"),
+		Ref: getenv("GITHUB_REF"), RefName: getenv("GITHUB_REF_NAME"), RunID: getenv("GITHUB_RUN_ID"),
+		ServerURL: getenv("GITHUB_SERVER_URL"), Repository: getenv("GITHUB_REPOSITORY"), APIURL: getenv("GITHUB_API_URL"),
+		Token: Masked(getenv("GITHUB_TOKEN"))}
 }
 
 // check validates one value against its variable's kind.
@@ -84,14 +218,19 @@ func (v Var) check(val string) error {
 	if strings.TrimSpace(val) == "" {
 		return nil
 	}
-	fail := func(why, want string) error { return fmt.Errorf("%s=%s: %s (want %s)", v.Name, val, why, want) }
+	shown := val
+	if v.Kind == Secret {
+		shown = "***"
+	}
+	fail := func(why, want string) error { return fmt.Errorf("%s=%s: %s (want %s)", v.Name, shown, why, want) }
+	val = strings.TrimSpace(val)
 	switch v.Kind {
 	case Bool:
 		if _, ok := boolValue(val); !ok {
 			return fail("not a yes/no value", "1 or 0")
 		}
 	case Int:
-		n, err := strconv.Atoi(strings.TrimSpace(val))
+		n, err := strconv.Atoi(val)
 		if err != nil {
 			return fail("not a whole number", fmt.Sprintf("a whole number of at least %d", v.Min))
 		}
@@ -99,15 +238,32 @@ func (v Var) check(val string) error {
 			return fail(fmt.Sprintf("below %d", v.Min), fmt.Sprintf("a whole number of at least %d", v.Min))
 		}
 	case Duration:
-		d, err := time.ParseDuration(strings.TrimSpace(val))
-		if err != nil || d < 0 {
+		d, err := time.ParseDuration(val)
+		switch {
+		case err != nil || d < 0:
 			return fail("not a duration", "a duration such as 0s, 30s or 10m")
+		case d == 0 && v.Min > 0:
+			return fail("not positive", "a positive duration such as 10s")
+		}
+	case Choice:
+		if !slices.Contains(v.Choices, val) {
+			return fail("unknown value", "one of "+strings.Join(v.Choices, ", "))
+		}
+	case Date:
+		if _, err := time.Parse(v.Layout, val); err != nil {
+			return fail("not a date", "a date as "+layoutText(v.Layout))
 		}
 	case Partition:
 		_, err := ParsePartition(val)
 		return err
 	}
 	return nil
+}
+
+// layoutText shows a Go time layout as users write it (20060102 ->
+// YYYYMMDD).
+func layoutText(layout string) string {
+	return strings.NewReplacer("2006", "YYYY", "01", "MM", "02", "DD").Replace(layout)
 }
 
 // ParsePartition reads an ID/COUNT share such as 0/4 (the first of four)

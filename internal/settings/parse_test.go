@@ -1,6 +1,8 @@
 package settings
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -52,7 +54,8 @@ func TestParseTypedFields(t *testing.T) {
 // Every bad value is reported in one line naming the variable and the
 // form it wants, and all bad values of a run at once.
 func TestParseRejectsBadValues(t *testing.T) {
-	_, err := Parse(env(map[string]string{"TPUCI_PARTITION": "3/2", "TPUCI_LOCK_WAIT": "soon", "TPUCI_CHIPS": "-1", "TPUCI_FORCE": "maybe"}))
+	_, err := Parse(env(map[string]string{"TPUCI_PARTITION": "3/2", "TPUCI_LOCK_WAIT": "soon", "TPUCI_CHIPS": "-1", "TPUCI_FORCE": "maybe",
+		"TPUCI_RELEASE_CHANNEL": "weekly", "TPUCI_RELEASE_DATE": "2026-01-02", "TPUCI_BENCH_DURATION": "0s", "TPUCI_DEPS": "none"}))
 	if err == nil {
 		t.Fatal("no error")
 	}
@@ -61,6 +64,10 @@ func TestParseRejectsBadValues(t *testing.T) {
 		"TPUCI_LOCK_WAIT=soon: not a duration (want a duration such as 0s, 30s or 10m)",
 		"TPUCI_CHIPS=-1: below 0",
 		"TPUCI_FORCE=maybe: not a yes/no value",
+		"TPUCI_RELEASE_CHANNEL=weekly: unknown value (want one of release, nightly)",
+		"TPUCI_RELEASE_DATE=2026-01-02: not a date (want a date as YYYYMMDD)",
+		"TPUCI_BENCH_DURATION=0s: not positive (want a positive duration such as 10s)",
+		"TPUCI_DEPS=none: unknown value (want one of workflow)",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
@@ -78,5 +85,54 @@ func TestTableIsComplete(t *testing.T) {
 		if v.Kind == "" || v.Default == "" || v.Targets == "" || v.Doc == "" || strings.Contains(v.Doc, "\n") {
 			t.Errorf("%s: every field is needed, the doc on one line: %+v", v.Name, v)
 		}
+	}
+}
+
+// The release, lint, plan and GitHub groups are typed fields; Value
+// gives the text of a set variable for fingerprints.
+func TestParseGroups(t *testing.T) {
+	s, err := Parse(env(map[string]string{
+		"TPUCI_RELEASE_CHANNEL": "nightly", "TPUCI_RELEASE_DATE": "20260102", "TPUCI_RELEASE_SKIP_PULL": "1", "TPUCI_RELEASE_PUBLISH": "yes",
+		"TPUCI_LINT_BASE": "origin/dev", "TPUCI_LABELS": "run-ci, perf", "GITHUB_ACTIONS": "true", "GITHUB_REF": "refs/heads/main",
+		"MAGEFILE_VERBOSE": "1", "TPUCI_RECORD_DURATIONS": "true",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := s.Release
+	if r.Channel != "nightly" || !r.Date.Equal(time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)) || !r.SkipPull || !r.Publish || r.Force {
+		t.Errorf("release %+v", r)
+	}
+	if s.Lint.Base != "origin/dev" || strings.Join(s.Plan.Labels, "|") != "run-ci|perf" || !s.GitHub.Actions || s.GitHub.Ref != "refs/heads/main" ||
+		!s.MageVerbose || !s.RecordDurations {
+		t.Errorf("parsed %+v", s)
+	}
+	if s.Value("TPUCI_LINT_BASE") != "origin/dev" || s.Value("TPUCI_SUITE") != "" {
+		t.Errorf("Value: %q %q", s.Value("TPUCI_LINT_BASE"), s.Value("TPUCI_SUITE"))
+	}
+}
+
+// A credential never reaches output: printing the settings, encoding
+// them or a bad value's error shows *** instead.
+func TestSecretsAreNeverPrinted(t *testing.T) {
+	const token = "ghp_secret123"
+	s, err := Parse(env(map[string]string{"GITHUB_TOKEN": token, "TPUCI_NIGHTLY_GIT_TOKEN": token, "PYPI_TOKEN": token}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := json.Marshal(s.GitHub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{fmt.Sprintf("%v", s), fmt.Sprintf("%+v", *s), fmt.Sprintf("%#v", *s), string(js), s.Value("GITHUB_TOKEN")} {
+		if strings.Contains(out, token) {
+			t.Errorf("the token is printed: %s", out)
+		}
+	}
+	if !strings.Contains(fmt.Sprintf("%+v", *s), "Token:***") {
+		t.Errorf("a set token shows as ***: %+v", *s)
+	}
+	if s.GitHub.Token.Reveal() != token || s.Credential("PYPI_TOKEN").Reveal() != token || s.Credential("PYPI_TOKEN").String() != "***" {
+		t.Error("Reveal and Credential give the value")
 	}
 }

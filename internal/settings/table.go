@@ -17,17 +17,21 @@ const (
 	Partition Kind = "ID/COUNT" // share ID (from 0) of COUNT
 	List      Kind = "list"     // comma-separated names
 	Path      Kind = "path"     // a file or directory, relative to where tpuci starts
-	Secret    Kind = "secret"   // a credential: never printed
+	Secret    Kind = "secret"   // a credential: never printed (Masked)
+	Choice    Kind = "choice"   // one of Var.Choices
+	Date      Kind = "date"     // a date as Var.Layout
 )
 
 // Var documents one environment variable.
 type Var struct {
 	Name    string
 	Kind    Kind
-	Min     int    // Int: the smallest value allowed
-	Default string // what an unset variable means
-	Targets string // the targets that read it
-	Doc     string // one line
+	Min     int      // Int: the smallest value allowed; Duration: 1 when it must be positive
+	Choices []string // Choice: the values allowed
+	Layout  string   // Date: the Go time layout
+	Default string   // what an unset variable means
+	Targets string   // the targets that read it
+	Doc     string   // one line
 }
 
 // Table is every environment variable tpuci reads, in README order.
@@ -42,7 +46,7 @@ var Table = []Var{
 	{Name: "TPUCI_SELECT", Kind: Path, Default: "every file", Targets: "unitTest1, unitTest4, e2e, ci:plan", Doc: "run only the test files listed in this file (ci:plan writes select.txt)"},
 	{Name: "TPUCI_DURATIONS", Kind: Path, Default: "estimates from the config", Targets: "unitTest1, unitTest4, e2e, suite:list, ci:plan", Doc: "balance partitions on measured minutes (a durations.json of an earlier run)"},
 	{Name: "TPUCI_RECORD_DURATIONS", Kind: Bool, Default: "record on pushes to main and scheduled runs", Targets: "unitTest1, unitTest4, e2e", Doc: "add this run's measured minutes to the durations history"},
-	{Name: "TPUCI_DEPS", Kind: String, Default: "run upstream targets", Targets: "all", Doc: "workflow: do not run upstream targets (the workflow orders the jobs)"},
+	{Name: "TPUCI_DEPS", Kind: Choice, Choices: []string{"workflow"}, Default: "run upstream targets", Targets: "all", Doc: "workflow: do not run upstream targets (the workflow orders the jobs)"},
 	{Name: "TPUCI_FORCE", Kind: Bool, Default: "0", Targets: "all", Doc: "rerun upstream targets that already passed"},
 	{Name: "TPUCI_LINT_CHANGED", Kind: String, Default: "lint every path", Targets: "lint", Doc: "lint only Python files changed since this ref"},
 	{Name: "TPUCI_LINT_BASE", Kind: String, Default: "GITHUB_BASE_REF, else origin/main", Targets: "lint", Doc: "the ref new lint findings are judged against"},
@@ -50,6 +54,7 @@ var Table = []Var{
 	{Name: "TPUCI_LOCK_WAIT", Kind: Duration, Default: "30m", Targets: "unitTest1, unitTest4, e2e, perf, pallas, accuracy, nightly", Doc: "how long to queue for the host-wide TPU lock; 0 fails at once"},
 	{Name: "TPUCI_LOCK_FILE", Kind: Path, Default: "/tmp/tpuci-tpu.lock", Targets: "unitTest1, unitTest4, e2e, perf, pallas, accuracy, nightly", Doc: "the host-wide TPU lock file"},
 	{Name: "TPUCI_VERBOSE", Kind: Bool, Default: "0", Targets: "unitTest1, unitTest4, e2e", Doc: "stream every test file's output (otherwise its tail is shown on failure)"},
+	{Name: "MAGEFILE_VERBOSE", Kind: Bool, Default: "0", Targets: "all", Doc: "set by mage -v: as TPUCI_VERBOSE, and an internal error shows its stack"},
 	{Name: "TPUCI_CASES", Kind: List, Default: "every case", Targets: "perf, accuracy, nightly, nightly:list", Doc: "run only these cases (globs for nightly)"},
 	{Name: "TPUCI_KERNELS", Kind: List, Default: "every kernel", Targets: "pallas", Doc: "run only these kernels"},
 	{Name: "TPUCI_SERVER_ARGS", Kind: String, Default: "none", Targets: "perf, accuracy, nightly", Doc: "extra flags for every model server, e.g. --sim-slowdown 1.2 to see the perf gate fail"},
@@ -59,7 +64,7 @@ var Table = []Var{
 	{Name: "TPUCI_DRY_RUN", Kind: Bool, Default: "0", Targets: "perf:baseline, accuracy:baseline", Doc: "print the new baseline instead of writing it"},
 	{Name: "TPUCI_BENCH_SERVING", Kind: Path, Default: "the bundled Go client", Targets: "bench:client", Doc: "an SGLang-JAX bench_serving.py to drive instead"},
 	{Name: "TPUCI_BENCH_STREAMS", Kind: Int, Min: 1, Default: "256", Targets: "bench:client", Doc: "concurrent streams"},
-	{Name: "TPUCI_BENCH_DURATION", Kind: Duration, Default: "10s", Targets: "bench:client", Doc: "how long to drive the server"},
+	{Name: "TPUCI_BENCH_DURATION", Kind: Duration, Min: 1, Default: "10s", Targets: "bench:client", Doc: "how long to drive the server"},
 	{Name: "TPUCI_OFFLINE", Kind: Bool, Default: "0", Targets: "accuracy, nightly", Doc: "accuracy datasets only from the data dir or cache, never downloaded"},
 	{Name: "TPUCI_EVAL_CACHE", Kind: Path, Default: "$TPUCI_OUT/eval-cache", Targets: "accuracy, nightly", Doc: "where downloaded datasets are kept"},
 	{Name: "TPUCI_BASE", Kind: String, Default: "origin/main", Targets: "ci:plan", Doc: "local ci:plan: the base ref to diff against"},
@@ -75,12 +80,12 @@ var Table = []Var{
 	{Name: "TPUCI_NIGHTLY_GIT_TOKEN", Kind: Secret, Default: "none", Targets: "nightly, release:*", Doc: "token for TPUCI_NIGHTLY_GIT"},
 	{Name: "TPUCI_NIGHTLY_STATUS", Kind: String, Default: "[release].nightly_status", Targets: "release:*", Doc: "path or URL of the nightly status the release gate reads"},
 	{Name: "TPUCI_CHROMIUM", Kind: Path, Default: "chromium on PATH", Targets: "nightly", Doc: "the browser that renders the nightly report"},
-	{Name: "TPUCI_RELEASE_CHANNEL", Kind: String, Default: "release", Targets: "release:*", Doc: "release or nightly"},
+	{Name: "TPUCI_RELEASE_CHANNEL", Kind: Choice, Choices: []string{"release", "nightly"}, Default: "release", Targets: "release:*", Doc: "what is published: a release, or a dated nightly"},
 	{Name: "TPUCI_RELEASE_DRY_RUN", Kind: Bool, Default: "0", Targets: "release:*", Doc: "never publish"},
 	{Name: "TPUCI_RELEASE_PUBLISH", Kind: Bool, Default: "0", Targets: "release:*", Doc: "publish (all guards must pass)"},
 	{Name: "TPUCI_RELEASE_FORCE", Kind: Bool, Default: "0", Targets: "release:*", Doc: "overwrite existing release tags"},
 	{Name: "TPUCI_RELEASE_OVERRIDE", Kind: String, Default: "none", Targets: "release:*", Doc: "written justification to publish despite the nightly gate"},
-	{Name: "TPUCI_RELEASE_DATE", Kind: String, Default: "today, UTC", Targets: "release:*", Doc: "YYYYMMDD of a nightly"},
+	{Name: "TPUCI_RELEASE_DATE", Kind: Date, Layout: "20060102", Default: "today, UTC", Targets: "release:*", Doc: "YYYYMMDD of a nightly"},
 	{Name: "TPUCI_RELEASE_ARCH", Kind: String, Default: "amd64", Targets: "release:docker", Doc: "the architecture this run builds"},
 	{Name: "TPUCI_RELEASE_SKIP_PULL", Kind: Bool, Default: "0", Targets: "release:docker", Doc: "do not pull the previous image for the layer cache"},
 	{Name: "TPUCI_RELEASE_IMAGE", Kind: String, Default: "[release].image", Targets: "release:docker", Doc: "the image to build and push"},

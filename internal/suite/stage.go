@@ -99,7 +99,7 @@ func Suites(target string) pipeline.Body {
 }
 
 func verbose(ws *workspace.Workspace) bool {
-	return ws.Settings.Verbose || ws.Getenv("MAGEFILE_VERBOSE") == "1" || ws.Getenv("MAGEFILE_VERBOSE") == "true"
+	return ws.Settings.Verbose || ws.Settings.MageVerbose
 }
 
 // dropPytestFiles leaves out the files that need pytest when the
@@ -151,7 +151,7 @@ func completed(d map[string]durations.Measure) map[string]float64 {
 // recordDurations adds a run's durations to the history when it runs on
 // main or on a schedule; a failure to record only warns.
 func recordDurations(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage, target string, d map[string]float64) {
-	event, ok := durations.Recording(ws.Getenv)
+	event, ok := durations.Recording(ws.Settings)
 	if !ok || len(d) == 0 {
 		return
 	}
@@ -167,7 +167,7 @@ func recordDurations(ctx context.Context, ws *workspace.Workspace, st *pipeline.
 // (on main, on a schedule, or TPUCI_RECORD_DURATIONS=1) and returns its
 // directory, or "" when this run does not record.
 func recordDeps(ws *workspace.Workspace, target string, o *Options) (string, error) {
-	if _, ok := durations.Recording(ws.Getenv); !ok {
+	if _, ok := durations.Recording(ws.Settings); !ok {
 		return "", nil
 	}
 	dir := filepath.Join(ws.Out, "depmap", target)
@@ -176,7 +176,7 @@ func recordDeps(ws *workspace.Workspace, target string, o *Options) (string, err
 	}
 	pythonPath := ws.Config.Env["PYTHONPATH"]
 	if pythonPath == "" {
-		pythonPath = ws.Getenv("PYTHONPATH")
+		pythonPath = ws.Getenv("PYTHONPATH") // not tpuci's: the tests inherit it, and the tracer goes in front
 	}
 	env, err := depmap.Install(dir, ws.Repo, pythonPath)
 	if err != nil {

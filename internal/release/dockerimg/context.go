@@ -75,26 +75,12 @@ func WriteContext(spec ContextSpec, w io.Writer) (*Context, error) {
 	if st, err := os.Stat(root); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("docker context: %s is not a directory ([release].context)", spec.Dir)
 	}
-	patterns, err := readIgnore(root, spec.Ignore)
+	f, err := newFilter(spec, root)
 	if err != nil {
 		return nil, err
 	}
-	pm, err := patternmatcher.New(patterns)
-	if err != nil {
-		return nil, fmt.Errorf("docker context: %s/.dockerignore: %w", spec.Dir, err)
-	}
-	always := map[string]bool{".dockerignore": true}
-	if spec.Dockerfile != "" {
-		always[filepath.ToSlash(filepath.Clean(spec.Dockerfile))] = true
-	}
-	extra := map[string]Extra{}
-	for _, e := range spec.Extra {
-		extra[e.Path] = e
-	}
-
 	tw := tar.NewWriter(w)
 	c := &Context{}
-	parentMatches := map[string]patternmatcher.MatchInfo{}
 	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -104,31 +90,8 @@ func WriteContext(spec ContextSpec, w io.Writer) (*Context, error) {
 			return nil
 		}
 		rel = filepath.ToSlash(rel)
-		if d.Name() == ".git" {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil // a worktree's or submodule's .git file
-		}
-		if _, replaced := extra[rel]; replaced {
-			return nil
-		}
-		parent := pathDir(rel)
-		skip, info, err := pm.MatchesUsingParentResults(rel, parentMatches[parent])
-		if err != nil {
-			return fmt.Errorf("match %s: %w", rel, err)
-		}
-		parentMatches[rel] = info
-		if skip && !always[rel] {
-			if d.IsDir() && !pm.Exclusions() {
-				return filepath.SkipDir // nothing below can be re-included
-			}
-			if !d.IsDir() {
-				return nil
-			}
-			// An excluded directory may still hold re-included files:
-			// walk it without writing its own entry.
-			return nil
+		if write, err := f.keep(rel, d); !write || err != nil {
+			return err
 		}
 		fi, err := d.Info()
 		if err != nil {
@@ -140,25 +103,92 @@ func WriteContext(spec ContextSpec, w io.Writer) (*Context, error) {
 		return nil, fmt.Errorf("docker context: %s: %w", spec.Dir, err)
 	}
 	for _, e := range spec.Extra {
-		mode := e.Mode
-		if mode == 0 {
-			mode = 0o644
+		if err := c.addExtra(tw, e); err != nil {
+			return nil, err
 		}
-		h := &tar.Header{Name: e.Path, Mode: mode, Size: int64(len(e.Data)), ModTime: epoch, Typeflag: tar.TypeReg, Format: tar.FormatPAX}
-		if err := tw.WriteHeader(h); err != nil {
-			return nil, fmt.Errorf("docker context: %s: %w", e.Path, err)
-		}
-		if _, err := tw.Write(e.Data); err != nil {
-			return nil, fmt.Errorf("docker context: %s: %w", e.Path, err)
-		}
-		c.Files = append(c.Files, e.Path)
-		c.Size += int64(len(e.Data))
 	}
 	if err := tw.Close(); err != nil {
 		return nil, fmt.Errorf("docker context: %w", err)
 	}
 	sort.Strings(c.Files)
 	return c, nil
+}
+
+// filter decides which paths of a context go into the tar: the
+// .dockerignore rules, except for the Dockerfile and .dockerignore
+// themselves, never .git, and not the paths Extra replaces.
+type filter struct {
+	pm            *patternmatcher.PatternMatcher
+	always        map[string]bool
+	extra         map[string]bool
+	parentMatches map[string]patternmatcher.MatchInfo
+}
+
+func newFilter(spec ContextSpec, root string) (*filter, error) {
+	patterns, err := readIgnore(root, spec.Ignore)
+	if err != nil {
+		return nil, err
+	}
+	pm, err := patternmatcher.New(patterns)
+	if err != nil {
+		return nil, fmt.Errorf("docker context: %s/.dockerignore: %w", spec.Dir, err)
+	}
+	f := &filter{pm: pm, always: map[string]bool{".dockerignore": true}, extra: map[string]bool{},
+		parentMatches: map[string]patternmatcher.MatchInfo{}}
+	if spec.Dockerfile != "" {
+		f.always[filepath.ToSlash(filepath.Clean(spec.Dockerfile))] = true
+	}
+	for _, e := range spec.Extra {
+		f.extra[e.Path] = true
+	}
+	return f, nil
+}
+
+// keep says whether the walk writes rel; the error may be
+// filepath.SkipDir to leave a directory out entirely. Parents are seen
+// before their children (WalkDir's order).
+func (f *filter) keep(rel string, d fs.DirEntry) (bool, error) {
+	if d.Name() == ".git" {
+		if d.IsDir() {
+			return false, filepath.SkipDir
+		}
+		return false, nil // a worktree's or submodule's .git file
+	}
+	if f.extra[rel] {
+		return false, nil
+	}
+	skip, info, err := f.pm.MatchesUsingParentResults(rel, f.parentMatches[pathDir(rel)])
+	if err != nil {
+		return false, fmt.Errorf("match %s: %w", rel, err)
+	}
+	f.parentMatches[rel] = info
+	if skip && !f.always[rel] {
+		if d.IsDir() && !f.pm.Exclusions() {
+			return false, filepath.SkipDir // nothing below can be re-included
+		}
+		// An excluded directory may still hold re-included files: walk
+		// it without writing its own entry.
+		return false, nil
+	}
+	return true, nil
+}
+
+// addExtra writes a file that is not in the directory (or replaces one).
+func (c *Context) addExtra(tw *tar.Writer, e Extra) error {
+	mode := e.Mode
+	if mode == 0 {
+		mode = 0o644
+	}
+	h := &tar.Header{Name: e.Path, Mode: mode, Size: int64(len(e.Data)), ModTime: epoch, Typeflag: tar.TypeReg, Format: tar.FormatPAX}
+	if err := tw.WriteHeader(h); err != nil {
+		return fmt.Errorf("docker context: %s: %w", e.Path, err)
+	}
+	if _, err := tw.Write(e.Data); err != nil {
+		return fmt.Errorf("docker context: %s: %w", e.Path, err)
+	}
+	c.Files = append(c.Files, e.Path)
+	c.Size += int64(len(e.Data))
+	return nil
 }
 
 func (c *Context) add(tw *tar.Writer, p, rel string, fi fs.FileInfo) error {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/sgl-project/tpuci/internal/release/plan"
+	"github.com/sgl-project/tpuci/internal/settings"
 )
 
 // Environment variables that steer a release run.
@@ -33,19 +34,11 @@ type Where struct {
 	Ref        string // GITHUB_REF: refs/heads/main, refs/tags/v0.5.3
 }
 
-// FromEnv reads Where and the request from the environment.
-func FromEnv(getenv func(string) string) (Where, Request) {
-	w := Where{CI: getenv("CI") == "true", Repository: getenv("GITHUB_REPOSITORY"), Ref: getenv("GITHUB_REF")}
-	r := Request{DryRun: truthy(getenv(EnvDryRun)), Publish: truthy(getenv(EnvPublish)), Force: truthy(getenv(EnvForce))}
+// FromSettings reads Where and the request from the parsed environment.
+func FromSettings(s *settings.Settings) (Where, Request) {
+	w := Where{CI: s.CI, Repository: s.GitHub.Repository, Ref: s.GitHub.Ref}
+	r := Request{DryRun: s.Release.DryRun, Publish: s.Release.Publish, Force: s.Release.Force}
 	return w, r
-}
-
-func truthy(s string) bool {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "1", "true", "yes", "on":
-		return true
-	}
-	return false
 }
 
 // Policy is the configured part.
@@ -152,4 +145,14 @@ func ArchTag(p plan.Plan, have ArchImage, commit string, force bool) (reuse bool
 	}
 	return false, "", fmt.Errorf("guard: %s already exists (version %q, commit %q; this release is %s at %s): a release tag is never overwritten (set %s=1 to replace it deliberately, or release a .postN)",
 		p.Push, have.Version, have.Revision, p.ImageVersion, commit, EnvForce)
+}
+
+// truthy reports a yes-value: an override that says only "1" or "yes"
+// is no justification.
+func truthy(s string) bool {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "1", "true", "yes", "on":
+		return true
+	}
+	return false
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sgl-project/tpuci/internal/release/pep440"
 	"github.com/sgl-project/tpuci/internal/release/plan"
+	"github.com/sgl-project/tpuci/internal/settings"
 )
 
 func mkplan(t *testing.T, v string, ch plan.Channel) plan.Plan {
@@ -68,9 +69,13 @@ func TestDecide(t *testing.T) {
 	}
 }
 
-func TestFromEnv(t *testing.T) {
+func TestFromSettings(t *testing.T) {
 	env := map[string]string{"CI": "true", "GITHUB_REPOSITORY": "a/b", "GITHUB_REF": "refs/heads/main", EnvForce: "1", EnvDryRun: "no"}
-	w, r := FromEnv(func(k string) string { return env[k] })
+	s, err := settings.Parse(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, r := FromSettings(s)
 	if !w.CI || w.Repository != "a/b" || w.Ref != "refs/heads/main" || !r.Force || r.DryRun || r.Publish {
 		t.Errorf("%+v %+v", w, r)
 	}

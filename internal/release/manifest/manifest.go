@@ -64,97 +64,133 @@ func PublishKeeping(ctx context.Context, r Registry, archTags map[string]string,
 	if len(archTags) == 0 || len(targets) == 0 {
 		return Result{}, errors.New("manifest: nothing to publish")
 	}
+	idx, repo, res, err := assemble(ctx, r, archTags)
+	if err != nil {
+		return Result{}, err
+	}
+	for _, t := range targets {
+		unchanged, err := writeKeeping(ctx, r, idx, repo, t, slices.Contains(immutable, t))
+		if err != nil {
+			return res, err
+		}
+		res.Tags = append(res.Tags, t)
+		if unchanged {
+			res.Unchanged = append(res.Unchanged, t)
+		}
+	}
+	return res, nil
+}
+
+// assemble reads every arch's image and builds the list of them (a
+// Docker manifest list when every child is schema 2, else an OCI index);
+// repo is the one repository they are in.
+func assemble(ctx context.Context, r Registry, archTags map[string]string) (idx v1.ImageIndex, repo string, res Result, err error) {
 	arches := make([]string, 0, len(archTags))
 	for a := range archTags {
 		arches = append(arches, a)
 	}
 	sort.Strings(arches)
-	var repo string
 	var adds []mutate.IndexAddendum
-	res := Result{Children: map[string]string{}}
-	docker, oci := 0, 0
+	res = Result{Children: map[string]string{}}
+	oci := 0
 	for _, arch := range arches {
-		ref, err := name.ParseReference(archTags[arch])
+		add, digest, err := archChild(ctx, r, arch, archTags[arch], &repo)
 		if err != nil {
-			return Result{}, fmt.Errorf("manifest: %s: %w", archTags[arch], err)
+			return nil, "", Result{}, err
 		}
-		if repo == "" {
-			repo = ref.Context().String()
-		} else if ref.Context().String() != repo {
-			return Result{}, fmt.Errorf("manifest: %s is not in %s: a list refers to one repository", ref, repo)
-		}
-		desc, err := remote.Get(ref, r.opts(ctx)...)
-		if err != nil {
-			return Result{}, fmt.Errorf("manifest: per-arch tag %s: %w", ref, err)
-		}
-		if desc.MediaType.IsIndex() {
-			return Result{}, fmt.Errorf("manifest: per-arch tag %s is itself a list (%s); push single-platform images per arch", ref, desc.MediaType)
-		}
-		img, err := desc.Image()
-		if err != nil {
-			return Result{}, fmt.Errorf("manifest: per-arch tag %s: %w", ref, err)
-		}
-		cfg, err := img.ConfigFile()
-		if err != nil {
-			return Result{}, fmt.Errorf("manifest: config of %s: %w", ref, err)
-		}
-		if cfg.OS != "linux" || cfg.Architecture != arch {
-			return Result{}, fmt.Errorf("manifest: %s is %s/%s, but its tag says linux/%s", ref, cfg.OS, cfg.Architecture, arch)
-		}
-		switch desc.MediaType {
-		case types.DockerManifestSchema2:
-			docker++
-		default:
+		if add.Descriptor.MediaType != types.DockerManifestSchema2 {
 			oci++
 		}
-		res.Children[arch] = desc.Digest.String()
-		adds = append(adds, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{
-			MediaType: desc.MediaType,
-			Platform:  &v1.Platform{OS: cfg.OS, Architecture: cfg.Architecture, Variant: cfg.Variant},
-		}})
+		res.Children[arch] = digest
+		adds = append(adds, add)
 	}
 	mt := types.OCIImageIndex
 	if oci == 0 {
 		mt = types.DockerManifestList // match schema-2 children, as the Docker CLI does
 	}
-	idx := mutate.IndexMediaType(mutate.AppendManifests(empty.Index, adds...), mt)
+	idx = mutate.IndexMediaType(mutate.AppendManifests(empty.Index, adds...), mt)
 	digest, err := idx.Digest()
 	if err != nil {
-		return Result{}, fmt.Errorf("manifest: %w", err)
+		return nil, "", Result{}, fmt.Errorf("manifest: %w", err)
 	}
 	res.Digest, res.MediaType = digest.String(), string(mt)
-	for _, t := range targets {
-		tag, err := name.NewTag(t)
-		if err != nil {
-			return res, fmt.Errorf("manifest: %s: %w", t, err)
-		}
-		if tag.Context().String() != repo {
-			return res, fmt.Errorf("manifest: %s is not in %s", t, repo)
-		}
-		cur, found, err := Digest(ctx, r, t)
-		if err != nil {
-			return res, err
-		}
-		if found && cur == digest.String() {
-			res.Tags, res.Unchanged = append(res.Tags, t), append(res.Unchanged, t)
-			continue
-		}
-		if found && slices.Contains(immutable, t) {
-			return res, fmt.Errorf("manifest: %s already holds %s, not this release's list %s: a release tag is never overwritten", t, cur, digest)
-		}
-		if err := remote.WriteIndex(tag, idx, r.opts(ctx)...); err != nil {
-			return res, fmt.Errorf("manifest: write %s: %w", t, err)
-		}
-		got, err := remote.Head(tag, r.opts(ctx)...)
-		if err != nil {
-			return res, fmt.Errorf("manifest: read back %s: %w", t, err)
-		}
-		if got.Digest != digest {
-			return res, fmt.Errorf("manifest: %s reads back as %s, wrote %s", t, got.Digest, digest)
-		}
-		res.Tags = append(res.Tags, t)
+	return idx, repo, res, nil
+}
+
+// archChild reads the single-platform image a per-arch tag holds and
+// checks its platform; *repo is set by the first tag and checked
+// against by the others.
+func archChild(ctx context.Context, r Registry, arch, archTag string, repo *string) (mutate.IndexAddendum, string, error) {
+	var none mutate.IndexAddendum
+	ref, err := name.ParseReference(archTag)
+	if err != nil {
+		return none, "", fmt.Errorf("manifest: %s: %w", archTag, err)
 	}
-	return res, nil
+	if *repo == "" {
+		*repo = ref.Context().String()
+	} else if ref.Context().String() != *repo {
+		return none, "", fmt.Errorf("manifest: %s is not in %s: a list refers to one repository", ref, *repo)
+	}
+	desc, err := remote.Get(ref, r.opts(ctx)...)
+	if err != nil {
+		return none, "", fmt.Errorf("manifest: per-arch tag %s: %w", ref, err)
+	}
+	if desc.MediaType.IsIndex() {
+		return none, "", fmt.Errorf("manifest: per-arch tag %s is itself a list (%s); push single-platform images per arch", ref, desc.MediaType)
+	}
+	img, err := desc.Image()
+	if err != nil {
+		return none, "", fmt.Errorf("manifest: per-arch tag %s: %w", ref, err)
+	}
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		return none, "", fmt.Errorf("manifest: config of %s: %w", ref, err)
+	}
+	if cfg.OS != "linux" || cfg.Architecture != arch {
+		return none, "", fmt.Errorf("manifest: %s is %s/%s, but its tag says linux/%s", ref, cfg.OS, cfg.Architecture, arch)
+	}
+	return mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{
+		MediaType: desc.MediaType,
+		Platform:  &v1.Platform{OS: cfg.OS, Architecture: cfg.Architecture, Variant: cfg.Variant},
+	}}, desc.Digest.String(), nil
+}
+
+// writeKeeping writes idx to target t and reads it back, unless t holds
+// it already (unchanged); an immutable t that holds another list is an
+// error.
+func writeKeeping(ctx context.Context, r Registry, idx v1.ImageIndex, repo, t string, immutable bool) (unchanged bool, err error) {
+	digest, err := idx.Digest()
+	if err != nil {
+		return false, fmt.Errorf("manifest: %w", err)
+	}
+	tag, err := name.NewTag(t)
+	if err != nil {
+		return false, fmt.Errorf("manifest: %s: %w", t, err)
+	}
+	if tag.Context().String() != repo {
+		return false, fmt.Errorf("manifest: %s is not in %s", t, repo)
+	}
+	cur, found, err := Digest(ctx, r, t)
+	if err != nil {
+		return false, err
+	}
+	if found && cur == digest.String() {
+		return true, nil
+	}
+	if found && immutable {
+		return false, fmt.Errorf("manifest: %s already holds %s, not this release's list %s: a release tag is never overwritten", t, cur, digest)
+	}
+	if err := remote.WriteIndex(tag, idx, r.opts(ctx)...); err != nil {
+		return false, fmt.Errorf("manifest: write %s: %w", t, err)
+	}
+	got, err := remote.Head(tag, r.opts(ctx)...)
+	if err != nil {
+		return false, fmt.Errorf("manifest: read back %s: %w", t, err)
+	}
+	if got.Digest != digest {
+		return false, fmt.Errorf("manifest: %s reads back as %s, wrote %s", t, got.Digest, digest)
+	}
+	return false, nil
 }
 
 // Digest returns the digest a reference resolves to; found is false when

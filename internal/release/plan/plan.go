@@ -122,43 +122,10 @@ func Make(in Input) (Plan, error) {
 	}
 
 	if in.Image != "" {
-		if in.Arch == "" {
-			return Plan{}, fmt.Errorf("plan: no architecture to build")
-		}
-		base := p.Tag // v0.5.3, or v0.5.3-nightly
-		arches := in.Arches
-		if len(arches) == 0 {
-			arches = []string{in.Arch}
-		}
-		found := false
-		for _, a := range arches {
-			p.ArchTags = append(p.ArchTags, ref(in.Image, base+"-"+a))
-			found = found || a == in.Arch
-		}
-		if !found {
-			return Plan{}, fmt.Errorf("plan: this run builds %s, which is not among the configured arches %v", in.Arch, arches)
-		}
-		p.Push = ref(in.Image, base+"-"+in.Arch)
-		p.Lists = []string{ref(in.Image, base)}
-		switch ch {
-		case Release:
-			p.Immutable = []string{p.Push, p.Lists[0]}
-			if p.Latest {
-				p.Lists = append(p.Lists, ref(in.Image, "latest"))
-			}
-		case Nightly:
-			if in.Date.IsZero() {
-				return Plan{}, fmt.Errorf("plan: a nightly needs its date")
-			}
-			p.Lists = append(p.Lists, ref(in.Image, "nightly"), ref(in.Image, base+"-"+in.Date.UTC().Format("20060102")))
-		}
-		for _, r := range append(append([]string{}, p.ArchTags...), p.Lists...) {
-			if t := r[strings.LastIndex(r, ":")+1:]; !dockerTag.MatchString(t) {
-				return Plan{}, fmt.Errorf("plan: %q is not a valid Docker tag", t)
-			}
+		if err := p.images(in); err != nil {
+			return Plan{}, err
 		}
 	}
-
 	if in.Dist != "" {
 		switch ch {
 		case Nightly:
@@ -174,6 +141,47 @@ func Make(in Input) (Plan, error) {
 		}
 	}
 	return p, nil
+}
+
+// images plans the image tags: one per arch, the tag this run pushes,
+// and the lists (the version's, latest or nightly and its date).
+func (p *Plan) images(in Input) error {
+	if in.Arch == "" {
+		return fmt.Errorf("plan: no architecture to build")
+	}
+	base := p.Tag // v0.5.3, or v0.5.3-nightly
+	arches := in.Arches
+	if len(arches) == 0 {
+		arches = []string{in.Arch}
+	}
+	found := false
+	for _, a := range arches {
+		p.ArchTags = append(p.ArchTags, ref(in.Image, base+"-"+a))
+		found = found || a == in.Arch
+	}
+	if !found {
+		return fmt.Errorf("plan: this run builds %s, which is not among the configured arches %v", in.Arch, arches)
+	}
+	p.Push = ref(in.Image, base+"-"+in.Arch)
+	p.Lists = []string{ref(in.Image, base)}
+	switch p.Channel {
+	case Release:
+		p.Immutable = []string{p.Push, p.Lists[0]}
+		if p.Latest {
+			p.Lists = append(p.Lists, ref(in.Image, "latest"))
+		}
+	case Nightly:
+		if in.Date.IsZero() {
+			return fmt.Errorf("plan: a nightly needs its date")
+		}
+		p.Lists = append(p.Lists, ref(in.Image, "nightly"), ref(in.Image, base+"-"+in.Date.UTC().Format("20060102")))
+	}
+	for _, r := range append(append([]string{}, p.ArchTags...), p.Lists...) {
+		if t := r[strings.LastIndex(r, ":")+1:]; !dockerTag.MatchString(t) {
+			return fmt.Errorf("plan: %q is not a valid Docker tag", t)
+		}
+	}
+	return nil
 }
 
 func ref(image, tag string) string { return image + ":" + tag }
