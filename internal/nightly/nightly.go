@@ -68,7 +68,7 @@ func PlanFor(ws *workspace.Workspace, part partition.Spec) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	globs, err := matrix.ParseGlobs(ws.Getenv(EnvCases))
+	globs, err := matrix.ParseGlobs(strings.Join(ws.Settings.Cases, ","))
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +76,7 @@ func PlanFor(ws *workspace.Workspace, part partition.Spec) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	if sel, err = matrix.SelectModels(sel, ws.Getenv(EnvModels)); err != nil {
+	if sel, err = matrix.SelectModels(sel, strings.Join(ws.Settings.Nightly.Models, ",")); err != nil {
 		return nil, err
 	}
 	mine, others, err := matrix.Partition(sel, part)
@@ -157,12 +157,12 @@ func List(w io.Writer, ws *workspace.Workspace, part partition.Spec) error {
 
 // MetaOf is the metadata of a run's records.
 func MetaOf(ws *workspace.Workspace, night string, started time.Time) Meta {
-	m := Meta{Night: night, Commit: ws.Commit, Branch: ws.Getenv("GITHUB_REF_NAME"), RunID: ws.Getenv("GITHUB_RUN_ID"),
+	m := Meta{Night: night, Commit: ws.Commit, Branch: ws.Settings.GitHub.RefName, RunID: ws.Settings.GitHub.RunID,
 		Versions: history.Versions{Tpuci: TpuciVersion(), Go: goVersion()},
 		Device:   func(s *config.Server) string { return perf.Device(s, ws.Chips) }}
 	if m.RunID == "" {
 		m.RunID = "local-" + started.UTC().Format("20060102T150405Z")
-	} else if srv, repo := ws.Getenv("GITHUB_SERVER_URL"), ws.Getenv("GITHUB_REPOSITORY"); srv != "" && repo != "" {
+	} else if srv, repo := ws.Settings.GitHub.ServerURL, ws.Settings.GitHub.Repository; srv != "" && repo != "" {
 		m.RunURL = srv + "/" + repo + "/actions/runs/" + m.RunID
 	}
 	if vf := ws.Config.Repo.VersionFile; vf != "" {
@@ -201,7 +201,7 @@ func Body(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) erro
 func runNight(ctx context.Context, j *casestage.Job[matrix.Case], plan *Plan) error {
 	ws, st := j.WS, j.St
 	started := time.Now()
-	night, err := history.Night(ws.Getenv(EnvDate), started)
+	night, err := history.Night(ws.Settings.Nightly.Date, started)
 	if err != nil {
 		return err
 	}
@@ -404,7 +404,7 @@ func statusNote(ctx context.Context, ws *workspace.Workspace, cov history.Covera
 	switch {
 	case ctx.Err() != nil:
 		return "not written: interrupted"
-	case !Scheduled(ws.Getenv):
+	case !ws.Settings.Nightly.Scheduled:
 		return "not written: not a scheduled run (GITHUB_EVENT_NAME=schedule or " + EnvScheduled + "=1)"
 	case !Complete(cov):
 		return fmt.Sprintf("not written: %d of %d matrix cases have run tonight", cov.Ran, cov.Cases)

@@ -5,25 +5,11 @@ import (
 	"runtime"
 	"runtime/debug"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/nightly/history"
 	"github.com/sgl-project/tpuci/internal/nightly/matrix"
 )
-
-// Scheduled reports a scheduled nightly run: GITHUB_EVENT_NAME=schedule
-// or TPUCI_NIGHTLY_SCHEDULED=1. Only those write the status record.
-func Scheduled(getenv func(string) string) bool {
-	if getenv("GITHUB_EVENT_NAME") == "schedule" {
-		return true
-	}
-	switch strings.ToLower(getenv("TPUCI_NIGHTLY_SCHEDULED")) {
-	case "1", "true", "yes":
-		return true
-	}
-	return false
-}
 
 // CoverageOf counts the matrix's cases that have a record on the night.
 func CoverageOf(all []matrix.Case, night []history.Record) history.Coverage {

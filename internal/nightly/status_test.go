@@ -11,19 +11,23 @@ import (
 	"github.com/sgl-project/tpuci/internal/nightly/history"
 	"github.com/sgl-project/tpuci/internal/nightly/matrix"
 	"github.com/sgl-project/tpuci/internal/release/guard"
+	"github.com/sgl-project/tpuci/internal/settings"
 )
 
 func TestScheduled(t *testing.T) {
 	for env, want := range map[string]bool{"GITHUB_EVENT_NAME=schedule": true, "GITHUB_EVENT_NAME=push": false,
 		"TPUCI_NIGHTLY_SCHEDULED=1": true, "TPUCI_NIGHTLY_SCHEDULED=0": false, "": false} {
 		k, v, _ := strings.Cut(env, "=")
-		got := Scheduled(func(s string) string {
+		st, err := settings.Parse(func(s string) string {
 			if s == k {
 				return v
 			}
 			return ""
 		})
-		if got != want {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := st.Nightly.Scheduled; got != want {
 			t.Errorf("%q: %v", env, got)
 		}
 	}

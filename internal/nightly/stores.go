@@ -35,7 +35,7 @@ type Stores struct {
 // $TPUCI_OUT/../tpuci-history; TPUCI_NIGHTLY_GIT, else [nightly.git].url.
 func OpenStores(ws *workspace.Workspace, log io.Writer) *Stores {
 	n := ws.Config.Nightly
-	local := ws.Getenv(EnvHistory)
+	local := ws.Settings.Nightly.History
 	if local == "" {
 		local = n.History
 		if local != "" && !filepath.IsAbs(local) {
@@ -51,19 +51,19 @@ func OpenStores(ws *workspace.Workspace, log io.Writer) *Stores {
 	}
 	s := &Stores{Local: history.Dir{Root: local}, GitSub: filepath.Clean(sub), TraceURL: strings.TrimRight(n.Git.TraceURL, "/")}
 	url := n.Git.URL
-	if v := ws.Getenv(EnvGit); v != "" {
+	if v := ws.Settings.NightlyGit; v != "" {
 		url = v
 	}
 	if url != "" && url != "none" {
-		tokenEnv := n.Git.TokenEnv
-		if tokenEnv == "" {
-			tokenEnv = DefaultGitTokenEnv
+		token := ws.Settings.NightlyGitToken
+		if n.Git.TokenEnv != "" && n.Git.TokenEnv != DefaultGitTokenEnv {
+			token = ws.Settings.Credential(n.Git.TokenEnv)
 		}
 		if !strings.Contains(url, "://") && !strings.Contains(url, "@") && !filepath.IsAbs(url) {
 			url = filepath.Join(ws.Repo, url) // a path relative to the repository
 		}
 		s.Git = &gitstore.Repo{URL: url, Branch: n.Git.Branch, Dir: filepath.Join(ws.Out, "nightly", "data-repo"),
-			Token: ws.Getenv(tokenEnv), Log: log}
+			Token: token.Reveal(), Log: log}
 	}
 	return s
 }

@@ -46,6 +46,7 @@ type Settings struct {
 	Release Release
 	GitHub  GitHub
 
+	Nightly         Nightly
 	NightlyGit      string // TPUCI_NIGHTLY_GIT; "none" disables it
 	NightlyGitToken Masked // TPUCI_NIGHTLY_GIT_TOKEN
 	NightlyStatus   string // TPUCI_NIGHTLY_STATUS
@@ -62,6 +63,14 @@ type Lint struct {
 	Changed  string // TPUCI_LINT_CHANGED
 	Base     string // TPUCI_LINT_BASE
 	Baseline string // TPUCI_LINT_BASELINE
+}
+
+// Nightly is what the nightly target reads besides the data repository.
+type Nightly struct {
+	Models    []string // TPUCI_NIGHTLY_MODELS
+	Date      string   // TPUCI_NIGHTLY_DATE (YYYY-MM-DD); "": today, UTC
+	Scheduled bool     // TPUCI_NIGHTLY_SCHEDULED, or GITHUB_EVENT_NAME=schedule
+	History   string   // TPUCI_NIGHTLY_HISTORY
 }
 
 // Plan is what the ci: targets read besides GitHub's variables.
@@ -179,6 +188,8 @@ func Parse(getenv func(string) string) (*Settings, error) {
 	if v := getenv("TPUCI_LOCK_WAIT"); v != "" {
 		s.LockWait, _ = time.ParseDuration(strings.TrimSpace(v))
 	}
+	s.Nightly = Nightly{Models: list(getenv("TPUCI_NIGHTLY_MODELS")), Date: getenv("TPUCI_NIGHTLY_DATE"), History: getenv("TPUCI_NIGHTLY_HISTORY"),
+		Scheduled: isSet(getenv("TPUCI_NIGHTLY_SCHEDULED")) || getenv("GITHUB_EVENT_NAME") == "schedule"}
 	s.Compare = getenv("TPUCI_COMPARE")
 	if v := getenv("TPUCI_COMPARE_ROUNDS"); v != "" {
 		s.CompareRounds, _ = strconv.Atoi(v)
