@@ -20,14 +20,8 @@ import (
 // score against the baselines.
 func Body(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) error {
 	t := casestage.Target[Case]{
-		Name: "accuracy",
-		Plan: func(ws *workspace.Workspace, part partition.Spec) (casestage.Plan[Case], error) {
-			p, err := PlanCases(ws.Config, ws.Chips, part, ws.Settings.Cases)
-			if err != nil {
-				return casestage.Plan[Case]{}, err
-			}
-			return casestage.Plan[Case]{Run: p.Run, Skipped: p.Skipped, Note: p.Note}, nil
-		},
+		Name:   "accuracy",
+		Plan:   planJob,
 		Server: func(c Case) *config.Server { return c.Server },
 		Run:    run,
 	}
@@ -37,6 +31,16 @@ func Body(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) erro
 	return casestage.Run(ctx, ws, st, t)
 }
 
+// planJob is PlanCases for this job.
+func planJob(ws *workspace.Workspace, part partition.Spec) (casestage.Plan[Case], error) {
+	p, err := PlanCases(ws.Config, ws.Chips, part, ws.Settings.Cases)
+	if err != nil {
+		return casestage.Plan[Case]{}, err
+	}
+	return casestage.Plan[Case]{Run: p.Run, Skipped: p.Skipped, Note: p.Note}, nil
+}
+
+// run evaluates the planned cases and judges their scores.
 func run(ctx context.Context, j *casestage.Job[Case]) error {
 	ws, st := j.WS, j.St
 	base, err := LoadBaselines(BaselinesPath(ws), true)

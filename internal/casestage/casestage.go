@@ -17,6 +17,7 @@ package casestage
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/hostlock"
@@ -152,4 +153,20 @@ func realChips[C any](ws *workspace.Workspace, t Target[C], run []C) bool {
 		}
 	}
 	return false
+}
+
+// Describe renders a plan as text, for golden tests and logs: the cases
+// it runs in order, then each skipped case with its reason.
+func Describe[C any](p Plan[C], name func(C) string) string {
+	var b strings.Builder
+	for _, c := range p.Run {
+		fmt.Fprintf(&b, "run  %s\n", name(c))
+	}
+	for _, s := range p.Skipped {
+		fmt.Fprintf(&b, "skip %s: %s\n", s.Name, s.Message)
+	}
+	if p.Note != "" {
+		fmt.Fprintf(&b, "note %s\n", p.Note)
+	}
+	return b.String()
 }

@@ -94,6 +94,14 @@ func PlanFor(ws *workspace.Workspace, part partition.Spec) (*Plan, error) {
 	return p, nil
 }
 
+// job is the plan as the case-stage skeleton takes it.
+func (p *Plan) job() casestage.Plan[matrix.Case] {
+	if p == nil {
+		return casestage.Plan[matrix.Case]{}
+	}
+	return casestage.Plan[matrix.Case]{Run: p.Run, Skipped: p.Skipped}
+}
+
 // List prints the matrix's case keys (after TPUCI_CASES and the
 // partition), with server, device and what each measures.
 func List(w io.Writer, ws *workspace.Workspace, part partition.Spec) error {
@@ -182,10 +190,8 @@ func Body(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) erro
 		Name: "nightly",
 		Plan: func(ws *workspace.Workspace, part partition.Spec) (casestage.Plan[matrix.Case], error) {
 			var err error
-			if plan, err = PlanFor(ws, part); err != nil {
-				return casestage.Plan[matrix.Case]{}, err
-			}
-			return casestage.Plan[matrix.Case]{Run: plan.Run, Skipped: plan.Skipped}, nil
+			plan, err = PlanFor(ws, part)
+			return plan.job(), err
 		},
 		Server: func(c matrix.Case) *config.Server { return c.Server },
 		Run:    func(ctx context.Context, j *casestage.Job[matrix.Case]) error { return runNight(ctx, j, plan) },
