@@ -229,7 +229,7 @@ func runBody(ctx context.Context, ws *workspace.Workspace, st *Stage, body Body)
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%s: internal error: %v", st.Target, r)
-			if ws.Settings.MageVerbose {
+			if ws.Settings != nil && ws.Settings.MageVerbose {
 				err = fmt.Errorf("%w\n%s", err, debug.Stack())
 			}
 		}

@@ -149,7 +149,12 @@ func (s *Settings) Credential(name string) Masked {
 // Value is the text a variable of Table was set to ("" when unset, and
 // for secrets always): for fingerprints of the inputs that change a
 // result.
-func (s *Settings) Value(name string) string { return s.raw[name] }
+func (s *Settings) Value(name string) string {
+	if s == nil {
+		return ""
+	}
+	return s.raw[name]
+}
 
 // Parse reads every variable of Table through getenv and fails on the
 // first value that does not have its variable's form, naming it.
