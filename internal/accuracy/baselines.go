@@ -170,15 +170,8 @@ func (b *Baselines) Drop(e Baseline) float64 {
 
 // Set adds or replaces an entry, returning the one replaced.
 func (b *Baselines) Set(e Baseline) (old Baseline, had bool) {
-	for i := range b.Entries {
-		if b.Entries[i].Key() == e.Key() {
-			old = b.Entries[i]
-			b.Entries[i] = e
-			return old, true
-		}
-	}
-	b.Entries = append(b.Entries, e)
-	return Baseline{}, false
+	b.Entries, old, had = gate.Upsert(b.Entries, e, Baseline.Key)
+	return old, had
 }
 
 // Render writes the file in a stable, reviewable form: entries sorted by

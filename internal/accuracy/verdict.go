@@ -2,7 +2,6 @@ package accuracy
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/sgl-project/tpuci/internal/gate"
 	"github.com/sgl-project/tpuci/internal/report"
@@ -62,24 +61,15 @@ func Judge(score, stderr float64, key Key, b *Baselines) Verdict {
 	return v
 }
 
+func baselineDevice(e Baseline) string { return e.Device }
+
 // HasDevice reports whether any entry was measured on device.
 func (b *Baselines) HasDevice(device string) bool {
-	return slices.ContainsFunc(b.Entries, func(e Baseline) bool { return e.Device == device })
+	return gate.HasDevice(b.Entries, device, baselineDevice)
 }
 
 // devicesNote lists the devices the file has baselines for.
-func (b *Baselines) devicesNote() string {
-	var ds []string
-	for _, e := range b.Entries {
-		if !slices.Contains(ds, e.Device) {
-			ds = append(ds, e.Device)
-		}
-	}
-	if len(ds) == 0 {
-		return ""
-	}
-	return fmt.Sprintf(" (it has baselines of %s)", fmt.Sprint(ds))
-}
+func (b *Baselines) devicesNote() string { return gate.DevicesNote(b.Entries, baselineDevice) }
 
 // f4 prints a score in the one number format of every report.
 func f4(f float64) string { return report.Number(f) }

@@ -114,36 +114,18 @@ func (f *File) Find(device, name, metric string) (Entry, bool) {
 	return Entry{}, false
 }
 
+func entryDevice(e Entry) string { return e.Device }
+
 // HasDevice reports whether any entry was measured on device.
-func (f *File) HasDevice(device string) bool {
-	return slices.ContainsFunc(f.Entries, func(e Entry) bool { return e.Device == device })
-}
+func (f *File) HasDevice(device string) bool { return HasDevice(f.Entries, device, entryDevice) }
 
 // devicesNote lists the devices the file has baselines for.
-func (f *File) devicesNote() string {
-	var ds []string
-	for _, e := range f.Entries {
-		if !slices.Contains(ds, e.Device) {
-			ds = append(ds, e.Device)
-		}
-	}
-	if len(ds) == 0 {
-		return ""
-	}
-	return fmt.Sprintf(" (it has baselines of %s)", strings.Join(ds, "; "))
-}
+func (f *File) devicesNote() string { return DevicesNote(f.Entries, entryDevice) }
 
 // Set adds or replaces an entry and returns the one it replaced.
 func (f *File) Set(e Entry) (old Entry, had bool) {
-	for i := range f.Entries {
-		if f.Entries[i].key() == e.key() {
-			old = f.Entries[i]
-			f.Entries[i] = e
-			return old, true
-		}
-	}
-	f.Entries = append(f.Entries, e)
-	return Entry{}, false
+	f.Entries, old, had = Upsert(f.Entries, e, Entry.key)
+	return old, had
 }
 
 // Encode writes the entries as TOML, sorted by device, case and metric.
