@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/sgl-project/tpuci/internal/gate"
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/workspace"
@@ -89,14 +90,7 @@ func PrintChanges(w io.Writer, path string, cs []Change, skipped []string) {
 	for _, s := range skipped {
 		fmt.Fprintf(w, "  skipped %s\n", s)
 	}
-	if len(cs) == 0 {
-		fmt.Fprintf(w, "%s: no changes\n", path)
-		return
-	}
-	fmt.Fprintf(w, "%s: %d change(s):\n", path, len(cs))
-	for _, c := range cs {
-		fmt.Fprintf(w, "  %s\n", c)
-	}
+	gate.PrintChanges(w, path, cs)
 }
 
 // BaselineBody is accuracy:baseline: record the results in from (a

@@ -69,8 +69,9 @@ func (f *File) Update(ms []Measurement, tolerance func(metric string) (float64, 
 	return out, nil
 }
 
-// PrintChanges writes one line per change, or says there is none.
-func PrintChanges(w io.Writer, path string, cs []Change) {
+// PrintChanges writes the review diff of a baselines file: one line per
+// change, or that there is none. Both gates' changes print so.
+func PrintChanges[C fmt.Stringer](w io.Writer, path string, cs []C) {
 	if len(cs) == 0 {
 		fmt.Fprintf(w, "%s: no changes\n", path)
 		return
