@@ -126,21 +126,21 @@ func (l *Lexer) Next() (Token, error) {
 			}
 			return Token{Kind: EOF, Line: l.line, Col: l.col(l.pos)}, nil
 		}
-		switch c := l.src[l.pos]; {
-		case c == '\n' || c == '\r':
+		switch l.src[l.pos] {
+		case '\n', '\r':
 			line, col := l.line, l.col(l.pos)
 			l.newline()
 			if len(l.brackets) == 0 && !l.atStart {
 				l.atStart = true
 				return Token{Kind: Newline, Line: line, Col: col}, nil
 			}
-		case c == ' ' || c == '\t' || c == '\f':
+		case ' ', '\t', '\f':
 			l.pos++
-		case c == '#':
+		case '#':
 			for l.pos < len(l.src) && l.src[l.pos] != '\n' && l.src[l.pos] != '\r' {
 				l.pos++
 			}
-		case c == '\\':
+		case '\\':
 			if err := l.continuation(); err != nil {
 				return Token{}, err
 			}
