@@ -38,6 +38,9 @@ type ReplayRow struct {
 	Filters  float64  `json:"tpuci_filter"` // tpuci's filters and labels, whole targets
 	Plan     float64  `json:"tpuci_plan"`   // tpuci's filters plus import-graph selection
 	Targets  []string `json:"targets"`      // what the plan runs
+	// Full is what every PR target costs at this commit, over the suite
+	// files that existed then: the whole of each share.
+	Full float64 `json:"full_pr"`
 	// Time to verdict (critical path, minutes) of SGLang-JAX's filters
 	// and of tpuci's plan.
 	BaselineVerdict float64 `json:"sglang_jax_verdict"`
@@ -159,7 +162,7 @@ func RunReplay(ctx context.Context, e Env, n int) (*Replay, error) {
 		return nil, err
 	}
 	out.Totals.FullMinutes = full.TPUMinutes
-	fixes, err := r.szz(ctx, commits, changed, full.TPUMinutes, e.Log)
+	fixes, err := r.szz(ctx, commits, changed, e.Log)
 	if err != nil {
 		return nil, fmt.Errorf("ci:replay: %w", err)
 	}
@@ -209,6 +212,11 @@ func replayRow(c Commit, in Input, g *impact.Graph, rules [3]*config.Config, opt
 	row.Filters = plans[1].TPUMinutes
 	row.Plan, row.Verdict = plans[2].TPUMinutes, plans[2].Verdict.Minutes
 	row.Targets = plans[2].Required()
+	full, err := Make(rules[2], Input{Event: EventPush}, nil, opts)
+	if err != nil {
+		return row, err
+	}
+	row.Full = full.TPUMinutes
 	row.Dropped = droppedFiles(plans[1], plans[2])
 	if g != nil && len(g.Unparseable()) > 0 {
 		row.Note = fmt.Sprintf("%d unparseable files", len(g.Unparseable()))
