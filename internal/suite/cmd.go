@@ -81,10 +81,8 @@ func jobs(cfg *config.Config, s *config.Suite, measured map[string]float64) int 
 	if cfg.CI.JobMinutes <= 0 || s.Pinned || len(s.Files) == 0 {
 		return s.Partitions
 	}
-	weighted, err := weightedFiles(s, measured)
-	if err != nil {
-		return s.Partitions
-	}
+	// The target's suites without the files cases cover, as plans see them.
+	var own []partition.Item
 	stage := 0.0
 	for _, other := range cfg.SuitesFor(s.Target) {
 		w, err := weightedFiles(other, measured)
@@ -94,8 +92,14 @@ func jobs(cfg *config.Config, s *config.Suite, measured map[string]float64) int 
 		for _, it := range w {
 			stage = max(stage, it.Weight)
 		}
+		if other.Name == s.Name {
+			own = w
+		}
 	}
-	n, _ := partition.Fewest(weighted, partition.StageBudget(cfg.CI.JobMinutes, stage), cfg.CI.JobCap(s.Chips))
+	if len(own) == 0 {
+		return s.Partitions
+	}
+	n, _ := partition.Fewest(own, partition.StageBudget(cfg.CI.JobMinutes, stage), cfg.CI.JobCap(s.Chips))
 	return n
 }
 
