@@ -144,6 +144,18 @@ func matrixFor(cfg *config.Config, target string, suites []Suite) ([]Entry, erro
 		}
 		out = append(out, partsOf(s.Name, s.Name, suiteParts(cfg, cs, s, stage), s.Chips, runner)...)
 	}
+	if target == "nightly" {
+		return nightlyEntries(cfg)
+	}
+	cases, err := caseEntries(cfg, target)
+	return append(out, cases...), err
+}
+
+// caseEntries are the jobs of a case target's case list: its configured
+// partitions, each on the runner its own cases need.
+func caseEntries(cfg *config.Config, target string) ([]Entry, error) {
+	var out []Entry
+	g := &cfg.Gating
 	var (
 		n, configured, maxChips int
 		chipsOf                 func(spec partition.Spec) (int, error)
@@ -181,8 +193,6 @@ func matrixFor(cfg *config.Config, target string, suites []Suite) ([]Entry, erro
 		}
 	case "pallas":
 		n, configured, maxChips = len(cfg.Pallas.Kernels), cfg.Pallas.Partitions, 1
-	case "nightly":
-		return nightlyEntries(cfg)
 	default:
 		return out, nil
 	}
