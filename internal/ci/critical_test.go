@@ -1,8 +1,12 @@
 package ci
 
 import (
+	"bytes"
 	"slices"
 	"testing"
+
+	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/partition"
 )
 
 func suiteTarget(name string, parts int, minutes ...float64) Target {
@@ -81,7 +85,67 @@ func TestJobMinutesSizesUnpinnedSuites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e, _ := p.Target("e2e"); len(e.Matrix) != 1 {
-		t.Errorf("measured 2+2 minutes under a 4-minute budget: %d jobs", len(e.Matrix))
+	// 2+2 minutes fit one 4-minute job, but the stage's longest file is 2
+	// minutes: one job would double the stage, two keep it at its file.
+	if e, _ := p.Target("e2e"); len(e.Matrix) != 2 {
+		t.Errorf("measured 2+2 minutes under a 4-minute budget: %d jobs, want 2 of 2 minutes", len(e.Matrix))
+	}
+}
+
+// TestJobMinutesFollowTheStage shows the stage rule on a full run: under a
+// 12-minute budget unit-4 (6 and 3 minutes) fits one job of 9, which would
+// hold unitTest4 half again past its 6-minute file; it takes two jobs, and
+// the time to verdict stays within StageSlack of the largest-file bound.
+func TestJobMinutesFollowTheStage(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.CI.JobMinutes = 12
+	for i := range cfg.Suites {
+		cfg.Suites[i].Pinned = false
+	}
+	p, err := Make(cfg, Input{Event: EventPush}, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u4, _ := p.Target("unitTest4")
+	if len(u4.Matrix) != 2 {
+		t.Errorf("unitTest4: %d jobs, want 2", len(u4.Matrix))
+	}
+	if st := longest(cfg, *u4); st.Minutes != 6 {
+		t.Errorf("unitTest4's longest job %.1f minutes, want 6", st.Minutes)
+	}
+	if v := p.Verdict; v.Minutes > v.Bound*1.1 {
+		t.Errorf("time to verdict %.1f more than 10%% past its bound %.1f", v.Minutes, v.Bound)
+	}
+	var text bytes.Buffer
+	Explain(&text, p, true)
+	golden(t, "push_job_minutes.txt", text.Bytes())
+}
+
+// TestSGLangJAXVerdictWithJobMinutes sizes SGLang-JAX's suites (the
+// embedded default, its run_suite.py estimates) with job_minutes = 15 and
+// no pinned partitions: a full run's time to verdict stays within 10% of
+// its largest-file bound.
+func TestSGLangJAXVerdictWithJobMinutes(t *testing.T) {
+	cfg, err := config.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.CI.JobMinutes = 15
+	for i := range cfg.Suites {
+		cfg.Suites[i].Pinned = false
+	}
+	p, err := Make(cfg, Input{Event: EventPush}, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := p.Verdict
+	t.Logf("job_minutes 15: %s", v)
+	for _, tg := range p.Targets {
+		for _, s := range tg.Suites {
+			t.Logf("  %s: %d jobs", s.Name, jobsOf(tg.Matrix, s.Name))
+		}
+	}
+	if v.Minutes > v.Bound*(1+partition.StageSlack) {
+		t.Errorf("time to verdict %.1f min is more than %.0f%% past its largest-file bound %.1f", v.Minutes, 100*partition.StageSlack, v.Bound)
 	}
 }

@@ -81,13 +81,26 @@ func minParts(configured, items int) int {
 }
 
 // suiteParts is a suite's job count: its pinned partitions, or with
-// [ci].job_minutes the fewest jobs whose longest fits the budget.
-func suiteParts(cfg *config.Config, cs *config.Suite, s Suite) int {
+// [ci].job_minutes the fewest jobs whose longest fits the budget sized to
+// its stage (see partition.StageBudget); stageLargest is the largest file
+// of the target's suites.
+func suiteParts(cfg *config.Config, cs *config.Suite, s Suite, stageLargest float64) int {
 	if cfg.CI.JobMinutes <= 0 || cs.Pinned {
 		return minParts(cs.Partitions, len(s.Selected))
 	}
-	n, _ := partition.Fewest(items(s.Selected), cfg.CI.JobMinutes, cfg.CI.JobCap(s.Chips))
+	n, _ := partition.Fewest(items(s.Selected), partition.StageBudget(cfg.CI.JobMinutes, stageLargest), cfg.CI.JobCap(s.Chips))
 	return n
+}
+
+// largestPick is the longest file of the suites.
+func largestPick(suites []Suite) float64 {
+	most := 0.0
+	for _, s := range suites {
+		for _, p := range s.Selected {
+			most = max(most, p.Minutes)
+		}
+	}
+	return most
 }
 
 func items(picks []Pick) []partition.Item {
@@ -116,6 +129,7 @@ func partsOf(name, suite string, parts, chipsN int, runner string) []Entry {
 func matrixFor(cfg *config.Config, target string, suites []Suite) ([]Entry, error) {
 	out := []Entry{}
 	g := &cfg.Gating
+	stage := largestPick(suites)
 	for _, s := range suites {
 		if len(s.Selected) == 0 {
 			continue
@@ -128,8 +142,20 @@ func matrixFor(cfg *config.Config, target string, suites []Suite) ([]Entry, erro
 		if err != nil {
 			return nil, fmt.Errorf("plan: suite %s: %w", s.Name, err)
 		}
-		out = append(out, partsOf(s.Name, s.Name, suiteParts(cfg, cs, s), s.Chips, runner)...)
+		out = append(out, partsOf(s.Name, s.Name, suiteParts(cfg, cs, s, stage), s.Chips, runner)...)
 	}
+	if target == "nightly" {
+		return nightlyEntries(cfg)
+	}
+	cases, err := caseEntries(cfg, target)
+	return append(out, cases...), err
+}
+
+// caseEntries are the jobs of a case target's case list: its configured
+// partitions, each on the runner its own cases need.
+func caseEntries(cfg *config.Config, target string) ([]Entry, error) {
+	var out []Entry
+	g := &cfg.Gating
 	var (
 		n, configured, maxChips int
 		chipsOf                 func(spec partition.Spec) (int, error)
@@ -167,8 +193,6 @@ func matrixFor(cfg *config.Config, target string, suites []Suite) ([]Entry, erro
 		}
 	case "pallas":
 		n, configured, maxChips = len(cfg.Pallas.Kernels), cfg.Pallas.Partitions, 1
-	case "nightly":
-		return nightlyEntries(cfg)
 	default:
 		return out, nil
 	}

@@ -302,43 +302,11 @@ func (w *work) decide(p *Plan, t Target, g *impact.Graph) Target {
 		}
 	}
 	sort.Strings(t.Labels)
-	switch {
-	case p.Error != "":
-		t.Why = "not run: " + p.Error
-		return t
-	case p.Idle != "":
-		t.Why = "not run: " + p.Idle
-		return t
-	case p.Blocked != "" && !slices.Contains(cfg.Gating.UngatedTargets(), name):
-		t.Why = "not run: " + p.Blocked
-		return t
-	case w.empty():
-		t.Why = "nothing configured for " + name
-		return t
-	case p.Full != "":
-		return w.whole(t, p.Full)
-	case len(t.Labels) > 0 && (p.Event == EventPR || p.Event == EventLocal):
-		return w.whole(t, fmt.Sprintf("label %s adds it", strings.Join(t.Labels, ", ")))
+	if out, done := w.decideWhole(p, t); done {
+		return out
 	}
-	// Files that concern this target: those matching one of its filters.
-	var filters []string
-	for _, f := range cfg.Gating.Filters {
-		if slices.Contains(f.Targets, name) {
-			filters = append(filters, f.Name)
-		}
-	}
-	var relevant, outside []File
 	narrowing := name != "lint" && cfg.Gating.Narrow() && g != nil
-	for _, f := range p.Files {
-		// Without any filter every change concerns every target.
-		if len(cfg.Gating.Filters) == 0 || slices.ContainsFunc(f.Filters, func(n string) bool { return slices.Contains(filters, n) }) {
-			relevant = append(relevant, f)
-		} else if narrowing && (f.Kind == KindPython || f.Kind == KindDeleted) {
-			// A Python file outside the filters still concerns the tests
-			// that import or read it (a benchmark script a test loads).
-			outside = append(outside, f)
-		}
-	}
+	relevant, outside, filters := concerning(cfg, p.Files, name, narrowing)
 	if len(relevant) == 0 && len(outside) > 0 {
 		return w.narrow(t, pathList(outside), g)
 	}
@@ -367,7 +335,7 @@ func (w *work) decide(p *Plan, t Target, g *impact.Graph) Target {
 		return t
 	}
 	python = append(python, pathList(outside)...)
-	if name == "lint" || !cfg.Gating.Narrow() || g == nil {
+	if !narrowing {
 		why := fmt.Sprintf("%s matches its filters", paths(relevant))
 		if name != "lint" && cfg.Gating.Narrow() {
 			why += " (no import graph)"
@@ -375,6 +343,50 @@ func (w *work) decide(p *Plan, t Target, g *impact.Graph) Target {
 		return w.whole(t, why)
 	}
 	return w.narrow(t, python, g)
+}
+
+// decideWhole settles a target the run as a whole decides: not run (an
+// error, an idle or blocked run, nothing configured) or run in full (a
+// full run, a label); done is false when the changed files decide.
+func (w *work) decideWhole(p *Plan, t Target) (out Target, done bool) {
+	cfg, name := w.cfg, t.Name
+	switch {
+	case p.Error != "":
+		t.Why = "not run: " + p.Error
+	case p.Idle != "":
+		t.Why = "not run: " + p.Idle
+	case p.Blocked != "" && !slices.Contains(cfg.Gating.UngatedTargets(), name):
+		t.Why = "not run: " + p.Blocked
+	case w.empty():
+		t.Why = "nothing configured for " + name
+	case p.Full != "":
+		return w.whole(t, p.Full), true
+	case len(t.Labels) > 0 && (p.Event == EventPR || p.Event == EventLocal):
+		return w.whole(t, fmt.Sprintf("label %s adds it", strings.Join(t.Labels, ", "))), true
+	default:
+		return t, false
+	}
+	return t, true
+}
+
+// concerning splits the changed files for a target: those matching one of
+// its filters (every file when there are no filters), and, when the plan
+// narrows, Python files outside them that tests may still import or read
+// (a benchmark script a test loads). filters names the target's filters.
+func concerning(cfg *config.Config, files []File, name string, narrowing bool) (relevant, outside []File, filters []string) {
+	for _, f := range cfg.Gating.Filters {
+		if slices.Contains(f.Targets, name) {
+			filters = append(filters, f.Name)
+		}
+	}
+	for _, f := range files {
+		if len(cfg.Gating.Filters) == 0 || slices.ContainsFunc(f.Filters, func(n string) bool { return slices.Contains(filters, n) }) {
+			relevant = append(relevant, f)
+		} else if narrowing && (f.Kind == KindPython || f.Kind == KindDeleted) {
+			outside = append(outside, f)
+		}
+	}
+	return relevant, outside, filters
 }
 
 func paths(fs []File) string {

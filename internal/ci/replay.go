@@ -38,6 +38,9 @@ type ReplayRow struct {
 	Filters  float64  `json:"tpuci_filter"` // tpuci's filters and labels, whole targets
 	Plan     float64  `json:"tpuci_plan"`   // tpuci's filters plus import-graph selection
 	Targets  []string `json:"targets"`      // what the plan runs
+	// Full is what every PR target costs at this commit, over the suite
+	// files that existed then: the whole of each share.
+	Full float64 `json:"full_pr"`
 	// Time to verdict (critical path, minutes) of SGLang-JAX's filters
 	// and of tpuci's plan.
 	BaselineVerdict float64 `json:"sglang_jax_verdict"`
@@ -143,54 +146,88 @@ func RunReplay(ctx context.Context, e Env, n int) (*Replay, error) {
 		if err := ctx.Err(); err != nil {
 			return out, context.Cause(ctx)
 		}
-		changes, err := r.git.DiffCommits(ctx, c.Parent, c.SHA)
+		row, changes, err := r.replayCommit(ctx, c)
 		if err != nil {
 			return nil, fmt.Errorf("ci:replay: %s: %w", short(c.SHA), err)
 		}
 		changed[c.SHA] = changes
-		in := Input{Event: EventPR, Base: c.Parent, Head: c.SHA, Labels: []string{e.Config.Gating.RequiredLabel}, Changed: changes}
-		var g *impact.Graph
-		if needsGraph(e.Config, in) {
-			if g, err = r.graph(ctx, c.SHA); err != nil {
-				return nil, fmt.Errorf("ci:replay: %s: %w", short(c.SHA), err)
-			}
-		}
-		rules, err := r.rulesAt(ctx, c.SHA)
-		if err != nil {
-			return nil, fmt.Errorf("ci:replay: %s: %w", short(c.SHA), err)
-		}
-		row := ReplayRow{Commit: short(c.SHA), Subject: c.Subject, Files: len(changes)}
-		var filtered *Plan
-		for k, cfg := range rules {
-			p, err := Make(cfg, in, g, r.opts)
-			if err != nil {
-				return nil, fmt.Errorf("ci:replay: %s: %w", short(c.SHA), err)
-			}
-			switch k {
-			case 0:
-				row.Baseline = p.TPUMinutes
-				row.BaselineVerdict = p.Verdict.Minutes
-			case 1:
-				row.Filters = p.TPUMinutes
-				filtered = p
-			case 2:
-				row.Plan = p.TPUMinutes
-				row.Verdict = p.Verdict.Minutes
-				row.Targets = p.Required()
-				row.Dropped = droppedFiles(filtered, p)
-				if u := g; u != nil && len(u.Unparseable()) > 0 {
-					row.Note = fmt.Sprintf("%d unparseable files", len(u.Unparseable()))
-				}
-			}
-		}
 		out.Rows = append(out.Rows, row)
 		if (i+1)%25 == 0 || i+1 == len(commits) {
 			fmt.Fprintf(e.Log, "ci:replay: %d/%d commits\n", i+1, len(commits))
 		}
 	}
-	t := &out.Totals
-	t.Commits = len(out.Rows)
-	for _, row := range out.Rows {
+	out.Totals = sumRows(out.Rows)
+	full, err := Make(e.Config, Input{Event: EventPush}, nil, r.opts)
+	if err != nil {
+		return nil, err
+	}
+	out.Totals.FullMinutes = full.TPUMinutes
+	fixes, err := r.szz(ctx, commits, changed, e.Log)
+	if err != nil {
+		return nil, fmt.Errorf("ci:replay: %w", err)
+	}
+	out.Figures = summarize(out.Rows, full.Verdict.Minutes, full.TPUMinutes, fixes)
+	out.Totals.Seconds = round(time.Since(start).Seconds())
+	if err := report.WriteJSON(filepath.Join(e.Out, ReplayFile), out); err != nil {
+		return out, fmt.Errorf("ci:replay: %w", err)
+	}
+	return out, nil
+}
+
+// replayCommit reads one commit's changes, graph and rules from git and
+// plans it under each rule set.
+func (r *replayer) replayCommit(ctx context.Context, c Commit) (ReplayRow, []Change, error) {
+	changes, err := r.git.DiffCommits(ctx, c.Parent, c.SHA)
+	if err != nil {
+		return ReplayRow{}, nil, err
+	}
+	in := Input{Event: EventPR, Base: c.Parent, Head: c.SHA, Labels: []string{r.cfg.Gating.RequiredLabel}, Changed: changes}
+	var g *impact.Graph
+	if needsGraph(r.cfg, in) {
+		if g, err = r.graph(ctx, c.SHA); err != nil {
+			return ReplayRow{}, nil, err
+		}
+	}
+	rules, err := r.rulesAt(ctx, c.SHA)
+	if err != nil {
+		return ReplayRow{}, nil, err
+	}
+	row, err := replayRow(c, in, g, rules, r.opts)
+	return row, changes, err
+}
+
+// replayRow plans one commit under SGLang-JAX's filters, tpuci's filters
+// and tpuci's plan (rules in that order).
+func replayRow(c Commit, in Input, g *impact.Graph, rules [3]*config.Config, opts Options) (ReplayRow, error) {
+	row := ReplayRow{Commit: short(c.SHA), Subject: c.Subject, Files: len(in.Changed)}
+	var plans [3]*Plan
+	for k, cfg := range rules {
+		p, err := Make(cfg, in, g, opts)
+		if err != nil {
+			return row, err
+		}
+		plans[k] = p
+	}
+	row.Baseline, row.BaselineVerdict = plans[0].TPUMinutes, plans[0].Verdict.Minutes
+	row.Filters = plans[1].TPUMinutes
+	row.Plan, row.Verdict = plans[2].TPUMinutes, plans[2].Verdict.Minutes
+	row.Targets = plans[2].Required()
+	full, err := Make(rules[2], Input{Event: EventPush}, nil, opts)
+	if err != nil {
+		return row, err
+	}
+	row.Full = full.TPUMinutes
+	row.Dropped = droppedFiles(plans[1], plans[2])
+	if g != nil && len(g.Unparseable()) > 0 {
+		row.Note = fmt.Sprintf("%d unparseable files", len(g.Unparseable()))
+	}
+	return row, nil
+}
+
+// sumRows adds up a replay's rows.
+func sumRows(rows []ReplayRow) ReplayTotals {
+	t := ReplayTotals{Commits: len(rows)}
+	for _, row := range rows {
 		t.Baseline += row.Baseline
 		t.Filters += row.Filters
 		t.Plan += row.Plan
@@ -205,21 +242,7 @@ func RunReplay(ctx context.Context, e Env, n int) (*Replay, error) {
 		}
 	}
 	t.Baseline, t.Filters, t.Plan = round(t.Baseline), round(t.Filters), round(t.Plan)
-	full, err := Make(e.Config, Input{Event: EventPush}, nil, r.opts)
-	if err != nil {
-		return nil, err
-	}
-	t.FullMinutes = full.TPUMinutes
-	fixes, err := r.szz(ctx, commits, changed, t.FullMinutes, e.Log)
-	if err != nil {
-		return nil, fmt.Errorf("ci:replay: %w", err)
-	}
-	out.Figures = summarize(out.Rows, full.Verdict.Minutes, t.FullMinutes, fixes)
-	t.Seconds = round(time.Since(start).Seconds())
-	if err := report.WriteJSON(filepath.Join(e.Out, ReplayFile), out); err != nil {
-		return out, fmt.Errorf("ci:replay: %w", err)
-	}
-	return out, nil
+	return t
 }
 
 func pct(part, whole float64) string {

@@ -71,9 +71,13 @@ func summarize(rows []ReplayRow, fullVerdict, fullMinutes float64, szz *SZZ) *Fi
 	f := &Figures{FullMinutes: fullMinutes, FullVerdict: fullVerdict, SZZ: szz}
 	var plan, base, pv, bv []float64
 	for _, r := range rows {
-		if fullMinutes > 0 {
-			plan = append(plan, min(r.Plan/fullMinutes, 1))
-			base = append(base, min(r.Baseline/fullMinutes, 1))
+		whole := r.Full // the full PR at that commit; older replays lack it
+		if whole <= 0 {
+			whole = fullMinutes
+		}
+		if whole > 0 {
+			plan = append(plan, min(r.Plan/whole, 1))
+			base = append(base, min(r.Baseline/whole, 1))
 		}
 		pv = append(pv, r.Verdict)
 		bv = append(bv, r.BaselineVerdict)

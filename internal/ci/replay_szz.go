@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/impact"
 )
 
 // SZZ corpus: a fix commit F that changes suite tests and source lines;
@@ -63,7 +64,7 @@ func suiteFiles(cfg *config.Config) map[string]bool {
 }
 
 // szz builds the corpus from the replayed commits and replays each pair.
-func (r *replayer) szz(ctx context.Context, commits []Commit, changed map[string][]Change, full float64, log io.Writer) (*SZZ, error) {
+func (r *replayer) szz(ctx context.Context, commits []Commit, changed map[string][]Change, log io.Writer) (*SZZ, error) {
 	tests := suiteFiles(r.cfg)
 	out := &SZZ{Pairs: []SZZPair{}}
 	for _, c := range commits {
@@ -87,42 +88,69 @@ func (r *replayer) szz(ctx context.Context, commits []Commit, changed map[string
 			return nil, fmt.Errorf("szz: %s: %w", short(c.SHA), err)
 		}
 		out.Fixes++
-		g, err := r.graph(ctx, c.SHA)
+		pairs, err := r.szzPairs(ctx, c, intros, fixTests)
 		if err != nil {
 			return nil, fmt.Errorf("szz: %s: %w", short(c.SHA), err)
 		}
-		for _, x := range intros {
-			xc, err := r.git.DiffCommits(ctx, x+"^", x)
-			if err != nil || len(xc) > maxIntroFiles || len(xc) == 0 {
-				continue // a root commit or one too large to judge
-			}
-			rules, err := r.rulesAt(ctx, x) // the suites as they were at x
-			if err != nil {
-				return nil, fmt.Errorf("szz: %s at %s: %w", short(c.SHA), short(x), err)
-			}
-			in := Input{Event: EventPR, Base: x + "^", Head: x, Labels: []string{r.cfg.Gating.RequiredLabel}, Changed: xc}
-			pair := SZZPair{Fix: short(c.SHA), Intro: short(x), Tests: fixTests}
-			for k, cfg := range []*config.Config{rules[0], rules[2]} {
-				p, err := Make(cfg, in, g, r.opts)
-				if err != nil {
-					return nil, fmt.Errorf("szz: %s at %s: %w", short(c.SHA), short(x), err)
-				}
-				hit := slices.ContainsFunc(fixTests, func(t string) bool { return slices.Contains(p.Selection(), t) })
-				if k == 0 {
-					pair.Baseline = hit
-					continue
-				}
-				pair.Plan = hit
-				if full > 0 {
-					pair.Share = round(min(p.TPUMinutes/full, 1))
-				}
-				pair.Random = 1 - math.Pow(1-pair.Share, float64(len(fixTests)))
-			}
-			out.Pairs = append(out.Pairs, pair)
-		}
+		out.Pairs = append(out.Pairs, pairs...)
 	}
 	fmt.Fprintf(log, "ci:replay: SZZ corpus: %d fix commits, %d introducing commits\n", out.Fixes, len(out.Pairs))
 	return out, nil
+}
+
+// szzPairs replays each introducing commit's changes on the fix's tree,
+// with the suites as they are there (the fix's tests exist).
+func (r *replayer) szzPairs(ctx context.Context, fix Commit, intros, fixTests []string) ([]SZZPair, error) {
+	g, err := r.graph(ctx, fix.SHA)
+	if err != nil {
+		return nil, err
+	}
+	rules, err := r.rulesAt(ctx, fix.SHA)
+	if err != nil {
+		return nil, err
+	}
+	full, err := Make(rules[2], Input{Event: EventPush}, nil, r.opts)
+	if err != nil {
+		return nil, err
+	}
+	var out []SZZPair
+	for _, x := range intros {
+		xc, err := r.git.DiffCommits(ctx, x+"^", x)
+		if err != nil || len(xc) > maxIntroFiles || len(xc) == 0 {
+			continue // a root commit or one too large to judge
+		}
+		in := Input{Event: EventPR, Base: x + "^", Head: x, Labels: []string{r.cfg.Gating.RequiredLabel}, Changed: xc}
+		pair, err := szzPair(in, g, rules, fixTests, full.TPUMinutes, r.opts)
+		if err != nil {
+			return nil, fmt.Errorf("at %s: %w", short(x), err)
+		}
+		pair.Fix, pair.Intro = short(fix.SHA), short(x)
+		out = append(out, pair)
+	}
+	return out, nil
+}
+
+// szzPair plans an introducing commit's changes under SGLang-JAX's filters
+// and tpuci's plan and says whether each runs one of the fix's tests.
+func szzPair(in Input, g *impact.Graph, rules [3]*config.Config, fixTests []string, full float64, o Options) (SZZPair, error) {
+	pair := SZZPair{Tests: fixTests}
+	for k, cfg := range []*config.Config{rules[0], rules[2]} {
+		p, err := Make(cfg, in, g, o)
+		if err != nil {
+			return pair, err
+		}
+		hit := slices.ContainsFunc(fixTests, func(t string) bool { return slices.Contains(p.Selection(), t) })
+		if k == 0 {
+			pair.Baseline = hit
+			continue
+		}
+		pair.Plan = hit
+		if full > 0 {
+			pair.Share = round(min(p.TPUMinutes/full, 1))
+		}
+		pair.Random = 1 - math.Pow(1-pair.Share, float64(len(fixTests)))
+	}
+	return pair, nil
 }
 
 var hunkHeader = regexp.MustCompile(`^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@`)

@@ -222,92 +222,105 @@ func (g *Graph) edgeVia(from, f, kind, via string) {
 
 func (g *Graph) resolveFile(p string, src *Source) {
 	own := clean(path.Dir(p))
-	bases := append([]string{own}, g.roots...)
 	g.importFiles[p] = make([][]string, len(src.Imports))
 	g.modFile[p] = make([]string, len(src.Imports))
 	for i, imp := range src.Imports {
-		if imp.TypeOnly {
+		if !imp.TypeOnly {
+			g.resolveImport(p, own, i, imp)
+		}
+	}
+	named := g.resolveStrings(p, src.Strings)
+	loaded := g.resolvePaths(p, own, src.Paths)
+	dynamic := src.Dynamic
+	if len(src.PathLoads) > 0 && !loaded {
+		// Loads a file by a path the scanner cannot see.
+		dynamic = append(dynamic, src.PathLoads...)
+	}
+	if len(dynamic) > 0 {
+		g.resolveDynamic(p, dynamic[0], append([]string{own}, named...))
+	}
+}
+
+// resolveImport adds the edges of import i of file p (in directory own).
+func (g *Graph) resolveImport(p, own string, i int, imp Import) {
+	add := func(f string) {
+		g.edge(p, f, imp.Line, "import")
+		if f != p && !slices.Contains(g.importFiles[p][i], f) {
+			g.importFiles[p][i] = append(g.importFiles[p][i], f)
+		}
+	}
+	var parts []string
+	if imp.Module != "" {
+		parts = strings.Split(imp.Module, ".")
+	}
+	bases := append([]string{own}, g.roots...)
+	if imp.Level > 0 {
+		base, ok := relativeBase(own, imp.Level)
+		if !ok {
+			return
+		}
+		if init := join(base, "__init__.py"); g.files[init] {
+			add(init)
+		}
+		bases = []string{base}
+	}
+	var pkgDirs []string
+	seen := map[string]bool{}
+	for _, base := range bases {
+		if seen[base] {
 			continue
 		}
-		add := func(f string) {
-			g.edge(p, f, imp.Line, "import")
-			if f != p && !slices.Contains(g.importFiles[p][i], f) {
-				g.importFiles[p][i] = append(g.importFiles[p][i], f)
-			}
+		seen[base] = true
+		r := g.resolve(base, parts)
+		for _, f := range r.files {
+			add(f)
 		}
-		var parts []string
-		if imp.Module != "" {
-			parts = strings.Split(imp.Module, ".")
+		g.took(p, r, imp.Names)
+		g.module(p, i, r)
+		switch {
+		case r.found && r.dir != "":
+			pkgDirs = append(pkgDirs, r.dir)
+		case !r.found:
+			// Third-party, or a repository module that is gone.
+			g.miss(join(base, parts...), p)
 		}
-		var pkgDirs []string
-		if imp.Level > 0 {
-			base := own
-			ok := true
-			for range imp.Level - 1 {
-				if base == "" {
-					ok = false
-					break
-				}
-				base = clean(path.Dir(base))
-			}
-			if !ok {
-				continue
-			}
-			if init := join(base, "__init__.py"); g.files[init] {
-				add(init)
-			}
-			r := g.resolve(base, parts)
+	}
+	// "from pkg import name" where name is a submodule.
+	for _, n := range imp.Names {
+		if n == "*" {
+			continue
+		}
+		for _, d := range pkgDirs {
+			r := g.resolve(d, []string{n})
 			for _, f := range r.files {
 				add(f)
 			}
-			g.took(p, r, imp.Names)
-			g.module(p, i, r)
-			if r.found && r.dir != "" {
-				pkgDirs = append(pkgDirs, r.dir)
-			} else if !r.found {
-				g.miss(join(base, parts...), p)
-			}
-		} else {
-			seen := map[string]bool{}
-			for _, base := range bases {
-				if seen[base] {
-					continue
-				}
-				seen[base] = true
-				r := g.resolve(base, parts)
-				for _, f := range r.files {
-					add(f)
-				}
-				g.took(p, r, imp.Names)
-				g.module(p, i, r)
-				switch {
-				case r.found && r.dir != "":
-					pkgDirs = append(pkgDirs, r.dir)
-				case !r.found:
-					// Third-party, or a repository module that is gone.
-					g.miss(join(base, parts...), p)
-				}
-			}
-		}
-		// "from pkg import name" where name is a submodule.
-		for _, n := range imp.Names {
-			if n == "*" {
-				continue
-			}
-			for _, d := range pkgDirs {
-				r := g.resolve(d, []string{n})
-				for _, f := range r.files {
-					add(f)
-				}
-				g.took(p, r, nil)
-				if !r.found {
-					g.miss(join(d, n), p)
-				}
+			g.took(p, r, nil)
+			if !r.found {
+				g.miss(join(d, n), p)
 			}
 		}
 	}
-	var named []string // packages named by dotted strings
-	for _, s := range src.Strings {
+}
+
+// relativeBase is the directory a relative import of the given level
+// starts from; false when it climbs above the repository.
+func relativeBase(own string, level int) (string, bool) {
+	base := own
+	for range level - 1 {
+		if base == "" {
+			return "", false
+		}
+		base = clean(path.Dir(base))
+	}
+	return base, true
+}
+
+// resolveStrings adds the edges of dotted strings that name repository
+// modules and returns the packages they name.
+func (g *Graph) resolveStrings(p string, lits []Literal) []string {
+	var named []string
+	for _, s := range lits {
 		parts := strings.Split(s.Value, ".")
 		for _, base := range g.roots {
 			r := g.resolve(base, parts)
@@ -323,33 +336,35 @@ func (g *Graph) resolveFile(p string, src *Source) {
 			}
 		}
 	}
+	return named
+}
+
+// resolvePaths adds the edges of strings naming Python files and reports
+// whether any named a repository file.
+func (g *Graph) resolvePaths(p, own string, lits []Literal) bool {
 	loaded := false
-	for _, l := range src.Paths {
+	for _, l := range lits {
 		for _, f := range g.pathTargets(own, l.Value) {
 			g.edge(p, f, l.Line, "path")
 			g.scoped(p, l.Scope, f)
 			loaded = true
 		}
 	}
-	dynamic := src.Dynamic
-	if len(src.PathLoads) > 0 && !loaded {
-		// Loads a file by a path the scanner cannot see.
-		dynamic = append(dynamic, src.PathLoads...)
-	}
-	if len(dynamic) > 0 {
-		// A computed import may load any module near the file, or in a
-		// package the file names.
-		line := dynamic[0]
-		for _, d := range append([]string{own}, named...) {
-			for _, f := range g.under(d) {
-				// A scan that loads model files is a model registry: a
-				// model file runs only for the architectures it registers.
-				kind := "dynamic"
-				if s := g.src[f]; s != nil && len(s.Entries) > 0 {
-					kind = "registry"
-				}
-				g.edge(p, f, line, kind)
+	return loaded
+}
+
+// resolveDynamic links a computed import to every module under dirs (the
+// file's own directory and the packages it names).
+func (g *Graph) resolveDynamic(p string, line int, dirs []string) {
+	for _, d := range dirs {
+		for _, f := range g.under(d) {
+			// A scan that loads model files is a model registry: a
+			// model file runs only for the architectures it registers.
+			kind := "dynamic"
+			if s := g.src[f]; s != nil && len(s.Entries) > 0 {
+				kind = "registry"
 			}
+			g.edge(p, f, line, kind)
 		}
 	}
 }

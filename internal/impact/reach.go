@@ -22,6 +22,8 @@ type Reach struct {
 	// behind is the set of files that reach a model registry (computed
 	// on first use).
 	behind map[string]bool
+	// changed are the changed files, sorted.
+	changed []string
 }
 
 // Reach walks the reverse import graph from the changed Python files
@@ -42,6 +44,7 @@ func (g *Graph) Reach(changed []string) *Reach {
 	}
 	sorted := append([]string(nil), changed...)
 	sort.Strings(sorted)
+	r.changed = sorted
 	for _, f := range sorted {
 		if g.files[f] {
 			start(f, "changed")
@@ -145,11 +148,14 @@ func (r *Reach) Explain(f string) string {
 
 // Test reports whether a test file is affected, counting what a test
 // runner loads besides the file's imports (the __init__.py and conftest.py
-// files of its directory and the directories above), and routing changed
-// model files by architecture. It returns the explanation; for a test
-// that routing drops, the reason.
+// files of its directory and the directories above), the package its
+// directory mirrors, and routing changed model files by architecture. It
+// returns the explanation; for a test that routing drops, the reason.
 func (r *Reach) Test(test string) (string, bool) {
 	if why, ok := r.direct(test); ok {
+		return why, true
+	}
+	if why, ok := r.mirrored(test); ok {
 		return why, true
 	}
 	return r.routed(test, true, func() ([]string, []string) { return r.g.archsOf(test) })

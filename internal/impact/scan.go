@@ -10,6 +10,7 @@
 package impact
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"slices"
@@ -17,6 +18,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/sgl-project/tpuci/internal/pylex"
 )
 
 // Import is one imported module of a file.
@@ -93,8 +96,7 @@ func Scan(src []byte) (*Source, error) {
 	if !utf8.Valid(src) {
 		return nil, &SyntaxError{Line: 1 + strings.Count(string(src[:firstInvalid(src)]), "\n"), Msg: "not valid UTF-8"}
 	}
-	lx := &lexer{src: string(src), line: 1}
-	lines, err := lx.logicalLines()
+	lines, err := logicalLines(string(src))
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +140,7 @@ func firstInvalid(b []byte) int {
 	return len(b)
 }
 
-// ---- lexer ----
+// ---- logical lines ----
 
 type tokKind int
 
@@ -163,380 +165,54 @@ type logicalLine struct {
 	toks   []token
 }
 
-type lexer struct {
-	src  string
-	pos  int
-	line int
-}
-
-func (lx *lexer) errf(format string, args ...any) error {
-	return &SyntaxError{Line: lx.line, Msg: fmt.Sprintf(format, args...)}
-}
-
-func (lx *lexer) peek(off int) byte {
-	if lx.pos+off < len(lx.src) {
-		return lx.src[lx.pos+off]
-	}
-	return 0
-}
-
 // logicalLines splits the source into logical lines: physical lines joined
 // by backslashes and open brackets, without comments and blank lines.
-func (lx *lexer) logicalLines() ([]logicalLine, error) {
+func logicalLines(src string) ([]logicalLine, error) {
 	var (
-		out     []logicalLine
-		cur     logicalLine
-		depth   []byte // open brackets
-		atStart = true // at the start of a logical line: measure indentation
-		col     int
+		out []logicalLine
+		cur logicalLine
+		lx  = pylex.New(src)
 	)
-	flush := func() {
-		if len(cur.toks) > 0 {
-			out = append(out, cur)
-		}
-		cur = logicalLine{}
-		atStart = true
-	}
-	for lx.pos < len(lx.src) {
-		c := lx.src[lx.pos]
-		if atStart {
-			// Measure indentation of a new physical line.
-			col = 0
-			for lx.pos < len(lx.src) {
-				switch lx.src[lx.pos] {
-				case ' ':
-					col++
-				case '\t':
-					col = (col/8 + 1) * 8
-				case '\f':
-					col = 0
-				default:
-					goto measured
-				}
-				lx.pos++
-			}
-		measured:
-			atStart = false
-			if lx.pos >= len(lx.src) {
-				break
-			}
-			if lx.atConflictMarker() {
-				return nil, lx.errf("merge conflict marker")
-			}
-			cur.indent = col
-			continue
-		}
-		switch {
-		case c == '\n' || c == '\r':
-			if c == '\r' && lx.peek(1) == '\n' {
-				lx.pos++
-			}
-			lx.pos++
-			lx.line++
-			// Inside brackets the logical line continues.
-			if len(depth) == 0 {
-				flush()
-			}
-		case c == ' ' || c == '\t' || c == '\f':
-			lx.pos++
-		case c == '#':
-			for lx.pos < len(lx.src) && lx.src[lx.pos] != '\n' && lx.src[lx.pos] != '\r' {
-				lx.pos++
-			}
-		case c == '\\':
-			// Explicit line joining: a backslash must end the line.
-			lx.pos++
-			if lx.peek(0) == '\r' {
-				lx.pos++
-			}
-			if lx.peek(0) != '\n' && lx.pos < len(lx.src) {
-				return nil, lx.errf("unexpected character after line continuation")
-			}
-			if lx.pos < len(lx.src) {
-				lx.pos++
-				lx.line++
-			}
-		case c == '(' || c == '[' || c == '{':
-			depth = append(depth, c)
-			cur.toks = append(cur.toks, token{kind: tOp, val: string(c), line: lx.line})
-			lx.pos++
-		case c == ')' || c == ']' || c == '}':
-			if len(depth) == 0 || depth[len(depth)-1] != opening(c) {
-				return nil, lx.errf("unmatched %q", string(c))
-			}
-			depth = depth[:len(depth)-1]
-			cur.toks = append(cur.toks, token{kind: tOp, val: string(c), line: lx.line})
-			lx.pos++
-		case c == '\'' || c == '"':
-			t, err := lx.readString("")
-			if err != nil {
-				return nil, err
-			}
-			cur.toks = append(cur.toks, t)
-		case isDigit(c) || (c == '.' && isDigit(lx.peek(1))):
-			lx.readNumber()
-			cur.toks = append(cur.toks, token{kind: tNumber, line: lx.line})
-		case isNameStart(lx.src[lx.pos:]):
-			start := lx.pos
-			lx.readName()
-			name := lx.src[start:lx.pos]
-			if q := lx.peek(0); (q == '\'' || q == '"') && isStringPrefix(name) {
-				t, err := lx.readString(name)
-				if err != nil {
-					return nil, err
-				}
-				cur.toks = append(cur.toks, t)
-				continue
-			}
-			cur.toks = append(cur.toks, token{kind: tName, val: name, line: lx.line})
-		default:
-			op, err := lx.readOp()
-			if err != nil {
-				return nil, err
-			}
-			cur.toks = append(cur.toks, token{kind: tOp, val: op, line: lx.line})
-		}
-	}
-	if len(depth) > 0 {
-		return nil, lx.errf("end of file inside %q", string(depth[len(depth)-1]))
-	}
-	flush()
-	return out, nil
-}
-
-// atConflictMarker reports a git conflict marker at the current position.
-func (lx *lexer) atConflictMarker() bool {
-	rest := lx.src[lx.pos:]
-	for _, m := range []string{"<<<<<<< ", ">>>>>>> ", "=======\n", "=======\r", "||||||| "} {
-		if strings.HasPrefix(rest, m) {
-			return true
-		}
-	}
-	return rest == "======="
-}
-
-func opening(c byte) byte {
-	switch c {
-	case ')':
-		return '('
-	case ']':
-		return '['
-	}
-	return '{'
-}
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-func isNameStart(s string) bool {
-	r, _ := utf8.DecodeRuneInString(s)
-	return r == '_' || unicode.IsLetter(r)
-}
-
-func (lx *lexer) readName() {
-	for lx.pos < len(lx.src) {
-		r, n := utf8.DecodeRuneInString(lx.src[lx.pos:])
-		if r != '_' && !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.Mn, r) && !unicode.Is(unicode.Mc, r) {
-			return
-		}
-		lx.pos += n
-	}
-}
-
-func (lx *lexer) readNumber() {
-	start := lx.pos
-	for lx.pos < len(lx.src) {
-		c := lx.src[lx.pos]
-		switch {
-		case isDigit(c) || c == '.' || c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'):
-			lx.pos++
-		case (c == '+' || c == '-') && lx.pos > 0 && (lx.src[lx.pos-1] == 'e' || lx.src[lx.pos-1] == 'E') && !strings.HasPrefix(strings.ToLower(lx.src[start:lx.pos]), "0x"):
-			lx.pos++
-		default:
-			return
-		}
-	}
-}
-
-// Operators, longest first.
-var operators = []string{
-	"**=", "//=", ">>=", "<<=", "...", "->", ":=", "**", "//", "<<", ">>", "<=", ">=", "==", "!=",
-	"+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "@=",
-	"+", "-", "*", "/", "%", "@", "&", "|", "^", "~", "<", ">", "=", ".", ",", ":", ";",
-}
-
-func (lx *lexer) readOp() (string, error) {
-	rest := lx.src[lx.pos:]
-	for _, op := range operators {
-		if strings.HasPrefix(rest, op) {
-			if op == "..." {
-				// Keep dots separate: "from ... import x" counts them.
-				op = "."
-			}
-			lx.pos += len(op)
-			return op, nil
-		}
-	}
-	r, _ := utf8.DecodeRuneInString(rest)
-	return "", lx.errf("unexpected character %q", r)
-}
-
-// isStringPrefix reports whether name is a string prefix such as rb or f.
-func isStringPrefix(name string) bool {
-	if len(name) > 2 {
-		return false
-	}
-	seen := map[rune]bool{}
-	for _, r := range strings.ToLower(name) {
-		if !strings.ContainsRune("rbuft", r) || seen[r] {
-			return false
-		}
-		seen[r] = true
-	}
-	// u combines with nothing; b combines only with r; f and t only with r.
-	if seen['u'] && len(name) > 1 {
-		return false
-	}
-	n := 0
-	for _, k := range "bft" {
-		if seen[k] {
-			n++
-		}
-	}
-	return n <= 1
-}
-
-// readString reads a string literal whose prefix has been consumed; the
-// position is at the opening quote.
-func (lx *lexer) readString(prefix string) (token, error) {
-	low := strings.ToLower(prefix)
-	interp := strings.ContainsAny(low, "ft")
-	tok := token{kind: tString, line: lx.line, interp: interp}
-	q := lx.src[lx.pos]
-	triple := strings.HasPrefix(lx.src[lx.pos:], strings.Repeat(string(q), 3))
-	if triple {
-		lx.pos += 3
-	} else {
-		lx.pos++
-	}
-	var val strings.Builder
 	for {
-		if lx.pos >= len(lx.src) {
-			return tok, &SyntaxError{Line: tok.line, Msg: "unterminated string"}
+		t, err := lx.Next()
+		var le *pylex.Error
+		if errors.As(err, &le) {
+			return nil, &SyntaxError{Line: le.Line, Msg: le.Msg}
 		}
-		c := lx.src[lx.pos]
-		switch {
-		case c == '\\':
-			tok.esc = true
-			lx.pos++
-			if lx.pos < len(lx.src) {
-				if lx.src[lx.pos] == '\n' {
-					lx.line++
-				}
-				lx.pos++
+		switch t.Kind {
+		case pylex.EOF:
+			if open := lx.Open(); open != 0 {
+				return nil, &SyntaxError{Line: t.Line, Msg: fmt.Sprintf("end of file inside %q", string(open))}
 			}
-		case c == q && (!triple || strings.HasPrefix(lx.src[lx.pos:], strings.Repeat(string(q), 3))):
-			if triple {
-				lx.pos += 3
-			} else {
-				lx.pos++
-			}
-			if !interp {
-				tok.val = val.String()
-			}
-			return tok, nil
-		case c == '\n' || c == '\r':
-			if !triple {
-				return tok, lx.errf("unterminated string")
-			}
-			if c == '\n' {
-				lx.line++
-			}
-			val.WriteByte(c)
-			lx.pos++
-		case interp && c == '{':
-			if lx.peek(1) == '{' {
-				lx.pos += 2
-				continue
-			}
-			lx.pos++
-			if err := lx.readField(); err != nil {
-				return tok, err
-			}
-		default:
-			val.WriteByte(c)
-			lx.pos++
+			return out, nil
+		case pylex.Newline:
+			out = append(out, cur)
+			cur = logicalLine{}
+			continue
 		}
+		if t.LineStart {
+			cur.indent = t.Indent
+		}
+		cur.toks = appendToken(cur.toks, t)
 	}
 }
 
-// readField skips an f-string replacement field after its '{': an
-// expression (which may hold strings and brackets of its own), an optional
-// !conversion and an optional :format spec with nested fields.
-func (lx *lexer) readField() error {
-	depth := 0
-	for lx.pos < len(lx.src) {
-		c := lx.src[lx.pos]
-		switch {
-		case c == '\'' || c == '"':
-			if _, err := lx.readString(""); err != nil {
-				return err
-			}
-			continue
-		case isNameStart(lx.src[lx.pos:]):
-			start := lx.pos
-			lx.readName()
-			if q := lx.peek(0); (q == '\'' || q == '"') && isStringPrefix(lx.src[start:lx.pos]) {
-				if _, err := lx.readString(lx.src[start:lx.pos]); err != nil {
-					return err
-				}
-			}
-			continue
-		case c == '(' || c == '[' || c == '{':
-			depth++
-		case c == ')' || c == ']':
-			depth--
-		case c == '}':
-			if depth == 0 {
-				lx.pos++
-				return nil
-			}
-			depth--
-		case c == '\n':
-			lx.line++
-		case c == '#':
-			for lx.pos < len(lx.src) && lx.src[lx.pos] != '\n' {
-				lx.pos++
-			}
-			continue
-		case depth == 0 && c == '!' && lx.peek(1) != '=':
-			lx.pos++
-			continue
-		case depth == 0 && c == ':':
-			lx.pos++
-			return lx.readSpec()
-		}
-		lx.pos++
+// appendToken appends the parser's form of t; "..." becomes three dots
+// so that "from ... import x" can count them.
+func appendToken(toks []token, t pylex.Token) []token {
+	switch t.Kind {
+	case pylex.Name:
+		return append(toks, token{kind: tName, val: t.Text, line: t.Line})
+	case pylex.Number:
+		return append(toks, token{kind: tNumber, line: t.Line})
+	case pylex.String:
+		return append(toks, token{kind: tString, val: t.Text, line: t.Line, interp: t.Interp, esc: t.Escaped})
 	}
-	return lx.errf("unterminated f-string field")
-}
-
-// readSpec skips a format spec up to the field's closing '}'.
-func (lx *lexer) readSpec() error {
-	for lx.pos < len(lx.src) {
-		c := lx.src[lx.pos]
-		lx.pos++
-		switch c {
-		case '{':
-			if err := lx.readField(); err != nil {
-				return err
-			}
-		case '}':
-			return nil
-		case '\n':
-			lx.line++
-		}
+	if t.Text == "..." {
+		dot := token{kind: tOp, val: ".", line: t.Line}
+		return append(toks, dot, dot, dot)
 	}
-	return lx.errf("unterminated f-string format spec")
+	return append(toks, token{kind: tOp, val: t.Text, line: t.Line})
 }
 
 // ---- parser ----

@@ -206,3 +206,17 @@ func Fewest(items []Item, budget float64, most int) (int, float64) {
 	}
 	return bestN, bestSpan
 }
+
+// StageSlack is how far past its stage's largest file a job sized by a
+// budget may run.
+const StageSlack = 0.10
+
+// StageBudget is the makespan a suite's jobs are sized to under a job
+// budget. A stage (the jobs of one workflow target) lasts as long as its
+// longest job and no job is shorter than its largest file, so jobs longer
+// than the stage's largest file only delay the verdict: the budget is
+// lowered to that file plus StageSlack. Fewest raises it to the suite's
+// own largest file when that is longer.
+func StageBudget(budget, stageLargest float64) float64 {
+	return min(budget, stageLargest*(1+StageSlack))
+}

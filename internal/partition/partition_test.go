@@ -283,3 +283,24 @@ func TestFewestFitsTheBudget(t *testing.T) {
 		t.Errorf("no items: %d jobs, %v min", n, span)
 	}
 }
+
+// TestStageBudgetFitsWhereTheBudgetDidNot: a 44-minute suite whose stage's
+// longest file is 11 minutes fits a 15-minute budget in 3 jobs of 15
+// minutes, a third past the stage's file; sized to the stage it takes
+// 4 jobs within 10% of it.
+func TestStageBudgetFitsWhereTheBudgetDidNot(t *testing.T) {
+	items := []Item{{"a", 10}, {"b", 9}, {"c", 8}, {"d", 7}, {"e", 5}, {"f", 3}, {"g", 2}}
+	stage := 11.0
+	n, span := Fewest(items, 15, 8)
+	if n != 3 || span <= stage*(1+StageSlack) {
+		t.Errorf("budget alone: %d jobs of %.1f, want 3 jobs past %.1f", n, span, stage*(1+StageSlack))
+	}
+	n, span = Fewest(items, StageBudget(15, stage), 8)
+	if n != 4 || span > stage*(1+StageSlack) {
+		t.Errorf("sized to the stage: %d jobs of %.1f, want 4 within %.1f", n, span, stage*(1+StageSlack))
+	}
+	// A stage whose longest file exceeds the budget keeps the budget.
+	if b := StageBudget(15, 17); b != 15 {
+		t.Errorf("StageBudget(15, 17) = %v, want 15", b)
+	}
+}

@@ -75,21 +75,43 @@ func List(w io.Writer, ws *workspace.Workspace, name string, spec partition.Spec
 }
 
 // jobs is the suite's matrix size: its partitions, or with
-// [ci].job_minutes and no pinned partitions the fewest jobs that fit.
+// [ci].job_minutes and no pinned partitions the fewest jobs that fit the
+// budget sized to its stage, as a full run's plan sizes them.
 func jobs(cfg *config.Config, s *config.Suite, measured map[string]float64) int {
 	if cfg.CI.JobMinutes <= 0 || s.Pinned || len(s.Files) == 0 {
 		return s.Partitions
 	}
+	// The target's suites without the files cases cover, as plans see them.
+	var own []partition.Item
+	stage := 0.0
+	for _, other := range cfg.SuitesFor(s.Target) {
+		w, err := weightedFiles(other, measured)
+		if err != nil {
+			return s.Partitions
+		}
+		for _, it := range w {
+			stage = max(stage, it.Weight)
+		}
+		if other.Name == s.Name {
+			own = w
+		}
+	}
+	if len(own) == 0 {
+		return s.Partitions
+	}
+	n, _ := partition.Fewest(own, partition.StageBudget(cfg.CI.JobMinutes, stage), cfg.CI.JobCap(s.Chips))
+	return n
+}
+
+// weightedFiles are a suite's files weighted by their measured minutes,
+// else their estimates.
+func weightedFiles(s *config.Suite, measured map[string]float64) ([]partition.Item, error) {
 	items := make([]partition.Item, len(s.Files))
 	for i, f := range s.Files {
 		items[i] = partition.Item{Name: f.Path, Weight: f.Minutes}
 	}
 	weighted, _, err := partition.Weights(items, measured)
-	if err != nil {
-		return s.Partitions
-	}
-	n, _ := partition.Fewest(weighted, cfg.CI.JobMinutes, cfg.CI.JobCap(s.Chips))
-	return n
+	return weighted, err
 }
 
 // Import converts an SGLang-JAX run_suite.py (or the one of a checkout

@@ -101,7 +101,7 @@ func ParseWith(filename string, src []byte, opt Options) ([]Suite, error) {
 		found = true
 		if op.text == ":" {
 			// Skip a type annotation up to the '='.
-			for !(p.tok.kind == tOp && p.tok.text == "=" && p.lx.depth == 0) {
+			for !(p.tok.kind == tOp && p.tok.text == "=" && p.lx.depth() == 0) {
 				if p.tok.kind == tNewline || p.tok.kind == tEOF {
 					return nil, p.errAt(p.tok, "annotated suites has no value: want `suites = {...}`")
 				}
@@ -431,6 +431,8 @@ func (p *parser) strAtom(b *strings.Builder, what string) error {
 			return p.errAt(p.tok, "f-string not supported (it needs running Python): write a plain string")
 		case p.tok.bytes:
 			return p.errAt(p.tok, "bytes literal where %s is expected", what)
+		case p.tok.escErr != nil:
+			return p.lx.errAt(p.tok.escErr.Line, p.tok.escErr.Col, "%s", p.tok.escErr.Msg)
 		}
 		b.WriteString(p.tok.text)
 		if err := p.advance(); err != nil {
