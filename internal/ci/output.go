@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/sgl-project/tpuci/internal/ghactions"
 )
@@ -136,10 +137,12 @@ func Explain(w io.Writer, p *Plan, detail bool) {
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintf(w, "%-10s %-4s %8s %8s  %s\n", "target", "run", "minutes", "of", "why")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "target\trun\tminutes\tof\twhy")
 	for _, t := range p.Targets {
-		fmt.Fprintf(w, "%-10s %-4s %8.1f %8.1f  %s\n", t.Name, yes(t.Run), t.Minutes, t.FullMinutes, t.Why)
+		fmt.Fprintf(tw, "%s\t%s\t%.1f\t%.1f\t%s\n", t.Name, yes(t.Run), t.Minutes, t.FullMinutes, t.Why)
 	}
+	tw.Flush()
 	fmt.Fprintf(w, "total: %.1f min, %.1f on TPU runners\n", p.Minutes, p.TPUMinutes)
 	fmt.Fprintf(w, "time to verdict: %s\n", p.Verdict)
 	fmt.Fprintf(w, "a full run:      %s\n", p.FullVerdict)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/config"
@@ -254,7 +255,8 @@ func pct(part, whole float64) string {
 
 // PrintReplay writes the per-commit table and the totals.
 func PrintReplay(w io.Writer, rp *Replay) {
-	fmt.Fprintf(w, "%-10s %5s %10s %12s %10s  %-40s %s\n", "commit", "files", "sglang-jax", "tpuci-filter", "tpuci-plan", "plan runs", "subject")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "commit\tfiles\tsglang-jax\ttpuci-filter\ttpuci-plan\tplan runs\tsubject")
 	for _, r := range rp.Rows {
 		subj := r.Subject
 		if len(subj) > 60 {
@@ -264,8 +266,9 @@ func PrintReplay(w io.Writer, rp *Replay) {
 		if targets == "" {
 			targets = "-"
 		}
-		fmt.Fprintf(w, "%-10s %5d %10.1f %12.1f %10.1f  %-40s %s\n", r.Commit, r.Files, r.Baseline, r.Filters, r.Plan, targets, subj)
+		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%.1f\t%s\t%s\n", r.Commit, r.Files, r.Baseline, r.Filters, r.Plan, targets, subj)
 	}
+	tw.Flush()
 	t := rp.Totals
 	fmt.Fprintf(w, "\nTPU-minutes over %d commits (estimates; every PR target in full costs %.1f per commit):\n", t.Commits, t.FullMinutes)
 	fmt.Fprintf(w, "  SGLang-JAX filters (main_package, pallas_kernel): %10.1f  (%d commits at 0)\n", t.Baseline, t.ZeroBaseline)
