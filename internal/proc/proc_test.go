@@ -56,7 +56,7 @@ func TestTimeoutKillsGrandchildren(t *testing.T) {
 	if err == nil || !o.TimedOut || !o.Crashed() {
 		t.Fatalf("want timeout, got %v %+v", err, o)
 	}
-	if time.Since(start) > 5*time.Second {
+	if time.Since(start) > 30*time.Second { // far from the grandchild's minute on any host
 		t.Fatalf("timeout took %s", time.Since(start))
 	}
 	data, err := os.ReadFile(pidFile)

