@@ -414,9 +414,24 @@ func (r result) expect(t *testing.T, want map[string]string) {
 // contains checks that the log of job id (all its entries) has every line.
 func (r result) contains(t *testing.T, id string, lines ...string) {
 	t.Helper()
+	// A job's lines carry its prefix; the step summary a job writes
+	// follows its "Summary" line without one. act sometimes loses the
+	// last output of a step that exits quickly, never the summary file
+	// tpuci wrote, so both count.
 	var log strings.Builder
+	prefix := regexp.MustCompile(`^\[[^/\]]+/([^\]]+?)\s*\]`)
+	inSummary := false
 	for _, l := range strings.Split(r.Log, "\n") {
-		if m := regexp.MustCompile(`^\[[^/\]]+/([^\]]+?)\s*\]`).FindStringSubmatch(l); m != nil && (m[1] == id || strings.HasPrefix(m[1], id+" (")) {
+		m := prefix.FindStringSubmatch(l)
+		if m == nil {
+			if inSummary {
+				log.WriteString(l + "\n")
+			}
+			continue
+		}
+		mine := m[1] == id || strings.HasPrefix(m[1], id+" (")
+		inSummary = mine && strings.Contains(l, "Summary - ")
+		if mine {
 			log.WriteString(l + "\n")
 		}
 	}
