@@ -193,7 +193,7 @@ func (r Result) Needed() string {
 	case r.N < MinRounds:
 		return fmt.Sprintf("at least %d rounds are needed for a %d%% interval (ran %d)", MinRounds, int(Confidence*100), r.N)
 	}
-	return fmt.Sprintf("about %d rounds would decide (ran %d; set TPUCI_COMPARE_ROUNDS)", r.RoundsNeeded, r.N)
+	return fmt.Sprintf("about %d rounds would decide, %d ran: set TPUCI_COMPARE_ROUNDS", r.RoundsNeeded, r.N)
 }
 
 func signed(f float64) string {

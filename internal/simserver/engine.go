@@ -159,8 +159,8 @@ func (e *engine) fatal() (<-chan struct{}, func() error) {
 
 func (e *engine) finish(r *request) {
 	r.finished.Store(true)
+	e.active.Add(-1) // before the signal: the client sees the count it left
 	r.signal()
-	e.active.Add(-1)
 }
 
 func (e *engine) fail(r *request, msg string) {
@@ -213,14 +213,17 @@ func (e *engine) run(ctx context.Context) {
 			close(e.fatalReady)
 			return
 		}
+		// The step is recorded before its tokens reach the requests: a
+		// client that has its answer finds the step in a profile and the
+		// throughput gauge.
+		if hook := e.onStep.Load(); hook != nil {
+			(*hook)(stepRecord{Start: start, Dur: dur, Prefill: prefill, Batch: len(e.batch), Tokens: tokens, CacheMiss: misses})
+		}
 		if prefill {
 			e.applyPrefill(misses)
 		} else {
-			e.applyDecode()
 			e.genTPS.Store(math.Float64bits(float64(tokens) / dur.Seconds()))
-		}
-		if hook := e.onStep.Load(); hook != nil {
-			(*hook)(stepRecord{Start: start, Dur: dur, Prefill: prefill, Batch: len(e.batch), Tokens: tokens, CacheMiss: misses})
+			e.applyDecode()
 		}
 		clear(e.batch)
 		e.batch = e.batch[:0]

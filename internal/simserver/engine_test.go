@@ -258,10 +258,33 @@ func TestEngineRecompileFatal(t *testing.T) {
 	fatal, errFn := e.fatal()
 	select {
 	case <-fatal:
-	case <-time.After(time.Second):
+	case <-time.After(10 * time.Second): // a hang bound, far from any scheduling delay
 		t.Fatal("engine did not report the fatal cache miss")
 	}
 	if msg := r.failure.Load(); msg == nil || *msg != errFn().Error() {
 		t.Errorf("request failure = %v, want the engine error %q", msg, errFn())
+	}
+}
+
+// A step is recorded before its tokens reach the requests, so a client
+// that has its answer finds every step of it in a profile.
+func TestEngineRecordsAStepBeforeItsRequestsSeeIt(t *testing.T) {
+	e, log := runEngine(t, engineConfig{maxRunning: 4, chunk: 4096})
+	r := newRequest(10, 5, nil)
+	var seenBefore []int64 // tokens the request had when each step was recorded
+	var mu sync.Mutex
+	hook := func(rec stepRecord) {
+		log.add(rec)
+		mu.Lock()
+		seenBefore = append(seenBefore, r.produced.Load())
+		mu.Unlock()
+	}
+	e.onStep.Store(&hook)
+	e.submit(r)
+	waitAll(t, []*request{r})
+	mu.Lock()
+	defer mu.Unlock()
+	if n := len(seenBefore); n == 0 || seenBefore[n-1] != 4 {
+		t.Errorf("tokens seen by the step hooks = %v; the last step must be recorded before its token (4 of 5 produced)", seenBefore)
 	}
 }
