@@ -11,7 +11,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/report"
@@ -182,12 +181,11 @@ func judgeJob(job, res string, gate Gate) Row {
 
 // FinishTable writes the rows as a terminal table.
 func FinishTable(w io.Writer, rows []Row) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "job\ttarget\tresult\trequired\tok\twhy")
+	tab := report.Table{Header: []string{"job", "target", "result", "required", "ok", "why"}}
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Job, r.Target, r.Result, yes(r.Required), okText(r.OK), r.Why)
+		tab.Rows = append(tab.Rows, []string{r.Job, r.Target, r.Result, yes(r.Required), okText(r.OK), r.Why})
 	}
-	_ = tw.Flush() // w is a terminal or a buffer; its errors are not the gate's
+	fmt.Fprint(w, report.Text(tab))
 }
 
 func okText(ok bool) string {

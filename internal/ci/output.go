@@ -4,10 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/sgl-project/tpuci/internal/ghactions"
+	"github.com/sgl-project/tpuci/internal/report"
 )
 
 // Gate is the part of a plan the finish gate needs; the coordinator
@@ -137,12 +138,11 @@ func Explain(w io.Writer, p *Plan, detail bool) {
 		}
 		fmt.Fprintln(w)
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "target\trun\tminutes\tof\twhy")
+	tab := report.Table{Header: []string{"target", "run", "minutes", "of", "why"}}
 	for _, t := range p.Targets {
-		fmt.Fprintf(tw, "%s\t%s\t%.1f\t%.1f\t%s\n", t.Name, yes(t.Run), t.Minutes, t.FullMinutes, t.Why)
+		tab.Rows = append(tab.Rows, []string{t.Name, yes(t.Run), minutes(t.Minutes), minutes(t.FullMinutes), t.Why})
 	}
-	tw.Flush()
+	fmt.Fprint(w, report.Text(tab))
 	fmt.Fprintf(w, "total: %.1f min, %.1f on TPU runners\n", p.Minutes, p.TPUMinutes)
 	fmt.Fprintf(w, "time to verdict: %s\n", p.Verdict)
 	fmt.Fprintf(w, "a full run:      %s\n", p.FullVerdict)
@@ -235,3 +235,6 @@ func Markdown(p *Plan) string {
 	}
 	return b.String()
 }
+
+// minutes prints a table's minutes with one decimal.
+func minutes(m float64) string { return strconv.FormatFloat(m, 'f', 1, 64) }

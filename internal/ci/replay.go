@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/config"
@@ -255,8 +255,7 @@ func pct(part, whole float64) string {
 
 // PrintReplay writes the per-commit table and the totals.
 func PrintReplay(w io.Writer, rp *Replay) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "commit\tfiles\tsglang-jax\ttpuci-filter\ttpuci-plan\tplan runs\tsubject")
+	tab := report.Table{Header: []string{"commit", "files", "sglang-jax", "tpuci-filter", "tpuci-plan", "plan runs", "subject"}}
 	for _, r := range rp.Rows {
 		subj := r.Subject
 		if len(subj) > 60 {
@@ -266,9 +265,9 @@ func PrintReplay(w io.Writer, rp *Replay) {
 		if targets == "" {
 			targets = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%.1f\t%s\t%s\n", r.Commit, r.Files, r.Baseline, r.Filters, r.Plan, targets, subj)
+		tab.Rows = append(tab.Rows, []string{r.Commit, strconv.Itoa(r.Files), minutes(r.Baseline), minutes(r.Filters), minutes(r.Plan), targets, subj})
 	}
-	tw.Flush()
+	fmt.Fprint(w, report.Text(tab))
 	t := rp.Totals
 	fmt.Fprintf(w, "\nTPU-minutes over %d commits (estimates; every PR target in full costs %.1f per commit):\n", t.Commits, t.FullMinutes)
 	fmt.Fprintf(w, "  SGLang-JAX filters (main_package, pallas_kernel): %10.1f  (%d commits at 0)\n", t.Baseline, t.ZeroBaseline)

@@ -5,7 +5,8 @@ import (
 	"io"
 	"math"
 	"sort"
-	"text/tabwriter"
+
+	"github.com/sgl-project/tpuci/internal/report"
 )
 
 // Figures summarize a replay per selector: the share of full-PR
@@ -111,8 +112,7 @@ func printFigures(w io.Writer, f *Figures) {
 		pairs, fixes = len(f.SZZ.Pairs), f.SZZ.Fixes
 	}
 	fmt.Fprintf(w, "\nshare of full-PR TPU-minutes (%.1f), time to verdict (full run %.1f min), SZZ recall (%d fix commits, %d introducing commits):\n", f.FullMinutes, f.FullVerdict, fixes, pairs)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  selector\tmean share\tmedian share\tmean verdict\tp90 verdict\tSZZ recall")
+	tab := report.Table{Header: []string{"  selector", "mean share", "median share", "mean verdict", "p90 verdict", "SZZ recall"}}
 	for _, r := range []struct {
 		name string
 		s    Selector
@@ -127,9 +127,9 @@ func printFigures(w io.Writer, f *Figures) {
 		if pairs > 0 {
 			recall = fmt.Sprintf("%.1f%%", 100*r.s.Recall)
 		}
-		fmt.Fprintf(tw, "  %s\t%.3f\t%.3f\t%s\t%s\t%s\n", r.name, r.s.MeanShare, r.s.MedianShare, verdict(r.s.MeanVerdict), verdict(r.s.P90Verdict), recall)
+		tab.Rows = append(tab.Rows, []string{"  " + r.name, fmt.Sprintf("%.3f", r.s.MeanShare), fmt.Sprintf("%.3f", r.s.MedianShare), verdict(r.s.MeanVerdict), verdict(r.s.P90Verdict), recall})
 	}
-	tw.Flush()
+	fmt.Fprint(w, report.Text(tab))
 	if f.SZZ != nil {
 		for _, p := range f.SZZ.Pairs {
 			if !p.Plan {
