@@ -125,7 +125,12 @@ func printDropped(w io.Writer, rp *Replay) {
 	for why := range by {
 		reasons = append(reasons, why)
 	}
-	sort.Slice(reasons, func(i, j int) bool { return by[reasons[i]].n > by[reasons[j]].n })
+	sort.Slice(reasons, func(i, j int) bool { // most first; ties by text, so that reruns print the same
+		if a, b := by[reasons[i]].n, by[reasons[j]].n; a != b {
+			return a > b
+		}
+		return reasons[i] < reasons[j]
+	})
 	fmt.Fprintf(w, "files the filters would run that the plan dropped (%d file runs), by reason:\n", total)
 	for i, why := range reasons {
 		if i == 10 {
