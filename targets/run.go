@@ -30,6 +30,7 @@ func finish(ctx context.Context, s *pipeline.Session, err error) error {
 		return err
 	}
 	s.PrintSummary()
+	s.Flush()
 	return s.ExitCode(err)
 }
 

@@ -206,5 +206,6 @@ func PR(ctx context.Context) error {
 		{{Name: "unitTest4", Fn: UnitTest4}, {Name: "accuracy", Fn: Accuracy}},
 	}, invoke)
 	s.PrintSummary()
+	s.Flush()
 	return s.ExitCode(err)
 }

@@ -76,15 +76,16 @@ func Inputs(ctx context.Context, e Env) (Input, error) {
 			}
 		}
 	}
+	if in.Event == EventLocal && e.Settings.Plan.Base != "" {
+		if _, err := git.Rev(ctx, in.Base); err != nil {
+			return in, fmt.Errorf("ci:plan: TPUCI_BASE=%q is not a commit of %s: fetch it (git fetch origin main) or name an existing branch, tag or SHA", in.Base, e.Repo)
+		}
+	}
 	switch {
 	case e.Example:
 		in.Unknown = "testing the bundled example, which has no history"
 	case in.Event == EventPR:
-		changes, err := git.Diff(ctx, in.Base, in.Head)
-		if err != nil {
-			in.Unknown = fmt.Sprintf("%v; check out with fetch-depth: 0", err)
-		}
-		in.Changed = changes
+		in.Changed, in.Unknown = prChanges(ctx, git, in.Base, in.Head)
 	case in.Event == EventLocal:
 		if in.Base == "" {
 			in.Unknown = "no base: set TPUCI_BASE (origin/main and main do not exist)"
@@ -100,6 +101,21 @@ func Inputs(ctx context.Context, e Env) (Input, error) {
 		}
 	}
 	return in, nil
+}
+
+// prChanges lists a pull request's changed files, or says in one line why
+// they are unknown (a shallow clone lacks the base or the head).
+func prChanges(ctx context.Context, git Git, base, head string) ([]Change, string) {
+	for _, c := range []struct{ side, sha string }{{"base", base}, {"head", head}} {
+		if _, err := git.Rev(ctx, c.sha); err != nil {
+			return nil, fmt.Sprintf("the %s commit %s is not in this clone: check out with fetch-depth: 0", c.side, short(c.sha))
+		}
+	}
+	changes, err := git.Diff(ctx, base, head)
+	if err != nil {
+		return nil, fmt.Sprintf("%v; check out with fetch-depth: 0", err)
+	}
+	return changes, ""
 }
 
 // needsGraph reports whether the plan narrows through the import graph.

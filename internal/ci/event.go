@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/sgl-project/tpuci/internal/gitcmd"
 	"github.com/sgl-project/tpuci/internal/settings"
 )
 
@@ -69,8 +70,28 @@ func ParsePayload(event, file string, data []byte, in Input) (Input, error) {
 				*f.dst = v
 			}
 		}
+		return in, p.checkPush(in)
 	}
 	return in, nil
+}
+
+// checkPush refuses a push whose before or after is not a commit SHA, or
+// whose ref is not a ref git could have pushed: they reach git's argv.
+func (p payload) checkPush(in Input) error {
+	for _, f := range []struct{ name, v string }{{"before", in.Base}, {"after", in.Head}} {
+		if f.v == "" {
+			continue
+		}
+		if err := gitcmd.CheckSHA(f.name, f.v); err != nil {
+			return fmt.Errorf("ci:plan: %s: %w", p.file, err)
+		}
+	}
+	if in.Ref != "" {
+		if err := gitcmd.CheckBranch("ref", in.Ref); err != nil {
+			return fmt.Errorf("ci:plan: %s: %w", p.file, err)
+		}
+	}
+	return nil
 }
 
 // pullRequest reads a pull_request event: action, label, draft, number,
@@ -163,9 +184,15 @@ func (p payload) side(pr map[string]any, side string) (sha, ref string, err erro
 	if !ok || sha == "" {
 		return "", "", fmt.Errorf("ci:plan: %s: pull_request.%s.sha: missing", p.file, side)
 	}
+	if err := gitcmd.CheckSHA("pull_request."+side+".sha", sha); err != nil {
+		return "", "", fmt.Errorf("ci:plan: %s: %w", p.file, err)
+	}
 	if side == "base" {
 		if ref, _, err = p.stringAt(o, "pull_request.base.ref"); err != nil {
 			return "", "", err
+		}
+		if err := gitcmd.CheckBranch("pull_request.base.ref", ref); ref != "" && err != nil {
+			return "", "", fmt.Errorf("ci:plan: %s: %w", p.file, err)
 		}
 	}
 	return sha, ref, nil

@@ -66,14 +66,16 @@ func TestParsePullRequestPayload(t *testing.T) {
 }
 
 func TestParsePushPayload(t *testing.T) {
-	in, err := ParsePayload("push", "event.json", []byte(`{"ref":"refs/heads/main","before":"aaa","after":"bbb","repository":{"full_name":"o/r"}}`), Input{})
+	in, err := ParsePayload("push", "event.json", []byte(`{"ref":"refs/heads/main","before":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","after":"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb","repository":{"full_name":"o/r"}}`), Input{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if in.Event != EventPush || in.Ref != "refs/heads/main" || in.Base != "aaa" || in.Head != "bbb" || in.Repository != "o/r" {
+	if in.Event != EventPush || in.Ref != "refs/heads/main" || in.Base[:3] != "aaa" || in.Head[:3] != "bbb" || in.Repository != "o/r" {
 		t.Errorf("parsed %+v", in)
 	}
 }
+
+const sha40 = "1234567890abcdef1234567890abcdef12345678"
 
 func TestBadPayloads(t *testing.T) {
 	cases := []struct{ name, event, doc, want string }{
@@ -84,10 +86,15 @@ func TestBadPayloads(t *testing.T) {
 		{"labels not an array", "pull_request", `{"pull_request":{"labels":"run-ci"}}`, "pull_request.labels: want an array"},
 		{"label not an object", "pull_request", `{"pull_request":{"labels":["run-ci"]}}`, "pull_request.labels[0]: want an object"},
 		{"label name number", "pull_request", `{"pull_request":{"labels":[{"name":3}]}}`, "pull_request.labels[0].name: want a string, got number 3"},
-		{"missing head sha", "pull_request", `{"pull_request":{"base":{"sha":"a"},"head":{}}}`, "pull_request.head.sha: missing"},
+		{"missing head sha", "pull_request", `{"pull_request":{"base":{"sha":"`+sha40+`"},"head":{}}}`, "pull_request.head.sha: missing"},
 		{"number not integer", "pull_request", `{"pull_request":{"number":1.5}}`, "pull_request.number: want an integer"},
 		{"repository wrong type", "push", `{"repository":"o/r"}`, "repository: want an object, got string"},
 		{"ref wrong type", "push", `{"ref":7}`, "event.json: ref: want a string, got number 7"},
+		{"base sha as an option", "pull_request", `{"pull_request":{"base":{"sha":"--output=x"},"head":{"sha":"` + sha40 + `"}}}`, `pull_request.base.sha: "--output=x" is not a commit SHA`},
+		{"short head sha", "pull_request", `{"pull_request":{"base":{"sha":"` + sha40 + `"},"head":{"sha":"abc"}}}`, `pull_request.head.sha: "abc" is not a commit SHA`},
+		{"base ref as an option", "pull_request", `{"pull_request":{"base":{"sha":"` + sha40 + `","ref":"--exec=x"},"head":{"sha":"` + sha40 + `"}}}`, `pull_request.base.ref: "--exec=x" starts with '-'`},
+		{"push before as an option", "push", `{"before":"--output=x","after":"` + sha40 + `"}`, `before: "--output=x" is not a commit SHA`},
+		{"push ref with a newline", "push", `{"ref":"refs/heads/x\n::warning::y"}`, `ref: "refs/heads/x\n::warning::y" holds a space or control character`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -26,11 +26,7 @@ func (g Git) run(ctx context.Context, stdin io.Reader, args ...string) ([]byte, 
 
 // Rev resolves a revision to a commit hash.
 func (g Git) Rev(ctx context.Context, rev string) (string, error) {
-	out, err := g.run(ctx, nil, "rev-parse", "--verify", "--quiet", rev+"^{commit}")
-	if err != nil {
-		return "", err
-	}
-	return strings.TrimSpace(string(out)), nil
+	return gitcmd.Repo{Dir: g.Dir, Timeout: g.Timeout}.Resolve(ctx, rev)
 }
 
 // parseNameStatus reads "git diff --name-status -z" output.
@@ -50,7 +46,7 @@ func parseNameStatus(out []byte) []Change {
 // Diff lists the files changed between the merge base of base and head,
 // and head, renames counted as a deletion and an addition.
 func (g Git) Diff(ctx context.Context, base, head string) ([]Change, error) {
-	out, err := g.run(ctx, nil, "diff", "--no-renames", "--name-status", "-z", base+"..."+head)
+	out, err := g.run(ctx, nil, "diff", "--no-renames", "--name-status", "-z", "--end-of-options", base+"..."+head)
 	if err != nil {
 		return nil, err
 	}
@@ -60,12 +56,12 @@ func (g Git) Diff(ctx context.Context, base, head string) ([]Change, error) {
 // Local lists what the working tree changes against the merge base of
 // HEAD and base: commits, uncommitted edits and untracked files.
 func (g Git) Local(ctx context.Context, base string) ([]Change, string, error) {
-	out, err := g.run(ctx, nil, "merge-base", base, "HEAD")
+	out, err := g.run(ctx, nil, "merge-base", "--end-of-options", base, "HEAD")
 	if err != nil {
 		return nil, "", err
 	}
 	mb := strings.TrimSpace(string(out))
-	out, err = g.run(ctx, nil, "diff", "--no-renames", "--name-status", "-z", mb)
+	out, err = g.run(ctx, nil, "diff", "--no-renames", "--name-status", "-z", "--end-of-options", mb)
 	if err != nil {
 		return nil, "", err
 	}
@@ -92,7 +88,7 @@ type Commit struct {
 // FirstParents lists the last n commits along the first-parent chain of
 // rev, newest first, each with its first parent (root commits are left out).
 func (g Git) FirstParents(ctx context.Context, rev string, n int) ([]Commit, error) {
-	out, err := g.run(ctx, nil, "log", "--first-parent", "-n", strconv.Itoa(n), "--format=%H%x00%P%x00%s", rev)
+	out, err := g.run(ctx, nil, "log", "--first-parent", "-n", strconv.Itoa(n), "--format=%H%x00%P%x00%s", "--end-of-options", rev)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +105,7 @@ func (g Git) FirstParents(ctx context.Context, rev string, n int) ([]Commit, err
 
 // DiffCommits lists the files changed from a to b.
 func (g Git) DiffCommits(ctx context.Context, a, b string) ([]Change, error) {
-	out, err := g.run(ctx, nil, "diff-tree", "-r", "--no-commit-id", "--no-renames", "--name-status", "-z", a, b)
+	out, err := g.run(ctx, nil, "diff-tree", "-r", "--no-commit-id", "--no-renames", "--name-status", "-z", "--end-of-options", a, b)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +114,7 @@ func (g Git) DiffCommits(ctx context.Context, a, b string) ([]Change, error) {
 
 // PythonBlobs maps the .py files of a commit to their blob hashes.
 func (g Git) PythonBlobs(ctx context.Context, commit string) (map[string]string, error) {
-	out, err := g.run(ctx, nil, "ls-tree", "-r", "-z", commit)
+	out, err := g.run(ctx, nil, "ls-tree", "-r", "-z", "--end-of-options", commit)
 	if err != nil {
 		return nil, err
 	}

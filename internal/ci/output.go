@@ -9,6 +9,7 @@ import (
 
 	"github.com/sgl-project/tpuci/internal/ghactions"
 	"github.com/sgl-project/tpuci/internal/report"
+	"github.com/sgl-project/tpuci/internal/textline"
 )
 
 // Gate is the part of a plan the finish gate needs; the coordinator
@@ -98,7 +99,11 @@ func (p *Plan) headline() string {
 		fmt.Fprintf(&b, " (%s..%s)", short(p.Base), short(p.Head))
 	}
 	if len(p.Labels) > 0 {
-		b.WriteString(", labels: " + strings.Join(p.Labels, ", "))
+		labels := make([]string, len(p.Labels))
+		for i, l := range p.Labels {
+			labels[i] = textline.Safe(l)
+		}
+		b.WriteString(", labels: " + strings.Join(labels, ", "))
 	}
 	return b.String()
 }
@@ -129,7 +134,7 @@ func Explain(w io.Writer, p *Plan, detail bool) {
 			fmt.Fprintf(w, "  ... %d more (-explain lists them)\n", len(p.Files)-limit)
 			break
 		}
-		fmt.Fprintf(w, "  %s %s  %s", f.Status, f.Path, f.Kind)
+		fmt.Fprintf(w, "  %s %s  %s", f.Status, textline.Safe(f.Path), f.Kind)
 		if len(f.Filters) > 0 {
 			fmt.Fprintf(w, " [%s]", strings.Join(f.Filters, ", "))
 		}
@@ -157,10 +162,10 @@ func Explain(w io.Writer, p *Plan, detail bool) {
 		for _, s := range t.Suites {
 			fmt.Fprintf(w, "  suite %s: %d selected, %d skipped\n", s.Name, len(s.Selected), len(s.Skipped))
 			for _, f := range s.Selected {
-				fmt.Fprintf(w, "    + %s (%.1f min)%s\n", f.Path, f.Minutes, because(f.Why))
+				fmt.Fprintf(w, "    + %s (%.1f min)%s\n", textline.Safe(f.Path), f.Minutes, because(f.Why))
 			}
 			for _, f := range s.Skipped {
-				fmt.Fprintf(w, "    - %s (%.1f min)%s\n", f.Path, f.Minutes, because(f.Why))
+				fmt.Fprintf(w, "    - %s (%.1f min)%s\n", textline.Safe(f.Path), f.Minutes, because(f.Why))
 			}
 		}
 		for _, c := range t.Cases {
@@ -211,7 +216,7 @@ func Markdown(p *Plan) string {
 	if len(p.Files) > 0 {
 		fmt.Fprintf(&b, "\n<details><summary>%d changed files</summary>\n\n| file | status | kind | filters |\n|---|---|---|---|\n", len(p.Files))
 		for _, f := range p.Files {
-			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", f.Path, f.Status, mdEscape(f.Kind+because(f.Note)), strings.Join(f.Filters, ", "))
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", textline.Safe(f.Path), f.Status, mdEscape(f.Kind+because(f.Note)), strings.Join(f.Filters, ", "))
 		}
 		b.WriteString("\n</details>\n")
 	}
@@ -219,10 +224,10 @@ func Markdown(p *Plan) string {
 		var rows []string
 		for _, s := range t.Suites {
 			for _, f := range s.Selected {
-				rows = append(rows, fmt.Sprintf("| %s | `%s` | selected | %.1f | %s |", s.Name, f.Path, f.Minutes, mdEscape(f.Why)))
+				rows = append(rows, fmt.Sprintf("| %s | `%s` | selected | %.1f | %s |", s.Name, textline.Safe(f.Path), f.Minutes, mdEscape(f.Why)))
 			}
 			for _, f := range s.Skipped {
-				rows = append(rows, fmt.Sprintf("| %s | `%s` | skipped | %.1f | %s |", s.Name, f.Path, f.Minutes, mdEscape(f.Why)))
+				rows = append(rows, fmt.Sprintf("| %s | `%s` | skipped | %.1f | %s |", s.Name, textline.Safe(f.Path), f.Minutes, mdEscape(f.Why)))
 			}
 		}
 		for _, c := range t.Cases {

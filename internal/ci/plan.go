@@ -221,7 +221,7 @@ func Make(cfg *config.Config, in Input, g *impact.Graph, o Options) (*Plan, erro
 		case slices.Contains(in.Labels, gate.Full()):
 			p.Full = fmt.Sprintf("label %q runs every target", gate.Full())
 		case in.Unknown != "":
-			p.Full = "the changed files are unknown (" + in.Unknown + "), so every target runs"
+			p.Full = "the changed files are unknown, so every target runs"
 		}
 	}
 	for _, name := range config.PRTargets {

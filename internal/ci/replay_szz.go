@@ -158,7 +158,7 @@ var hunkHeader = regexp.MustCompile(`^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@`)
 // introducers blames the lines a fix changed on its parent and returns the
 // commits that wrote them, sorted.
 func (r *replayer) introducers(ctx context.Context, fix Commit, files []string) ([]string, error) {
-	diff, err := r.git.run(ctx, nil, append([]string{"diff", "-U0", "--no-renames", "--no-color", fix.Parent, fix.SHA, "--"}, files...)...)
+	diff, err := r.git.run(ctx, nil, append([]string{"diff", "-U0", "--no-renames", "--no-color", "--end-of-options", fix.Parent, fix.SHA, "--"}, files...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +189,7 @@ func (r *replayer) introducers(ctx context.Context, fix Commit, files []string) 
 	}
 	set := map[string]bool{}
 	for f, ls := range ranges {
-		args := append(append([]string{"blame", "--porcelain"}, ls...), fix.Parent, "--", f)
+		args := append(append([]string{"blame", "--porcelain"}, ls...), fix.Parent, "--", f) // blame lacks --end-of-options; Parent is a SHA from git log
 		out, err := r.git.run(ctx, nil, args...)
 		if err != nil {
 			continue // a range past the end of a file git cannot blame

@@ -79,7 +79,9 @@ func NewSession(getenv func(string) string, cwd string, out, log io.Writer) (*Se
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{WS: ws, GH: ghactions.FromSettings(ws.Settings.GitHub, out), Out: out, Log: log, sig: context.Background()}
+	// Only GH writes workflow commands; everything else tpuci prints may
+	// carry text from a payload, a config or a child, so it is guarded.
+	s := &Session{WS: ws, GH: ghactions.FromSettings(ws.Settings.GitHub, out), Out: ghactions.NewGuard(out), Log: ghactions.NewGuard(log), sig: context.Background()}
 	for _, n := range ws.Notes {
 		fmt.Fprintf(log, "tpuci: %s\n", n)
 	}

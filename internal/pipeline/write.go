@@ -3,10 +3,12 @@ package pipeline
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/sgl-project/tpuci/internal/ghactions"
 	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
@@ -118,4 +120,14 @@ func rel(p string) string {
 		}
 	}
 	return p
+}
+
+// Flush writes what the guarded writers still hold (a line start that
+// was blank when the run ended).
+func (s *Session) Flush() {
+	for _, w := range []io.Writer{s.Out, s.Log} {
+		if g, ok := w.(*ghactions.Guard); ok {
+			_ = g.Flush()
+		}
+	}
 }

@@ -2,7 +2,11 @@
 // one line of a log, an error or a report cell.
 package textline
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+	"unicode"
+)
 
 // First is the first line of s, surrounding blank space trimmed.
 func First(s string) string {
@@ -55,3 +59,14 @@ func startsRune(b byte) bool { return b&0xC0 != 0x80 }
 // Joined folds s onto one line: runs of whitespace, newlines included,
 // become one space.
 func Joined(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// Safe is s for one line of a log: a value holding a newline, a carriage
+// return or another control character (a label, a ref or a file name from
+// outside) is printed Go-quoted, so that it can never start a line of its
+// own.
+func Safe(s string) string {
+	if strings.ContainsFunc(s, unicode.IsControl) {
+		return strconv.Quote(s)
+	}
+	return s
+}

@@ -3,7 +3,6 @@ package namespaces
 //mage:multiline
 import (
 	"context"
-	"os"
 
 	"github.com/magefile/mage/mg"
 
@@ -19,7 +18,7 @@ func ciEnv() (ci.Env, error) {
 	if err != nil {
 		return ci.Env{}, err
 	}
-	return ci.EnvOf(s.WS, s.GH, os.Stdout, os.Stderr), nil
+	return ci.EnvOf(s.WS, s.GH, s.Out, s.Log), nil
 }
 
 // Plan decides which PR targets run and which test files each suite runs.

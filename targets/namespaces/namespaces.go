@@ -26,7 +26,7 @@ func (Config) Show(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.WS.ShowConfig(os.Stdout)
+	return s.WS.ShowConfig(s.Out)
 }
 
 // Suite groups suite targets.
@@ -48,7 +48,7 @@ func (Suite) List(ctx context.Context, name string, part *string) error {
 			return fmt.Errorf("suite:list: -part: %w", err)
 		}
 	}
-	return suite.List(os.Stdout, s.WS, name, spec)
+	return suite.List(s.Out, s.WS, name, spec)
 }
 
 // Import converts an SGLang-JAX run_suite.py into tpuci TOML on stdout, without executing it.

@@ -2,7 +2,6 @@ package namespaces
 
 import (
 	"context"
-	"os"
 
 	"github.com/magefile/mage/mg"
 
@@ -29,5 +28,5 @@ func (Nightly) List(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return nightly.List(os.Stdout, s.WS, s.WS.Settings.Partition)
+	return nightly.List(s.Out, s.WS, s.WS.Settings.Partition)
 }

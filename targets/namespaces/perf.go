@@ -2,7 +2,6 @@ package namespaces
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 
 	"github.com/magefile/mage/mg"
@@ -79,7 +78,7 @@ func (Bench) Client(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return perf.ClientBench(ctx, os.Stdout, clientOptions(s))
+	return perf.ClientBench(ctx, s.Out, clientOptions(s))
 }
 
 func clientOptions(s *pipeline.Session) perf.ClientOptions {
