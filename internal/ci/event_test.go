@@ -86,7 +86,7 @@ func TestBadPayloads(t *testing.T) {
 		{"labels not an array", "pull_request", `{"pull_request":{"labels":"run-ci"}}`, "pull_request.labels: want an array"},
 		{"label not an object", "pull_request", `{"pull_request":{"labels":["run-ci"]}}`, "pull_request.labels[0]: want an object"},
 		{"label name number", "pull_request", `{"pull_request":{"labels":[{"name":3}]}}`, "pull_request.labels[0].name: want a string, got number 3"},
-		{"missing head sha", "pull_request", `{"pull_request":{"base":{"sha":"`+sha40+`"},"head":{}}}`, "pull_request.head.sha: missing"},
+		{"missing head sha", "pull_request", `{"pull_request":{"base":{"sha":"` + sha40 + `"},"head":{}}}`, "pull_request.head.sha: missing"},
 		{"number not integer", "pull_request", `{"pull_request":{"number":1.5}}`, "pull_request.number: want an integer"},
 		{"repository wrong type", "push", `{"repository":"o/r"}`, "repository: want an object, got string"},
 		{"ref wrong type", "push", `{"ref":7}`, "event.json: ref: want a string, got number 7"},
