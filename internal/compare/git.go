@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/sgl-project/tpuci/internal/proc"
+	"github.com/sgl-project/tpuci/internal/gitcmd"
 )
 
 // MergeBase is the ref value that compares with the merge base of HEAD
@@ -25,23 +25,29 @@ type Base struct {
 }
 
 func git(ctx context.Context, dir string, args ...string) (string, error) {
-	out, err := proc.Output(ctx, dir, append([]string{"git"}, args...)...)
+	out, err := gitcmd.Repo{Dir: dir}.Output(ctx, args...)
 	return strings.TrimSpace(string(out)), err
 }
 
 // Resolve turns a ref (or "merge-base") into a commit of repo.
 func Resolve(ctx context.Context, repo, ref string, getenv func(string) string) (string, error) {
 	if ref != MergeBase {
-		c, err := git(ctx, repo, "rev-parse", "--verify", "--quiet", ref+"^{commit}")
-		if err != nil || c == "" {
+		if err := gitcmd.CheckRevision("compare", ref); err != nil {
+			return "", err
+		}
+		c, err := gitcmd.Repo{Dir: repo}.Resolve(ctx, ref)
+		if err != nil {
 			return "", fmt.Errorf("compare: %q is not a commit of %s (a branch, tag, sha or HEAD~1)", ref, repo)
 		}
 		return c, nil
 	}
 	var tried []string
 	for _, b := range mergeBaseCandidates(getenv("GITHUB_BASE_REF")) {
+		if gitcmd.CheckRevision("GITHUB_BASE_REF", b) != nil {
+			continue
+		}
 		tried = append(tried, b)
-		if c, err := git(ctx, repo, "merge-base", "HEAD", b); err == nil && c != "" {
+		if c, err := git(ctx, repo, "merge-base", "--end-of-options", "HEAD", b); err == nil && c != "" {
 			return c, nil
 		}
 	}
@@ -77,7 +83,7 @@ func Checkout(ctx context.Context, repo, ref, dir string, getenv func(string) st
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return nil, fmt.Errorf("compare: create %s: %w", filepath.Dir(dir), err)
 	}
-	if _, err := git(ctx, top, "worktree", "add", "--detach", "--force", dir, commit); err != nil {
+	if _, err := git(ctx, top, "worktree", "add", "--detach", "--force", "--", dir, commit); err != nil {
 		return nil, fmt.Errorf("compare: check out %s (%s) at %s: %w", ref, short(commit), dir, err)
 	}
 	if _, err := os.Stat(b.Root); err != nil {

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/sgl-project/tpuci/internal/proc"
+	"github.com/sgl-project/tpuci/internal/gitcmd"
 )
 
 // Base is the commit a change is judged against.
@@ -30,20 +30,24 @@ var DefaultBaseRefs = []string{"origin/main", "main", "origin/master", "master"}
 // commit is the change judged. It returns nil (and why) outside git or
 // when nothing can serve as a base.
 func ResolveBase(ctx context.Context, repo, ref string) (*Base, string, error) {
+	g := gitcmd.Repo{Dir: repo}
 	git := func(args ...string) (string, error) {
-		out, err := proc.Output(ctx, "", append([]string{"git", "-C", repo}, args...)...)
+		out, err := g.Output(ctx, args...)
 		return strings.TrimSpace(string(out)), err
 	}
-	if _, err := git("rev-parse", "--verify", "--quiet", "HEAD^{commit}"); err != nil {
+	if _, err := g.Resolve(ctx, "HEAD"); err != nil {
 		return nil, fmt.Sprintf("%s is not a git checkout with commits", repo), nil
 	}
 	refs := DefaultBaseRefs
 	if ref != "" {
+		if err := gitcmd.CheckRevision("lint: TPUCI_LINT_BASE", ref); err != nil {
+			return nil, "", err
+		}
 		refs = []string{ref}
 	}
 	b := &Base{}
 	for _, r := range refs {
-		if _, err := git("rev-parse", "--verify", "--quiet", r+"^{commit}"); err == nil {
+		if _, err := g.Resolve(ctx, r); err == nil {
 			b.Ref = r
 			break
 		}
@@ -54,14 +58,14 @@ func ResolveBase(ctx context.Context, repo, ref string) (*Base, string, error) {
 		}
 		return nil, fmt.Sprintf("none of %s exists in %s", strings.Join(DefaultBaseRefs, ", "), repo), nil
 	}
-	mb, err := git("merge-base", b.Ref, "HEAD")
+	mb, err := git("merge-base", "--end-of-options", b.Ref, "HEAD")
 	if err != nil {
 		return nil, "", fmt.Errorf("lint: git merge-base %s HEAD: %w", b.Ref, err)
 	}
 	head, _ := git("rev-parse", "HEAD")
 	b.Commit, b.Note = mb, fmt.Sprintf("judging the change against %s (merge base of %s and HEAD)", short(mb), b.Ref)
 	if mb == head {
-		parent, err := git("rev-parse", "--verify", "--quiet", "HEAD~1^{commit}")
+		parent, err := g.Resolve(ctx, "HEAD~1")
 		if err != nil {
 			return nil, fmt.Sprintf("HEAD is %s and has no parent", b.Ref), nil
 		}
@@ -74,7 +78,7 @@ func ResolveBase(ctx context.Context, repo, ref string) (*Base, string, error) {
 }
 
 func (b *Base) listChanges(git func(...string) (string, error)) error {
-	diff, err := git("diff", "--name-status", "-M", "--diff-filter=ACMR", b.Commit)
+	diff, err := git("diff", "--name-status", "-z", "-M", "--diff-filter=ACMR", "--end-of-options", b.Commit)
 	if err != nil {
 		return fmt.Errorf("lint: git diff %s: %w", short(b.Commit), err)
 	}
@@ -86,22 +90,26 @@ func (b *Base) listChanges(git func(...string) (string, error)) error {
 			b.Changed = append(b.Changed, p)
 		}
 	}
-	for _, line := range strings.Split(diff, "\n") {
-		f := strings.Split(line, "\t")
-		switch {
-		case len(f) == 3 && strings.HasPrefix(f[0], "R"):
-			b.Renamed[f[1]] = f[2]
-			add(f[2])
-		case len(f) == 2:
-			add(f[1])
+	// -z: one field per NUL, a status then one path (two for a rename),
+	// so that no file name is quoted or split.
+	f := strings.Split(diff, "\x00")
+	for i := 0; i+1 < len(f); i += 2 {
+		if strings.HasPrefix(f[i], "R") && i+2 < len(f) {
+			b.Renamed[f[i+1]] = f[i+2]
+			add(f[i+2])
+			i++
+			continue
 		}
+		add(f[i+1])
 	}
-	untracked, err := git("ls-files", "--others", "--exclude-standard")
+	untracked, err := git("ls-files", "-z", "--others", "--exclude-standard")
 	if err != nil {
 		return fmt.Errorf("lint: git ls-files: %w", err)
 	}
-	for _, p := range strings.Fields(untracked) {
-		add(p)
+	for _, p := range strings.Split(untracked, "\x00") {
+		if p != "" {
+			add(p)
+		}
 	}
 	return nil
 }
@@ -112,7 +120,7 @@ func (b *Base) listChanges(git func(...string) (string, error)) error {
 // clone lacks elsewhere in the tree do not matter.
 func (b *Base) Extract(ctx context.Context, repo, dir string) error {
 	tree := filepath.Join(dir, "tree")
-	listing, err := proc.Output(ctx, "", "git", "-C", repo, "ls-tree", "-r", "-z", b.Commit)
+	listing, err := gitcmd.Repo{Dir: repo}.Output(ctx, "ls-tree", "-r", "-z", "--end-of-options", b.Commit)
 	if err != nil {
 		return fmt.Errorf("lint: git ls-tree %s: %w", short(b.Commit), err)
 	}
@@ -120,17 +128,16 @@ func (b *Base) Extract(ctx context.Context, repo, dir string) error {
 	for _, entry := range strings.Split(string(listing), "\x00") {
 		meta, p, ok := strings.Cut(entry, "\t")
 		f := strings.Fields(meta)
-		if !ok || len(f) != 3 || f[1] != "blob" || !lintInput(p) {
+		if !ok || len(f) != 3 || f[1] != "blob" || !lintInput(p) || !filepath.IsLocal(filepath.FromSlash(p)) {
 			continue
 		}
 		paths, shas = append(paths, p), append(shas, f[2])
 	}
-	var out bytes.Buffer
-	c := proc.Cmd{Argv: []string{"git", "-C", repo, "cat-file", "--batch"}, Stdin: strings.NewReader(strings.Join(shas, "\n") + "\n"), Stdout: &out}
-	if _, err := proc.Run(ctx, c); err != nil {
+	out, err := gitcmd.Repo{Dir: repo}.Run(ctx, strings.NewReader(strings.Join(shas, "\n")+"\n"), "cat-file", "--batch")
+	if err != nil {
 		return fmt.Errorf("lint: git cat-file at %s: %w", short(b.Commit), err)
 	}
-	data := out.Bytes()
+	data := out
 	for _, p := range paths {
 		nl := bytes.IndexByte(data, '\n')
 		if nl < 0 {

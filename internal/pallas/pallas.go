@@ -178,7 +178,8 @@ type kernelRun struct {
 // execKernel runs a kernel script under its timeout and keeps its log.
 func (r *Runner) execKernel(ctx context.Context, k config.Kernel) kernelRun {
 	logPath := filepath.Join(r.LogDir, k.Name+".log")
-	argv := append([]string{r.Python, k.File}, k.Args...)
+	// "--": a script name from the config is never read as an option.
+	argv := append([]string{r.Python, "--", k.File}, k.Args...)
 	fmt.Fprintf(r.Log, "    kernel %s: %s\n", k.Name, proc.Quote(argv))
 	var stdout, stderr bytes.Buffer
 	timeout := k.Timeout.Duration

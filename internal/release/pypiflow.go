@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sgl-project/tpuci/internal/gitcmd"
 	"github.com/sgl-project/tpuci/internal/pipeline"
-	"github.com/sgl-project/tpuci/internal/proc"
 	"github.com/sgl-project/tpuci/internal/release/pypi"
 	"github.com/sgl-project/tpuci/internal/release/version"
 )
@@ -30,7 +30,7 @@ func (r *run) sourceDateEpoch(ctx context.Context) (time.Time, string) {
 			return time.Unix(n, 0).UTC(), "from the environment"
 		}
 	}
-	out, err := proc.Output(ctx, r.ws.Repo, "git", "log", "-1", "--format=%ct", "HEAD")
+	out, err := gitcmd.Repo{Dir: r.ws.Repo}.Output(ctx, "log", "-1", "--format=%ct", "HEAD")
 	if n, perr := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64); err == nil && perr == nil {
 		return time.Unix(n, 0).UTC(), "the release commit's time"
 	}

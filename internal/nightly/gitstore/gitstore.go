@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/sgl-project/tpuci/internal/gitcmd"
 	"github.com/sgl-project/tpuci/internal/textline"
@@ -46,6 +47,18 @@ type Result struct {
 	Attempts int    // pushes tried
 }
 
+// check refuses a URL or branch that git could read as an option or that
+// holds a control character: both come from settings or the config.
+func (r *Repo) check() error {
+	if strings.HasPrefix(r.URL, "-") || strings.ContainsFunc(r.URL, unicode.IsControl) {
+		return fmt.Errorf("git store: repository URL %q: not a URL or path (a URL cannot start with '-' or hold control characters)", r.URL)
+	}
+	if err := gitcmd.CheckBranch("git store: branch", r.branch()); err != nil {
+		return err
+	}
+	return nil
+}
+
 func (r *Repo) branch() string {
 	if r.Branch == "" {
 		return "main"
@@ -65,6 +78,9 @@ func (r *Repo) Sync(ctx context.Context) error {
 	if r.URL == "" {
 		return errors.New("git store: no repository URL")
 	}
+	if err := r.check(); err != nil {
+		return err
+	}
 	if _, err := os.Stat(filepath.Join(r.Dir, ".git")); err != nil {
 		if err := os.MkdirAll(r.Dir, 0o755); err != nil {
 			return fmt.Errorf("git store: create %s: %w", r.Dir, err)
@@ -72,10 +88,10 @@ func (r *Repo) Sync(ctx context.Context) error {
 		if _, err := r.git(ctx, "init", "-q"); err != nil {
 			return err
 		}
-		if _, err := r.git(ctx, "remote", "add", "origin", r.URL); err != nil {
+		if _, err := r.git(ctx, "remote", "add", "--end-of-options", "origin", r.URL); err != nil {
 			return err
 		}
-	} else if _, err := r.git(ctx, "remote", "set-url", "origin", r.URL); err != nil {
+	} else if _, err := r.git(ctx, "remote", "set-url", "--end-of-options", "origin", r.URL); err != nil {
 		return err
 	}
 	ref := "refs/heads/" + r.branch()

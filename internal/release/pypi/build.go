@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -95,8 +96,23 @@ func Build(ctx context.Context, o BuildOptions) (string, error) {
 	return dist, nil
 }
 
+// moduleName is a dotted Python module name: only such a name is put into
+// the code that python -c runs.
+var moduleName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
+
+// checkModule refuses a module name (from the config) that is not one.
+func checkModule(module string) error {
+	if !moduleName.MatchString(module) {
+		return fmt.Errorf("pypi: %q is not a Python module name ([repo].package, e.g. sgl_jax)", module)
+	}
+	return nil
+}
+
 // probe checks that python can import module.
 func probe(ctx context.Context, python, module string) error {
+	if err := checkModule(module); err != nil {
+		return err
+	}
 	_, err := proc.Run(ctx, proc.Cmd{Argv: []string{python, "-c", "import " + module}, Timeout: time.Minute})
 	return err
 }
@@ -195,6 +211,9 @@ func Smoke(ctx context.Context, o SmokeOptions) (string, error) {
 	timeout := o.Timeout
 	if timeout == 0 {
 		timeout = 5 * time.Minute
+	}
+	if err := checkModule(o.Import); err != nil {
+		return "", err
 	}
 	venv := filepath.Join(o.Work, "venv")
 	if err := os.RemoveAll(venv); err != nil {

@@ -43,7 +43,7 @@ func Upload(ctx context.Context, o UploadOptions) error {
 		timeout = 15 * time.Minute
 	}
 	argv := append(append([]string{}, o.Twine...), "upload", "--non-interactive", "--disable-progress-bar",
-		"--skip-existing", "--repository-url", o.Repository)
+		"--skip-existing", "--repository-url="+o.Repository)
 	argv = append(argv, o.Files...)
 	var out bytes.Buffer
 	w := &maskWriter{w: io.MultiWriter(orDiscard(o.Log), &out), secret: o.Token}
