@@ -2,11 +2,14 @@ package targets
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/magefile/mage/mg"
 
+	"github.com/sgl-project/tpuci/internal/partition"
 	"github.com/sgl-project/tpuci/internal/pipeline"
+	"github.com/sgl-project/tpuci/internal/suite"
 )
 
 // stage runs a target's body after its dependencies, recording a target
@@ -17,10 +20,52 @@ func stage(ctx context.Context, name string, body pipeline.Body, deps ...any) er
 	if err != nil {
 		return err
 	}
+	if err := check(ctx, s, name); err != nil {
+		return finish(ctx, s, s.Refuse(name, err))
+	}
 	if err := Deps(ctx, deps...); err != nil {
 		return finish(ctx, s, s.Fail(name, err))
 	}
 	return finish(ctx, s, s.Run(ctx, name, body))
+}
+
+// checks verify a target's settings against the configuration before
+// any target runs (its dependencies included), so that a bad TPUCI_SUITE,
+// TPUCI_PARTITION or TPUCI_SELECT fails at once instead of after lint.
+var checks = map[string]pipeline.Check{
+	"unitTest1": suite.Check("unitTest1", true),
+	"e2e":       suite.Check("e2e", true),
+	"unitTest4": suite.Check("unitTest4", true),
+	"perf":      suite.CheckWithSuites("perf"),
+	"accuracy":  suite.CheckWithSuites("accuracy"),
+}
+
+// check runs name's check with the share it would run: the whole target
+// as a dependency, TPUCI_PARTITION's share when the user asked for it.
+func check(ctx context.Context, s *pipeline.Session, name string) error {
+	c := checks[name]
+	if c == nil {
+		return nil
+	}
+	part := s.WS.Settings.Partition
+	if pipeline.IsDependency(ctx) {
+		part = partition.Spec{}
+	}
+	return c(s.WS, part)
+}
+
+// checkAll runs the checks of every step of a progressive run before the
+// first starts; each refused target is recorded with its reason.
+func checkAll(ctx context.Context, s *pipeline.Session, groups [][]pipeline.Step) error {
+	var errs []error
+	for _, g := range groups {
+		for _, st := range g {
+			if err := check(pipeline.AsDependency(ctx), s, st.Name); err != nil {
+				errs = append(errs, s.Refuse(st.Name, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // finish prints the summary after the target the user asked for and gives

@@ -198,13 +198,16 @@ func PR(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	err = s.Progressive(ctx, [][]pipeline.Step{
+	groups := [][]pipeline.Step{
 		{{Name: "lint", Fn: Lint}},
 		{{Name: "unitTest1", Fn: UnitTest1}},
 		{{Name: "e2e", Fn: E2e}, {Name: "pallas", Fn: Pallas}},
 		{{Name: "perf", Fn: Perf}},
 		{{Name: "unitTest4", Fn: UnitTest4}, {Name: "accuracy", Fn: Accuracy}},
-	}, invoke)
+	}
+	if err = checkAll(ctx, s, groups); err == nil {
+		err = s.Progressive(ctx, groups, invoke)
+	}
 	s.PrintSummary()
 	s.Flush()
 	return s.ExitCode(err)

@@ -97,6 +97,14 @@ func Sums(items []Item, split [][]int) []float64 {
 	return sums
 }
 
+// TooManyParts is a split into more parts than there are files; the
+// caller, who knows where the count came from, can say what to change.
+type TooManyParts struct{ Parts, Items int }
+
+func (e *TooManyParts) Error() string {
+	return fmt.Sprintf("partition: %d parts for %d files: lower the matrix size to at most %d", e.Parts, e.Items, e.Items)
+}
+
 func check(items []Item, parts int) error {
 	if parts <= 0 {
 		return fmt.Errorf("partition: %d parts requested: use at least 1", parts)
@@ -105,7 +113,7 @@ func check(items []Item, parts int) error {
 		return fmt.Errorf("partition: %d parts for an empty file list: add files to the suite or drop it from the matrix", parts)
 	}
 	if parts > len(items) {
-		return fmt.Errorf("partition: %d parts for %d files: lower the matrix size to at most %d", parts, len(items), len(items))
+		return &TooManyParts{Parts: parts, Items: len(items)}
 	}
 	for i, it := range items {
 		if math.IsNaN(it.Weight) || math.IsInf(it.Weight, 0) || it.Weight < 0 {

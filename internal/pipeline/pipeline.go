@@ -315,6 +315,23 @@ func (s *Session) Fail(name string, why error) error {
 	return fmt.Errorf("%s: not run: %w", name, why)
 }
 
+// Check is what a target verifies of its settings and configuration
+// before any target runs; part is the share it would run.
+type Check func(ws *workspace.Workspace, part partition.Spec) error
+
+// Refuse records a target that a Check stopped before any work: an error
+// with the reason, its record and the summary written.
+func (s *Session) Refuse(name string, why error) error {
+	st := &report.TargetResult{Target: name, Started: time.Now(), Status: report.Errored, Reason: why.Error(),
+		Commit: s.WS.Commit, Config: s.WS.Config.Hash}
+	s.add(st)
+	if werr := s.write(st); werr != nil {
+		fmt.Fprintf(s.Log, "tpuci: %v\n", werr)
+	}
+	fmt.Fprintf(s.Log, "<== %s %s before any work (%s)\n", name, st.Status, st.Reason)
+	return fmt.Errorf("%s: %w", name, why)
+}
+
 // resultPath is where a target's results JSON (and stage record) lives.
 func (s *Session) resultPath(name string) string {
 	return filepath.Join(s.WS.Out, workspace.FileName(name)+".json")

@@ -4,6 +4,7 @@
 package suite
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -115,7 +116,7 @@ func PlanSuites(suites []*config.Suite, o Options) (*Plan, error) {
 		}
 		if parts > 0 {
 			if order, err = partition.Part(weighted, id, parts); err != nil {
-				return nil, fmt.Errorf("suite %s: %w", s.Name, err)
+				return nil, partError(s.Name, o.Partition, err)
 			}
 		}
 		for _, i := range order {
@@ -175,6 +176,17 @@ func command(o Options, s *config.Suite, f config.File, job *Job) proc.Cmd {
 		c.Argv = []string{o.Python, abs}
 	}
 	return c
+}
+
+// partError names TPUCI_PARTITION, where the count came from, when it
+// asks for more parts than the suite has files.
+func partError(suite string, spec partition.Spec, err error) error {
+	var many *partition.TooManyParts
+	if errors.As(err, &many) {
+		return fmt.Errorf("suite %s: TPUCI_PARTITION=%s asks for %d parts of its %d files: use a COUNT of at most %d (in CI: lower the suite's matrix size)",
+			suite, spec, many.Parts, many.Items, many.Items)
+	}
+	return fmt.Errorf("suite %s: %w", suite, err)
 }
 
 // LoadSelect reads a selection file written by ci:plan: one repository
