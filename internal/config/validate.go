@@ -28,7 +28,7 @@ var GateTargets = []string{"lint", "unitTest1", "unitTest4", "e2e", "perf", "acc
 // numbers, references between sections and, when root is not empty, that
 // every named file exists in the checkout at root.
 func (c *Config) Validate(root string) error {
-	v := validator{c: c, root: root}
+	v := validator{c: c, root: root, knownServers: c.serverNames(), knownCases: c.caseRefs()}
 	v.lint()
 	v.suites()
 	v.servers()
@@ -49,6 +49,31 @@ type validator struct {
 	c    *Config
 	root string
 	errs []error
+	// Names looked up once per reference: searching the lists instead
+	// made a config with many cases and servers quadratic to validate.
+	knownServers map[string]bool
+	knownCases   map[string]bool // "accuracy:<name>" and "perf:<name>"
+}
+
+// serverNames is the set of launch profile names.
+func (c *Config) serverNames() map[string]bool {
+	names := make(map[string]bool, len(c.Servers))
+	for _, s := range c.Servers {
+		names[s.Name] = true
+	}
+	return names
+}
+
+// caseRefs is the set of references covered_by may use.
+func (c *Config) caseRefs() map[string]bool {
+	refs := make(map[string]bool, len(c.Accuracy.Cases)+len(c.Perf.Cases))
+	for _, a := range c.Accuracy.Cases {
+		refs["accuracy:"+a.Name] = true
+	}
+	for _, p := range c.Perf.Cases {
+		refs["perf:"+p.Name] = true
+	}
+	return refs
 }
 
 func (v *validator) add(path, format string, args ...any) {
@@ -135,7 +160,7 @@ func (v *validator) suites() {
 			}
 			files[key] = true
 			v.exists(fat+".path", f.Path)
-			if f.CoveredBy != "" && !v.c.CaseExists(f.CoveredBy) {
+			if f.CoveredBy != "" && !v.knownCases[f.CoveredBy] {
 				v.add(fat+".covered_by", "%q names no case: use \"accuracy:<case>\" or \"perf:<case>\" with a configured case name", f.CoveredBy)
 			}
 			if !(f.Minutes > 0) || math.IsInf(f.Minutes, 0) {
@@ -189,10 +214,8 @@ func (v *validator) servers() {
 var serverOwnedFlags = []string{"--model-path", "--host", "--port", "--tp-size", "--ep-size"}
 
 func (v *validator) server(path, name string) {
-	for _, s := range v.c.Servers {
-		if s.Name == name {
-			return
-		}
+	if v.knownServers[name] {
+		return
 	}
 	v.add(path, "unknown server %q (define it in a [[server]] block)", name)
 }
