@@ -19,7 +19,7 @@ func (p positions) has(path string) bool {
 }
 
 // durationKeys are the names of Duration fields.
-var durationKeys = []string{"timeout", "timeout_per_file", "ready_timeout", "case_timeout", "smoke_timeout", "nightly_max_age", "nightly_success_max_age"}
+var durationKeys = []string{"timeout", "timeout_per_file", "ready_timeout", "case_timeout", "smoke_timeout", "nightly_max_age", "nightly_success_max_age", "depmap_max_age"}
 
 // valueAt finds the first duration key (by position) whose value is
 // written as text, bare or quoted, and returns its path and position.
