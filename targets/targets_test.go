@@ -426,14 +426,20 @@ func TestPROnExampleIsGreen(t *testing.T) {
 	}
 }
 
-// An empty tpuci.toml under CI=true fails: nothing to run is not a pass.
-// Impossible values fail with their place in the file.
+// A tpuci.toml without any stage under CI=true fails: nothing to run is
+// not a pass. An empty one fails at load. Impossible values fail with
+// their place in the file.
 func TestNothingToRunAndImpossibleValuesFail(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "python/sgl_jax/__init__.py"), "")
-	writeFile(t, filepath.Join(dir, "tpuci.toml"), "")
+	writeFile(t, filepath.Join(dir, "tpuci.toml"), "# to do\n")
 	out := filepath.Join(dir, "out")
-	r := run(t, dir, []string{"CI=true", "TPUCI_OUT=" + out}, "pr")
+	r := run(t, dir, []string{"TPUCI_OUT=" + out}, "unitTest1")
+	if r.code == 0 || !strings.Contains(r.stdout+r.stderr, filepath.Join(dir, "tpuci.toml")+": defines nothing") {
+		t.Fatalf("empty config: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	writeFile(t, filepath.Join(dir, "tpuci.toml"), "[lint]\njobs = 1\n")
+	r = run(t, dir, []string{"CI=true", "TPUCI_OUT=" + out}, "pr")
 	if r.code == 0 || !strings.Contains(r.stdout+r.stderr, "nothing to run is not a pass") {
 		t.Fatalf("empty config under CI: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -445,6 +451,17 @@ func TestNothingToRunAndImpossibleValuesFail(t *testing.T) {
 	r = run(t, dir, []string{"TPUCI_OUT=" + out}, "unitTest1")
 	if r.code == 0 || !strings.Contains(r.stdout+r.stderr, cfg+":4:1: suite[0].partitions: must be at least 1") {
 		t.Fatalf("partitions = 0: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// config:show prints the [ci] values in force where the file leaves them out.
+func TestConfigShowPrintsTheDefaultsInForce(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "python/sgl_jax/__init__.py"), "")
+	writeFile(t, filepath.Join(dir, "tpuci.toml"), "[lint]\npaths = [\"python\"]\n")
+	r := run(t, dir, []string{"TPUCI_OUT=" + filepath.Join(dir, "out")}, "config:show")
+	if r.code != 0 || !strings.Contains(r.stdout, "history = 5\n") || !strings.Contains(r.stdout, "depmap_max_age = '168h0m0s'\n") {
+		t.Fatalf("config:show: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 }
 

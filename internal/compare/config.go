@@ -24,6 +24,9 @@ func BaseConfig(repo string, head *config.Config, b *Base) (c *config.Config, no
 		return head, fmt.Sprintf("%s has no %s: the base runs with the working tree's", b.Describe(), rel), nil
 	}
 	c, err = config.Load(path)
+	if err == nil {
+		err = c.CheckPaths(b.Root) // the base runs the scripts it names
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("compare: the base's configuration: %w", err)
 	}

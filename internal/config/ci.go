@@ -31,6 +31,22 @@ func (c *CI) JobCap(chips int) int {
 	return most
 }
 
+// applyDefaults fills in the [ci] values left out, so that config:show
+// prints the values in force. history = 0 is documented as the default;
+// a depmap_max_age the file sets is kept, for validation to judge.
+func (c *CI) applyDefaults(pos positions) {
+	if c.History == 0 {
+		c.History = DefaultHistoryRuns
+	}
+	if c.DepMapMaxAge.Duration == 0 && !pos.has("ci.depmap_max_age") {
+		c.DepMapMaxAge.Duration = DefaultDepMapAge
+	}
+	if c.LintMinutes == nil {
+		lint := DefaultLintMinutes
+		c.LintMinutes = &lint
+	}
+}
+
 // Runs is how many measured runs the duration median takes.
 func (c *CI) Runs() int {
 	if c.History > 0 {
@@ -72,6 +88,7 @@ func (v *validator) ci() {
 	if c.History < 0 {
 		v.add("ci.history", "must be 0 (default %d) or more runs, not %d", DefaultHistoryRuns, c.History)
 	}
+	v.positiveDuration("ci.depmap_max_age", c.DepMapMaxAge)
 	if c.LintMinutes != nil && (*c.LintMinutes < 0 || math.IsNaN(*c.LintMinutes)) {
 		v.add("ci.lint_minutes", "must be >= 0, not %v", *c.LintMinutes)
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pelletier/go-toml/v2/unstable"
 )
 
 func TestDefaultParsesAndValidates(t *testing.T) {
@@ -127,6 +129,21 @@ func TestJobCapBySmallestRunnerWithEnoughChips(t *testing.T) {
 	for chips, want := range map[int]int{0: 6, 1: 6, 4: 3, 8: DefaultMaxJobs} {
 		if got := c.JobCap(chips); got != want {
 			t.Errorf("JobCap(%d) = %d, want %d", chips, got, want)
+		}
+	}
+}
+
+// Positions from the line index match the parser's own, which counts
+// lines from the start of the document on every call.
+func TestLineStartsMatchTheParser(t *testing.T) {
+	doc := []byte("# top\n[lint]\npaths = [\"a\", \"b\"]\n\n[[suite]]\n\tname = \"é\"\nfiles = [\n  { path = \"x\" },\n]\n")
+	var p unstable.Parser
+	p.Reset(doc)
+	lines := newLineStarts(doc)
+	for off := range len(doc) {
+		want := p.Shape(unstable.Range{Offset: uint32(off), Length: 0}).Start
+		if got := lines.at(off); got != want {
+			t.Fatalf("offset %d: got %+v, want %+v", off, got, want)
 		}
 	}
 }

@@ -64,6 +64,7 @@ func (c *Config) applyDefaults() {
 			c.Pallas.Kernels[i].Timeout.Duration = DefaultKernelTimeout
 		}
 	}
+	c.CI.applyDefaults(c.pos)
 	if c.Gating.RequiredLabel == "" {
 		c.Gating.RequiredLabel = "run-ci"
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
+	"github.com/pelletier/go-toml/v2/unstable"
 )
 
 //go:embed default.toml
@@ -25,13 +26,35 @@ func Default() (*Config, error) { return Parse(DefaultSource, defaultTOML) }
 // DefaultTOML is the embedded default's text.
 func DefaultTOML() []byte { return bytes.Clone(defaultTOML) }
 
-// Load reads and parses the TOML file at path.
+// Load reads and parses the TOML file at path. A file that sets nothing
+// is an error: every target would skip and the run would pass.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: read %s: %w", path, err)
 	}
-	return Parse(path, data)
+	c, err := Parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	if definesNothing(data) {
+		return nil, &Error{File: path, Msg: "defines nothing (no key is set, only comments, blank lines or empty tables): " +
+			"delete it or unset TPUCI_CONFIG to use the embedded default, or write a whole one with `go tool mage suite:import PATH > tpuci.toml`"}
+	}
+	return c, nil
+}
+
+// definesNothing reports whether a valid document sets no key and adds
+// no array element: it is empty, comments, or empty [tables].
+func definesNothing(data []byte) bool {
+	var p unstable.Parser
+	p.Reset(data)
+	for p.NextExpression() {
+		if k := p.Expression().Kind; k == unstable.KeyValue || k == unstable.ArrayTable {
+			return false
+		}
+	}
+	return true
 }
 
 // Parse decodes data strictly: unknown keys and wrong types are errors

@@ -19,7 +19,7 @@ func (p positions) has(path string) bool {
 }
 
 // durationKeys are the names of Duration fields.
-var durationKeys = []string{"timeout", "timeout_per_file", "ready_timeout", "case_timeout", "smoke_timeout", "nightly_max_age", "nightly_success_max_age"}
+var durationKeys = []string{"timeout", "timeout_per_file", "ready_timeout", "case_timeout", "smoke_timeout", "nightly_max_age", "nightly_success_max_age", "depmap_max_age"}
 
 // valueAt finds the first duration key (by position) whose value is
 // written as text, bare or quoted, and returns its path and position.
@@ -49,13 +49,12 @@ func (p positions) valueAt(data []byte, text string) (string, unstable.Position)
 
 // indexPositions walks the document and records where every key is.
 func indexPositions(data []byte) positions {
-	pos := positions{}
-	p := unstable.Parser{}
-	p.Reset(data)
+	ix := indexer{pos: positions{}, lines: newLineStarts(data)}
+	ix.p.Reset(data)
 	arrays := map[string]int{}
 	table := ""
-	for p.NextExpression() {
-		e := p.Expression()
+	for ix.p.NextExpression() {
+		e := ix.p.Expression()
 		switch e.Kind {
 		case unstable.Table, unstable.ArrayTable:
 			k := e.Key()
@@ -74,12 +73,44 @@ func indexPositions(data []byte) positions {
 			} else {
 				table = withIndices(name, arrays)
 			}
-			pos[table] = shapeOf(&p, e)
+			ix.pos[table] = ix.keyStart(e)
 		case unstable.KeyValue:
-			indexKeyValue(&p, e, table, pos)
+			ix.keyValue(e, table)
 		}
 	}
-	return pos
+	return ix.pos
+}
+
+// indexer records key positions while walking one document.
+type indexer struct {
+	p     unstable.Parser
+	lines lineStarts
+	pos   positions
+}
+
+// lineStarts holds the offset of every line's first byte. Positions come
+// from it by binary search: the parser's own Shape counts lines from the
+// start of the document on every call, which made indexing a large file
+// quadratic (100,000 suites took tens of minutes).
+type lineStarts []int
+
+func newLineStarts(data []byte) lineStarts {
+	starts := lineStarts{0}
+	for i, b := range data {
+		if b == '\n' {
+			starts = append(starts, i+1)
+		}
+	}
+	return starts
+}
+
+// at converts a byte offset into a 1-based line and byte column.
+func (ls lineStarts) at(offset int) unstable.Position {
+	line, exact := slices.BinarySearch(ls, offset)
+	if !exact {
+		line-- // offset lies inside the line that starts before it
+	}
+	return unstable.Position{Offset: offset, Line: line + 1, Column: offset - ls[line] + 1}
 }
 
 // withIndices rewrites a dotted table name so that array-table parents
@@ -103,14 +134,14 @@ func withIndices(name string, arrays map[string]int) string {
 	return out
 }
 
-func indexKeyValue(p *unstable.Parser, e *unstable.Node, prefix string, pos positions) {
+func (ix *indexer) keyValue(e *unstable.Node, prefix string) {
 	k := e.Key()
 	path := joinPath(prefix, joinKey(&k))
-	pos[path] = shapeOf(p, e)
-	indexValue(p, e.Value(), path, pos)
+	ix.pos[path] = ix.keyStart(e)
+	ix.value(e.Value(), path)
 }
 
-func indexValue(p *unstable.Parser, v *unstable.Node, path string, pos positions) {
+func (ix *indexer) value(v *unstable.Node, path string) {
 	switch v.Kind {
 	case unstable.Array:
 		it := v.Children()
@@ -118,32 +149,33 @@ func indexValue(p *unstable.Parser, v *unstable.Node, path string, pos positions
 			n := it.Node()
 			elem := fmt.Sprintf("%s[%d]", path, i)
 			if r := n.Raw; r.Length > 0 {
-				pos[elem] = p.Shape(r).Start
-			} else if _, ok := pos[elem]; !ok {
-				pos[elem] = pos[path]
+				ix.pos[elem] = ix.lines.at(int(r.Offset))
+			} else if _, ok := ix.pos[elem]; !ok {
+				ix.pos[elem] = ix.pos[path]
 			}
-			indexValue(p, n, elem, pos)
+			ix.value(n, elem)
 		}
 	case unstable.InlineTable:
 		it := v.Children()
 		for it.Next() {
 			n := it.Node()
 			if n.Kind == unstable.KeyValue {
-				indexKeyValue(p, n, path, pos)
+				ix.keyValue(n, path)
 			}
 		}
 	}
 }
 
-func shapeOf(p *unstable.Parser, e *unstable.Node) unstable.Position {
+// keyStart is where the first part of an expression's key is written.
+func (ix *indexer) keyStart(e *unstable.Node) unstable.Position {
 	k := e.Key()
 	if k.Next() {
 		if r := k.Node().Raw; r.Length > 0 {
-			return p.Shape(r).Start
+			return ix.lines.at(int(r.Offset))
 		}
 		if d := k.Node().Data; len(d) > 0 {
-			if off := offsetIn(p.Data(), d); off >= 0 {
-				return p.Shape(unstable.Range{Offset: uint32(off), Length: uint32(len(d))}).Start
+			if off := offsetIn(ix.p.Data(), d); off >= 0 {
+				return ix.lines.at(off)
 			}
 		}
 	}

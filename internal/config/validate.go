@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -25,10 +24,12 @@ var SuiteTargets = []string{"unitTest1", "unitTest4", "e2e", "accuracy", "perf",
 var GateTargets = []string{"lint", "unitTest1", "unitTest4", "e2e", "perf", "accuracy", "pallas", "nightly"}
 
 // Validate checks values the decoder cannot: duplicates, impossible
-// numbers, references between sections and, when root is not empty, that
-// every named file exists in the checkout at root.
+// numbers, references between sections, and that every path stays inside
+// the checkout at root (and, when root is not empty, that the files read
+// exist; see CheckPaths).
 func (c *Config) Validate(root string) error {
-	v := validator{c: c, root: root}
+	v := validator{c: c, root: root, knownServers: c.serverNames(), knownCases: c.caseRefs()}
+	v.paths(true)
 	v.lint()
 	v.suites()
 	v.servers()
@@ -39,6 +40,11 @@ func (c *Config) Validate(root string) error {
 	v.gating()
 	v.ci()
 	v.release()
+	return v.joined()
+}
+
+// joined is the problems found, at most maxErrors of them.
+func (v *validator) joined() error {
 	if n := len(v.errs); n > maxErrors {
 		v.errs = append(v.errs[:maxErrors], fmt.Errorf("%s: ... and %d more problems", v.c.Source, n-maxErrors))
 	}
@@ -49,23 +55,35 @@ type validator struct {
 	c    *Config
 	root string
 	errs []error
+	// Names looked up once per reference: searching the lists instead
+	// made a config with many cases and servers quadratic to validate.
+	knownServers map[string]bool
+	knownCases   map[string]bool // "accuracy:<name>" and "perf:<name>"
+}
+
+// serverNames is the set of launch profile names.
+func (c *Config) serverNames() map[string]bool {
+	names := make(map[string]bool, len(c.Servers))
+	for _, s := range c.Servers {
+		names[s.Name] = true
+	}
+	return names
+}
+
+// caseRefs is the set of references covered_by may use.
+func (c *Config) caseRefs() map[string]bool {
+	refs := make(map[string]bool, len(c.Accuracy.Cases)+len(c.Perf.Cases))
+	for _, a := range c.Accuracy.Cases {
+		refs["accuracy:"+a.Name] = true
+	}
+	for _, p := range c.Perf.Cases {
+		refs["perf:"+p.Name] = true
+	}
+	return refs
 }
 
 func (v *validator) add(path, format string, args ...any) {
 	v.errs = append(v.errs, v.c.errAt(path, format, args...))
-}
-
-func (v *validator) exists(path, rel string) {
-	if v.root == "" || rel == "" {
-		return
-	}
-	if filepath.IsAbs(rel) {
-		v.add(path, "%q must be relative to the repository root", rel)
-		return
-	}
-	if _, err := os.Stat(filepath.Join(v.root, rel)); err != nil {
-		v.add(path, "%s does not exist in %s (fix the path or remove the entry)", rel, v.root)
-	}
 }
 
 func (v *validator) unique(seen map[string]bool, path, kind, name string) {
@@ -92,9 +110,6 @@ func (v *validator) lint() {
 	v.positiveDuration("lint.timeout", l.Timeout)
 	if l.Jobs < 0 {
 		v.add("lint.jobs", "must be 0 (one per core) or more, not %d", l.Jobs)
-	}
-	for i, p := range l.Paths {
-		v.exists(fmt.Sprintf("lint.paths[%d]", i), p)
 	}
 }
 
@@ -134,8 +149,7 @@ func (v *validator) suites() {
 				v.add(fat+".path", "duplicate entry %q in suite %q", f.Path, s.Name)
 			}
 			files[key] = true
-			v.exists(fat+".path", f.Path)
-			if f.CoveredBy != "" && !v.c.CaseExists(f.CoveredBy) {
+			if f.CoveredBy != "" && !v.knownCases[f.CoveredBy] {
 				v.add(fat+".covered_by", "%q names no case: use \"accuracy:<case>\" or \"perf:<case>\" with a configured case name", f.CoveredBy)
 			}
 			if !(f.Minutes > 0) || math.IsInf(f.Minutes, 0) {
@@ -189,10 +203,8 @@ func (v *validator) servers() {
 var serverOwnedFlags = []string{"--model-path", "--host", "--port", "--tp-size", "--ep-size"}
 
 func (v *validator) server(path, name string) {
-	for _, s := range v.c.Servers {
-		if s.Name == name {
-			return
-		}
+	if v.knownServers[name] {
+		return
 	}
 	v.add(path, "unknown server %q (define it in a [[server]] block)", name)
 }
@@ -289,10 +301,6 @@ func (v *validator) accuracy() {
 	} else if a.Partitions > len(a.Cases) && len(a.Cases) > 0 {
 		v.add("accuracy.partitions", "%d partitions for %d cases: each partition needs a case; use at most %d", a.Partitions, len(a.Cases), len(a.Cases))
 	}
-	v.exists("accuracy.data_dir", a.DataDir)
-	if filepath.IsAbs(a.Baselines) {
-		v.add("accuracy.baselines", "%q must be relative to the repository root", a.Baselines)
-	}
 }
 
 func (v *validator) pallas() {
@@ -300,7 +308,6 @@ func (v *validator) pallas() {
 	for i, k := range v.c.Pallas.Kernels {
 		at := fmt.Sprintf("pallas.kernel[%d]", i)
 		v.unique(names, at+".name", "kernel", k.Name)
-		v.exists(at+".file", k.File)
 		switch k.Format {
 		case "", KernelJSON:
 			if !(k.Tolerance > 0 && k.Tolerance <= 1) {
@@ -361,13 +368,6 @@ func (v *validator) gating() {
 				v.add(fmt.Sprintf("%s[%d]", key, j), "invalid glob %q", p)
 			}
 		}
-	}
-	for j, r := range g.ImportRoots {
-		at := fmt.Sprintf("gating.import_roots[%d]", j)
-		if r == "" || r == "." {
-			continue
-		}
-		v.exists(at, r)
 	}
 	for chips, label := range g.Runners {
 		n, err := strconv.Atoi(chips)
@@ -468,8 +468,6 @@ func (v *validator) release() {
 	if r.Image != "" && !imageName.MatchString(r.Image) {
 		v.add("release.image", "%q is not an image name without tag (e.g. docker.io/lmsysorg/sglang-jax)", r.Image)
 	}
-	v.exists("release.dockerfile", r.Dockerfile)
-	v.exists("release.context", r.Context)
 	seen := map[string]bool{}
 	for i, a := range r.Arches {
 		at := fmt.Sprintf("release.arches[%d]", i)

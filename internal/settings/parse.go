@@ -1,6 +1,7 @@
 package settings
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -246,20 +247,16 @@ func (v Var) check(val string) error {
 			return fail("not a yes/no value", "1 or 0")
 		}
 	case Int:
-		n, err := strconv.Atoi(val)
-		if err != nil {
-			return fail("not a whole number", fmt.Sprintf("a whole number of at least %d", v.Min))
-		}
-		if n < v.Min {
-			return fail(fmt.Sprintf("below %d", v.Min), fmt.Sprintf("a whole number of at least %d", v.Min))
+		if why := v.intProblem(val); why != "" {
+			return fail(why, fmt.Sprintf("a whole number of at least %d", v.Min))
 		}
 	case Duration:
-		d, err := time.ParseDuration(val)
-		switch {
-		case err != nil || d < 0:
-			return fail("not a duration", "a duration such as 0s, 30s or 10m")
-		case d == 0 && v.Min > 0:
-			return fail("not positive", "a positive duration such as 10s")
+		if why := v.durationProblem(val); why != "" {
+			want := "a duration such as 0s, 30s or 10m"
+			if v.Min > 0 {
+				want = "a positive duration such as 10s"
+			}
+			return fail(why, want)
 		}
 	case Choice:
 		if !slices.Contains(v.Choices, val) {
@@ -274,6 +271,40 @@ func (v Var) check(val string) error {
 		return err
 	}
 	return nil
+}
+
+// intProblem says what is wrong with a whole-number value, or "".
+func (v Var) intProblem(val string) string {
+	n, err := strconv.Atoi(val)
+	switch {
+	case errors.Is(err, strconv.ErrRange):
+		return "out of range"
+	case err != nil:
+		return "not a whole number"
+	case n < 0 && v.Min >= 0:
+		return "negative"
+	case n < v.Min:
+		return fmt.Sprintf("below %d", v.Min)
+	}
+	return ""
+}
+
+// durationProblem says what is wrong with a duration value, or "".
+func (v Var) durationProblem(val string) string {
+	d, err := time.ParseDuration(val)
+	if err != nil {
+		if _, nerr := strconv.ParseFloat(val, 64); nerr == nil {
+			return "a number without a unit"
+		}
+		return "not a duration"
+	}
+	switch {
+	case d < 0:
+		return "negative"
+	case d == 0 && v.Min > 0:
+		return "not positive"
+	}
+	return ""
 }
 
 // layoutText shows a Go time layout as users write it (20060102 ->

@@ -62,7 +62,7 @@ func TestParseRejectsBadValues(t *testing.T) {
 	for _, want := range []string{
 		"TPUCI_PARTITION=3/2: ID must be below COUNT",
 		"TPUCI_LOCK_WAIT=soon: not a duration (want a duration such as 0s, 30s or 10m)",
-		"TPUCI_CHIPS=-1: below 0",
+		"TPUCI_CHIPS=-1: negative (want a whole number of at least 0)",
 		"TPUCI_FORCE=maybe: not a yes/no value",
 		"TPUCI_RELEASE_CHANNEL=weekly: unknown value (want one of release, nightly)",
 		"TPUCI_RELEASE_DATE=2026-01-02: not a date (want a date as YYYYMMDD)",
@@ -71,6 +71,26 @@ func TestParseRejectsBadValues(t *testing.T) {
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+}
+
+// A negative, unitless or out-of-range number is named as such, not as
+// a value of the wrong form.
+func TestNumbersSayWhatIsWrong(t *testing.T) {
+	for in, want := range map[string]string{
+		"TPUCI_LOCK_WAIT=-5m":                 "TPUCI_LOCK_WAIT=-5m: negative (want a duration such as 0s, 30s or 10m)",
+		"TPUCI_LOCK_WAIT=30":                  "TPUCI_LOCK_WAIT=30: a number without a unit (want a duration such as 0s, 30s or 10m)",
+		"TPUCI_BENCH_DURATION=-1s":            "TPUCI_BENCH_DURATION=-1s: negative (want a positive duration such as 10s)",
+		"TPUCI_BENCH_STREAMS=-2":              "TPUCI_BENCH_STREAMS=-2: negative (want a whole number of at least 1)",
+		"TPUCI_COMPARE_ROUNDS=-4":             "TPUCI_COMPARE_ROUNDS=-4: negative (want a whole number of at least 4)",
+		"TPUCI_COMPARE_ROUNDS=3":              "TPUCI_COMPARE_ROUNDS=3: below 4 (want a whole number of at least 4)",
+		"TPUCI_CHIPS=99999999999999999999999": "TPUCI_CHIPS=99999999999999999999999: out of range (want a whole number of at least 0)",
+	} {
+		name, val, _ := strings.Cut(in, "=")
+		_, err := Parse(env(map[string]string{name: val}))
+		if err == nil || err.Error() != "settings: "+want {
+			t.Errorf("%s: got %v, want %s", in, err, want)
 		}
 	}
 }
