@@ -7,7 +7,11 @@ import (
 
 	"github.com/magefile/mage/mg"
 
+	"github.com/sgl-project/tpuci/internal/accuracy"
+	"github.com/sgl-project/tpuci/internal/nightly"
+	"github.com/sgl-project/tpuci/internal/pallas"
 	"github.com/sgl-project/tpuci/internal/partition"
+	"github.com/sgl-project/tpuci/internal/perf"
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/suite"
 )
@@ -36,8 +40,10 @@ var checks = map[string]pipeline.Check{
 	"unitTest1": suite.Check("unitTest1", true),
 	"e2e":       suite.Check("e2e", true),
 	"unitTest4": suite.Check("unitTest4", true),
-	"perf":      suite.CheckWithSuites("perf"),
-	"accuracy":  suite.CheckWithSuites("accuracy"),
+	"perf":      suite.CheckWithSuites("perf", perf.Check),
+	"accuracy":  suite.CheckWithSuites("accuracy", accuracy.Check),
+	"pallas":    pallas.Check,
+	"nightly":   nightly.Check,
 }
 
 // check runs name's check with the share it would run: the whole target

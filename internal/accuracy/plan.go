@@ -103,7 +103,7 @@ func PlanCases(cfg *config.Config, hw chips.Info, spec partition.Spec, only []st
 		}
 		idx, err := partition.PartGrouped(items, groups, id, parts)
 		if err != nil {
-			return nil, fmt.Errorf("accuracy: TPUCI_PARTITION=%s over %d cases: %w", spec, len(all), err)
+			return nil, fmt.Errorf("accuracy: %w", partition.Explain("cases", spec, err))
 		}
 		slices.Sort(idx) // config order; grouped by server below
 		var mine []Case

@@ -88,7 +88,7 @@ func TestPlanPartitionIsHostIndependent(t *testing.T) {
 	if _, err := PlanCases(planConfig(), cpu, partition.Spec{ID: 5, Count: 2}, nil); err == nil || !strings.Contains(err.Error(), "TPUCI_PARTITION") {
 		t.Errorf("bad spec: %v", err)
 	}
-	if _, err := PlanCases(planConfig(), cpu, partition.Spec{ID: 0, Count: 5}, nil); err == nil || !strings.Contains(err.Error(), "5 parts for 4 files") {
+	if _, err := PlanCases(planConfig(), cpu, partition.Spec{ID: 0, Count: 5}, nil); err == nil || !strings.Contains(err.Error(), "TPUCI_PARTITION=0/5 asks for 5 parts of 4 cases: use a COUNT of at most 4") {
 		t.Errorf("too many parts: %v", err)
 	}
 }

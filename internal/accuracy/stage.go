@@ -114,3 +114,11 @@ func NewStore(ws *workspace.Workspace) (*eval.Store, error) {
 	}
 	return s, nil
 }
+
+// Check plans this job's cases without running anything, so that an
+// unknown name in the settings or too many partitions fail before any
+// target runs.
+func Check(ws *workspace.Workspace, part partition.Spec) error {
+	_, err := planJob(ws, part)
+	return err
+}

@@ -508,3 +508,10 @@ func caseOf(v *Verdict, logDir string) report.Case {
 	c.Message = strings.Join(msgs, "; ")
 	return c
 }
+
+// Check plans this job's cases without running anything, so that a bad
+// glob, model name or partition fails before any work.
+func Check(ws *workspace.Workspace, part partition.Spec) error {
+	_, err := PlanFor(ws, part)
+	return err
+}

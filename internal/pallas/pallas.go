@@ -285,7 +285,7 @@ func Plan(kernels []config.Kernel, only []string, part partition.Spec) ([]config
 	}
 	idx, err := partition.Part(items, id, parts)
 	if err != nil {
-		return nil, nil, fmt.Errorf("pallas: %w", err)
+		return nil, nil, fmt.Errorf("pallas: %w", partition.Explain("kernels", part, err))
 	}
 	var mine []config.Kernel
 	for i, k := range run {

@@ -88,3 +88,11 @@ func jsonKernels(ks []config.Kernel) []config.Kernel {
 	}
 	return out
 }
+
+// Check plans this job's cases without running anything, so that an
+// unknown name in the settings or too many partitions fail before any
+// target runs.
+func Check(ws *workspace.Workspace, part partition.Spec) error {
+	_, err := planJob(ws, part)
+	return err
+}

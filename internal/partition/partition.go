@@ -15,6 +15,7 @@
 package partition
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -227,4 +228,16 @@ const StageSlack = 0.10
 // own largest file when that is longer.
 func StageBudget(budget, stageLargest float64) float64 {
 	return min(budget, stageLargest*(1+StageSlack))
+}
+
+// Explain words a split error for whoever set TPUCI_PARTITION, where the
+// count came from: too many parts names the variable and the most it can
+// be; other errors are prefixed with the variable.
+func Explain(what string, spec Spec, err error) error {
+	var many *TooManyParts
+	if errors.As(err, &many) {
+		return fmt.Errorf("TPUCI_PARTITION=%s asks for %d parts of %d %s: use a COUNT of at most %d (in CI: lower the matrix size)",
+			spec, many.Parts, many.Items, what, many.Items)
+	}
+	return fmt.Errorf("TPUCI_PARTITION=%s: %w", spec, err)
 }

@@ -64,7 +64,7 @@ func Plan(c *config.Config, host chips.Info, only []string, part partition.Spec)
 		}
 		idx, err := partition.PartGrouped(items, groups, id, parts)
 		if err != nil {
-			return nil, nil, fmt.Errorf("perf: %w", err)
+			return nil, nil, fmt.Errorf("perf: %w", partition.Explain("cases", part, err))
 		}
 		var mine []Planned
 		for i, p := range run {

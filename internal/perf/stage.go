@@ -69,3 +69,11 @@ func run(ctx context.Context, j *casestage.Job[Planned]) error {
 	}
 	return nil
 }
+
+// Check plans this job's cases without running anything, so that an
+// unknown name in the settings or too many partitions fail before any
+// target runs.
+func Check(ws *workspace.Workspace, part partition.Spec) error {
+	_, err := planJob(ws, part)
+	return err
+}

@@ -114,14 +114,18 @@ func clipList(items []string, n int) []string {
 }
 
 // CheckWithSuites is Check for a case target that also runs suites
-// (WithSuites): a partition splits its cases, and its suites only when
-// TPUCI_SUITE names them; its selection may hold none of its files.
-func CheckWithSuites(target string) func(*workspace.Workspace, partition.Spec) error {
-	check := Check(target, false)
+// (WithSuites): TPUCI_SUITE makes it a suite job, split by the partition;
+// otherwise its cases are checked with the partition and its suites whole,
+// and its selection may hold none of its files.
+func CheckWithSuites(target string, cases func(*workspace.Workspace, partition.Spec) error) func(*workspace.Workspace, partition.Spec) error {
+	suites := Check(target, false)
 	return func(ws *workspace.Workspace, part partition.Spec) error {
-		if len(ws.Settings.Suites) == 0 {
-			part = partition.Spec{}
+		if len(ws.Settings.Suites) > 0 {
+			return suites(ws, part)
 		}
-		return check(ws, part)
+		if err := cases(ws, part); err != nil {
+			return err
+		}
+		return suites(ws, partition.Spec{})
 	}
 }

@@ -4,7 +4,6 @@
 package suite
 
 import (
-	"errors"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -181,12 +180,7 @@ func command(o Options, s *config.Suite, f config.File, job *Job) proc.Cmd {
 // partError names TPUCI_PARTITION, where the count came from, when it
 // asks for more parts than the suite has files.
 func partError(suite string, spec partition.Spec, err error) error {
-	var many *partition.TooManyParts
-	if errors.As(err, &many) {
-		return fmt.Errorf("suite %s: TPUCI_PARTITION=%s asks for %d parts of its %d files: use a COUNT of at most %d (in CI: lower the suite's matrix size)",
-			suite, spec, many.Parts, many.Items, many.Items)
-	}
-	return fmt.Errorf("suite %s: %w", suite, err)
+	return fmt.Errorf("suite %s: %w", suite, partition.Explain("files", spec, err))
 }
 
 // LoadSelect reads a selection file written by ci:plan: one repository

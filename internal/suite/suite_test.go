@@ -128,7 +128,7 @@ func TestPlanPartitionAndRunners(t *testing.T) {
 	if got := strings.Join(c.Argv, " "); got != "py -m unittest -v test_c.C.test_1 test_c.C.test_2" || c.Dir != "/r/a" {
 		t.Errorf("unittest argv: %s in %s", got, c.Dir)
 	}
-	if _, err := PlanSuites([]*config.Suite{s}, Options{Partition: partition.Spec{ID: 3, Count: 5}}); err == nil || !strings.Contains(err.Error(), "TPUCI_PARTITION=3/5 asks for 5 parts of its 3 files: use a COUNT of at most 3") {
+	if _, err := PlanSuites([]*config.Suite{s}, Options{Partition: partition.Spec{ID: 3, Count: 5}}); err == nil || !strings.Contains(err.Error(), "TPUCI_PARTITION=3/5 asks for 5 parts of 3 files: use a COUNT of at most 3") {
 		t.Errorf("want loud error for too many parts, got %v", err)
 	}
 }

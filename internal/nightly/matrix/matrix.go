@@ -323,7 +323,7 @@ func Partition(cases []Case, spec partition.Spec) (mine, others []Case, err erro
 	}
 	idx, err := partition.Part(items, id, parts)
 	if err != nil {
-		return nil, nil, fmt.Errorf("nightly: TPUCI_PARTITION=%s over %d models: %w", spec, len(models), err)
+		return nil, nil, fmt.Errorf("nightly: %w", partition.Explain("models", spec, err))
 	}
 	in := map[string]bool{}
 	for _, i := range idx {
