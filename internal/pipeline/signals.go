@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/sgl-project/tpuci/internal/proc"
 )
 
@@ -42,13 +44,17 @@ var ErrJobTimeout = errors.New("the whole job's timeout (mage -t) was reached")
 const jobTimeoutMargin = 5 * time.Second
 
 func interruptOf(sig os.Signal) *Interrupt {
+	name := sig.String()
+	if n, ok := sig.(syscall.Signal); ok {
+		name = unix.SignalName(n)
+	}
 	switch sig {
 	case os.Interrupt:
-		return &Interrupt{Signal: sig, Code: 130, Why: sig.String()}
+		return &Interrupt{Signal: sig, Code: 130, Why: name}
 	case parentDeathSignal:
-		return &Interrupt{Signal: sig, Code: 143, Why: "SIGHUP: the parent process exited (mage's launcher, e.g. after a SIGTERM to `go tool mage`) or the terminal hung up"}
+		return &Interrupt{Signal: sig, Code: 143, Why: name + ": `go tool mage` relayed a SIGTERM, the parent process exited or the terminal hung up"}
 	}
-	return &Interrupt{Signal: sig, Code: 143, Why: sig.String()}
+	return &Interrupt{Signal: sig, Code: 143, Why: name}
 }
 
 // ownSignals makes this session the only receiver of SIGINT: mage's
