@@ -24,6 +24,8 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"sync"
 	"syscall"
 	"time"
@@ -59,6 +61,11 @@ type launcher struct {
 const signalGrace = 2 * time.Second
 
 func (l *launcher) main(args []string) int {
+	if _, cmd, err := mage.Parse(io.Discard, io.Discard, args); err == nil && cmd == mage.Version {
+		// mage would print this module's version, not its own.
+		fmt.Printf("Mage Build Tool %s, in tpuci's launcher\nbuilt with: %s\n", mageVersion(), runtime.Version())
+		return 0
+	}
 	if !isRun(args) {
 		return l.exit(mage.ParseAndRun(os.Stdout, os.Stderr, os.Stdin, args), false)
 	}
@@ -74,6 +81,17 @@ func (l *launcher) main(args []string) int {
 		fmt.Fprintf(os.Stderr, "tpuci: run the compiled magefile: %v\n", err)
 	}
 	return l.exit(code, ran)
+}
+
+func mageVersion() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range info.Deps {
+			if d.Path == "github.com/magefile/mage" {
+				return d.Version
+			}
+		}
+	}
+	return "(unknown)"
 }
 
 // isRun tells a run of targets from mage's other commands (-l, -h,
