@@ -2,7 +2,7 @@ module github.com/sgl-project/tpuci
 
 go 1.26.0
 
-tool github.com/magefile/mage
+tool github.com/sgl-project/tpuci/cmd/mage
 
 require (
 	github.com/bitfield/script v0.25.2

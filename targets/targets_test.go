@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/sgl-project/tpuci/internal/compare/comparetest"
 	"github.com/sgl-project/tpuci/internal/needs"
 	"github.com/sgl-project/tpuci/internal/report"
@@ -185,24 +187,23 @@ files = [
 }
 
 // stop says how a test interrupts tpuci: which signals, to the process
-// alone or to its whole process group, and the exit code it expects
-// (-1: not checked).
+// alone or to its whole process group, and the exit code it expects.
 type stop struct {
 	sigs     []syscall.Signal
 	group    bool
 	wantCode int
 }
 
-// interrupt starts cmd, waits for the hanging test's grandchild, sends the
-// signals, and checks the exit code, that nothing survives and that the
-// partial reports are kept. It returns tpuci's stderr.
+// interrupt starts cmd in a process group of its own, waits for the
+// hanging test's grandchild, sends the signals, and checks the exit code,
+// that nothing survives (the grandchild, the group), that the partial
+// reports are kept and that the summary says "partial" in words. It
+// returns tpuci's stderr.
 func interrupt(t *testing.T, cmd *exec.Cmd, pidFile, out string, how stop) string {
 	t.Helper()
 	var so, se bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &so, &se
-	if how.group {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +215,7 @@ func interrupt(t *testing.T, cmd *exec.Cmd, pidFile, out string, how stop) strin
 			break
 		}
 		if time.Now().After(deadline) {
-			cmd.Process.Kill()
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			t.Fatalf("hanging test never started\nstdout:\n%s\nstderr:\n%s", so.String(), se.String())
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -233,11 +234,11 @@ func interrupt(t *testing.T, cmd *exec.Cmd, pidFile, out string, how stop) strin
 	go func() { done <- cmd.Wait() }()
 	select {
 	case <-done:
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
+	case <-time.After(60 * time.Second):
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		t.Fatalf("tpuci did not exit after %v", how.sigs)
 	}
-	if code := cmd.ProcessState.ExitCode(); how.wantCode >= 0 && code != how.wantCode {
+	if code := cmd.ProcessState.ExitCode(); code != how.wantCode {
 		t.Fatalf("exit code %d, want %d\nstderr:\n%s", code, how.wantCode, se.String())
 	}
 	for end := time.Now().Add(10 * time.Second); alive(pid); {
@@ -247,8 +248,47 @@ func interrupt(t *testing.T, cmd *exec.Cmd, pidFile, out string, how stop) strin
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	checkGroupGone(t, cmd.Process.Pid)
 	checkPartialReports(t, out, &se)
+	if words := strings.Join(strings.Fields(so.String()), " "); !strings.Contains(words, "failed, partial") || !strings.Contains(words, "Partial run: interrupted by SIG") {
+		t.Errorf("the summary does not say partial in words:\n%s", so.String())
+	}
 	return se.String()
+}
+
+// groupMembers lists the live processes of process group pgid.
+func groupMembers(pgid int) []string {
+	var live []string
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, path := range stats {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		// "pid (comm) state ppid pgrp ...": comm may hold spaces.
+		end := bytes.LastIndexByte(data, ')')
+		f := strings.Fields(string(data[end+1:]))
+		if len(f) > 2 && f[0] != "Z" && f[2] == strconv.Itoa(pgid) {
+			live = append(live, string(data[:end+1]))
+		}
+	}
+	return live
+}
+
+// checkGroupGone fails when a process of group pgid (go, the mage
+// launcher, the compiler, tpuci) outlives the command, and kills them.
+func checkGroupGone(t *testing.T, pgid int) {
+	t.Helper()
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		live := groupMembers(pgid)
+		if len(live) == 0 {
+			return
+		}
+		if time.Now().After(end) {
+			syscall.Kill(-pgid, syscall.SIGKILL)
+			t.Fatalf("processes outlived the command: %v", live)
+		}
+	}
 }
 
 // checkPartialReports waits for the interrupted unitTest1's results JSON,
@@ -283,6 +323,9 @@ func checkPartialReports(t *testing.T, out string, se *bytes.Buffer) {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("%s missing: %v", f, err)
 		}
+	}
+	if md, _ := os.ReadFile(filepath.Join(out, "summary.md")); !strings.Contains(string(md), "**Partial run**: ") || !strings.Contains(string(md), "failed, partial") {
+		t.Errorf("summary.md does not say partial in words:\n%s", md)
 	}
 	var durations map[string]any
 	raw, _ := os.ReadFile(filepath.Join(out, "durations.json"))
@@ -345,29 +388,141 @@ func goToolMage(t *testing.T, repo, out string, args ...string) *exec.Cmd {
 }
 
 // SIGTERM to "go tool mage" alone (what a supervisor sends): the go
-// command forwards it to mage's launcher, which dies of it without
-// forwarding; tpuci learns of it from its parent's exit, ends every child
-// and writes every report. The go command exits 0 when its child dies of
-// a signal, so the exit code is not checked here (README: run the
-// compiled binary where it matters, as the workflows do).
+// command forwards it to tpuci's mage launcher (cmd/mage), which relays it
+// to tpuci and exits with tpuci's 143 instead of dying of it (of which the
+// go command would make exit status 0).
 func TestSIGTERMToGoToolMage(t *testing.T) {
 	repo, pidFile := hangingRepo(t)
 	out := filepath.Join(t.TempDir(), "out")
-	stderr := interrupt(t, goToolMage(t, repo, out, "pr"), pidFile, out, stop{sigs: []syscall.Signal{syscall.SIGTERM}, wantCode: -1})
+	stderr := interrupt(t, goToolMage(t, repo, out, "pr"), pidFile, out, stop{sigs: []syscall.Signal{syscall.SIGTERM}, wantCode: 143})
 	if strings.Contains(stderr, "again") {
 		t.Errorf("one SIGTERM counted twice:\n%s", stderr)
 	}
 }
 
-// SIGTERM to the whole group of "go tool mage" reaches tpuci directly and
-// through its parent's exit: one event, not two.
-func TestSIGTERMToGoToolMageGroup(t *testing.T) {
-	repo, pidFile := hangingRepo(t)
-	out := filepath.Join(t.TempDir(), "out")
-	stderr := interrupt(t, goToolMage(t, repo, out, "unitTest1"), pidFile, out, stop{sigs: []syscall.Signal{syscall.SIGTERM}, group: true, wantCode: -1})
-	if strings.Contains(stderr, "again") {
-		t.Errorf("one SIGTERM counted twice:\n%s", stderr)
+// A signal to the whole group of "go tool mage" (a Ctrl-C, a supervisor's
+// SIGTERM to the group) reaches tpuci directly, and a SIGTERM also through
+// the launcher's relay: one event, not two, and the exit code is tpuci's.
+func TestSignalToGoToolMageGroup(t *testing.T) {
+	for _, c := range []struct {
+		sig  syscall.Signal
+		want int
+	}{{syscall.SIGTERM, 143}, {syscall.SIGINT, 130}} {
+		repo, pidFile := hangingRepo(t)
+		out := filepath.Join(t.TempDir(), "out")
+		stderr := interrupt(t, goToolMage(t, repo, out, "unitTest1"), pidFile, out, stop{sigs: []syscall.Signal{c.sig}, group: true, wantCode: c.want})
+		if strings.Contains(stderr, "again") {
+			t.Errorf("one %v counted twice:\n%s", c.sig, stderr)
+		}
 	}
+}
+
+// A signal during mage's compile step (the magefile compiled afresh into
+// an empty mage cache) ends `go tool mage pr` with 128+signal before any
+// target runs, and leaves no process: a Ctrl-C to the group; the same
+// when the shell started it with SIGINT ignored (a background job of a
+// script: the go command starts its tool before it handles signals, so
+// mage's own launcher, the compiler and the targets kept SIGINT ignored and
+// the run went on to pass); and a SIGTERM to the go command alone, also
+// under -compile, whose 0 let `-compile x && x pr` run an old binary.
+func TestSignalDuringMageCompile(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		sig       syscall.Signal
+		group     bool
+		ignoreInt bool
+		want      int
+		args      []string
+	}{
+		{"SIGINT to the group", syscall.SIGINT, true, false, 130, []string{"pr"}},
+		{"SIGINT to the group, ignored by the shell", syscall.SIGINT, true, true, 130, []string{"pr"}},
+		{"SIGTERM to go", syscall.SIGTERM, false, false, 143, []string{"pr"}},
+		{"SIGTERM to go during -compile", syscall.SIGTERM, false, false, 143, []string{"-compile", filepath.Join(t.TempDir(), "tpuci")}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			repo, _ := hangingRepo(t)
+			out := filepath.Join(t.TempDir(), "out")
+			cmd := goToolMage(t, repo, out, append([]string{"-debug"}, c.args...)...)
+			cmd.Env = append(cmd.Env, "MAGEFILE_CACHE="+t.TempDir())
+			if c.ignoreInt {
+				cmd.Args = append([]string{"sh", "-c", `trap "" INT; exec "$@"`, "sh"}, cmd.Args...)
+				cmd.Path = needs.FirstTool(t, "/bin/sh", "sh")
+			}
+			stderr := signalAtLine(t, cmd, "running go build", c.sig, c.group, c.want)
+			if !strings.Contains(stderr, unix.SignalName(c.sig)+" during mage's compile step") {
+				t.Errorf("no line saying that no target ran:\n%s", stderr)
+			}
+			if entries, _ := os.ReadDir(out); len(entries) > 0 {
+				t.Errorf("a target ran: %s holds %v", out, entries)
+			}
+		})
+	}
+}
+
+// lineWatch collects output and closes seen once it holds marker.
+type lineWatch struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	marker string
+	seen   chan struct{}
+}
+
+func (w *lineWatch) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	had := strings.Contains(w.buf.String(), w.marker)
+	w.buf.Write(p)
+	if !had && strings.Contains(w.buf.String(), w.marker) {
+		close(w.seen)
+	}
+	return len(p), nil
+}
+
+func (w *lineWatch) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// signalAtLine starts cmd in a process group of its own, sends sig (to
+// the group or to the process) once its stderr shows marker, and checks
+// the exit code and that no process of the group survives. It returns
+// stderr.
+func signalAtLine(t *testing.T, cmd *exec.Cmd, marker string, sig syscall.Signal, group bool, want int) string {
+	t.Helper()
+	se := &lineWatch{marker: marker, seen: make(chan struct{})}
+	var so bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &so, se
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-se.seen:
+	case <-done:
+		t.Fatalf("ended before %q\nstderr:\n%s", marker, se.String())
+	case <-time.After(5 * time.Minute):
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		t.Fatalf("no %q\nstderr:\n%s", marker, se.String())
+	}
+	target := cmd.Process.Pid
+	if group {
+		target = -target
+	}
+	syscall.Kill(target, sig)
+	select {
+	case <-done:
+	case <-time.After(5 * time.Minute): // a SIGTERM to go alone lets the compile step finish
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		t.Fatalf("did not exit after %v\nstderr:\n%s", sig, se.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != want {
+		t.Fatalf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, want, so.String(), se.String())
+	}
+	checkGroupGone(t, cmd.Process.Pid)
+	return se.String()
 }
 
 // The whole job's timeout (mage -t) stops the stages early enough to end

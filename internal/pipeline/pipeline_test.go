@@ -205,3 +205,44 @@ func TestNothingToRunFailsInCI(t *testing.T) {
 		t.Fatalf("local: %v", err)
 	}
 }
+
+// A run cut short, by a signal or by the whole job's timeout, says
+// "partial" in words in the terminal summary and in summary.md, not only
+// in the JSON.
+func TestPartialRunSaysSoInWords(t *testing.T) {
+	for _, c := range []struct {
+		why string
+		ctx func() context.Context
+		sig os.Signal
+	}{
+		{"interrupted by SIGTERM", context.Background, syscall.SIGTERM},
+		{ErrJobTimeout.Error(), func() context.Context {
+			ctx, cancel := context.WithTimeout(context.Background(), jobTimeoutMargin/2) // the stage's deadline has passed
+			t.Cleanup(cancel)
+			return ctx
+		}, nil},
+	} {
+		s, out := session(t, newRepo(t), map[string]string{})
+		sig, interrupt := context.WithCancelCause(context.Background())
+		s.sig = sig
+		s.Run(c.ctx(), "unitTest1", func(ctx context.Context, _ *workspace.Workspace, st *Stage) error {
+			st.Cases = []report.Case{{Name: "finished", Status: report.Passed}}
+			if c.sig != nil {
+				s.mu.Lock()
+				s.interrupt = interruptOf(c.sig)
+				s.mu.Unlock()
+				interrupt(s.interrupt)
+			}
+			<-ctx.Done()
+			return ctx.Err()
+		})
+		s.PrintSummary()
+		md, _ := os.ReadFile(filepath.Join(s.WS.Out, "summary.md"))
+		for where, text := range map[string]string{"terminal": out.String(), "summary.md": string(md)} {
+			words := strings.Join(strings.Fields(text), " ")
+			if !strings.Contains(words, "failed, partial") || !strings.Contains(words, "Partial run: "+c.why) && !strings.Contains(words, "Partial run**: "+c.why) {
+				t.Errorf("%s: %s does not say partial in words:\n%s", c.why, where, text)
+			}
+		}
+	}
+}

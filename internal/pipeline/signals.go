@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/sgl-project/tpuci/internal/proc"
 )
 
@@ -41,14 +43,23 @@ var ErrJobTimeout = errors.New("the whole job's timeout (mage -t) was reached")
 // mage exits at its deadline without waiting for the target.
 const jobTimeoutMargin = 5 * time.Second
 
+// sigName is the signal's name, SIGTERM rather than "terminated".
+func sigName(sig os.Signal) string {
+	if n, ok := sig.(syscall.Signal); ok && unix.SignalName(n) != "" {
+		return unix.SignalName(n)
+	}
+	return sig.String()
+}
+
 func interruptOf(sig os.Signal) *Interrupt {
+	name := sigName(sig)
 	switch sig {
 	case os.Interrupt:
-		return &Interrupt{Signal: sig, Code: 130, Why: sig.String()}
+		return &Interrupt{Signal: sig, Code: 130, Why: name}
 	case parentDeathSignal:
-		return &Interrupt{Signal: sig, Code: 143, Why: "SIGHUP: the parent process exited (mage's launcher, e.g. after a SIGTERM to `go tool mage`) or the terminal hung up"}
+		return &Interrupt{Signal: sig, Code: 143, Why: name + ": `go tool mage` relayed a SIGTERM, the parent process exited or the terminal hung up"}
 	}
-	return &Interrupt{Signal: sig, Code: 143, Why: sig.String()}
+	return &Interrupt{Signal: sig, Code: 143, Why: name}
 }
 
 // ownSignals makes this session the only receiver of SIGINT: mage's
@@ -81,15 +92,15 @@ func (s *Session) watchSignals() {
 		s.mu.Unlock()
 		cancel(first)
 		// A second SIGINT or SIGTERM kills the children at once; reports
-		// are still written. The parent's exit after a group-wide signal
-		// is the same event, not a second one.
+		// are still written. The parent's exit or relay (SIGHUP) after a
+		// group-wide signal is the same event, not a second one.
 		absorbed := false
 		for sig := range s.sigCh {
 			if sig == parentDeathSignal || (first.Signal == parentDeathSignal && sig == syscall.SIGTERM && !absorbed) {
 				absorbed = true
 				continue
 			}
-			fmt.Fprintf(s.Log, "tpuci: %s again: killing children now\n", sig)
+			fmt.Fprintf(s.Log, "tpuci: %s again: killing children now\n", sigName(sig))
 			proc.StopAll()
 		}
 	}()

@@ -51,8 +51,28 @@ func junitView(st *report.TargetResult) *report.TargetResult {
 }
 
 func (s *Session) writeSummary() error {
-	md := report.Markdown("tpuci summary", s.Stages())
+	var notes []string
+	if why := s.partialWhy(); why != "" {
+		notes = append(notes, "**Partial run**: "+why+partialRest)
+	}
+	md := report.Markdown("tpuci summary", s.Stages(), notes...)
 	return report.WriteFile(filepath.Join(s.WS.Out, "summary.md"), []byte(md))
+}
+
+const partialRest = "; the reports keep what finished, the rest was cut short or not run."
+
+// partialWhy is why the run is partial (an interruption, or the whole
+// job's timeout cutting a stage short), or "" for a whole run.
+func (s *Session) partialWhy() string {
+	if in := s.Interrupted(); in != nil {
+		return in.Error()
+	}
+	for _, st := range s.Stages() {
+		if st.Partial {
+			return st.Reason
+		}
+	}
+	return ""
 }
 
 // passedRecord finds a stage record that passed for this commit and config.
@@ -76,11 +96,15 @@ func (s *Session) passedRecord(name string) (*report.TargetResult, bool) {
 
 // PrintSummary writes the closing table: every stage with its status,
 // duration, failures and logs, the reasons of skipped and errored stages,
-// then the failures again.
+// the failures again, and whether the run is partial. summary.md is
+// written again, for an interruption that came after the last stage.
 func (s *Session) PrintSummary() {
 	stages := s.Stages()
 	if len(stages) == 0 {
 		return
+	}
+	if err := s.writeSummary(); err != nil {
+		fmt.Fprintf(s.Log, "tpuci: %v\n", err)
 	}
 	fmt.Fprintln(s.Out)
 	rows := make([]report.SummaryRow, len(stages))
@@ -109,6 +133,9 @@ func (s *Session) PrintSummary() {
 		for _, f := range failures {
 			fmt.Fprintln(s.Out, report.Wrap("  - "+f, report.SummaryWidth, "    "))
 		}
+	}
+	if why := s.partialWhy(); why != "" {
+		fmt.Fprintln(s.Out, "\n"+report.Wrap("Partial run: "+why+partialRest, report.SummaryWidth, "  "))
 	}
 	fmt.Fprintf(s.Out, "\nReports: %s (summary.md, <target>.json, junit/)\n", rel(s.WS.Out))
 }

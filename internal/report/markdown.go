@@ -6,14 +6,18 @@ import (
 	"time"
 )
 
-// Markdown renders the summary of several stages: one overview table,
-// then each stage's verdict tables and failures.
-func Markdown(title string, stages []*TargetResult) string {
+// Markdown renders the summary of several stages: the notes (e.g. that
+// the run is partial), one overview table, then each stage's verdict
+// tables and failures.
+func Markdown(title string, stages []*TargetResult, notes ...string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## %s\n\n", title)
+	for _, n := range notes {
+		fmt.Fprintf(&b, "%s\n\n", n)
+	}
 	b.WriteString("| target | status | duration | cases | failures | logs |\n|---|---|---|---|---|---|\n")
 	for _, s := range stages {
-		status := string(s.Status)
+		status := s.StatusText()
 		if s.Reason != "" {
 			status += " (" + s.Reason + ")"
 		}

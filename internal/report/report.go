@@ -102,6 +102,15 @@ func (s *TargetResult) FlakyCount() int {
 	return n
 }
 
+// StatusText is the status as the summaries print it: "failed, partial"
+// for a stage cut short, so that the word is there, not only the JSON flag.
+func (s *TargetResult) StatusText() string {
+	if s.Partial {
+		return string(s.Status) + ", partial"
+	}
+	return string(s.Status)
+}
+
 // CountsText is "P passed, F failed, S skipped", with flaky passes named.
 func (s *TargetResult) CountsText() string {
 	p, f, sk := s.Counts()

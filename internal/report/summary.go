@@ -27,10 +27,10 @@ func WriteSummary(w io.Writer, rows []SummaryRow) error {
 	for _, r := range rows {
 		st := r.TargetResult
 		p, f, sk := st.Counts()
-		status := string(st.Status)
+		status := st.StatusText()
 		if st.Reason != "" {
-			reasons = append(reasons, st.Target+": "+string(st.Status)+": "+st.Reason)
-			status = fmt.Sprintf("%s (%d)", st.Status, len(reasons))
+			reasons = append(reasons, st.Target+": "+status+": "+st.Reason)
+			status = fmt.Sprintf("%s (%d)", status, len(reasons))
 		}
 		cases := fmt.Sprintf("%d/%d/%d", p, f, sk)
 		if n := st.FlakyCount(); n > 0 {

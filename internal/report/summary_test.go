@@ -51,3 +51,20 @@ func TestWrapKeepsLongWordsWhole(t *testing.T) {
 		t.Errorf("%q", got)
 	}
 }
+
+// A stage cut short says "partial" in the status of both summaries, and
+// the Markdown carries the run's notes above the table.
+func TestPartialStageSaysPartial(t *testing.T) {
+	st := &TargetResult{Target: "unitTest1", Status: Failed, Partial: true, Reason: "interrupted by SIGINT"}
+	var b strings.Builder
+	if err := WriteSummary(&b, []SummaryRow{{TargetResult: st, Logs: "-"}}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "unitTest1  failed, partial (1)") || !strings.Contains(b.String(), "(1) unitTest1: failed, partial: interrupted by SIGINT") {
+		t.Errorf("terminal:\n%s", b.String())
+	}
+	md := Markdown("tpuci summary", []*TargetResult{st}, "**Partial run**: interrupted by SIGINT")
+	if !strings.HasPrefix(md, "## tpuci summary\n\n**Partial run**: interrupted by SIGINT\n\n| target |") || !strings.Contains(md, "❌ failed, partial (interrupted by SIGINT)") {
+		t.Errorf("markdown:\n%s", md)
+	}
+}
