@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
+
+	"github.com/sgl-project/tpuci/internal/gitcmd"
 )
 
 // maxErrors caps how many problems one validation reports.
@@ -451,8 +453,20 @@ var (
 // ReleaseArches are the architectures release images may be built for.
 var ReleaseArches = []string{"amd64", "arm64"}
 
+// pythonModule is a dotted module name; [repo].package is put into the
+// code a release's smoke test runs, so nothing else may be.
+var pythonModule = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
+
 func (v *validator) release() {
 	r := v.c.Release
+	if p := v.c.Repo.Package; p != "" && !pythonModule.MatchString(p) {
+		v.add("repo.package", "%q is not a Python module name (e.g. sgl_jax)", p)
+	}
+	for key, ref := range map[string]string{"perf.compare": v.c.Perf.Compare, "pallas.compare": v.c.Pallas.Compare} {
+		if why := gitcmd.RevisionProblem(ref); ref != "" && why != "" {
+			v.add(key, "%q %s (want a branch, tag, SHA, HEAD~1 or merge-base)", ref, why)
+		}
+	}
 	if r.OfficialRepo != "" && !ownerRepo.MatchString(r.OfficialRepo) {
 		v.add("release.official_repo", "%q is not owner/name (e.g. sgl-project/sglang-jax)", r.OfficialRepo)
 	}

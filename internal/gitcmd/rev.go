@@ -33,17 +33,26 @@ func CheckSHA(what, s string) error {
 // origin/main) that git could read as an option, or that holds spaces or
 // control characters, which no ref or revision git writes contains.
 func CheckRevision(what, s string) error {
-	switch {
-	case s == "":
-		return fmt.Errorf("%s: empty revision", what)
-	case len(s) > maxRevisionLen:
-		return fmt.Errorf("%s: revision longer than %d characters", what, maxRevisionLen)
-	case strings.HasPrefix(s, "-"):
-		return fmt.Errorf("%s: %q starts with '-': a revision cannot (git would read it as an option)", what, s)
-	case strings.ContainsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
-		return fmt.Errorf("%s: %q holds a space or control character: no revision does", what, s)
+	if why := RevisionProblem(s); why != "" {
+		return fmt.Errorf("%s: %q %s", what, s, why)
 	}
 	return nil
+}
+
+// RevisionProblem says what keeps s from being a revision expression, or
+// "" when nothing does.
+func RevisionProblem(s string) string {
+	switch {
+	case s == "":
+		return "is empty"
+	case len(s) > maxRevisionLen:
+		return fmt.Sprintf("is longer than %d characters", maxRevisionLen)
+	case strings.HasPrefix(s, "-"):
+		return "starts with '-': a revision cannot (git would read it as an option)"
+	case strings.ContainsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
+		return "holds a space or control character: no revision does"
+	}
+	return ""
 }
 
 // CheckBranch refuses a branch name that git's own rules reject

@@ -7,7 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
+	"github.com/sgl-project/tpuci/internal/gitcmd"
 	"github.com/sgl-project/tpuci/internal/partition"
 )
 
@@ -269,6 +271,14 @@ func (v Var) check(val string) error {
 	case Partition:
 		_, err := ParsePartition(val)
 		return err
+	case Revision:
+		if why := gitcmd.RevisionProblem(val); why != "" {
+			return fmt.Errorf("%s=%q: %s (want a branch, tag, SHA or HEAD~1)", v.Name, val, why)
+		}
+	case URL:
+		if strings.HasPrefix(val, "-") || strings.ContainsFunc(val, unicode.IsControl) {
+			return fmt.Errorf("%s=%q: starts with '-' or holds a control character (want a URL or a path)", v.Name, val)
+		}
 	}
 	return nil
 }

@@ -95,6 +95,25 @@ func TestNumbersSayWhatIsWrong(t *testing.T) {
 	}
 }
 
+// A revision or URL that git could read as an option, or that would break
+// a line, is refused before any work.
+func TestRevisionsAndURLsCannotBeOptions(t *testing.T) {
+	for name, val := range map[string]string{
+		"TPUCI_BASE": "--output=/tmp/x", "TPUCI_COMPARE": "-p", "TPUCI_LINT_BASE": "main\n::warning::x",
+		"TPUCI_LINT_CHANGED": "a b", "GITHUB_BASE_REF": "--exec=x", "TPUCI_NIGHTLY_GIT": "--upload-pack=touch x",
+	} {
+		_, err := Parse(env(map[string]string{name: val}))
+		if err == nil || !strings.HasPrefix(err.Error(), "settings: "+name+"=") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s=%q: got %v", name, val, err)
+		}
+	}
+	for name, val := range map[string]string{"TPUCI_BASE": "origin/main", "TPUCI_COMPARE": "HEAD~1", "TPUCI_NIGHTLY_GIT": "file:///srv/data.git"} {
+		if _, err := Parse(env(map[string]string{name: val})); err != nil {
+			t.Errorf("%s=%s: %v", name, val, err)
+		}
+	}
+}
+
 func TestTableIsComplete(t *testing.T) {
 	seen := map[string]bool{}
 	for _, v := range Table {

@@ -20,6 +20,8 @@ const (
 	Secret    Kind = "secret"   // a credential: never printed (Masked)
 	Choice    Kind = "choice"   // one of Var.Choices
 	Date      Kind = "date"     // a date as Var.Layout
+	Revision  Kind = "revision" // a git revision: a branch, tag, SHA or HEAD~1
+	URL       Kind = "url"      // a URL or path that a child process is given
 )
 
 // Var documents one environment variable.
@@ -48,8 +50,8 @@ var Table = []Var{
 	{Name: "TPUCI_RECORD_DURATIONS", Kind: Bool, Default: "record on pushes to main and scheduled runs", Targets: "unitTest1, unitTest4, e2e", Doc: "add this run's measured minutes to the durations history"},
 	{Name: "TPUCI_DEPS", Kind: Choice, Choices: []string{"workflow"}, Default: "run upstream targets", Targets: "all", Doc: "workflow: do not run upstream targets (the workflow orders the jobs)"},
 	{Name: "TPUCI_FORCE", Kind: Bool, Default: "0", Targets: "all", Doc: "rerun upstream targets that already passed"},
-	{Name: "TPUCI_LINT_CHANGED", Kind: String, Default: "lint every path", Targets: "lint", Doc: "lint only Python files changed since this ref"},
-	{Name: "TPUCI_LINT_BASE", Kind: String, Default: "GITHUB_BASE_REF, else origin/main", Targets: "lint", Doc: "the ref new lint findings are judged against"},
+	{Name: "TPUCI_LINT_CHANGED", Kind: Revision, Default: "lint every path", Targets: "lint", Doc: "lint only Python files changed since this ref"},
+	{Name: "TPUCI_LINT_BASE", Kind: Revision, Default: "GITHUB_BASE_REF, else origin/main", Targets: "lint", Doc: "the ref new lint findings are judged against"},
 	{Name: "TPUCI_LINT_BASELINE", Kind: Path, Default: "none", Targets: "lint", Doc: "a lint.json of the base to judge findings against"},
 	{Name: "TPUCI_LOCK_WAIT", Kind: Duration, Default: "30m", Targets: "unitTest1, unitTest4, e2e, perf, pallas, accuracy, nightly", Doc: "how long to queue for the host-wide TPU lock; 0 fails at once"},
 	{Name: "TPUCI_LOCK_FILE", Kind: Path, Default: "/tmp/tpuci-tpu.lock", Targets: "unitTest1, unitTest4, e2e, perf, pallas, accuracy, nightly", Doc: "the host-wide TPU lock file"},
@@ -58,7 +60,7 @@ var Table = []Var{
 	{Name: "TPUCI_CASES", Kind: List, Default: "every case", Targets: "perf, accuracy, nightly, nightly:list", Doc: "run only these cases (globs for nightly)"},
 	{Name: "TPUCI_KERNELS", Kind: List, Default: "every kernel", Targets: "pallas", Doc: "run only these kernels"},
 	{Name: "TPUCI_SERVER_ARGS", Kind: String, Default: "none", Targets: "perf, accuracy, nightly", Doc: "extra flags for every model server, e.g. --sim-slowdown 1.2 to see the perf gate fail"},
-	{Name: "TPUCI_COMPARE", Kind: String, Default: "[perf].compare / [pallas].compare", Targets: "perf, pallas", Doc: "a base ref to run A/B against on this host"},
+	{Name: "TPUCI_COMPARE", Kind: Revision, Default: "[perf].compare / [pallas].compare", Targets: "perf, pallas", Doc: "a base ref to run A/B against on this host"},
 	{Name: "TPUCI_COMPARE_ROUNDS", Kind: Int, Min: 4, Default: "10", Targets: "perf, pallas", Doc: "A/B rounds (at least 4)"},
 	{Name: "TPUCI_KERNEL_SLOWDOWN", Kind: String, Default: "none", Targets: "pallas (read by the example)", Doc: "the example's kernels run this factor slower (to see the pallas gate fail)"},
 	{Name: "TPUCI_DRY_RUN", Kind: Bool, Default: "0", Targets: "perf:baseline, accuracy:baseline", Doc: "print the new baseline instead of writing it"},
@@ -67,7 +69,7 @@ var Table = []Var{
 	{Name: "TPUCI_BENCH_DURATION", Kind: Duration, Min: 1, Default: "10s", Targets: "bench:client", Doc: "how long to drive the server"},
 	{Name: "TPUCI_OFFLINE", Kind: Bool, Default: "0", Targets: "accuracy, nightly", Doc: "accuracy datasets only from the data dir or cache, never downloaded"},
 	{Name: "TPUCI_EVAL_CACHE", Kind: Path, Default: "$TPUCI_OUT/eval-cache", Targets: "accuracy, nightly", Doc: "where downloaded datasets are kept"},
-	{Name: "TPUCI_BASE", Kind: String, Default: "origin/main", Targets: "ci:plan", Doc: "local ci:plan: the base ref to diff against"},
+	{Name: "TPUCI_BASE", Kind: Revision, Default: "origin/main", Targets: "ci:plan", Doc: "local ci:plan: the base ref to diff against"},
 	{Name: "TPUCI_LABELS", Kind: List, Default: "none", Targets: "ci:plan", Doc: "local ci:plan: labels to pretend"},
 	{Name: "TPUCI_NEEDS", Kind: String, Default: "none", Targets: "ci:finish", Doc: "the workflow's needs context as JSON"},
 	{Name: "TPUCI_PLAN", Kind: String, Default: "none", Targets: "ci:finish", Doc: "the plan job's output as JSON"},
@@ -76,7 +78,7 @@ var Table = []Var{
 	{Name: "TPUCI_NIGHTLY_DATE", Kind: String, Default: "today, UTC", Targets: "nightly", Doc: "YYYY-MM-DD: the night results belong to"},
 	{Name: "TPUCI_NIGHTLY_SCHEDULED", Kind: Bool, Default: "0", Targets: "nightly", Doc: "a scheduled run (as GITHUB_EVENT_NAME=schedule)"},
 	{Name: "TPUCI_NIGHTLY_HISTORY", Kind: Path, Default: "$TPUCI_OUT/nightly/history", Targets: "nightly", Doc: "the local history store"},
-	{Name: "TPUCI_NIGHTLY_GIT", Kind: String, Default: "[nightly].git; none disables it", Targets: "nightly, release:*", Doc: "a git data repository for history that several jobs push to"},
+	{Name: "TPUCI_NIGHTLY_GIT", Kind: URL, Default: "[nightly].git; none disables it", Targets: "nightly, release:*", Doc: "a git data repository for history that several jobs push to"},
 	{Name: "TPUCI_NIGHTLY_GIT_TOKEN", Kind: Secret, Default: "none", Targets: "nightly, release:*", Doc: "token for TPUCI_NIGHTLY_GIT"},
 	{Name: "TPUCI_NIGHTLY_STATUS", Kind: String, Default: "[release].nightly_status", Targets: "release:*", Doc: "path or URL of the nightly status the release gate reads"},
 	{Name: "TPUCI_CHROMIUM", Kind: Path, Default: "chromium on PATH", Targets: "nightly", Doc: "the browser that renders the nightly report"},
@@ -103,7 +105,7 @@ var Table = []Var{
 	{Name: "GITHUB_OUTPUT", Kind: Path, Default: "unset", Targets: "ci:*", Doc: "where step outputs are written"},
 	{Name: "GITHUB_EVENT_NAME", Kind: String, Default: "unset", Targets: "ci:plan, nightly, unitTest1, unitTest4, e2e", Doc: "the event: pull_request, push, schedule"},
 	{Name: "GITHUB_EVENT_PATH", Kind: Path, Default: "unset", Targets: "ci:plan", Doc: "the event payload"},
-	{Name: "GITHUB_BASE_REF", Kind: String, Default: "unset", Targets: "lint, ci:plan", Doc: "a pull request's base branch"},
+	{Name: "GITHUB_BASE_REF", Kind: Revision, Default: "unset", Targets: "lint, ci:plan", Doc: "a pull request's base branch"},
 	{Name: "GITHUB_REF", Kind: String, Default: "unset", Targets: "ci:plan, release:*", Doc: "the ref the run is for"},
 	{Name: "GITHUB_REF_NAME", Kind: String, Default: "unset", Targets: "nightly", Doc: "the branch or tag name"},
 	{Name: "GITHUB_RUN_ID", Kind: String, Default: "unset", Targets: "nightly", Doc: "links a night to its run"},
