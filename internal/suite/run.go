@@ -105,7 +105,8 @@ func (r *Runner) runJob(ctx context.Context, job Job) ([]report.Case, []string, 
 		}
 		earlier = append(earlier, report.Attempt{Status: report.Errored, Message: r.why(job, out), Output: out.tail,
 			Log: keepAttemptLog(job.LogFile, attempt+1), Duration: out.o.Duration})
-		fmt.Fprintf(r.Log, "    %s: %s; rerun %d/%d (infrastructure failure; log kept as %s)\n", job.File.Path, describe(out.o), len(earlier), job.Reruns, earlier[len(earlier)-1].Log)
+		fmt.Fprintln(r.Log, report.Fit(fmt.Sprintf("    %s: %s; rerun %d/%d (infrastructure failure; log kept as %s)",
+			job.File.Path, describe(out.o), len(earlier), job.Reruns, report.Path(earlier[len(earlier)-1].Log))))
 	}
 	if r.GH != nil {
 		r.GH.EndGroup()
@@ -285,7 +286,7 @@ func (r *Runner) showTail(job Job, t string) {
 	if r.Verbose || t == "" {
 		return
 	}
-	fmt.Fprintf(r.Out, "---- last lines of %s ----\n%s\n---- end ----\n", job.LogFile, strings.TrimRight(t, "\n"))
+	fmt.Fprintf(r.Out, "%s\n%s\n---- end of the log's last lines ----\n", report.Fit("---- "+report.Path(job.LogFile)+" ----"), strings.TrimRight(t, "\n"))
 }
 
 // annotate puts one annotation per failed case at its failing line.
@@ -301,8 +302,18 @@ func (r *Runner) annotate(job Job, cases []report.Case) {
 		if file == "" {
 			file = job.File.Path
 		}
-		r.GH.Annotate(ghactions.Annotation{File: file, Line: c.Line, Title: "tpuci " + job.Suite, Msg: c.Name + ": " + textline.First(c.Message)})
+		r.GH.Annotate(ghactions.Annotation{File: file, Line: c.Line, Title: "tpuci " + job.Suite, Msg: annotation(c, file)})
 	}
+}
+
+// annotation is a failed case's message at its file: the file case's
+// name and message start with the path the annotation already names.
+func annotation(c report.Case, file string) string {
+	msg := strings.TrimPrefix(textline.First(c.Message), file+": ")
+	if c.Name == file {
+		return msg
+	}
+	return c.Name + ": " + msg
 }
 
 // cleanShm removes model caches left in /dev/shm by a test file.

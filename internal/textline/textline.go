@@ -2,7 +2,10 @@
 // one line of a log, an error or a report cell.
 package textline
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // First is the first line of s, surrounding blank space trimmed.
 func First(s string) string {
@@ -55,3 +58,22 @@ func startsRune(b byte) bool { return b&0xC0 != 0x80 }
 // Joined folds s onto one line: runs of whitespace, newlines included,
 // become one space.
 func Joined(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// Brief is s when it has at most n runes, else its first clause (up to
+// the first ": ", "; " or " ("), clipped to n runes with "…": the short
+// form of a reason whose whole text is printed elsewhere.
+func Brief(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	cut := len(s)
+	for _, sep := range []string{": ", "; ", " ("} {
+		if i := strings.Index(s, sep); i > 0 && i < cut {
+			cut = i
+		}
+	}
+	if r := []rune(s[:cut]); len(r) > n {
+		return strings.TrimRight(string(r[:max(n-1, 0)]), " ") + "…"
+	}
+	return s[:cut]
+}
