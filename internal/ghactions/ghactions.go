@@ -11,8 +11,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/sgl-project/tpuci/internal/settings"
 	"github.com/sgl-project/tpuci/internal/report"
+	"github.com/sgl-project/tpuci/internal/settings"
 	"github.com/sgl-project/tpuci/internal/textline"
 )
 

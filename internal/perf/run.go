@@ -46,7 +46,7 @@ type Runner struct {
 	LogDir    string
 	Log       io.Writer // progress lines
 	// bench runs one benchmark; tests replace it.
-	bench func(ctx context.Context, cfg bench.Config) (*bench.Result, error)
+	bench  func(ctx context.Context, cfg bench.Config) (*bench.Result, error)
 	device string // the last one announced
 }
 
