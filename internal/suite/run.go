@@ -252,12 +252,40 @@ func (r *Runner) classify(job Job, out outcomeInfo, earlier []report.Attempt, to
 	return cases, fails
 }
 
-// where names a case with its failing line when known.
+// where names a failed case by its file and line, then by its name in
+// the file: the path once.
 func where(c report.Case) string {
-	if c.Line > 0 && c.File != "" {
-		return fmt.Sprintf("%s (%s:%d)", c.Name, c.File, c.Line)
+	if c.File == "" {
+		return c.Name
 	}
-	return c.Name
+	loc := c.File
+	if c.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", c.File, c.Line)
+	}
+	return loc + ": " + inFile(c.Name, c.File)
+}
+
+// inFile is a case's name without the module path that repeats its file:
+// in a/test_x.py, pytest's "a.test_x.C::test_b" is "C::test_b" and
+// unittest's "test_x.C.test_b" is "C.test_b".
+func inFile(name, file string) string {
+	mod := strings.TrimSuffix(filepath.Base(file), ".py")
+	dotted, test, pytest := strings.Cut(name, "::")
+	parts := strings.Split(dotted, ".")
+	k := len(parts) - 1
+	for k >= 0 && parts[k] != mod {
+		k--
+	}
+	rest := strings.Join(parts[k+1:], ".")
+	switch {
+	case k < 0 || (!pytest && rest == ""):
+		return name
+	case !pytest:
+		return rest
+	case rest == "":
+		return test
+	}
+	return rest + "::" + test
 }
 
 func attemptLogs(a []report.Attempt) string {
@@ -286,7 +314,7 @@ func (r *Runner) showTail(job Job, t string) {
 	if r.Verbose || t == "" {
 		return
 	}
-	fmt.Fprintf(r.Out, "%s\n%s\n---- end of the log's last lines ----\n", report.Fit("---- "+report.Path(job.LogFile)+" ----"), strings.TrimRight(t, "\n"))
+	fmt.Fprintf(r.Out, "---- %s\n%s\n---- end of the log's last lines ----\n", report.Path(job.LogFile), strings.TrimRight(t, "\n"))
 }
 
 // annotate puts one annotation per failed case at its failing line.
@@ -313,7 +341,7 @@ func annotation(c report.Case, file string) string {
 	if c.Name == file {
 		return msg
 	}
-	return c.Name + ": " + msg
+	return inFile(c.Name, file) + ": " + msg
 }
 
 // cleanShm removes model caches left in /dev/shm by a test file.
