@@ -83,7 +83,7 @@ func NewSession(getenv func(string) string, cwd string, out, log io.Writer) (*Se
 		return nil, err
 	}
 	s := &Session{WS: ws, GH: ghactions.FromSettings(ws.Settings.GitHub, out), Out: out, Log: log, sig: context.Background()}
-	lines := append(slices.Clone(ws.Notes), "repo "+ws.Repo+", config "+inRepo(ws.Repo, ws.Config.Source), "out "+ws.Out, ws.Chips.Describe())
+	lines := append(slices.Clone(ws.Notes), "repo "+ws.Repo, "config "+inRepo(ws.Repo, ws.Config.Source), "out "+ws.Out, ws.Chips.Describe())
 	if ws.Python != "" {
 		lines = append(lines, fmt.Sprintf("python %s (%s)", ws.Python, ws.PythonFrom))
 	} else {
@@ -95,11 +95,11 @@ func NewSession(getenv func(string) string, cwd string, out, log io.Writer) (*Se
 	return s, nil
 }
 
-// inRepo is path relative to the repo when it lies inside it: the repo's
-// own path is on the same line already.
+// inRepo names a path inside the repo relative to it: the line before
+// names the repo.
 func inRepo(repo, path string) string {
 	if r, err := filepath.Rel(repo, path); err == nil && filepath.IsAbs(path) && !strings.HasPrefix(r, "..") {
-		return r
+		return r + " in the repo"
 	}
 	return path
 }
