@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"unicode/utf8"
@@ -15,8 +16,9 @@ const Width = 100
 // Text renders a table for a terminal: its title, then the header and
 // rows in aligned columns two spaces apart. A table wider than Width is
 // made to fit without losing a word: the remarks in parentheses that end
-// cells become numbered notes under the table and, if that is not
-// enough, each value of the first column becomes a heading over its rows.
+// cells become numbered notes under the table and, if that is not enough
+// and the first column is the widest, each of its values becomes a
+// heading over its rows.
 // When neither fits, the plain columns are kept. Only the terminal view
 // changes: t, and so the JSON, keeps every cell whole.
 func Text(t Table) string {
@@ -32,19 +34,38 @@ func Text(t Table) string {
 	return b.String()
 }
 
-// fitted is the first rendering of rows that fits in Width.
+// fitted is the first rendering of rows that fits in Width. Grouping is
+// tried only when the first column is the widest: headings then save the
+// most, and a table whose width is its last column stays one row a line.
 func fitted(rows [][]string) string {
 	plain := columns(rows)
 	if Fits(plain) {
 		return plain
 	}
 	short, notes := noted(rows)
-	for _, s := range []string{columns(short), grouped(short)} {
+	tries := []string{columns(short)}
+	if firstIsWidest(short) {
+		tries = append(tries, grouped(short))
+	}
+	for _, s := range tries {
 		if s += legend(notes); Fits(s) {
 			return s
 		}
 	}
 	return plain
+}
+
+func firstIsWidest(rows [][]string) bool {
+	var widths []int
+	for _, r := range rows {
+		for i, c := range r {
+			if i == len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	return len(widths) > 1 && widths[0] == slices.Max(widths)
 }
 
 // Fits reports whether every line of s is at most Width runes.
