@@ -14,6 +14,8 @@ import (
 
 // Lint judges a change with pylint's error checks (stage 1).
 //
+//	go tool mage lint
+//
 // Lints the Python files of [lint].paths the change touched, at HEAD and at
 // its base (the merge base with origin/main, or HEAD's parent when HEAD is
 // on it), with the repository's own pylint configuration; only findings
@@ -25,8 +27,9 @@ import (
 //
 // Environment:
 //
-//	TPUCI_LINT_BASE=<ref>        the base to compare with (default origin/main, main; on GitHub origin/$GITHUB_BASE_REF)
-//	TPUCI_LINT_BASELINE=<file>   lint every file and compare with a previous run's lint-findings.json
+//	TPUCI_LINT_BASE=<ref>        the base to compare with (default origin/main, main; on GitHub
+//	                             origin/$GITHUB_BASE_REF)
+//	TPUCI_LINT_BASELINE=<file>   lint all files; compare with an earlier lint-findings.json
 //	TPUCI_REPO, TPUCI_CONFIG, TPUCI_OUT, TPUCI_PYTHON  see the README
 //
 // Outputs: $TPUCI_OUT/lint.json, lint-findings.json (every finding at HEAD,
@@ -36,6 +39,8 @@ func Lint(ctx context.Context) error { return stage(ctx, "lint", lint.Body) }
 
 // UnitTest1 runs the 1-chip and CPU unit suites (stage 2, after lint).
 //
+//	go tool mage unitTest1
+//
 // Runs every [[suite]] with target = "unitTest1", one process per file,
 // every file even after failures. Each file has its suite's
 // timeout_per_file (the whole process tree is killed) and is rerun up to
@@ -43,13 +48,14 @@ func Lint(ctx context.Context) error { return stage(ctx, "lint", lint.Body) }
 //
 // Environment:
 //
-//	TPUCI_PARTITION=ID/COUNT  run share ID (from 0) of COUNT of each suite, split like run_suite.py's auto_partition
+//	TPUCI_PARTITION=ID/COUNT  run share ID (from 0) of COUNT of each suite, split like
+//	                          run_suite.py's auto_partition
 //	TPUCI_SUITE=a,b           run only these suites of the target
 //	TPUCI_SELECT=<file>       run only the test files listed there (ci:plan writes select.txt)
-//	TPUCI_DURATIONS=<file>    balance partitions on measured minutes (a durations.json from an earlier run)
+//	TPUCI_DURATIONS=<file>    balance partitions on measured minutes (a run's durations.json)
 //	TPUCI_DEPS=workflow       do not run upstream targets: the CI workflow orders the jobs
-//	TPUCI_FORCE=1             rerun upstream targets even if they passed for this commit and config
-//	TPUCI_CHIPS=N             chip count override; without TPUs suites run on CPU with N host devices
+//	TPUCI_FORCE=1             rerun upstream targets that passed for this commit and config
+//	TPUCI_CHIPS=N             chip count override; without TPUs, N host devices on CPU
 //	TPUCI_LOCK_WAIT=30m       how long to queue for the host-wide TPU lock (0 fails at once)
 //	TPUCI_VERBOSE=1           stream every file's output (otherwise shown on failure)
 //
@@ -64,6 +70,8 @@ func UnitTest1(ctx context.Context) error {
 
 // E2e runs the end-to-end suites (stage 3, after unitTest1).
 //
+//	go tool mage e2e
+//
 // Same runner, environment and outputs as unitTest1, for suites with
 // target = "e2e"; 4-chip suites run only where 4 chips are (or on CPU with
 // 4 host devices when the host has no TPU).
@@ -71,7 +79,9 @@ func E2e(ctx context.Context) error {
 	return stage(ctx, "e2e", suite.Suites("e2e"), UnitTest1)
 }
 
-// Pallas runs the kernel benchmarks against their baselines (independent of the tests; after lint).
+// Pallas runs kernel benchmarks against their baselines (after lint, not the tests).
+//
+//	go tool mage pallas
 //
 // Each [[pallas.kernel]] script runs with the repository's Python, even
 // after another failed. With format = "json" it prints one JSON line per
@@ -85,7 +95,8 @@ func E2e(ctx context.Context) error {
 //
 //	TPUCI_KERNELS=a,b         run only these kernels
 //	TPUCI_PARTITION=ID/COUNT  run this share of the kernels
-//	TPUCI_COMPARE=<ref>       compare with that revision on this host instead of baselines (or [pallas].compare, e.g. "merge-base")
+//	TPUCI_COMPARE=<ref>       compare with that revision on this host instead of baselines (or
+//	                          [pallas].compare, e.g. "merge-base")
 //	TPUCI_COMPARE_ROUNDS=10   rounds of base and head, interleaved (or [pallas].rounds)
 //	TPUCI_LOCK_WAIT=30m       how long to queue for the host-wide TPU lock
 //
@@ -96,6 +107,8 @@ func Pallas(ctx context.Context) error {
 }
 
 // Perf runs the serving benchmarks against versioned baselines (stage 4, after e2e).
+//
+//	go tool mage perf
 //
 // For each [[perf.case]] the model server of its [[server]] profile is
 // launched once (free port on 127.0.0.1, readiness wait, log captured,
@@ -110,7 +123,8 @@ func Pallas(ctx context.Context) error {
 //	TPUCI_CASES=a,b           run only these cases
 //	TPUCI_PARTITION=ID/COUNT  run this share of the cases
 //	TPUCI_SERVER_ARGS="..."   extra flags for every server (e.g. --sim-slowdown 1.2)
-//	TPUCI_COMPARE=<ref>       compare with that revision's servers on this host instead of baselines (or [perf].compare)
+//	TPUCI_COMPARE=<ref>       compare with that revision's servers on this host instead of
+//	                          baselines (or [perf].compare)
 //	TPUCI_COMPARE_ROUNDS=10   rounds of base and head, interleaved (or [perf].rounds)
 //	TPUCI_LOCK_WAIT=30m       how long to queue for the host-wide TPU lock
 //
@@ -124,13 +138,17 @@ func Perf(ctx context.Context) error {
 
 // UnitTest4 runs the 4-chip unit suites (stage 5, expensive: after perf).
 //
+//	go tool mage unitTest4
+//
 // Same runner, environment and outputs as unitTest1, for suites with
 // target = "unitTest4".
 func UnitTest4(ctx context.Context) error {
 	return stage(ctx, "unitTest4", suite.Suites("unitTest4"), Perf)
 }
 
-// Accuracy evaluates the served models against accuracy thresholds (stage 5, expensive: after perf).
+// Accuracy evaluates served models against accuracy thresholds (stage 5, after perf).
+//
+//	go tool mage accuracy
 //
 // For each [[accuracy.case]] the model server of its [[server]] profile is
 // launched once (shared by cases of the same profile), N questions of the
@@ -156,6 +174,8 @@ func Accuracy(ctx context.Context) error {
 }
 
 // Nightly runs the nightly matrix, records history and writes the report.
+//
+//	go tool mage nightly
 //
 // Runs every case of the [nightly] matrix (perf points per model, max
 // concurrency and ISL/OSL; accuracy datasets per model), one server per
@@ -183,6 +203,8 @@ func Nightly(ctx context.Context) error {
 }
 
 // PR runs the whole pipeline in progressive order and prints one summary.
+//
+//	go tool mage pr
 //
 // Stages: lint; unitTest1; e2e and pallas; perf; unitTest4 and accuracy.
 // Every target of a stage runs even when a sibling fails; the next stage

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
 
@@ -578,6 +579,47 @@ func TestPROnExampleIsGreen(t *testing.T) {
 	}
 	if !strings.Contains(r.stdout, "TARGET") || !strings.Contains(r.stdout, "unitTest4") {
 		t.Errorf("no summary table:\n%s", r.stdout)
+	}
+	fitsTerminal(t, "pr", r.stdout+r.stderr)
+}
+
+// nightly:list on the example: every case key, in lines a terminal holds.
+func TestNightlyListFitsTerminal(t *testing.T) {
+	dir := t.TempDir()
+	r := run(t, dir, []string{"TPUCI_OUT=" + filepath.Join(dir, "out"), "XDG_CACHE_HOME=" + filepath.Join(dir, "cache")}, "nightly:list")
+	if r.code != 0 || !strings.Contains(r.stdout, "perf/qwen3-30b-a3b-tp4-ep4/c16-i256-o32") {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	fitsTerminal(t, "nightly:list", r.stdout+r.stderr)
+}
+
+// -l fits a terminal, and each target's -h names the command that runs
+// it, with the target's real name, in lines a terminal holds.
+func TestHelpFitsAndNamesTheCommand(t *testing.T) {
+	dir := t.TempDir()
+	l := run(t, dir, nil, "-l")
+	fitsTerminal(t, "-l", l.stdout)
+	for _, line := range strings.Split(l.stdout, "\n") {
+		if !strings.HasPrefix(line, "  ") {
+			continue
+		}
+		name := strings.Fields(line)[0]
+		h := run(t, dir, nil, "-h", name)
+		usage := "\n\tgo tool mage " + name
+		if h.code != 0 || !(strings.Contains(h.stdout, usage+"\n") || strings.Contains(h.stdout, usage+" ")) {
+			t.Errorf("-h %s does not show go tool mage %s:\n%s", name, name, h.stdout)
+		}
+		fitsTerminal(t, "-h "+name, strings.ReplaceAll(h.stdout, "\t", "        "))
+	}
+}
+
+// fitsTerminal fails for every line of out wider than 100 columns.
+func fitsTerminal(t *testing.T, what, out string) {
+	t.Helper()
+	for _, line := range strings.Split(out, "\n") {
+		if n := utf8.RuneCountInString(line); n > 100 {
+			t.Errorf("%s: %d columns: %s", what, n, line)
+		}
 	}
 }
 

@@ -81,7 +81,7 @@ func (r *Runner) Run(ctx context.Context, cases []Case) *Report {
 		if rc.Status == report.Failed || rc.Status == report.Errored {
 			rep.Failures = append(rep.Failures, fmt.Sprintf("%s: %s", c.Name, rc.Message))
 		}
-		fmt.Fprintf(r.Log, "    %s: %s: %s\n", c.Name, strings.ToUpper(res.Verdict.Status), rc.Message)
+		fmt.Fprintln(r.Log, report.Fit(fmt.Sprintf("    %s: %s: %s", c.Name, strings.ToUpper(res.Verdict.Status), rc.Message)))
 	}
 	return rep
 }
@@ -120,7 +120,7 @@ func (r *Runner) runCase(ctx context.Context, c Case, datasets map[string]*eval.
 	if err != nil {
 		return fail(err.Error(), "")
 	}
-	fmt.Fprintf(r.Log, "    %s: %d %s questions (seed %d) on server %s\n", c.Name, len(qs), c.Task.Title, c.Seed, c.Server.Name)
+	fmt.Fprintln(r.Log, report.Fit(fmt.Sprintf("    %s: %d %s questions (seed %d) on server %s", c.Name, len(qs), c.Task.Title, c.Seed, c.Server.Name)))
 	in, err := r.Servers.Get(ctx, c.Server)
 	if err != nil {
 		var se *server.Error

@@ -12,6 +12,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/eval"
 	"github.com/sgl-project/tpuci/internal/partition"
 	"github.com/sgl-project/tpuci/internal/pipeline"
+	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
 
@@ -48,7 +49,7 @@ func run(ctx context.Context, j *casestage.Job[Case]) error {
 		return err
 	}
 	if base.Builtin {
-		fmt.Fprintf(st.Log, "    baselines: %s does not exist; using tpuci's built-in SGLang-JAX baselines (accuracy:baseline creates it)\n", base.Path)
+		fmt.Fprintln(st.Log, report.Fit(fmt.Sprintf("    baselines: %s does not exist; using tpuci's built-in SGLang-JAX baselines (accuracy:baseline creates it)", base.Path)))
 	}
 	store, err := NewStore(ws)
 	if err != nil {

@@ -70,10 +70,10 @@ func Run[C any](ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage
 	}
 	st.Cases = append(st.Cases, plan.Skipped...)
 	for _, s := range plan.Skipped {
-		fmt.Fprintf(st.Log, "    skip %s: %s\n", s.Name, s.Message)
+		fmt.Fprintln(st.Log, report.Fit(fmt.Sprintf("    skip %s: %s", s.Name, s.Message)))
 	}
 	if plan.Note != "" {
-		fmt.Fprintf(st.Log, "    %s\n", plan.Note)
+		fmt.Fprintln(st.Log, report.Fit("    "+plan.Note))
 	}
 	if len(plan.Run) == 0 {
 		return pipeline.Skip("no %s case to run here (%s, partition %s)", t.Name, ws.Chips.Describe(), st.Partition)

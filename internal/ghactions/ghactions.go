@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/settings"
 	"github.com/sgl-project/tpuci/internal/textline"
 )
@@ -85,7 +86,7 @@ func (p *Provider) Annotate(a Annotation) {
 		if loc != "" {
 			loc += ": "
 		}
-		fmt.Fprintf(p.W, "%s%s: %s\n", loc, a.Level, textline.First(a.Msg))
+		fmt.Fprintln(p.W, report.Fit(fmt.Sprintf("%s%s: %s", loc, a.Level, textline.First(a.Msg))))
 		return
 	}
 	var props []string

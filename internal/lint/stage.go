@@ -47,7 +47,7 @@ func Body(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) erro
 		return fmt.Errorf("%w (log: %s)", err, logFile)
 	}
 	for _, n := range res.Notes {
-		fmt.Fprintf(st.Log, "    %s\n", n)
+		fmt.Fprintln(st.Log, report.Fit("    "+n))
 	}
 	fmt.Fprintf(st.Log, "    pylint over %d file(s) at HEAD, %d at the base: %d new, %d existing, %d fixed\n",
 		res.Files, res.BaseFiles, len(res.Verdict.New), len(res.Verdict.Existing), res.Verdict.Fixed)
@@ -86,8 +86,8 @@ func lintBaseRef(ws *workspace.Workspace) string {
 func interpreterCase(ws *workspace.Workspace, st *pipeline.Stage, res *Result) {
 	if len(res.Unparsable) == 0 {
 		if res.Interp.Mismatch {
-			fmt.Fprintf(st.Log, "    warning: Python %s does not satisfy requires-python %s (%s): files with newer syntax cannot be linted; set TPUCI_PYTHON to an interpreter that does\n",
-				res.Interp.Version, res.Interp.Requires, res.Interp.From)
+			fmt.Fprintln(st.Log, report.Fit(fmt.Sprintf("    warning: Python %s does not satisfy requires-python %s (%s): files with newer syntax cannot be linted; set TPUCI_PYTHON to an interpreter that does",
+				res.Interp.Version, res.Interp.Requires, res.Interp.From)))
 		}
 		return
 	}
@@ -96,10 +96,10 @@ func interpreterCase(ws *workspace.Workspace, st *pipeline.Stage, res *Result) {
 	if ws.CI {
 		c.Status = report.Failed
 		st.Failures = append(st.Failures, line)
-		fmt.Fprintf(st.Log, "    error: %s\n", line)
+		fmt.Fprintln(st.Log, report.Fit("    error: "+line))
 	} else {
 		c.Status = report.Skipped
-		fmt.Fprintf(st.Log, "    warning: %s\n", line)
+		fmt.Fprintln(st.Log, report.Fit("    warning: "+line))
 	}
 	st.Cases = append(st.Cases, c)
 }
@@ -111,7 +111,7 @@ func preCommitCase(ctx context.Context, ws *workspace.Workspace, st *pipeline.St
 	c := report.Case{Name: "pre-commit", Class: "pre-commit"}
 	if pc.Cmd == nil {
 		c.Status, c.Message = report.Skipped, "not run: "+pc.Reason
-		fmt.Fprintf(st.Log, "    pre-commit not run: %s\n", pc.Reason)
+		fmt.Fprintln(st.Log, report.Fit("    pre-commit not run: "+pc.Reason))
 		st.Cases = append(st.Cases, c)
 		return
 	}

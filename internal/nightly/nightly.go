@@ -20,7 +20,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/accuracy"
@@ -103,7 +102,8 @@ func (p *Plan) job() casestage.Plan[matrix.Case] {
 }
 
 // List prints the matrix's case keys (after TPUCI_CASES and the
-// partition), with server, device and what each measures.
+// partition): one table per server, titled with its device and chips,
+// with what each case measures; then the cases not run here and why.
 func List(w io.Writer, ws *workspace.Workspace, part partition.Spec) error {
 	if len(ws.Config.Nightly.Models) == 0 {
 		fmt.Fprintln(w, "no nightly matrix configured (add [[nightly.model]] blocks)")
@@ -113,54 +113,80 @@ func List(w io.Writer, ws *workspace.Workspace, part partition.Spec) error {
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "CASE\tSERVER\tDEVICE\tCHIPS\tMEASURES")
-	perfN, accN := 0, 0
-	for _, c := range p.Run {
-		what := strings.Join(c.Metrics, ", ")
-		if c.Kind == matrix.Perf {
-			perfN++
-			what = fmt.Sprintf("%s; %d prompts", what, c.NumPrompts)
-			if c.Trace {
-				what += "; trace"
-			}
-		} else {
-			accN++
-			n := "all"
-			if c.Samples > 0 {
-				n = fmt.Sprint(c.Samples)
-			}
-			what = fmt.Sprintf("%s; %s questions", what, n)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", c.Key, c.Server.Name, perf.Device(c.Server, ws.Chips), c.Server.Chips, what)
-	}
-	for _, s := range p.Skipped {
-		fmt.Fprintf(tw, "%s\t(skipped: %s)\n", s.Name, s.Message)
-	}
 	excluded, err := matrix.Excluded(ws.Config)
 	if err != nil {
 		return err
 	}
-	for _, c := range excluded {
-		fmt.Fprintf(tw, "%s\t%s\t(excluded: %s)\n", c.Key, c.Server.Name, c.Excluded)
+	for _, t := range serverTables(p.Run, ws) {
+		fmt.Fprint(w, report.Text(t)+"\n")
 	}
-	tw.Flush()
-	allPerf := len(excluded)
+	notRun := report.Table{Title: "not run here", Header: []string{"CASE", "WHY"}}
+	for _, s := range p.Skipped {
+		notRun.Rows = append(notRun.Rows, []string{s.Name, "skipped: " + s.Message})
+	}
+	for _, c := range excluded {
+		notRun.Rows = append(notRun.Rows, []string{c.Key, "excluded: " + c.Excluded + " (server " + c.Server.Name + ")"})
+	}
+	if len(notRun.Rows) > 0 {
+		fmt.Fprint(w, report.Text(notRun)+"\n")
+	}
+	fmt.Fprintln(w, report.Wrap(listFooter(p, len(excluded)), report.Width, "  "))
+	return nil
+}
+
+// serverTables are the run cases, one table per run of cases on the same
+// server: server, device and chips are the model's, said once.
+func serverTables(run []matrix.Case, ws *workspace.Workspace) []report.Table {
+	var tables []report.Table
+	for i, c := range run {
+		if i == 0 || c.Server.Name != run[i-1].Server.Name {
+			tables = append(tables, report.Table{
+				Title:  fmt.Sprintf("server %s: device %s, %d chip(s)", c.Server.Name, perf.Device(c.Server, ws.Chips), c.Server.Chips),
+				Header: []string{"CASE", "MEASURES", "SIZE"}})
+		}
+		t := &tables[len(tables)-1]
+		t.Rows = append(t.Rows, []string{c.Key, strings.Join(c.Metrics, ", "), size(c)})
+	}
+	return tables
+}
+
+// size is how much a case asks: prompts (and a trace) or questions.
+func size(c matrix.Case) string {
+	if c.Kind == matrix.Perf {
+		s := fmt.Sprintf("%d prompts", c.NumPrompts)
+		if c.Trace {
+			s += ", trace"
+		}
+		return s
+	}
+	if c.Samples > 0 {
+		return fmt.Sprintf("%d questions", c.Samples)
+	}
+	return "all questions"
+}
+
+// listFooter counts the matrix and this job's share of it.
+func listFooter(p *Plan, excluded int) string {
+	perfN, allPerf := 0, excluded
+	for _, c := range p.Run {
+		if c.Kind == matrix.Perf {
+			perfN++
+		}
+	}
 	for _, c := range p.All {
 		if c.Kind == matrix.Perf {
 			allPerf++
 		}
 	}
-	fmt.Fprintf(w, "%d perf points in the matrix, %d excluded (a model cannot serve them); ", allPerf, len(excluded))
-	fmt.Fprintf(w, "%d cases here (%d perf, %d accuracy) of %d runnable in the matrix", len(p.Run), perfN, accN, len(p.All))
+	s := fmt.Sprintf("%d perf points in the matrix, %d excluded (a model cannot serve them); ", allPerf, excluded)
+	s += fmt.Sprintf("%d cases here (%d perf, %d accuracy) of %d runnable in the matrix", len(p.Run), perfN, len(p.Run)-perfN, len(p.All))
 	if p.Others > 0 {
-		fmt.Fprintf(w, "; %d in other partitions", p.Others)
+		s += fmt.Sprintf("; %d in other partitions", p.Others)
 	}
 	if len(p.Skipped) > 0 {
-		fmt.Fprintf(w, "; %d need more chips than this host has", len(p.Skipped))
+		s += fmt.Sprintf("; %d need more chips than this host has", len(p.Skipped))
 	}
-	fmt.Fprintln(w)
-	return nil
+	return s
 }
 
 // MetaOf is the metadata of a run's records.

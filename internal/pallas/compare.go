@@ -130,8 +130,8 @@ func compareStage(ctx context.Context, j *casestage.Job[config.Kernel], kernels 
 	}
 	device := Device(ws.Config, ws.Chips)
 	env := append(ws.Env(), ws.Chips.Env(1)...)
-	fmt.Fprintf(st.Log, "    comparing %d kernel benchmarks with %s at %s, %d rounds interleaved, device %s; %s\n",
-		len(kernels), base.Describe(), base.Root, rounds, device, note)
+	fmt.Fprintln(st.Log, report.Fit(fmt.Sprintf("    comparing %d kernel benchmarks with %s at %s, %d rounds interleaved, device %s; %s",
+		len(kernels), base.Describe(), base.Root, rounds, device, note)))
 	c := &Comparison{
 		Head:        &Runner{Repo: ws.Repo, Python: ws.Python, Env: env, Device: device, Log: st.Log},
 		Base:        &Runner{Repo: base.Root, Python: ws.Python, Env: env, Device: device, Log: st.Log},

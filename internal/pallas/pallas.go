@@ -129,7 +129,7 @@ func (r *Runner) runKernel(ctx context.Context, k config.Kernel, out *Outcome) {
 		c.Extra = &Extra{Device: r.Device, Kernel: k.Name}
 		out.Cases = append(out.Cases, c)
 		out.Failures = append(out.Failures, "kernel "+k.Name+": "+msg)
-		fmt.Fprintf(r.Log, "    FAIL %s: %s\n", k.Name, msg)
+		fmt.Fprintln(r.Log, report.Fit(fmt.Sprintf("    FAIL %s: %s", k.Name, msg)))
 	}
 	switch {
 	case ctx.Err() != nil:
@@ -180,7 +180,8 @@ func (r *Runner) execKernel(ctx context.Context, k config.Kernel) kernelRun {
 	logPath := filepath.Join(r.LogDir, k.Name+".log")
 	// "--": a script name from the config is never read as an option.
 	argv := append([]string{r.Python, "--", k.File}, k.Args...)
-	fmt.Fprintf(r.Log, "    kernel %s: %s\n", k.Name, proc.Quote(argv))
+	// The interpreter is in the session's header; the script is what tells kernels apart.
+	fmt.Fprintln(r.Log, report.Fit(fmt.Sprintf("    kernel %s: %s", k.Name, proc.Quote(argv[2:]))))
 	var stdout, stderr bytes.Buffer
 	timeout := k.Timeout.Duration
 	if timeout <= 0 {

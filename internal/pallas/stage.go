@@ -56,7 +56,7 @@ func run(ctx context.Context, j *casestage.Job[config.Kernel]) error {
 		}
 	}
 	device := Device(cfg, ws.Chips)
-	fmt.Fprintf(st.Log, "    %d kernel benchmarks, baselines of device %s\n", len(kernels), device)
+	fmt.Fprintln(st.Log, report.Fit(fmt.Sprintf("    %d kernel benchmarks; device: %s", len(kernels), device)))
 	r := &Runner{Repo: ws.Repo, Python: ws.Python, Env: append(ws.Env(), ws.Chips.Env(1)...), LogDir: st.LogDir,
 		Device: device, Baselines: bl, Log: st.Log}
 	out := r.Run(ctx, kernels)

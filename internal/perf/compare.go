@@ -107,7 +107,7 @@ func compareStage(ctx context.Context, j *casestage.Job[Planned], ref string, ro
 	headMgr, baseMgr := j.Servers, pipeline.Servers(ws, st, base.Root, filepath.Join(st.LogDir, "base"))
 	defer baseMgr.Close()
 	c.head, c.base = &Runner{Servers: headMgr, Log: st.Log}, &Runner{Servers: baseMgr, Log: st.Log}
-	fmt.Fprintf(st.Log, "    comparing %d perf cases with %s at %s, %d rounds interleaved; %s\n", len(plan), base.Describe(), base.Root, rounds, note)
+	fmt.Fprintln(st.Log, report.Fit(fmt.Sprintf("    comparing %d perf cases with %s at %s, %d rounds interleaved; %s", len(plan), base.Describe(), base.Root, rounds, note)))
 	start := time.Now()
 	samples, tot, headOut, baseWall := c.run(ctx, st.Log)
 	wall := time.Since(start)

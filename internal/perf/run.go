@@ -46,7 +46,8 @@ type Runner struct {
 	LogDir    string
 	Log       io.Writer // progress lines
 	// bench runs one benchmark; tests replace it.
-	bench func(ctx context.Context, cfg bench.Config) (*bench.Result, error)
+	bench  func(ctx context.Context, cfg bench.Config) (*bench.Result, error)
+	device string // the last one announced
 }
 
 // Outcome is the result of a Runner.
@@ -111,6 +112,19 @@ func (cr *caseRun) finish() (report.Case, []gate.Verdict, []string) {
 	return cr.c, cr.ex.Verdicts, cr.fails
 }
 
+// announce prints a case's header, after the device when it differs
+// from the previous case's (cases share it, and it is long). The server
+// names itself when it starts.
+func (r *Runner) announce(p Planned) {
+	if p.Device != r.device {
+		fmt.Fprintln(r.Log, report.Fit("    device: "+p.Device))
+		r.device = p.Device
+	}
+	pc := p.Case
+	fmt.Fprintln(r.Log, report.Fit(fmt.Sprintf("    case %s: %d prompts, in/out %d/%d, max concurrency %d",
+		pc.Name, pc.NumPrompts, pc.InputLen, pc.OutputLen, pc.MaxConcurrency)))
+}
+
 // runCase starts (or reuses) the case's server, measures and judges.
 func (r *Runner) runCase(ctx context.Context, p Planned, broken map[string]string) (report.Case, []gate.Verdict, []string) {
 	pc := p.Case
@@ -121,8 +135,7 @@ func (r *Runner) runCase(ctx context.Context, p Planned, broken map[string]strin
 		cr.fail("not run: " + why)
 		return cr.finish()
 	}
-	fmt.Fprintf(r.Log, "    case %s: %d prompts, in/out %d/%d, max concurrency %d on %s (%s)\n",
-		pc.Name, pc.NumPrompts, pc.InputLen, pc.OutputLen, pc.MaxConcurrency, p.Server.Name, p.Device)
+	r.announce(p)
 	in, err := r.Servers.Get(ctx, p.Server)
 	if err != nil {
 		broken[p.Server.Name] = err.Error()

@@ -14,13 +14,16 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sgl-project/tpuci/internal/ghactions"
 	"github.com/sgl-project/tpuci/internal/hostlock"
 	"github.com/sgl-project/tpuci/internal/partition"
 	"github.com/sgl-project/tpuci/internal/report"
+	"github.com/sgl-project/tpuci/internal/textline"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
 
@@ -82,17 +85,25 @@ func NewSession(getenv func(string) string, cwd string, out, log io.Writer) (*Se
 	// Only GH writes workflow commands; everything else tpuci prints may
 	// carry text from a payload, a config or a child, so it is guarded.
 	s := &Session{WS: ws, GH: ghactions.FromSettings(ws.Settings.GitHub, out), Out: ghactions.NewGuard(out), Log: ghactions.NewGuard(log), sig: context.Background()}
-	for _, n := range ws.Notes {
-		fmt.Fprintf(log, "tpuci: %s\n", n)
-	}
-	fmt.Fprintf(log, "tpuci: repo %s, config %s, out %s\n", ws.Repo, ws.Config.Source, ws.Out)
-	fmt.Fprintf(log, "tpuci: chips: %s\n", ws.Chips.Describe())
+	lines := append(slices.Clone(ws.Notes), "repo "+ws.Repo, "config "+inRepo(ws.Repo, ws.Config.Source), "out "+ws.Out, ws.Chips.Describe())
 	if ws.Python != "" {
-		fmt.Fprintf(log, "tpuci: python %s (%s)\n", ws.Python, ws.PythonFrom)
+		lines = append(lines, fmt.Sprintf("python %s (%s)", ws.Python, ws.PythonFrom))
 	} else {
-		fmt.Fprintf(log, "tpuci: python: %s\n", ws.PythonFrom)
+		lines = append(lines, "python: "+ws.PythonFrom)
+	}
+	for _, l := range lines {
+		fmt.Fprintln(log, report.Fit("tpuci: "+l))
 	}
 	return s, nil
+}
+
+// inRepo names a path inside the repo relative to it: the line before
+// names the repo.
+func inRepo(repo, path string) string {
+	if r, err := filepath.Rel(repo, path); err == nil && filepath.IsAbs(path) && !strings.HasPrefix(r, "..") {
+		return r + " in the repo"
+	}
+	return path
 }
 
 // Interrupted returns why the session was interrupted, or nil.
@@ -166,7 +177,7 @@ func (s *Session) Run(ctx context.Context, name string, body Body) (err error) {
 		if werr := s.write(st.TargetResult); werr != nil {
 			fmt.Fprintf(s.Log, "tpuci: %v\n", werr)
 		}
-		fmt.Fprintf(s.Log, "<== %s %s (%s)\n", name, st.Status, st.Reason)
+		fmt.Fprintln(s.Log, endLine(fmt.Sprintf("<== %s %s", name, st.Status), st.Reason))
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	if why := s.Interrupted(); why != nil {
@@ -186,7 +197,7 @@ func (s *Session) Run(ctx context.Context, name string, body Body) (err error) {
 	if werr := s.write(st.TargetResult); werr != nil {
 		fmt.Fprintf(s.Log, "tpuci: %v\n", werr)
 	}
-	fmt.Fprintf(s.Log, "<== %s %s %s%s\n", name, st.Status, report.Round(st.Duration), reasonSuffix(st.Reason))
+	fmt.Fprintln(s.Log, endLine(fmt.Sprintf("<== %s %s %s", name, st.Status, report.Round(st.Duration)), st.Reason))
 	return err
 }
 
@@ -220,11 +231,13 @@ func (s *Session) stageContext(parent context.Context) (context.Context, context
 	}
 }
 
-func reasonSuffix(r string) string {
-	if r == "" {
-		return ""
+// endLine is a stage's end line with its reason in brief: the summary's
+// notes and the stage's JSON keep the whole text.
+func endLine(head, reason string) string {
+	if reason == "" {
+		return head
 	}
-	return " (" + r + ")"
+	return head + " (" + textline.Brief(reason, report.Width-utf8.RuneCountInString(head)-3) + ")"
 }
 
 func runBody(ctx context.Context, ws *workspace.Workspace, st *Stage, body Body) (err error) {

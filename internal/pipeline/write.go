@@ -112,7 +112,7 @@ func (s *Session) PrintSummary() {
 		rows[i] = report.SummaryRow{TargetResult: st, Logs: "-"}
 		if st.LogDir != "" {
 			if _, err := os.Stat(st.LogDir); err == nil {
-				rows[i].Logs = rel(st.LogDir)
+				rows[i].Logs = report.Path(st.LogDir)
 			}
 		}
 	}
@@ -122,7 +122,7 @@ func (s *Session) PrintSummary() {
 	for _, st := range stages {
 		for i, f := range st.Failures {
 			if i == perStage {
-				failures = append(failures, fmt.Sprintf("%s: ... and %d more (see %s)", st.Target, len(st.Failures)-perStage, rel(s.resultPath(st.Target))))
+				failures = append(failures, fmt.Sprintf("%s: ... and %d more (see %s)", st.Target, len(st.Failures)-perStage, report.Path(s.resultPath(st.Target))))
 				break
 			}
 			failures = append(failures, st.Target+": "+f)
@@ -131,22 +131,13 @@ func (s *Session) PrintSummary() {
 	if len(failures) > 0 {
 		fmt.Fprintln(s.Out, "\nFailures:")
 		for _, f := range failures {
-			fmt.Fprintln(s.Out, report.Wrap("  - "+f, report.SummaryWidth, "    "))
+			fmt.Fprintln(s.Out, report.Wrap("  - "+f, report.Width, "    "))
 		}
 	}
 	if why := s.partialWhy(); why != "" {
-		fmt.Fprintln(s.Out, "\n"+report.Wrap("Partial run: "+why+partialRest, report.SummaryWidth, "  "))
+		fmt.Fprintln(s.Out, "\n"+report.Wrap("Partial run: "+why+partialRest, report.Width, "  "))
 	}
-	fmt.Fprintf(s.Out, "\nReports: %s (summary.md, <target>.json, junit/)\n", rel(s.WS.Out))
-}
-
-func rel(p string) string {
-	if wd, err := os.Getwd(); err == nil {
-		if r, err := filepath.Rel(wd, p); err == nil && !strings.HasPrefix(r, "../..") {
-			return r
-		}
-	}
-	return p
+	fmt.Fprintf(s.Out, "\nReports: %s (summary.md, <target>.json, junit/)\n", report.Path(s.WS.Out))
 }
 
 // Flush writes what the guarded writers still hold (a line start that

@@ -4,11 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 )
-
-// SummaryWidth is the terminal width the closing summary fits in.
-const SummaryWidth = 100
 
 // SummaryRow is one stage of the closing summary and where its logs are
 // ("-" when there are none).
@@ -19,10 +15,9 @@ type SummaryRow struct {
 
 // WriteSummary writes the closing table, one short line per stage, then
 // the reasons of skipped and errored stages below it, wrapped to
-// SummaryWidth columns, so a long reason never widens the table.
+// Width columns, so a long reason never widens the table.
 func WriteSummary(w io.Writer, rows []SummaryRow) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TARGET\tSTATUS\tDURATION\tCASES\tFAILURES\tLOGS")
+	t := Table{Header: []string{"TARGET", "STATUS", "DURATION", "CASES", "FAILURES", "LOGS"}}
 	var reasons []string
 	for _, r := range rows {
 		st := r.TargetResult
@@ -36,9 +31,9 @@ func WriteSummary(w io.Writer, rows []SummaryRow) error {
 		if n := st.FlakyCount(); n > 0 {
 			cases += fmt.Sprintf(" (%d flaky)", n)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", st.Target, status, Round(st.Duration), cases, len(st.Failures), r.Logs)
+		t.Rows = append(t.Rows, []string{st.Target, status, Round(st.Duration), cases, fmt.Sprint(len(st.Failures)), r.Logs})
 	}
-	if err := tw.Flush(); err != nil {
+	if _, err := io.WriteString(w, Text(t)); err != nil {
 		return err
 	}
 	if len(reasons) > 0 {
@@ -48,7 +43,7 @@ func WriteSummary(w io.Writer, rows []SummaryRow) error {
 	}
 	for i, r := range reasons {
 		prefix := fmt.Sprintf("(%d) ", i+1)
-		if _, err := fmt.Fprintln(w, Wrap(prefix+r, SummaryWidth, strings.Repeat(" ", len(prefix)))); err != nil {
+		if _, err := fmt.Fprintln(w, Wrap(prefix+r, Width, strings.Repeat(" ", len(prefix)))); err != nil {
 			return err
 		}
 	}

@@ -37,7 +37,7 @@ release:docker  skipped (2)  0s        0/0/0  0         -
 		t.Errorf("summary:\n%s\nwant:\n%s", out, want)
 	}
 	for _, line := range strings.Split(out, "\n") {
-		if n := utf8.RuneCountInString(line); n > SummaryWidth {
+		if n := utf8.RuneCountInString(line); n > Width {
 			t.Errorf("%d columns: %q", n, line)
 		}
 	}

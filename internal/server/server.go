@@ -30,6 +30,7 @@ import (
 
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/proc"
+	"github.com/sgl-project/tpuci/internal/report"
 )
 
 // CacheMissEnv makes SGLang-JAX (and the simulator) treat a JIT
@@ -265,7 +266,8 @@ func (m *Manager) start(ctx context.Context, p *config.Server, tmpl []string) (*
 	}
 	fmt.Fprintf(f, "$ %s\n", proc.Quote(argv))
 	in.logf = f
-	fmt.Fprintf(m.o.Log, "    server %s: starting on port %d (log %s)\n", p.Name, port, logFile)
+	// The log's directory is the stage's, shown in the summary; its name suffices here.
+	fmt.Fprintln(m.o.Log, report.Fit(fmt.Sprintf("    server %s: starting on port %d (log %s)", p.Name, port, filepath.Base(logFile))))
 	in.Started = time.Now()
 	in.p, err = proc.Start(proc.Cmd{Argv: argv, Dir: m.o.Repo, Env: m.Env(p), Stdout: f, Grace: 5 * time.Second})
 	if err != nil {

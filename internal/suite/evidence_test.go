@@ -153,8 +153,8 @@ func TestFailuresNameLineAndReason(t *testing.T) {
 	}
 	fails := strings.Join(res.Failures, "\n")
 	for _, want := range []string{
-		"(t/test_p.py:7): AssertionError: helper gave the wrong value",
-		"test_u.C.test_1 (t/test_u.py:7): AssertionError: 1 != 2",
+		"t/test_p.py:7: test_x: AssertionError: helper gave the wrong value",
+		"t/test_u.py:7: C.test_1: AssertionError: 1 != 2",
 		"t/test_import.py: exit code 1: ModuleNotFoundError: No module named 'no_such_module_here'",
 	} {
 		if !strings.Contains(fails, want) {
@@ -170,4 +170,21 @@ func TestFailuresNameLineAndReason(t *testing.T) {
 
 func runPy(py string, args ...string) ([]byte, error) {
 	return exec.Command(py, args...).CombinedOutput()
+}
+
+// A failure names its file once: the module path a case name repeats is
+// dropped.
+func TestInFile(t *testing.T) {
+	for _, c := range []struct{ name, file, want string }{
+		{"python.sgl_jax.test.test_x::test_b", "python/sgl_jax/test/test_x.py", "test_b"},
+		{"python.sgl_jax.test.test_x.C::test_b", "python/sgl_jax/test/test_x.py", "C::test_b"},
+		{"test_u.C.test_1", "t/test_u.py", "C.test_1"},
+		{"__main__.C.test_1", "t/test_u.py", "__main__.C.test_1"},
+		{"test_u", "t/test_u.py", "test_u"},
+		{"other.C::test_b", "t/test_u.py", "other.C::test_b"},
+	} {
+		if got := inFile(c.name, c.file); got != c.want {
+			t.Errorf("inFile(%q, %q) = %q, want %q", c.name, c.file, got, c.want)
+		}
+	}
 }

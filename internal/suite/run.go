@@ -105,7 +105,8 @@ func (r *Runner) runJob(ctx context.Context, job Job) ([]report.Case, []string, 
 		}
 		earlier = append(earlier, report.Attempt{Status: report.Errored, Message: r.why(job, out), Output: out.tail,
 			Log: keepAttemptLog(job.LogFile, attempt+1), Duration: out.o.Duration})
-		fmt.Fprintf(r.Log, "    %s: %s; rerun %d/%d (infrastructure failure; log kept as %s)\n", job.File.Path, describe(out.o), len(earlier), job.Reruns, earlier[len(earlier)-1].Log)
+		fmt.Fprintln(r.Log, report.Fit(fmt.Sprintf("    %s: %s; rerun %d/%d (infrastructure failure; log kept as %s)",
+			job.File.Path, describe(out.o), len(earlier), job.Reruns, report.Path(earlier[len(earlier)-1].Log))))
 	}
 	if r.GH != nil {
 		r.GH.EndGroup()
@@ -251,12 +252,40 @@ func (r *Runner) classify(job Job, out outcomeInfo, earlier []report.Attempt, to
 	return cases, fails
 }
 
-// where names a case with its failing line when known.
+// where names a failed case by its file and line, then by its name in
+// the file: the path once.
 func where(c report.Case) string {
-	if c.Line > 0 && c.File != "" {
-		return fmt.Sprintf("%s (%s:%d)", c.Name, c.File, c.Line)
+	if c.File == "" {
+		return c.Name
 	}
-	return c.Name
+	loc := c.File
+	if c.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", c.File, c.Line)
+	}
+	return loc + ": " + inFile(c.Name, c.File)
+}
+
+// inFile is a case's name without the module path that repeats its file:
+// in a/test_x.py, pytest's "a.test_x.C::test_b" is "C::test_b" and
+// unittest's "test_x.C.test_b" is "C.test_b".
+func inFile(name, file string) string {
+	mod := strings.TrimSuffix(filepath.Base(file), ".py")
+	dotted, test, pytest := strings.Cut(name, "::")
+	parts := strings.Split(dotted, ".")
+	k := len(parts) - 1
+	for k >= 0 && parts[k] != mod {
+		k--
+	}
+	rest := strings.Join(parts[k+1:], ".")
+	switch {
+	case k < 0 || (!pytest && rest == ""):
+		return name
+	case !pytest:
+		return rest
+	case rest == "":
+		return test
+	}
+	return rest + "::" + test
 }
 
 func attemptLogs(a []report.Attempt) string {
@@ -285,7 +314,7 @@ func (r *Runner) showTail(job Job, t string) {
 	if r.Verbose || t == "" {
 		return
 	}
-	fmt.Fprintf(r.Out, "---- last lines of %s ----\n%s\n---- end ----\n", job.LogFile, strings.TrimRight(t, "\n"))
+	fmt.Fprintf(r.Out, "---- %s\n%s\n---- end of the log's last lines ----\n", report.Path(job.LogFile), strings.TrimRight(t, "\n"))
 }
 
 // annotate puts one annotation per failed case at its failing line.
@@ -301,8 +330,18 @@ func (r *Runner) annotate(job Job, cases []report.Case) {
 		if file == "" {
 			file = job.File.Path
 		}
-		r.GH.Annotate(ghactions.Annotation{File: file, Line: c.Line, Title: "tpuci " + job.Suite, Msg: c.Name + ": " + textline.First(c.Message)})
+		r.GH.Annotate(ghactions.Annotation{File: file, Line: c.Line, Title: "tpuci " + job.Suite, Msg: annotation(c, file)})
 	}
+}
+
+// annotation is a failed case's message at its file: the file case's
+// name and message start with the path the annotation already names.
+func annotation(c report.Case, file string) string {
+	msg := strings.TrimPrefix(textline.First(c.Message), file+": ")
+	if c.Name == file {
+		return msg
+	}
+	return inFile(c.Name, file) + ": " + msg
 }
 
 // cleanShm removes model caches left in /dev/shm by a test file.

@@ -30,7 +30,7 @@ func Suites(target string) pipeline.Body {
 		for _, s := range suites {
 			if ok, why := ws.Chips.Enough(s.Chips); !ok {
 				st.Cases = append(st.Cases, report.Case{Name: s.Name, Class: s.Name, Status: report.Skipped, Message: why})
-				fmt.Fprintf(st.Log, "    skip suite %s: %s\n", s.Name, why)
+				fmt.Fprintln(st.Log, report.Fit(fmt.Sprintf("    skip suite %s: %s", s.Name, why)))
 				continue
 			}
 			runnable = append(runnable, s)
@@ -66,7 +66,7 @@ func Suites(target string) pipeline.Body {
 			return err
 		}
 		for _, why := range plan.Skipped {
-			fmt.Fprintf(st.Log, "    skip suite %s\n", why)
+			fmt.Fprintln(st.Log, report.Fit("    skip suite "+why))
 		}
 		if err := dropPytestFiles(ctx, ws, st, plan); err != nil {
 			return err
@@ -88,7 +88,7 @@ func Suites(target string) pipeline.Body {
 		st.Cases = append(st.Cases, res.Cases...)
 		st.Failures = append(st.Failures, res.Failures...)
 		if err := mergeDurations(filepath.Join(ws.Out, "durations.json"), res.Durations); err != nil {
-			fmt.Fprintf(st.Log, "    warning: %v\n", err)
+			fmt.Fprintln(st.Log, report.Fit(fmt.Sprintf("    warning: %v", err)))
 		}
 		recordDurations(ctx, ws, st, target, completed(res.Durations))
 		if depDir != "" {
@@ -128,9 +128,11 @@ func dropPytestFiles(ctx context.Context, ws *workspace.Workspace, st *pipeline.
 	if len(keep) == 0 || ws.CI {
 		return missing
 	}
+	// The reason is long and the same for every file: said once.
+	fmt.Fprintln(st.Log, report.Fit("    "+missing.Error()))
 	for _, j := range pytest {
 		st.Cases = append(st.Cases, report.Case{Name: j.File.Path, Class: j.Suite, File: j.File.Path, Status: report.Skipped, Message: missing.Error()})
-		fmt.Fprintf(st.Log, "    skip %s: %s\n", j.File.Path, missing.Error())
+		fmt.Fprintf(st.Log, "    skip %s (needs pytest)\n", j.File.Path)
 	}
 	plan.Jobs = keep
 	return nil
@@ -157,7 +159,7 @@ func recordDurations(ctx context.Context, ws *workspace.Workspace, st *pipeline.
 	}
 	run := durations.Run{Commit: ws.Commit, Date: time.Now().UTC(), Event: event, Target: target, Minutes: d}
 	if err := durations.Open(ws, st.Log).Record(ctx, run); err != nil {
-		fmt.Fprintf(st.Log, "    warning: durations not recorded: %v\n", err)
+		fmt.Fprintln(st.Log, report.Fit(fmt.Sprintf("    warning: durations not recorded: %v", err)))
 		return
 	}
 	fmt.Fprintf(st.Log, "    recorded the durations of %d files (%s run)\n", len(d), event)
@@ -195,7 +197,7 @@ func saveDeps(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage, 
 		err = depmap.Save(ctx, ws, st.Log, depmap.Record{Commit: ws.Commit, Date: time.Now().UTC(), Tests: tests})
 	}
 	if err != nil {
-		fmt.Fprintf(st.Log, "    warning: dependency map not recorded: %v\n", err)
+		fmt.Fprintln(st.Log, report.Fit(fmt.Sprintf("    warning: dependency map not recorded: %v", err)))
 		return
 	}
 	fmt.Fprintf(st.Log, "    recorded the modules %d test files loaded\n", len(tests))

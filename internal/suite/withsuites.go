@@ -38,7 +38,7 @@ func WithSuites(target string, cases pipeline.Body) pipeline.Body {
 			return suiteErr
 		case errors.As(suiteErr, &skip), errors.As(suiteErr, &missing) && !ws.CI:
 			st.Cases = append(st.Cases, report.Case{Name: target + " suites", Class: target, Status: report.Skipped, Message: suiteErr.Error()})
-			fmt.Fprintf(st.Log, "    suites of %s not run: %v\n", target, suiteErr)
+			fmt.Fprintln(st.Log, report.Fit(fmt.Sprintf("    suites of %s not run: %v", target, suiteErr)))
 			return caseErr
 		case caseErr != nil:
 			return errors.Join(caseErr, suiteErr)

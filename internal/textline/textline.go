@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // First is the first line of s, surrounding blank space trimmed.
@@ -69,4 +70,23 @@ func Safe(s string) string {
 		return strconv.Quote(s)
 	}
 	return s
+}
+
+// Brief is s when it has at most n runes, else its first clause (up to
+// the first ": ", "; " or " ("), clipped to n runes with "…": the short
+// form of a reason whose whole text is printed elsewhere.
+func Brief(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	cut := len(s)
+	for _, sep := range []string{": ", "; ", " ("} {
+		if i := strings.Index(s, sep); i > 0 && i < cut {
+			cut = i
+		}
+	}
+	if r := []rune(s[:cut]); len(r) > n {
+		return strings.TrimRight(string(r[:max(n-1, 0)]), " ") + "…"
+	}
+	return s[:cut]
 }

@@ -17,6 +17,10 @@ func TestLines(t *testing.T) {
 		{FirstClipped("long line\nnext", 4), "long..."},
 		{Abbrev("0123456789abcdef", 12), "0123456789ab"},
 		{Abbrev("v1", 12), "v1"},
+		{Brief("short: reason", 20), "short: reason"},
+		{Brief("no baseline for this device (cpu x) in f.toml: record one", 40), "no baseline for this device"},
+		{Brief("pylint is not available: install it; or not", 30), "pylint is not available"},
+		{Brief("one very long clause without any separator", 10), "one very…"},
 	} {
 		if c.got != c.want {
 			t.Errorf("got %q, want %q", c.got, c.want)

@@ -117,7 +117,8 @@ func (w *Workspace) resolveRepo(cwd string) error {
 		return fmt.Errorf("workspace: unpack the bundled example: %w", err)
 	}
 	w.Repo, w.Example = root, true
-	w.Notes = append(w.Notes, fmt.Sprintf("no SGLang-JAX checkout here (no python/sgl_jax in %s, TPUCI_REPO unset): testing the bundled example at %s", cwd, root))
+	// The repo line that follows names the example's path.
+	w.Notes = append(w.Notes, "no python/sgl_jax here and TPUCI_REPO unset: testing the bundled example")
 	return nil
 }
 

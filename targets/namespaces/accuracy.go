@@ -12,7 +12,9 @@ import (
 // Accuracy groups accuracy-gate helper targets.
 type Accuracy mg.Namespace
 
-// Baseline records accuracy results as the new baselines and prints the review diff (old -> new).
+// Baseline records accuracy results as baselines; prints the diff (old -> new).
+//
+//	go tool mage accuracy:baseline [-from=FILE]
 //
 // Reads the per-case results of an accuracy run ($TPUCI_OUT/accuracy/ by
 // default; -from=FILE_OR_DIR picks others) and writes the scores of

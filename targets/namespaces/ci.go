@@ -23,6 +23,8 @@ func ciEnv() (ci.Env, error) {
 
 // Plan decides which PR targets run and which test files each suite runs.
 //
+//	go tool mage ci:plan [-explain]
+//
 // On GitHub Actions it reads GITHUB_EVENT_NAME and the payload at
 // GITHUB_EVENT_PATH (draft, labels, base and head); locally it compares
 // the working tree with TPUCI_BASE (default origin/main, then main) and
@@ -55,6 +57,8 @@ func (CI) Plan(ctx context.Context, explain *bool) error {
 
 // Matrix prints the JSON job matrix of a target for strategy.matrix.
 //
+//	go tool mage ci:matrix TARGET
+//
 // One entry per suite partition for suite targets (suite, part, parts,
 // partition ID/COUNT, chips, runner), one per case partition for perf,
 // accuracy and pallas, and for nightly one per share of the models that
@@ -69,7 +73,9 @@ func (CI) Matrix(ctx context.Context, target string) error {
 	return ci.RunMatrix(e, target)
 }
 
-// Finish is the final gate: it fails when a job the plan required failed, was cancelled or was skipped.
+// Finish is the final gate: it fails if a job the plan required failed or did not run.
+//
+//	go tool mage ci:finish
 //
 // Reads TPUCI_NEEDS (toJSON(needs) of the finish job) and TPUCI_PLAN (the
 // coordinator's plan output; read from needs when unset). Jobs the plan
@@ -84,6 +90,8 @@ func (CI) Finish(ctx context.Context) error {
 }
 
 // Replay shows what the plan would have run over the last N commits, in TPU-minutes.
+//
+//	go tool mage ci:replay N
 //
 // Compares, per first-parent commit of TPUCI_REPO, SGLang-JAX's two path
 // filters, tpuci's filters without narrowing and tpuci's plan, using

@@ -20,6 +20,8 @@ type Config mg.Namespace
 
 // Show prints the resolved configuration (after defaults) and where it came from.
 //
+//	go tool mage config:show
+//
 // Environment: TPUCI_CONFIG, TPUCI_REPO (see the README).
 func (Config) Show(ctx context.Context) error {
 	s, err := pipeline.Current()
@@ -32,7 +34,9 @@ func (Config) Show(ctx context.Context) error {
 // Suite groups suite targets.
 type Suite mg.Namespace
 
-// List prints what a suite runs: files in execution order with estimates, per partition.
+// List prints a suite's files in execution order with estimates, per partition.
+//
+//	go tool mage suite:list SUITE [-part=ID/COUNT]
 //
 // go tool mage suite:list unit-test-tpu-v6e-1 shows every partition of
 // the suite's configured matrix size; -part=2/5 (or TPUCI_PARTITION)
@@ -51,7 +55,9 @@ func (Suite) List(ctx context.Context, name string, part *string) error {
 	return suite.List(s.Out, s.WS, name, spec)
 }
 
-// Import converts an SGLang-JAX run_suite.py into tpuci TOML on stdout, without executing it.
+// Import prints an SGLang-JAX run_suite.py as tpuci TOML, without running it.
+//
+//	go tool mage suite:import PATH
 func (Suite) Import(ctx context.Context, path string) error {
 	return suite.Import(os.Stdout, path)
 }

@@ -15,7 +15,9 @@ import (
 // Perf groups serving-benchmark helper targets.
 type Perf mg.Namespace
 
-// Baseline records perf results as the new baselines and prints the review diff (old -> new, % change).
+// Baseline records perf results as baselines; prints the diff (old -> new, % change).
+//
+//	go tool mage perf:baseline [-from=FILE]
 //
 // Reads $TPUCI_OUT/perf.json (-from=FILE picks another results file) and
 // writes the measured metrics of every case that ran cleanly (all requests
@@ -37,7 +39,9 @@ func (Perf) Baseline(ctx context.Context, from *string) error {
 // Pallas groups kernel-benchmark helper targets.
 type Pallas mg.Namespace
 
-// Baseline records kernel timings as the new baselines and prints the review diff (old -> new, % change).
+// Baseline records kernel timings as baselines; prints the diff (old -> new, % change).
+//
+//	go tool mage pallas:baseline [-from=FILE]
 //
 // Reads $TPUCI_OUT/pallas.json (-from=FILE picks another results file)
 // and writes every case's time_ms into [pallas].baselines under this
@@ -56,7 +60,9 @@ func (Pallas) Baseline(ctx context.Context, from *string) error {
 // Bench groups measurements of tpuci itself.
 type Bench mg.Namespace
 
-// Client measures tpuci's own benchmark client against the simulator and prints its capacity.
+// Client measures the capacity of tpuci's benchmark client against the simulator.
+//
+//	go tool mage bench:client
 //
 // Starts tpuci-simserver (the tpuci binary itself, linked into $TPUCI_OUT/bin) with a 10 ms decode
 // step and streams requests back to back: prints chunks/s, CPU per chunk,
@@ -66,7 +72,8 @@ type Bench mg.Namespace
 //
 //	TPUCI_BENCH_STREAMS=256          concurrent streams
 //	TPUCI_BENCH_DURATION=10s         measurement window
-//	TPUCI_BENCH_SERVING=<file>       also run SGLang-JAX's bench_serving.py on the same workload and print both (needs TPUCI_PYTHON with its dependencies)
+//	TPUCI_BENCH_SERVING=<file>       also run SGLang-JAX's bench_serving.py on the same workload
+//	                                 and print both (needs TPUCI_PYTHON with its dependencies)
 //
 // Offline, Debian's /usr/bin/python3 runs bench_serving.py with
 // PYTHONPATH=internal/bench/testdata/compat/shims (stub transformers,

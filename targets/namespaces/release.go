@@ -13,7 +13,9 @@ import (
 // Release groups publishing targets.
 type Release mg.Namespace
 
-// Version prints the release version, its tag, whether it is a pre-release and whether latest moves.
+// Version prints the release version, tag, pre-release flag and whether latest moves.
+//
+//	go tool mage release:version
 //
 // Also prints the whole plan (image tags, manifest lists, PyPI files) and
 // whether this run would publish. The version comes from
@@ -39,6 +41,8 @@ func (Release) Version(ctx context.Context) error {
 
 // Pypi builds, checks, smoke-installs and uploads the Python package.
 //
+//	go tool mage release:pypi
+//
 // Builds sdist and wheel with python -m build ([release].build_isolation =
 // false adds --no-isolation for offline builds) reproducibly:
 // SOURCE_DATE_EPOCH is the release commit's time (unless set) and the
@@ -56,10 +60,11 @@ func (Release) Version(ctx context.Context) error {
 //	PYPI_TOKEN ([release].pypi_token_env)  upload token; masked, never printed
 //	TPUCI_PYPI_REPOSITORY=url              upload URL (e.g. https://test.pypi.org/legacy/)
 //	TPUCI_RELEASE_DRY_RUN=1                never publish
-//	TPUCI_RELEASE_PUBLISH=1                publish (official repository, main or the version tag)
-//	TPUCI_RELEASE_OVERRIDE=text            publish despite an unhealthy nightly; the text is recorded
+//	TPUCI_RELEASE_PUBLISH=1                publish (official repository, main or version tag)
+//	TPUCI_RELEASE_OVERRIDE=text            publish despite an unhealthy nightly (text recorded)
 //	TPUCI_NIGHTLY_STATUS=path-or-url       nightly-status.json for the release gate
-//	TPUCI_NIGHTLY_GIT=url                  else read it from the nightly data repository (token: TPUCI_NIGHTLY_GIT_TOKEN)
+//	TPUCI_NIGHTLY_GIT=url                  else read it from the nightly data repository
+//	                                       (token: TPUCI_NIGHTLY_GIT_TOKEN)
 //
 // Outputs: $TPUCI_OUT/release/pypi/dist/, release/release-pypi.json
 // (plan, decision, gate, uploads), logs/release:pypi/,
@@ -69,6 +74,8 @@ func (Release) Pypi(ctx context.Context) error {
 }
 
 // Docker builds, smoke-tests and pushes the image and its multi-arch manifest lists.
+//
+//	go tool mage release:docker
 //
 // Builds once through the Docker engine API (context honours
 // .dockerignore; build args carry the version; OCI labels; linux/amd64;
@@ -88,11 +95,13 @@ func (Release) Pypi(ctx context.Context) error {
 // Environment:
 //
 //	DOCKER_HOST                       engine (default unix:///var/run/docker.sock)
-//	DOCKER_USERNAME, DOCKER_TOKEN     registry credentials ([release].registry_*_env), else the Docker config
+//	DOCKER_USERNAME, DOCKER_TOKEN     registry credentials ([release].registry_*_env), else the
+//	                                  Docker config
 //	TPUCI_RELEASE_CHANNEL=nightly     publish the nightly image
 //	TPUCI_RELEASE_FORCE=1             replace existing release tags deliberately
 //	TPUCI_RELEASE_SKIP_PULL=1         do not pull the previous image for the layer cache
-//	TPUCI_RELEASE_DRY_RUN, TPUCI_RELEASE_PUBLISH, TPUCI_RELEASE_OVERRIDE, TPUCI_NIGHTLY_STATUS, TPUCI_NIGHTLY_GIT  as for release:pypi
+//	TPUCI_RELEASE_DRY_RUN, TPUCI_RELEASE_PUBLISH, TPUCI_RELEASE_OVERRIDE,
+//	TPUCI_NIGHTLY_STATUS, TPUCI_NIGHTLY_GIT   as for release:pypi
 //
 // Outputs: $TPUCI_OUT/release/release-docker.json (plan, decision, gate,
 // digests), release/docker/context.tar, logs/release:docker/,
