@@ -1,8 +1,8 @@
 //go:build mage
 
 // tpuci: the CI/CD of SGLang-JAX. Stages run in progressive order
-// (lint; unitTest1; e2e and pallas; perf; unitTest4 and accuracy);
-// pr runs them all. go tool mage -h <target> documents a target.
+// (lint; unitTest1; e2e; pallas after lint; perf; unitTest4 and
+// accuracy), as internal/stages lists them; pr runs them all. go tool mage -h <target> documents a target.
 package main
 
 //mage:multiline

@@ -13,16 +13,22 @@ import (
 	"github.com/sgl-project/tpuci/internal/partition"
 	"github.com/sgl-project/tpuci/internal/perf"
 	"github.com/sgl-project/tpuci/internal/pipeline"
+	"github.com/sgl-project/tpuci/internal/stages"
 	"github.com/sgl-project/tpuci/internal/suite"
 )
 
-// stage runs a target's body after its dependencies, recording a target
-// whose dependency failed as not run, and prints the summary at the end
-// of the target the user asked for.
-func stage(ctx context.Context, name string, body pipeline.Body, deps ...any) error {
+// stage runs a target's body after the stages it needs (the registry's
+// Needs, through mage so that each runs once per process), recording a
+// target whose dependency failed as not run, and prints the summary at the
+// end of the target the user asked for.
+func stage(ctx context.Context, name string, body pipeline.Body) error {
 	s, err := pipeline.Current()
 	if err != nil {
 		return err
+	}
+	deps := make([]any, 0, len(stages.NeedsOf(name)))
+	for _, n := range stages.NeedsOf(name) {
+		deps = append(deps, targetFuncs[n])
 	}
 	if err := check(ctx, s, name); err != nil {
 		return finish(ctx, s, s.Refuse(name, err))
@@ -62,16 +68,32 @@ func check(ctx context.Context, s *pipeline.Session, name string) error {
 
 // checkAll runs the checks of every step of a progressive run before the
 // first starts; each refused target is recorded with its reason.
-func checkAll(ctx context.Context, s *pipeline.Session, groups [][]pipeline.Step) error {
+func checkAll(ctx context.Context, s *pipeline.Session, steps []pipeline.Step) error {
 	var errs []error
-	for _, g := range groups {
-		for _, st := range g {
-			if err := check(pipeline.AsDependency(ctx), s, st.Name); err != nil {
-				errs = append(errs, s.Refuse(st.Name, err))
-			}
+	for _, st := range steps {
+		if err := check(pipeline.AsDependency(ctx), s, st.Name); err != nil {
+			errs = append(errs, s.Refuse(st.Name, err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// targetFuncs maps each stage of the registry to its mage target, for
+// dependencies and pr (filled in init: the targets refer to it).
+var targetFuncs map[string]any
+
+func init() {
+	targetFuncs = map[string]any{"lint": Lint, "unitTest1": UnitTest1, "e2e": E2e, "pallas": Pallas,
+		"perf": Perf, "unitTest4": UnitTest4, "accuracy": Accuracy, "nightly": Nightly}
+}
+
+// prSteps are the PR stages of the registry, in its order, with their needs.
+func prSteps() []pipeline.Step {
+	var steps []pipeline.Step
+	for _, name := range stages.PR() {
+		steps = append(steps, pipeline.Step{Name: name, Fn: targetFuncs[name], Needs: stages.NeedsOf(name)})
+	}
+	return steps
 }
 
 // finish prints the summary after the target the user asked for and gives

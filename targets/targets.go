@@ -65,7 +65,7 @@ func Lint(ctx context.Context) error { return stage(ctx, "lint", lint.Body) }
 // Outputs: $TPUCI_OUT/unitTest1.json, junit/unitTest1.xml, summary.md,
 // durations.json, logs/unitTest1/<suite>/<file>.log.
 func UnitTest1(ctx context.Context) error {
-	return stage(ctx, "unitTest1", suite.Suites("unitTest1"), Lint)
+	return stage(ctx, "unitTest1", suite.Suites("unitTest1"))
 }
 
 // E2e runs the end-to-end suites (stage 3, after unitTest1).
@@ -76,7 +76,7 @@ func UnitTest1(ctx context.Context) error {
 // target = "e2e"; 4-chip suites run only where 4 chips are (or on CPU with
 // 4 host devices when the host has no TPU).
 func E2e(ctx context.Context) error {
-	return stage(ctx, "e2e", suite.Suites("e2e"), UnitTest1)
+	return stage(ctx, "e2e", suite.Suites("e2e"))
 }
 
 // Pallas runs kernel benchmarks against their baselines (after lint, not the tests).
@@ -103,7 +103,7 @@ func E2e(ctx context.Context) error {
 // Outputs: $TPUCI_OUT/pallas.json, junit/pallas.xml, summary.md (verdict
 // table), logs/pallas/<kernel>.log. pallas:baseline records new baselines.
 func Pallas(ctx context.Context) error {
-	return stage(ctx, "pallas", pallasBody(), Lint)
+	return stage(ctx, "pallas", pallasBody())
 }
 
 // Perf runs the serving benchmarks against versioned baselines (stage 4, after e2e).
@@ -133,7 +133,7 @@ func Pallas(ctx context.Context) error {
 // logs/perf/server-<profile>.log and per-case benchmark results.
 // perf:baseline records new baselines from a results file.
 func Perf(ctx context.Context) error {
-	return stage(ctx, "perf", perfBody(), E2e)
+	return stage(ctx, "perf", perfBody())
 }
 
 // UnitTest4 runs the 4-chip unit suites (stage 5, expensive: after perf).
@@ -143,7 +143,7 @@ func Perf(ctx context.Context) error {
 // Same runner, environment and outputs as unitTest1, for suites with
 // target = "unitTest4".
 func UnitTest4(ctx context.Context) error {
-	return stage(ctx, "unitTest4", suite.Suites("unitTest4"), Perf)
+	return stage(ctx, "unitTest4", suite.Suites("unitTest4"))
 }
 
 // Accuracy evaluates served models against accuracy thresholds (stage 5, after perf).
@@ -170,7 +170,7 @@ func UnitTest4(ctx context.Context) error {
 // accuracy/<case>.json and accuracy/<case>.jsonl (one line per question),
 // logs/accuracy/server-<profile>.log.
 func Accuracy(ctx context.Context) error {
-	return stage(ctx, "accuracy", accuracyBody(), Perf)
+	return stage(ctx, "accuracy", accuracyBody())
 }
 
 // Nightly runs the nightly matrix, records history and writes the report.
@@ -206,9 +206,10 @@ func Nightly(ctx context.Context) error {
 //
 //	go tool mage pr
 //
-// Stages: lint; unitTest1; e2e and pallas; perf; unitTest4 and accuracy.
-// Every target of a stage runs even when a sibling fails; the next stage
-// starts only when the whole stage passed. Targets that already passed for
+// Stages, each after the one it needs: lint; unitTest1; e2e; pallas (after
+// lint only); perf (after e2e); unitTest4 and accuracy (after perf). A
+// stage runs when what it needs passed, even after an unrelated failure,
+// and shows as not run otherwise. Targets that already passed for
 // this commit and config are not run again (TPUCI_FORCE=1 reruns them).
 // SIGINT or SIGTERM stops every child process tree, keeps the partial
 // reports and exits 130 (SIGINT) or 143 (SIGTERM); failures exit 1.
@@ -220,15 +221,9 @@ func PR(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	groups := [][]pipeline.Step{
-		{{Name: "lint", Fn: Lint}},
-		{{Name: "unitTest1", Fn: UnitTest1}},
-		{{Name: "e2e", Fn: E2e}, {Name: "pallas", Fn: Pallas}},
-		{{Name: "perf", Fn: Perf}},
-		{{Name: "unitTest4", Fn: UnitTest4}, {Name: "accuracy", Fn: Accuracy}},
-	}
-	if err = checkAll(ctx, s, groups); err == nil {
-		err = s.Progressive(ctx, groups, invoke)
+	steps := prSteps()
+	if err = checkAll(ctx, s, steps); err == nil {
+		err = s.Progressive(ctx, steps, invoke)
 	}
 	s.PrintSummary()
 	s.Flush()

@@ -6,20 +6,21 @@ import (
 
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/partition"
+	"github.com/sgl-project/tpuci/internal/stages"
 )
 
 // Needs is the PR workflow's job graph: each target and the targets whose
 // jobs it waits for (the needs: of pr.yml, without the coordinator).
 // Targets that do not run take no time; their dependents still wait for
 // what they need.
-var Needs = map[string][]string{
-	"lint":      nil,
-	"unitTest1": {"lint"},
-	"e2e":       {"unitTest1"},
-	"pallas":    {"lint"},
-	"perf":      {"e2e", "pallas"},
-	"unitTest4": {"perf"},
-	"accuracy":  {"perf"},
+var Needs = needs()
+
+func needs() map[string][]string {
+	m := map[string][]string{}
+	for _, name := range stages.PR() {
+		m[name] = stages.NeedsOf(name)
+	}
+	return m
 }
 
 // Verdict is the estimated time until a run's verdict: the longest path

@@ -41,12 +41,16 @@ func TestCriticalPathFollowsNeeds(t *testing.T) {
 	if v.Bound != 28 { // unitTest1's largest file is 4
 		t.Errorf("bound %v, want 28", v.Bound)
 	}
-	// Pallas runs beside the tests after lint: when it is longer than
-	// unitTest1 and e2e together, perf waits for it.
+	// Pallas runs beside the tests after lint and nothing waits for it:
+	// a long one is the critical path on its own.
 	targets[3] = suiteTarget("pallas", 1, 40)
 	v = Critical(cfg, targets)
-	if v.Minutes != 54 || !slices.Equal(pathOf(v), []string{"lint", "pallas", "perf", "unitTest4"}) {
+	if v.Minutes != 45 || !slices.Equal(pathOf(v), []string{"lint", "pallas"}) {
 		t.Errorf("long pallas: %v", v)
+	}
+	targets[3] = suiteTarget("pallas", 1, 20)
+	if v = Critical(cfg, targets); v.Minutes != 30 || !slices.Equal(pathOf(v), []string{"lint", "unitTest1", "e2e", "perf", "unitTest4"}) {
+		t.Errorf("pallas longer than unitTest1 and e2e, shorter than the tests: %v", v)
 	}
 	// A target that does not run takes no time, but what follows it still
 	// waits for what it needs.

@@ -12,6 +12,7 @@ import (
 	nmatrix "github.com/sgl-project/tpuci/internal/nightly/matrix"
 	"github.com/sgl-project/tpuci/internal/partition"
 	"github.com/sgl-project/tpuci/internal/perf"
+	"github.com/sgl-project/tpuci/internal/stages"
 )
 
 // Entry is one job of a target's matrix: the values a workflow passes to
@@ -30,7 +31,7 @@ type Entry struct {
 }
 
 // MatrixTargets are the targets whose workflow job is a matrix.
-var MatrixTargets = []string{"unitTest1", "e2e", "pallas", "perf", "unitTest4", "accuracy"}
+var MatrixTargets = stages.Matrix()
 
 // MatrixJSON renders entries as the value of strategy.matrix:
 // {"include":[...]}.

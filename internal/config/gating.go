@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+
+	"github.com/sgl-project/tpuci/internal/stages"
 )
 
-// PRTargets are the targets of the PR pipeline, in progressive order: the
-// targets ci:plan decides on and the PR workflow has one job for each.
-var PRTargets = []string{"lint", "unitTest1", "e2e", "pallas", "perf", "unitTest4", "accuracy"}
+// PRTargets are the targets of the PR pipeline, in the order pr runs them
+// (the stage registry's order).
+var PRTargets = stages.PR()
 
 // DefaultFullLabel runs every PR target in full.
 const DefaultFullLabel = "test:full"

@@ -14,16 +14,17 @@ import (
 	"github.com/bmatcuk/doublestar/v4"
 
 	"github.com/sgl-project/tpuci/internal/gitcmd"
+	"github.com/sgl-project/tpuci/internal/stages"
 )
 
 // maxErrors caps how many problems one validation reports.
 const maxErrors = 8
 
 // SuiteTargets are the targets a suite may belong to.
-var SuiteTargets = []string{"unitTest1", "unitTest4", "e2e", "accuracy", "perf", "pallas"}
+var SuiteTargets = stages.SuiteTargets()
 
 // GateTargets are the targets path filters and labels may select.
-var GateTargets = []string{"lint", "unitTest1", "unitTest4", "e2e", "perf", "accuracy", "pallas", "nightly"}
+var GateTargets = stages.All()
 
 // Validate checks values the decoder cannot: duplicates, impossible
 // numbers, references between sections, and that every path stays inside

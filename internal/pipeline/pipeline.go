@@ -23,6 +23,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/hostlock"
 	"github.com/sgl-project/tpuci/internal/partition"
 	"github.com/sgl-project/tpuci/internal/report"
+	"github.com/sgl-project/tpuci/internal/stages"
 	"github.com/sgl-project/tpuci/internal/textline"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
@@ -202,7 +203,7 @@ func (s *Session) Run(ctx context.Context, name string, body Body) (err error) {
 }
 
 // testStages are the targets that run what the configuration describes.
-var testStages = []string{"lint", "unitTest1", "unitTest4", "e2e", "perf", "accuracy", "pallas", "nightly"}
+var testStages = stages.All()
 
 // nothingToRun fails a test stage under CI=true when the configuration
 // has no stage at all: nothing to run is not a pass.

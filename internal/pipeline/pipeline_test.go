@@ -126,25 +126,42 @@ func TestPassedDependencyIsNotRerun(t *testing.T) {
 	}
 }
 
-func TestProgressiveStopsAfterFailedGroup(t *testing.T) {
+// A step runs when the steps it needs passed, even after an unrelated
+// failure; a step whose need failed, and its own dependents, are recorded
+// as not run.
+func TestProgressiveFollowsNeeds(t *testing.T) {
 	repo := newRepo(t)
 	s, _ := session(t, repo, map[string]string{})
 	var ran []string
 	invoke := func(ctx context.Context, fn any) error {
 		name := fn.(string)
 		ran = append(ran, name)
-		if name == "a2" {
-			return errors.New("a2 failed")
+		if name == "bench" || name == "tests" {
+			return errors.New(name + " failed")
 		}
 		return nil
 	}
-	err := s.Progressive(context.Background(), [][]Step{{{"a1", "a1"}, {"a2", "a2"}, {"a3", "a3"}}, {{"b", "b"}}}, invoke)
-	if err == nil || strings.Join(ran, ",") != "a1,a2,a3" {
+	steps := []Step{
+		{Name: "lint", Fn: "lint"},
+		{Name: "tests", Fn: "tests", Needs: []string{"lint"}},
+		{Name: "bench", Fn: "bench", Needs: []string{"lint"}},
+		{Name: "serve", Fn: "serve", Needs: []string{"tests"}},
+		{Name: "eval", Fn: "eval", Needs: []string{"serve"}},
+		{Name: "docs", Fn: "docs", Needs: []string{"lint"}},
+	}
+	err := s.Progressive(context.Background(), steps, invoke)
+	if err == nil || strings.Join(ran, ",") != "lint,tests,bench,docs" {
 		t.Fatalf("err=%v ran=%v", err, ran)
 	}
-	st := s.Stages()
-	if len(st) != 1 || st[0].Target != "b" || st[0].Status != report.Skipped || !strings.Contains(st[0].Reason, "earlier stage failed") {
-		t.Fatalf("stages: %+v", st)
+	var notRun []string
+	for _, st := range s.Stages() {
+		if st.Status != report.Skipped || !strings.Contains(st.Reason, "did not pass") {
+			t.Errorf("%s: %s %q", st.Target, st.Status, st.Reason)
+		}
+		notRun = append(notRun, st.Target+": "+st.Reason)
+	}
+	if got := strings.Join(notRun, "; "); got != "serve: not run: tests did not pass; eval: not run: serve did not pass" {
+		t.Errorf("not run: %s", got)
 	}
 }
 

@@ -4,50 +4,49 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 )
 
-// Step is one target inside a progressive group.
+// Step is one target of a progressive run.
 type Step struct {
-	Name string
-	Fn   any // the mage target, handed back to Invoke
+	Name  string
+	Fn    any      // the mage target, handed back to invoke
+	Needs []string // the steps that must pass before it runs
 }
 
-// Progressive runs groups in order: every step of a group runs even when
-// a sibling fails, and the next group starts only when the whole group
-// passed. invoke runs a step (through mage, so dependencies dedupe).
-func (s *Session) Progressive(ctx context.Context, groups [][]Step, invoke func(context.Context, any) error) error {
+// Progressive runs steps in order (a topological order of their Needs):
+// a step runs when every step it needs passed in this run, even when an
+// unrelated one failed, and is recorded as not run otherwise; after an
+// interrupt nothing more runs. invoke runs a step through mage, so that
+// dependencies dedupe.
+func (s *Session) Progressive(ctx context.Context, steps []Step, invoke func(context.Context, any) error) error {
+	passed := map[string]bool{}
 	var failed []error
-	for i, group := range groups {
-		if len(failed) > 0 || s.Interrupted() != nil {
-			why := errors.Join(failed...)
-			if s.Interrupted() != nil {
-				why = s.Interrupted()
-			}
-			for _, g := range groups[i:] {
-				for _, st := range g {
-					_ = s.Fail(st.Name, fmt.Errorf("an earlier stage failed (%s)", shortErr(why)))
-				}
-			}
-			break
+	for _, st := range steps {
+		if why := s.Interrupted(); why != nil {
+			_ = s.Fail(st.Name, why)
+			continue
 		}
-		for _, st := range group {
-			if err := invoke(AsDependency(ctx), st.Fn); err != nil {
-				failed = append(failed, err)
-			}
+		if blocked := notPassed(st.Needs, passed); len(blocked) > 0 {
+			_ = s.Fail(st.Name, fmt.Errorf("%s did not pass", strings.Join(blocked, ", ")))
+			continue
 		}
+		if err := invoke(AsDependency(ctx), st.Fn); err != nil {
+			failed = append(failed, err)
+			continue
+		}
+		passed[st.Name] = true
 	}
 	return errors.Join(failed...)
 }
 
-func shortErr(err error) string {
-	if err == nil {
-		return ""
-	}
-	msg := err.Error()
-	for i, r := range msg {
-		if r == '\n' {
-			return msg[:i] + ", ..."
+// notPassed are the needs that did not pass.
+func notPassed(needs []string, passed map[string]bool) []string {
+	var out []string
+	for _, n := range needs {
+		if !passed[n] {
+			out = append(out, n)
 		}
 	}
-	return msg
+	return out
 }

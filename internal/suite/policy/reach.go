@@ -5,10 +5,11 @@ import (
 	"slices"
 
 	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/stages"
 )
 
 // RunsSuites are the targets whose body runs the suites given to them.
-var RunsSuites = []string{"unitTest1", "unitTest4", "e2e", "accuracy", "perf"}
+var RunsSuites = stages.RunSuites()
 
 // Unreachable lists, for each named suite, why no target would run its
 // files: a suite is reachable when it is excluded with a reason, or when
