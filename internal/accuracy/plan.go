@@ -89,30 +89,25 @@ func PlanCases(cfg *config.Config, hw chips.Info, spec partition.Spec, only []st
 		all = slices.DeleteFunc(all, func(c Case) bool { return !slices.Contains(only, c.Name) })
 	}
 	p := &Plan{}
-	if !spec.Whole() && len(all) > 0 {
-		id, parts := spec.ID, spec.Count
-		items := make([]partition.Item, len(all))
-		groups := make([]int, len(all))
-		for i, c := range all {
-			w := c.Minutes
-			if w <= 0 {
-				w = defaultMinutes
+	mine, others, err := partition.Cases[Case]{Unit: "cases",
+		Weight: func(c Case) float64 {
+			if c.Minutes <= 0 {
+				return defaultMinutes
 			}
-			items[i] = partition.Item{Name: c.Name, Weight: w}
-			groups[i] = c.Server.Chips
-		}
-		idx, err := partition.PartGrouped(items, groups, id, parts)
-		if err != nil {
-			return nil, fmt.Errorf("accuracy: %w", partition.Explain("cases", spec, err))
-		}
-		slices.Sort(idx) // config order; grouped by server below
-		var mine []Case
-		for _, i := range idx {
-			mine = append(mine, all[i])
-		}
-		p.Note = fmt.Sprintf("partition %s: %d of %d cases", spec, len(mine), len(all))
-		all = mine
+			return c.Minutes
+		},
+		Chips: func(c Case) int { return c.Server.Chips },
+	}.Split(spec, all)
+	if err != nil {
+		return nil, fmt.Errorf("accuracy: %w", err)
 	}
+	if !spec.Whole() {
+		p.Note = fmt.Sprintf("partition %s: %d of %d cases", spec, len(mine), len(all))
+	}
+	for _, c := range others {
+		p.Skipped = append(p.Skipped, report.Case{Name: c.Name, Class: "accuracy." + c.Dataset, Status: report.Skipped, Message: partition.OtherPartition(spec)})
+	}
+	all = mine
 	var runnable []Case
 	for _, c := range all {
 		if ok, why := hw.Enough(c.Server.Chips); !ok {

@@ -77,8 +77,14 @@ func TestPlanPartitionIsHostIndependent(t *testing.T) {
 		want := "b-moe-mmlu|a-small-mmlu,c-small-gsm8k,d-other"
 		if hw.Count == 1 && !hw.CPU {
 			want = "|a-small-mmlu,c-small-gsm8k,d-other"
-			if len(p0.Skipped) != 1 {
-				t.Errorf("1-chip host: partition 0 should report the 4-chip case as skipped")
+			// p0's other cases (part 1's) and its 4-chip case, skipped for the host.
+			if len(p0.Skipped) != 4 || !strings.Contains(p0.Skipped[3].Message, "needs 4 chips") {
+				t.Errorf("1-chip host: partition 0 should report the 4-chip case as skipped: %+v", p0.Skipped)
+			}
+		}
+		for _, c := range p1.Skipped[:1] {
+			if c.Message != partition.OtherPartition(partition.Spec{ID: 1, Count: 2}) {
+				t.Errorf("%s: a case of another partition is skipped with %q", hw.Kind, c.Message)
 			}
 		}
 		if all != want {

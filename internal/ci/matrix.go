@@ -115,7 +115,7 @@ func items(picks []Pick) []partition.Item {
 func partsOf(name, suite string, parts, chipsN int, runner string) []Entry {
 	var out []Entry
 	for i := range parts {
-		e := Entry{Name: name, Suite: suite, Part: i, Parts: parts, Partition: fmt.Sprintf("%d/%d", i, parts), Chips: chipsN, Runner: runner}
+		e := Entry{Name: name, Suite: suite, Part: i, Parts: parts, Partition: partition.Spec{ID: i, Count: parts}.String(), Chips: chipsN, Runner: runner}
 		if parts > 1 {
 			e.Name = fmt.Sprintf("%s %d/%d", name, i+1, parts)
 		}

@@ -261,7 +261,7 @@ func tailLines(s string, n int) string {
 // Plan picks the kernels of one partition ("ID/COUNT", balanced on
 // minutes; empty: all), in config order.
 func Plan(kernels []config.Kernel, only []string, part partition.Spec) ([]config.Kernel, []config.Kernel, error) {
-	var run, skipped []config.Kernel
+	var run []config.Kernel
 	for _, name := range only {
 		if !slices.ContainsFunc(kernels, func(k config.Kernel) bool { return k.Name == name }) {
 			return nil, nil, fmt.Errorf("pallas: unknown kernel %q in TPUCI_KERNELS", name)
@@ -272,29 +272,10 @@ func Plan(kernels []config.Kernel, only []string, part partition.Spec) ([]config
 			run = append(run, k)
 		}
 	}
-	if part.Whole() || len(run) == 0 {
-		return run, nil, nil
-	}
-	id, parts := part.ID, part.Count
-	items := make([]partition.Item, len(run))
-	for i, k := range run {
-		w := k.Minutes
-		if w <= 0 {
-			w = 1
-		}
-		items[i] = partition.Item{Name: k.Name, Weight: w}
-	}
-	idx, err := partition.Part(items, id, parts)
+	mine, skipped, err := partition.Cases[config.Kernel]{Unit: "kernels",
+		Weight: func(k config.Kernel) float64 { return k.Minutes }}.Split(part, run)
 	if err != nil {
-		return nil, nil, fmt.Errorf("pallas: %w", partition.Explain("kernels", part, err))
-	}
-	var mine []config.Kernel
-	for i, k := range run {
-		if slices.Contains(idx, i) {
-			mine = append(mine, k)
-		} else {
-			skipped = append(skipped, k)
-		}
+		return nil, nil, fmt.Errorf("pallas: %w", err)
 	}
 	return mine, skipped, nil
 }

@@ -30,7 +30,7 @@ func planJob(ws *workspace.Workspace, part partition.Spec) (casestage.Plan[confi
 	kernels, skipped, err := Plan(ws.Config.Pallas.Kernels, ws.Settings.Kernels, part)
 	p := casestage.Plan[config.Kernel]{Run: kernels}
 	for _, k := range skipped {
-		p.Skipped = append(p.Skipped, report.Case{Name: k.Name, Class: "pallas." + k.Name, Status: report.Skipped, Message: "in another partition than " + part.String()})
+		p.Skipped = append(p.Skipped, report.Case{Name: k.Name, Class: "pallas." + k.Name, Status: report.Skipped, Message: partition.OtherPartition(part)})
 	}
 	return p, err
 }

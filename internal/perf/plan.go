@@ -54,28 +54,17 @@ func Plan(c *config.Config, host chips.Info, only []string, part partition.Spec)
 	}
 	// Partition first, keeping each chip count in parts of its own, so a
 	// matrix job needs only the chips of its cases (1-chip cases on v6e-1).
-	if !part.Whole() && len(run) > 0 {
-		id, parts := part.ID, part.Count
-		items := make([]partition.Item, len(run))
-		groups := make([]int, len(run))
-		for i, p := range run {
-			items[i] = partition.Item{Name: p.Case.Name, Weight: weight(p.Case.Minutes)}
-			groups[i] = p.Server.Chips
-		}
-		idx, err := partition.PartGrouped(items, groups, id, parts)
-		if err != nil {
-			return nil, nil, fmt.Errorf("perf: %w", partition.Explain("cases", part, err))
-		}
-		var mine []Planned
-		for i, p := range run {
-			if slices.Contains(idx, i) {
-				mine = append(mine, p)
-			} else {
-				skipped = append(skipped, Skipped{Case: p.Case, Reason: "in another partition than " + part.String()})
-			}
-		}
-		run = mine
+	mine, others, err := partition.Cases[Planned]{Unit: "cases",
+		Weight: func(p Planned) float64 { return weight(p.Case.Minutes) },
+		Chips:  func(p Planned) int { return p.Server.Chips },
+	}.Split(part, run)
+	if err != nil {
+		return nil, nil, fmt.Errorf("perf: %w", err)
 	}
+	for _, p := range others {
+		skipped = append(skipped, Skipped{Case: p.Case, Reason: partition.OtherPartition(part)})
+	}
+	run = mine
 	fit := run[:0]
 	for _, p := range run {
 		if ok, why := host.Enough(p.Server.Chips); !ok {

@@ -305,36 +305,11 @@ func SelectModels(cases []Case, names string) ([]Case, error) {
 // their cases' minutes. The split depends only on the cases, so each job
 // of a CI matrix gets the same models every night.
 func Partition(cases []Case, spec partition.Spec) (mine, others []Case, err error) {
-	if spec.Whole() || len(cases) == 0 {
-		return cases, nil, nil
-	}
-	id, parts := spec.ID, spec.Count
-	var models []string
-	weight := map[string]float64{}
-	for _, c := range cases {
-		if _, ok := weight[c.Model]; !ok {
-			models = append(models, c.Model)
-		}
-		weight[c.Model] += c.Minutes
-	}
-	items := make([]partition.Item, len(models))
-	for i, m := range models {
-		items[i] = partition.Item{Name: m, Weight: weight[m]}
-	}
-	idx, err := partition.Part(items, id, parts)
+	mine, others, err = partition.Cases[Case]{Unit: "models",
+		Weight: func(c Case) float64 { return c.Minutes },
+		Key:    func(c Case) string { return c.Model }}.Split(spec, cases)
 	if err != nil {
-		return nil, nil, fmt.Errorf("nightly: %w", partition.Explain("models", spec, err))
-	}
-	in := map[string]bool{}
-	for _, i := range idx {
-		in[models[i]] = true
-	}
-	for _, c := range cases {
-		if in[c.Model] {
-			mine = append(mine, c)
-		} else {
-			others = append(others, c)
-		}
+		return nil, nil, fmt.Errorf("nightly: %w", err)
 	}
 	return mine, others, nil
 }
