@@ -5,68 +5,39 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"time"
 
-	"github.com/sgl-project/tpuci/internal/nightly"
-	"github.com/sgl-project/tpuci/internal/nightly/gitstore"
+	"github.com/sgl-project/tpuci/internal/datastore"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
 
-// Stores are where duration records live: the nightly's local history
-// store and, when the nightly has one, its git data repository, each
-// under durations/.
-type Stores struct {
-	Local Dir
-	git   *gitstore.Repo
-	sub   string // the records' directory inside the data repository
-}
+// Stores are where duration records live: the workspace's history store,
+// under durations/ in its local directory and, when it has one, in its git
+// data repository.
+type Stores struct{ store *datastore.Store }
 
-// Open resolves the stores of a workspace as the nightly does.
+// Open resolves the stores of a workspace.
 func Open(ws *workspace.Workspace, log io.Writer) Stores {
-	ns := nightly.OpenStores(ws, log)
-	s := Stores{Local: Dir{Root: filepath.Join(ns.Local.Root, Subdir)}}
-	if ns.Git != nil {
-		s.git, s.sub = ns.Git, filepath.Join(ns.GitSub, Subdir)
-	}
-	return s
+	return Stores{datastore.Open(ws, log)}
 }
-
-// publishTimeout bounds a push, which also runs after an interrupt.
-const publishTimeout = 5 * time.Minute
 
 // Record adds a run to the local store and to the data repository.
 func (s Stores) Record(ctx context.Context, r Run) error {
-	if err := s.Local.Add(r); err != nil {
+	if err := (Dir{Root: filepath.Join(s.store.Local, Subdir)}).Add(r); err != nil {
 		return err
 	}
-	if s.git == nil {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
-	defer cancel()
 	msg := fmt.Sprintf("durations: %s of %s (%s)", r.Target, r.Commit, r.Event)
-	_, err := s.git.Update(ctx, msg, func(root string) error {
-		return Dir{Root: filepath.Join(root, s.sub)}.Add(r)
+	return s.store.Update(ctx, msg, func(dir string) error {
+		return Dir{Root: filepath.Join(dir, Subdir)}.Add(r)
 	})
-	return err
 }
 
 // Runs reads the shared history: the data repository's when there is
 // one (the local store if it cannot be fetched), else the local store.
 // It also names the store it read.
 func (s Stores) Runs(ctx context.Context, log io.Writer) ([]Run, string, error) {
-	if s.git != nil {
-		ctx, cancel := context.WithTimeout(ctx, publishTimeout)
-		defer cancel()
-		if err := s.git.Sync(ctx); err != nil {
-			fmt.Fprintf(log, "durations: %v; using the local store %s\n", err, s.Local.Root)
-		} else {
-			runs, err := Dir{Root: filepath.Join(s.git.Dir, s.sub)}.Runs()
-			return runs, gitstore.Redact(s.git.URL) + " (" + s.sub + "/)", err
-		}
-	}
-	runs, err := s.Local.Runs()
-	return runs, s.Local.Root, err
+	dir, where := s.store.Read(ctx, log, Subdir)
+	runs, err := Dir{Root: dir}.Runs()
+	return runs, where, err
 }
 
 // Weights are the minutes a run weighs suite files by, and where they

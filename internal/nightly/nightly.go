@@ -25,9 +25,9 @@ import (
 	"github.com/sgl-project/tpuci/internal/accuracy"
 	"github.com/sgl-project/tpuci/internal/casestage"
 	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/datastore/gitstore"
 	"github.com/sgl-project/tpuci/internal/eval"
 	"github.com/sgl-project/tpuci/internal/ghactions"
-	"github.com/sgl-project/tpuci/internal/nightly/gitstore"
 	"github.com/sgl-project/tpuci/internal/nightly/history"
 	"github.com/sgl-project/tpuci/internal/nightly/htmlreport"
 	"github.com/sgl-project/tpuci/internal/nightly/matrix"
@@ -238,7 +238,7 @@ func runNight(ctx context.Context, j *casestage.Job[matrix.Case], plan *Plan) er
 		return err
 	}
 	meta := MetaOf(ws, night, started)
-	stores := OpenStores(ws, st.Log)
+	stores := openStores(ws, st.Log)
 	if stores.Git != nil && stores.Git.Token != "" {
 		st.GH.Mask(stores.Git.Token)
 	}
@@ -260,7 +260,7 @@ func runNight(ctx context.Context, j *casestage.Job[matrix.Case], plan *Plan) er
 		Servers: j.Servers, Datasets: datasets, Meta: meta, LogDir: st.LogDir, TraceDir: traceDir,
 		TraceSteps: ws.Config.Nightly.TraceSteps, Log: st.Log,
 		Record: func(rec history.Record) {
-			if err := stores.Local.Put([]history.Record{rec}); err != nil && localErr == nil {
+			if err := stores.local().Put([]history.Record{rec}); err != nil && localErr == nil {
 				localErr = err
 				fmt.Fprintf(st.Log, "    error: %v\n", err)
 			}
@@ -288,16 +288,16 @@ func needsDatasets(cs []matrix.Case) bool {
 
 // finish publishes, judges, writes the status and the report. It runs
 // after an interrupt too, so recorded results are never lost.
-func finish(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage, plan *Plan, meta Meta, stores *Stores, recs []history.Record, localErr error) error {
+func finish(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage, plan *Plan, meta Meta, stores nightStores, recs []history.Record, localErr error) error {
 	var problems []error
 	if localErr != nil {
 		problems = append(problems, localErr)
 	}
 	traces, published, errs := publish(ctx, st, meta, stores, recs)
 	problems = append(problems, errs...)
-	source := stores.Shared()
+	source := stores.shared()
 	if !published {
-		source = stores.Local
+		source = stores.local()
 	}
 	hist, warns, err := source.Load(historyNights, meta.Night)
 	for _, w := range warns {
@@ -333,7 +333,7 @@ func finish(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage, pl
 
 // publish pushes the night's traces and results to the git data
 // repository, when there is one; published says the shared store has them.
-func publish(ctx context.Context, st *pipeline.Stage, meta Meta, stores *Stores, recs []history.Record) (traces []Trace, published bool, problems []error) {
+func publish(ctx context.Context, st *pipeline.Stage, meta Meta, stores nightStores, recs []history.Record) (traces []Trace, published bool, problems []error) {
 	local := map[string]string{}
 	for _, r := range recs {
 		if r.Trace != "" {
@@ -344,7 +344,7 @@ func publish(ctx context.Context, st *pipeline.Stage, meta Meta, stores *Stores,
 	if stores.Git == nil || len(recs) == 0 {
 		return traces, stores.Git == nil, nil
 	}
-	urls, err := stores.PublishTraces(ctx, meta.Night, local, "nightly "+meta.Night+": traces of run "+meta.RunID)
+	urls, err := stores.publishTraces(ctx, meta.Night, local, "nightly "+meta.Night+": traces of run "+meta.RunID)
 	if err != nil {
 		problems = append(problems, fmt.Errorf("nightly: publish traces: %w", err))
 	}
@@ -361,8 +361,8 @@ func publish(ctx context.Context, st *pipeline.Stage, meta Meta, stores *Stores,
 		}
 	}
 	msg := fmt.Sprintf("nightly %s: %d results from run %s (%s)", meta.Night, len(recs), meta.RunID, shortSHA(meta.Commit))
-	if err := stores.Publish(ctx, meta.Night, shared, msg); err != nil {
-		return traces, false, append(problems, fmt.Errorf("nightly: record results in %s: %w (they are in the local store %s)", gitstore.Redact(stores.Git.URL), err, stores.Local.Root))
+	if err := stores.publish(ctx, shared, msg); err != nil {
+		return traces, false, append(problems, fmt.Errorf("nightly: record results in %s: %w (they are in the local store %s)", gitstore.Redact(stores.Git.URL), err, stores.Local))
 	}
 	fmt.Fprintf(st.Log, "    recorded %d results in %s\n", len(recs), gitstore.Redact(stores.Git.URL))
 	return traces, true, problems
@@ -370,7 +370,7 @@ func publish(ctx context.Context, st *pipeline.Stage, meta Meta, stores *Stores,
 
 // nightStatus judges the night as a whole (all jobs so far) and writes
 // the status record the release gate reads, when the night may have one.
-func nightStatus(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage, plan *Plan, meta Meta, stores *Stores, source history.Dir, judge Judge, hist []history.Record) (history.Coverage, string, []error) {
+func nightStatus(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage, plan *Plan, meta Meta, stores nightStores, source history.Dir, judge Judge, hist []history.Record) (history.Coverage, string, []error) {
 	var tonight []history.Record
 	for _, h := range hist {
 		if h.Night == meta.Night {
@@ -402,10 +402,10 @@ func nightStatus(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stag
 	if err := history.WriteStatus(path, s); err != nil {
 		problems = append(problems, err)
 	}
-	if err := stores.Local.PutStatus(s); err != nil {
+	if err := stores.local().PutStatus(s); err != nil {
 		problems = append(problems, err)
 	}
-	if err := stores.PublishStatus(ctx, s, fmt.Sprintf("nightly %s: status %s (run %s)", meta.Night, s.Status, meta.RunID)); err != nil {
+	if err := stores.publishStatus(ctx, s, fmt.Sprintf("nightly %s: status %s (run %s)", meta.Night, s.Status, meta.RunID)); err != nil {
 		problems = append(problems, fmt.Errorf("nightly: publish status: %w", err))
 	}
 	fmt.Fprintf(st.Log, "    nightly status %s: %s\n", s.Status, path)

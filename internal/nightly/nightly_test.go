@@ -12,9 +12,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/sgl-project/tpuci/internal/datastore/gitstore"
 	"github.com/sgl-project/tpuci/internal/example"
 	"github.com/sgl-project/tpuci/internal/needs"
-	"github.com/sgl-project/tpuci/internal/nightly/gitstore"
 	"github.com/sgl-project/tpuci/internal/nightly/history"
 	"github.com/sgl-project/tpuci/internal/nightly/htmlreport/headless"
 	"github.com/sgl-project/tpuci/internal/pipeline"

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sgl-project/tpuci/internal/datastore/gitstore"
 	"github.com/sgl-project/tpuci/internal/ghactions"
-	"github.com/sgl-project/tpuci/internal/nightly/gitstore"
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/release/dockerimg"
 	"github.com/sgl-project/tpuci/internal/release/guard"

@@ -11,7 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sgl-project/tpuci/internal/nightly/gitstore"
+	"github.com/sgl-project/tpuci/internal/datastore"
+	"github.com/sgl-project/tpuci/internal/datastore/gitstore"
 	"github.com/sgl-project/tpuci/internal/release/guard"
 	"github.com/sgl-project/tpuci/internal/release/plan"
 	"github.com/sgl-project/tpuci/internal/release/version"
@@ -117,7 +118,7 @@ func Resolve(ws *workspace.Workspace) (Settings, error) {
 		s.Date = time.Now().UTC()
 	}
 	if s.StatusRepo = statusRepo(ws); s.StatusRepo != nil {
-		s.Status = filepath.Join(s.StatusRepo.Dir, or(c.Nightly.Git.Dir, "nightly"), "nightly-status.json")
+		s.Status = filepath.Join(s.StatusRepo.Dir, datastore.Sub(c), "nightly-status.json")
 	} else if s.Status != "" && !strings.Contains(s.Status, "://") && !filepath.IsAbs(s.Status) {
 		s.Status = filepath.Join(ws.Repo, s.Status)
 	}
@@ -135,26 +136,14 @@ func latestQuery(ws *workspace.Workspace, workflow, branch string) *guard.Latest
 }
 
 // statusRepo is the nightly data repository the gate reads the status
-// record from, where the nightly jobs write it: TPUCI_NIGHTLY_GIT unless
-// TPUCI_NIGHTLY_STATUS names the status itself, else [nightly.git].url
-// when [release].nightly_status is empty. nil: no repository.
+// record from, where the nightly jobs write it; nil when
+// TPUCI_NIGHTLY_STATUS names the status itself, or when
+// [release].nightly_status does and TPUCI_NIGHTLY_GIT is unset.
 func statusRepo(ws *workspace.Workspace) *gitstore.Repo {
-	g := ws.Config.Nightly.Git
-	url := ws.Settings.NightlyGit
-	switch {
-	case ws.Settings.NightlyStatus != "" || url == "none":
-		return nil
-	case url == "" && ws.Config.Release.NightlyStatus == "":
-		url = g.URL
-	}
-	if url == "" {
+	if ws.Settings.NightlyStatus != "" || ws.Settings.NightlyGit == "" && ws.Config.Release.NightlyStatus != "" {
 		return nil
 	}
-	if !strings.Contains(url, "://") && !strings.Contains(url, "@") && !filepath.IsAbs(url) {
-		url = filepath.Join(ws.Repo, url) // relative to the repository, as for the nightly target
-	}
-	return &gitstore.Repo{URL: url, Branch: g.Branch, Dir: filepath.Join(ws.Out, "release", "nightly-data"),
-		Token: ws.Settings.Credential(or(g.TokenEnv, "TPUCI_NIGHTLY_GIT_TOKEN")).Reveal()}
+	return datastore.Repo(ws, filepath.Join(ws.Out, "release", "nightly-data"), nil)
 }
 
 func or(a, b string) string {

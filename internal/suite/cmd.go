@@ -12,8 +12,8 @@ import (
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/durations"
 	"github.com/sgl-project/tpuci/internal/partition"
-	"github.com/sgl-project/tpuci/internal/suite/policy"
-	"github.com/sgl-project/tpuci/internal/suite/runsuite"
+	"github.com/sgl-project/tpuci/internal/runsuite"
+	"github.com/sgl-project/tpuci/internal/suitepolicy"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
 
@@ -121,9 +121,9 @@ func weightedFiles(s *config.Suite, measured map[string]float64) ([]partition.It
 func Import(w io.Writer, path string) error {
 	file, repo := path, ""
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		file, repo = filepath.Join(path, policy.RunSuite), path
-	} else if strings.HasSuffix(filepath.ToSlash(path), policy.RunSuite) {
-		repo = strings.TrimSuffix(strings.TrimSuffix(filepath.ToSlash(path), policy.RunSuite), "/")
+		file, repo = filepath.Join(path, suitepolicy.RunSuite), path
+	} else if strings.HasSuffix(filepath.ToSlash(path), suitepolicy.RunSuite) {
+		repo = strings.TrimSuffix(strings.TrimSuffix(filepath.ToSlash(path), suitepolicy.RunSuite), "/")
 		if repo == "" {
 			repo = "."
 		}
@@ -142,18 +142,18 @@ func Import(w io.Writer, path string) error {
 	}
 	var sizes map[string]int
 	if repo != "" {
-		wf, err := policy.ReadWorkflows(repo)
+		wf, err := suitepolicy.ReadWorkflows(repo)
 		if err != nil {
 			return err
 		}
 		sizes = wf.Sizes
 	}
-	res := policy.Apply(repo, def.Suites, table, sizes)
+	res := suitepolicy.Apply(repo, def.Suites, table, sizes)
 	var suites strings.Builder
-	if err := policy.Render(&suites, res.Suites, res.Unmapped); err != nil {
+	if err := suitepolicy.Render(&suites, res.Suites, res.Unmapped); err != nil {
 		return fmt.Errorf("suite:import: render: %w", err)
 	}
-	out, err := policy.WithSuites(config.DefaultTOML(), suites.String())
+	out, err := suitepolicy.WithSuites(config.DefaultTOML(), suites.String())
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/sgl-project/tpuci/internal/config"
-	"github.com/sgl-project/tpuci/internal/suite/policy"
+	"github.com/sgl-project/tpuci/internal/suitepolicy"
 )
 
 // ShowConfig prints the resolved configuration as TOML with its source.
@@ -47,7 +47,7 @@ func suiteMap(cfg *config.Config) []string {
 		case s.Exclude != "":
 			line += "excluded: " + s.Exclude
 		default:
-			line += "no target: runs only with TPUCI_SUITE; " + policy.UnmappedMessage(s.Name)
+			line += "no target: runs only with TPUCI_SUITE; " + suitepolicy.UnmappedMessage(s.Name)
 		}
 		out = append(out, line)
 	}

@@ -22,7 +22,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/example"
 	"github.com/sgl-project/tpuci/internal/gitcmd"
 	"github.com/sgl-project/tpuci/internal/settings"
-	"github.com/sgl-project/tpuci/internal/suite/policy"
+	"github.com/sgl-project/tpuci/internal/suitepolicy"
 )
 
 // Workspace is everything a target needs to know about its surroundings.
@@ -151,20 +151,20 @@ func (w *Workspace) resolveConfig(cwd string) error {
 // own run_suite.py table, the default's suites serving as the policy. A
 // suite the policy does not know is a warning, and an error under CI.
 func (w *Workspace) liveSuites(cfg *config.Config) error {
-	table, src, ok, err := policy.Read(w.Repo)
+	table, src, ok, err := suitepolicy.Read(w.Repo)
 	if err != nil || !ok {
 		return err
 	}
-	res := policy.Apply(w.Repo, cfg.Suites, table, nil)
-	cfg.ReplaceSuites(res.Suites, policy.RunSuite, src)
+	res := suitepolicy.Apply(w.Repo, cfg.Suites, table, nil)
+	cfg.ReplaceSuites(res.Suites, suitepolicy.RunSuite, src)
 	for _, n := range res.Notes {
 		w.Notes = append(w.Notes, "warning: "+n)
 	}
 	var errs []error
 	for _, name := range res.Unmapped {
-		msg := policy.UnmappedMessage(name)
+		msg := suitepolicy.UnmappedMessage(name)
 		if w.CI {
-			errs = append(errs, fmt.Errorf("workspace: %s: %s", policy.RunSuite, msg))
+			errs = append(errs, fmt.Errorf("workspace: %s: %s", suitepolicy.RunSuite, msg))
 			continue
 		}
 		w.Notes = append(w.Notes, "warning: "+msg+" (an error under CI=true)")

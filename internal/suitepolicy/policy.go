@@ -1,8 +1,8 @@
-// Package policy builds tpuci suites from a checkout's own suite
+// Package suitepolicy builds tpuci suites from a checkout's own suite
 // table (test/srt/run_suite.py, parsed, never executed) and a policy
 // keyed by suite name: the target that runs each suite or why none does,
 // chips, partitions, timeouts and the files a case covers.
-package policy
+package suitepolicy
 
 import (
 	"fmt"
@@ -12,7 +12,7 @@ import (
 	"slices"
 
 	"github.com/sgl-project/tpuci/internal/config"
-	"github.com/sgl-project/tpuci/internal/suite/runsuite"
+	"github.com/sgl-project/tpuci/internal/runsuite"
 )
 
 // RunSuite is where SGLang-JAX keeps its suite table.

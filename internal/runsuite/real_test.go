@@ -89,7 +89,7 @@ func TestRealRunSuite(t *testing.T) {
 // Python evaluated for the partition golden data (same file, same commit).
 func TestRealRunSuiteMatchesPython(t *testing.T) {
 	src := realRunSuite(t)
-	raw, err := os.ReadFile("../../partition/testdata/auto_partition_golden.json")
+	raw, err := os.ReadFile("../partition/testdata/auto_partition_golden.json")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package policy
+package suitepolicy
 
 import (
 	"bytes"
@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/sgl-project/tpuci/internal/config"
-	"github.com/sgl-project/tpuci/internal/suite/runsuite"
+	"github.com/sgl-project/tpuci/internal/runsuite"
 )
 
 // The suites SGLang-JAX's pr-test.yml runs (cddbf6f1), mandatory and

@@ -1,4 +1,4 @@
-// Package gitstore keeps nightly results in a shared git data repository
+// Package gitstore keeps history records in a shared git data repository
 // (as SGLang-JAX's ci-data): each writer fetches the branch tip, applies its
 // change to the files, commits and pushes. When another job pushed first
 // the push is rejected; the writer then fetches the new tip and applies
