@@ -95,6 +95,19 @@ func Judge(metric string, base, head []float64, direction int, tol float64) Resu
 	return r
 }
 
+// Status is how a verdict counts in a report: slower fails, an
+// inconclusive comparison proves nothing either way and is skipped, and
+// faster or no change passes.
+func (r Result) Status() report.Status {
+	switch r.Verdict {
+	case Slower:
+		return report.Failed
+	case Inconclusive:
+		return report.Skipped
+	}
+	return report.Passed
+}
+
 // roundsNeeded scales the rounds so the half-width of the interval
 // shrinks (as 1/sqrt(n)) to the distance between estimate and tolerance.
 func roundsNeeded(n int, halfWidth, est, tol float64) int {

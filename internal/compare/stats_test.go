@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/sgl-project/tpuci/internal/report"
 )
 
 func TestCriticalRankMatchesTables(t *testing.T) {
@@ -85,5 +87,13 @@ func TestFalseAlarmRateOnIdenticalSamples(t *testing.T) {
 	}
 	if rate := float64(slower) / trials; rate > 0.025 {
 		t.Errorf("%.1f%% false slower verdicts", 100*rate)
+	}
+}
+
+func TestStatusOfVerdicts(t *testing.T) {
+	for verdict, want := range map[string]report.Status{Slower: report.Failed, Inconclusive: report.Skipped, Faster: report.Passed, NoChange: report.Passed} {
+		if got := (Result{Verdict: verdict}).Status(); got != want {
+			t.Errorf("%s: status %s, want %s", verdict, got, want)
+		}
 	}
 }

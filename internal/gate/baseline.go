@@ -2,9 +2,10 @@
 // accuracy): versioned baseline files bound to the device they were
 // measured on, the two judges (a relative tolerance for timings and
 // throughputs, an absolute allowed drop for scores), the verdict table
-// and the record/diff of baselines. A baseline is used only on its own
-// device: on any other the verdict is "no baseline for this device",
-// skipped with the command that records one.
+// and the recording of baselines from a stage's results file, with the
+// diff to review. A baseline is used only on its own device: on any
+// other the verdict is "no baseline for this device", skipped with the
+// command that records one.
 //
 // The timing baselines file, one entry per device, case and metric (the
 // direction follows from the metric's name: _ms lower is better,
@@ -128,8 +129,9 @@ func (f *File) Set(e Entry) (old Entry, had bool) {
 	return old, had
 }
 
-// Encode writes the entries as TOML, sorted by device, case and metric.
-func (f *File) Encode(header string) []byte {
+// Encode writes the header and the entries as TOML, sorted by device,
+// case and metric.
+func (f *File) Encode() []byte {
 	es := slices.Clone(f.Entries)
 	slices.SortStableFunc(es, func(a, b Entry) int {
 		if c := strings.Compare(a.Device, b.Device); c != 0 {
@@ -156,9 +158,9 @@ func (f *File) Encode(header string) []byte {
 	return b.Bytes()
 }
 
-// Save writes the file atomically, keeping the header.
-func (f *File) Save(header string) error {
-	if err := report.WriteFile(f.Path, f.Encode(header)); err != nil {
+// Save writes the file atomically.
+func (f *File) Save() error {
+	if err := report.WriteFile(f.Path, f.Encode()); err != nil {
 		return fmt.Errorf("baselines: %w", err)
 	}
 	return nil

@@ -182,7 +182,7 @@ func TestUpdateKeepsTolerancesAndPrintsChanges(t *testing.T) {
 	if _, err := f.Update([]Measurement{{"v6e-1", "x", "output_throughput", 1}}, tol); err == nil || !strings.Contains(err.Error(), "output_throughput") {
 		t.Fatalf("new metric without tolerance: %v", err)
 	}
-	if err := f.Save("test header"); err != nil {
+	if err := f.Save(); err != nil {
 		t.Fatal(err)
 	}
 	again, err := Load(path)
@@ -193,7 +193,7 @@ func TestUpdateKeepsTolerancesAndPrintsChanges(t *testing.T) {
 		t.Fatalf("round trip lost entries: %+v", again.Entries)
 	}
 	data, _ := os.ReadFile(path)
-	if !strings.HasPrefix(string(data), "# test header\n") || strings.Index(string(data), `device = "cpu"`) > strings.Index(string(data), `device = "v6e-1"`) {
+	if !strings.HasPrefix(string(data), "# tpuci baselines, one [[baseline]]") || strings.Index(string(data), `device = "cpu"`) > strings.Index(string(data), `device = "v6e-1"`) {
 		t.Fatalf("file not sorted or header missing:\n%s", data)
 	}
 }

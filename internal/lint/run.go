@@ -24,29 +24,19 @@ func Execute(ctx context.Context, p *Plan, log io.Writer) ([]Finding, error) {
 		}
 		// pylint's exit code is a bit mask; 32 is a usage error, 1 a fatal message.
 		if o.TimedOut || o.Crashed() || o.ExitCode&32 != 0 {
-			return nil, fmt.Errorf("lint: pylint %s: %s", describe(o), lastLine(stderr.String()))
+			return nil, fmt.Errorf("lint: pylint %s: %s", o.Describe(), lastLine(stderr.String()))
 		}
 		fs, err := Parse(stdout.Bytes())
 		if err != nil {
 			return nil, err
 		}
 		if runErr != nil && len(fs) == 0 {
-			return nil, fmt.Errorf("lint: pylint %s with no findings: %s", describe(o), lastLine(stderr.String()))
+			return nil, fmt.Errorf("lint: pylint %s with no findings: %s", o.Describe(), lastLine(stderr.String()))
 		}
 		all = append(all, fs...)
 	}
 	sortFindings(all)
 	return all, nil
-}
-
-func describe(o proc.Outcome) string {
-	if o.TimedOut {
-		return "timed out"
-	}
-	if o.Signal != "" {
-		return "killed by " + o.Signal
-	}
-	return fmt.Sprintf("exit code %d", o.ExitCode)
 }
 
 func lastLine(s string) string {

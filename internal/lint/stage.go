@@ -124,7 +124,7 @@ func preCommitCase(ctx context.Context, ws *workspace.Workspace, st *pipeline.St
 	_ = report.WriteFile(c.Log, append([]byte("$ "+cmd.String()+"\n"), out.Bytes()...))
 	c.Status = report.Passed
 	if err != nil {
-		c.Status, c.Message = report.Failed, fmt.Sprintf("pre-commit %s (log: %s)", describeExit(o), c.Log)
+		c.Status, c.Message = report.Failed, fmt.Sprintf("pre-commit %s (log: %s)", o.Describe(), c.Log)
 		c.Output = tail(out.String(), 40)
 		st.Failures = append(st.Failures, c.Message)
 	}
@@ -138,14 +138,4 @@ func tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-func describeExit(o proc.Outcome) string {
-	if o.TimedOut {
-		return "timed out"
-	}
-	if o.Signal != "" {
-		return "killed by " + o.Signal
-	}
-	return fmt.Sprintf("exit code %d", o.ExitCode)
 }

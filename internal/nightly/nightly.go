@@ -521,7 +521,7 @@ func caseOf(v *Verdict, logDir string) report.Case {
 	if len(msgs) == 0 {
 		var parts []string
 		for _, m := range v.Metrics {
-			s := m.Metric + " " + fmtNum(m.Analysis.Latest)
+			s := m.Metric + " " + report.Number(m.Analysis.Latest)
 			if m.Analysis.ChangePct != nil {
 				s += fmt.Sprintf(" (%+.1f%% vs median)", *m.Analysis.ChangePct)
 			} else {

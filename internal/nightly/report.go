@@ -276,7 +276,7 @@ func (s *Summary) metricPlot(model, metric string, vs []*Verdict, nights []strin
 		ser := htmlreport.Series{Label: label(v.Record)}
 		for i, x := range vals {
 			ser.Values = append(ser.Values, 100*x/ref)
-			ser.Titles = append(ser.Titles, fmt.Sprintf("%s %s %s: %s (%+.1f%% of median %s)", v.Record.Case, metric, nights[i], fmtNum(x), 100*x/ref-100, fmtNum(ref)))
+			ser.Titles = append(ser.Titles, fmt.Sprintf("%s %s %s: %s (%+.1f%% of median %s)", v.Record.Case, metric, nights[i], report.Number(x), 100*x/ref-100, report.Number(ref)))
 		}
 		rule := Judge{}.Rule(v.Record.Case, v.Record.Kind, metric)
 		for _, mv := range v.Metrics {
@@ -333,9 +333,9 @@ func (s *Summary) caseRows(v *Verdict) [][]htmlreport.Cell {
 func metricCells(r history.Record, mv MetricVerdict) []htmlreport.Cell {
 	a := mv.Analysis
 	muted := htmlreport.Cell{Text: "–", Class: "muted"}
-	row := []htmlreport.Cell{{Text: r.Case}, {Text: r.Status, Class: "good"}, {Text: mv.Metric}, {Text: fmtNum(a.Latest)}, muted, muted, muted}
+	row := []htmlreport.Cell{{Text: r.Case}, {Text: r.Status, Class: "good"}, {Text: mv.Metric}, {Text: report.Number(a.Latest)}, muted, muted, muted}
 	if a.Baseline != nil {
-		row[4] = htmlreport.Cell{Text: fmtNum(*a.Baseline)}
+		row[4] = htmlreport.Cell{Text: report.Number(*a.Baseline)}
 	}
 	if a.ChangePct != nil {
 		row[5] = htmlreport.Cell{Text: fmt.Sprintf("%+.1f%%", *a.ChangePct)}
@@ -425,7 +425,7 @@ func (s *Summary) Tables() []report.Table {
 	if len(flags) > 0 {
 		t := report.Table{Title: "nightly regressions", Header: []string{"case", "metric", "kind", "tonight", "median/floor", "change", "nights", "first bad commits"}}
 		for _, f := range flags {
-			t.Rows = append(t.Rows, []string{f.Case, f.Metric, f.Flag.Kind, fmtNum(f.Flag.Value), fmtNum(f.Flag.Baseline),
+			t.Rows = append(t.Rows, []string{f.Case, f.Metric, f.Flag.Kind, report.Number(f.Flag.Value), report.Number(f.Flag.Baseline),
 				fmt.Sprintf("%+.1f%%", f.Flag.ChangePct), strconv.Itoa(f.Flag.Nights), f.Flag.Commits()})
 		}
 		out = append(out, t)

@@ -134,7 +134,7 @@ func (r *Runner) runCase(ctx context.Context, c matrix.Case, broken map[string]s
 			var parts []string
 			for _, m := range c.Metrics {
 				if v, ok := rec.Metrics[m]; ok {
-					parts = append(parts, fmt.Sprintf("%s %s", m, fmtNum(v)))
+					parts = append(parts, fmt.Sprintf("%s %s", m, report.Number(v)))
 				}
 			}
 			line += ": " + strings.Join(parts, ", ")
@@ -312,15 +312,3 @@ func ProfileOf(s *config.Server) history.Profile {
 
 // fileName turns a case key into a file name.
 func fileName(key string) string { return strings.ReplaceAll(key, "/", "__") }
-
-func fmtNum(v float64) string {
-	switch a := math.Abs(v); {
-	case a >= 1000:
-		return fmt.Sprintf("%.0f", v)
-	case a >= 10:
-		return fmt.Sprintf("%.1f", v)
-	case a >= 1:
-		return fmt.Sprintf("%.2f", v)
-	}
-	return fmt.Sprintf("%.4g", v)
-}

@@ -101,14 +101,10 @@ func (c *Comparison) judge(kernels []config.Kernel, samples *compare.Samples, ou
 		row := compare.Row{Case: key.Case, Result: res}
 		out.Rows = append(out.Rows, row)
 		cs.Extra = &Extra{Device: c.Head.Device, Kernel: kernel, Case: caseKey, TimeMs: res.Head, Compare: &row}
-		switch res.Verdict {
-		case compare.Slower:
-			cs.Status, cs.Message = report.Failed, res.Explain()+" than the base "+c.Describe
+		cs.Status, cs.Message = res.Status(), res.Explain()
+		if cs.Status == report.Failed {
+			cs.Message += " than the base " + c.Describe
 			out.Failures = append(out.Failures, key.Case+": "+cs.Message)
-		case compare.Inconclusive:
-			cs.Message = res.Explain()
-		default:
-			cs.Status, cs.Message = report.Passed, res.Explain()
 		}
 		out.Cases = append(out.Cases, cs)
 	}

@@ -198,7 +198,7 @@ func (r *Runner) execKernel(ctx context.Context, k config.Kernel) kernelRun {
 	_ = report.WriteFile(logPath, logBuf.Bytes())
 	kr := kernelRun{o: o, stdout: stdout.Bytes(), log: logPath, tail: tailLines(logBuf.String(), 30)}
 	if runErr != nil {
-		kr.exitMsg = describe(o, timeout) + " (log " + logPath + ")"
+		kr.exitMsg = exitMessage(o, timeout) + " (log " + logPath + ")"
 	}
 	return kr
 }
@@ -240,14 +240,13 @@ func (r *Runner) judgeTimings(k config.Kernel, timings []Timing, took time.Durat
 	return failed, skippedDevice
 }
 
-func describe(o proc.Outcome, timeout time.Duration) string {
-	switch {
-	case o.TimedOut:
-		return fmt.Sprintf("timed out after %s (set [[pallas.kernel]] timeout)", timeout)
-	case o.Signal != "":
-		return "killed by " + o.Signal
+// exitMessage says how a kernel benchmark ended, with the setting that
+// bounds it when it timed out.
+func exitMessage(o proc.Outcome, timeout time.Duration) string {
+	if o.TimedOut {
+		return fmt.Sprintf("%s (the limit is %s: set [[pallas.kernel]] timeout)", o.Describe(), timeout)
 	}
-	return fmt.Sprintf("exit code %d", o.ExitCode)
+	return o.Describe()
 }
 
 func tailLines(s string, n int) string {

@@ -16,7 +16,6 @@ import (
 	"github.com/sgl-project/tpuci/internal/gate"
 	"github.com/sgl-project/tpuci/internal/needs"
 	"github.com/sgl-project/tpuci/internal/partition"
-	"github.com/sgl-project/tpuci/internal/perf"
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/workspace"
@@ -153,7 +152,7 @@ func TestMeasurementsFromResults(t *testing.T) {
 	if err := report.WriteJSON(path, st); err != nil {
 		t.Fatal(err)
 	}
-	r, err := perf.ReadResults(path, "pallas")
+	r, err := gate.ReadResults(path, "pallas")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +160,7 @@ func TestMeasurementsFromResults(t *testing.T) {
 	if len(ms) != 1 || ms[0] != (gate.Measurement{Device: "cpu", Case: "gmm/a", Metric: Metric, Value: 2.5}) {
 		t.Fatalf("measurements %+v", ms)
 	}
-	if _, err := perf.ReadResults(path, "perf"); err == nil || !strings.Contains(err.Error(), `"pallas"`) {
+	if _, err := gate.ReadResults(path, "perf"); err == nil || !strings.Contains(err.Error(), `"pallas"`) {
 		t.Fatalf("wrong target accepted: %v", err)
 	}
 }

@@ -5,17 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 
 	"github.com/sgl-project/tpuci/internal/gate"
-	"github.com/sgl-project/tpuci/internal/perf"
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
 
 // Measurements picks the kernel timings of a pallas results file.
-func Measurements(r *perf.Results) (ms []gate.Measurement, notes []string) {
+func Measurements(r *gate.Results) (ms []gate.Measurement, notes []string) {
 	for _, c := range r.Cases {
 		if len(c.Extra) == 0 { // skipped cases with timings were measured on a device without baselines
 
@@ -43,18 +41,19 @@ func BaselineBody(from string) pipeline.Body {
 		if from == "" {
 			from = filepath.Join(ws.Out, "pallas.json")
 		}
-		return Record(st.Out, ws, st, from)
+		return record(ws, st, from)
 	}
 }
 
-// Record writes the timings of a pallas results file into the configured
+// record writes the timings of a pallas results file into the configured
 // baselines file and prints the changes. New entries get no tolerance of
 // their own: their kernel's tolerance applies.
-func Record(w io.Writer, ws *workspace.Workspace, st *pipeline.Stage, from string) error {
+func record(ws *workspace.Workspace, st *pipeline.Stage, from string) error {
+	w := st.Out
 	if ws.Config.Pallas.Baselines == "" {
 		return errors.New("pallas:baseline: no baselines file configured: set [pallas].baselines (e.g. \"tpuci/baselines/pallas.toml\")")
 	}
-	r, err := perf.ReadResults(from, "pallas")
+	r, err := gate.ReadResults(from, "pallas")
 	if err != nil {
 		return err
 	}
@@ -73,5 +72,5 @@ func Record(w io.Writer, ws *workspace.Workspace, st *pipeline.Stage, from strin
 	if err != nil {
 		return err
 	}
-	return perf.Save(w, ws, st, f, changes)
+	return gate.Save(w, st.TargetResult, f, changes, ws.Settings.DryRun)
 }

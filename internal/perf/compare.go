@@ -151,12 +151,14 @@ func judgeCases(cfg *config.Config, s *compare.Samples, tot sideTotals, describe
 		rc := fmt.Sprintf("%d/%d", tot.recompilations[0][k.Case], tot.recompilations[1][k.Case])
 		rows = append(rows, compare.Row{Case: k.Case, Result: res, Recompilations: rc})
 		byCase[k.Case] = append(byCase[k.Case], res.Explain())
-		switch {
-		case res.Verdict == compare.Slower:
+		switch res.Status() {
+		case report.Failed:
 			status[k.Case] = report.Failed
 			st.Failures = append(st.Failures, k.Case+": "+res.Explain()+" than the base "+describe)
-		case res.Verdict == compare.Inconclusive && status[k.Case] == report.Passed:
-			status[k.Case] = report.Skipped
+		case report.Skipped:
+			if status[k.Case] == report.Passed {
+				status[k.Case] = report.Skipped
+			}
 		}
 	}
 	for _, name := range order {

@@ -184,7 +184,7 @@ func TestMeasurementsSkipBrokenRuns(t *testing.T) {
 	if err := report.WriteJSON(path, st); err != nil {
 		t.Fatal(err)
 	}
-	r, err := ReadResults(path, "perf")
+	r, err := gate.ReadResults(path, "perf")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func TestMeasurementsSkipBrokenRuns(t *testing.T) {
 	if len(notes) != 2 || !slices.ContainsFunc(notes, func(n string) bool { return strings.Contains(n, "2 recompilations") }) {
 		t.Fatalf("notes %v", notes)
 	}
-	if _, err := ReadResults(filepath.Join(t.TempDir(), "none.json"), "perf"); err == nil || !strings.Contains(err.Error(), "go tool mage perf") {
+	if _, err := gate.ReadResults(filepath.Join(t.TempDir(), "none.json"), "perf"); err == nil || !strings.Contains(err.Error(), "go tool mage perf") {
 		t.Fatalf("missing results: %v", err)
 	}
 }

@@ -6,14 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/gate"
 	"github.com/sgl-project/tpuci/internal/pipeline"
-	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
 
@@ -22,13 +19,6 @@ import (
 //
 //go:embed sglang-jax-perf.toml
 var sglangJAXBaselines []byte
-
-// Header is written at the top of every baselines file.
-const Header = `tpuci baselines, one [[baseline]] per device kind, case and metric.
-Written by go tool mage perf:baseline / pallas:baseline: review the printed diff before committing.
-tolerance is a fraction (0.08 = 8%): latencies (*_ms) pass at or below value * (1 + tolerance),
-throughputs pass at or above value * (1 - tolerance). Kernel entries without a tolerance use
-their [[pallas.kernel]] tolerance.`
 
 // LoadBaselines reads the configured perf baselines. With the embedded
 // default configuration and no file in the checkout yet, it falls back to
@@ -47,38 +37,9 @@ func LoadBaselines(ws *workspace.Workspace) (f *gate.File, note string, err erro
 	return f, fmt.Sprintf("%s does not exist: using tpuci's built-in SGLang-JAX baselines (limits equal to its hard-coded test thresholds); %s writes the file", path, RecordCommand), nil
 }
 
-// Results is the part of a stage's results JSON that recording reads.
-type Results struct {
-	Target string `json:"target"`
-	Cases  []struct {
-		Name   string          `json:"name"`
-		Status report.Status   `json:"status"`
-		Extra  json.RawMessage `json:"extra"`
-	} `json:"cases"`
-}
-
-// ReadResults reads a stage's results JSON ($TPUCI_OUT/<target>.json).
-func ReadResults(path, target string) (*Results, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("baselines: no results at %s: run go tool mage %s first (or pass the results file)", path, target)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("baselines: read results: %w", err)
-	}
-	var r Results
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("baselines: %s is not a tpuci results file: %v", path, err)
-	}
-	if r.Target != target {
-		return nil, fmt.Errorf("baselines: %s holds results of %q, not %s", path, r.Target, target)
-	}
-	return &r, nil
-}
-
 // Measurements picks the figures of perf cases that ran cleanly (every
 // request completed, no recompilation); notes say which were left out.
-func Measurements(r *Results) (ms []gate.Measurement, notes []string) {
+func Measurements(r *gate.Results) (ms []gate.Measurement, notes []string) {
 	for _, c := range r.Cases {
 		if len(c.Extra) == 0 { // skipped cases with figures were measured on a device without baselines
 
@@ -115,17 +76,18 @@ func BaselineBody(from string) pipeline.Body {
 		if from == "" {
 			from = filepath.Join(ws.Out, "perf.json")
 		}
-		return Record(st.Out, ws, st, from)
+		return record(ws, st, from)
 	}
 }
 
-// Record writes the clean measurements of a perf results file into the
+// record writes the clean measurements of a perf results file into the
 // configured baselines file and prints the changes.
-func Record(w io.Writer, ws *workspace.Workspace, st *pipeline.Stage, from string) error {
+func record(ws *workspace.Workspace, st *pipeline.Stage, from string) error {
+	w := st.Out
 	if ws.Config.Perf.Baselines == "" {
 		return errors.New("perf:baseline: no baselines file configured: set [perf].baselines (e.g. \"tpuci/baselines/perf.toml\")")
 	}
-	r, err := ReadResults(from, "perf")
+	r, err := gate.ReadResults(from, "perf")
 	if err != nil {
 		return err
 	}
@@ -148,26 +110,5 @@ func Record(w io.Writer, ws *workspace.Workspace, st *pipeline.Stage, from strin
 	if err != nil {
 		return err
 	}
-	return Save(w, ws, st, f, changes)
-}
-
-// Save prints the changes, adds them to the stage's tables and writes the
-// file unless TPUCI_DRY_RUN is set.
-func Save(w io.Writer, ws *workspace.Workspace, st *pipeline.Stage, f *gate.File, changes []gate.Change) error {
-	gate.PrintChanges(w, f.Path, changes)
-	if len(changes) == 0 {
-		return nil
-	}
-	if st != nil {
-		st.Tables = append(st.Tables, gate.ChangesTable("baseline changes in "+f.Path, changes))
-	}
-	if ws.Settings.DryRun {
-		fmt.Fprintln(w, "TPUCI_DRY_RUN is set: file not written")
-		return nil
-	}
-	if err := f.Save(Header); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "wrote %s: review it (git diff) and commit it\n", f.Path)
-	return nil
+	return gate.Save(w, st.TargetResult, f, changes, ws.Settings.DryRun)
 }

@@ -115,7 +115,7 @@ func TestTwiceSlowerSimulatorFailsThisHostsBaselines(t *testing.T) {
 	if len(f.Entries) != 3 {
 		t.Fatalf("recorded %+v\n%s", f.Entries, log)
 	}
-	if err := f.Save(Header); err != nil {
+	if err := f.Save(); err != nil {
 		t.Fatal(err)
 	}
 	cases["TPUCI_SERVER_ARGS"] = "--sim-slowdown 2"

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/sgl-project/tpuci/internal/report"
 )
 
 // DefaultGrace is how long a process group gets between SIGTERM and SIGKILL.
@@ -61,24 +63,28 @@ func (o Outcome) Crashed() bool {
 	return o.TimedOut || o.Signal != "" || o.ExitCode >= 128 || o.ExitCode < 0
 }
 
+// Describe says how the child ended, the same words in every log, case
+// message and error: "timed out after 1m0s", "interrupted", "killed by
+// signal: segmentation fault" or "exit code 1".
+func (o Outcome) Describe() string {
+	switch {
+	case o.TimedOut:
+		return "timed out after " + report.Round(o.Duration)
+	case o.Canceled:
+		return "interrupted"
+	case o.Signal != "":
+		return "killed by signal: " + o.Signal
+	}
+	return fmt.Sprintf("exit code %d", o.ExitCode)
+}
+
 // ExitError is returned when a child ran and ended unsuccessfully.
 type ExitError struct {
 	Cmd     string
 	Outcome Outcome
 }
 
-func (e *ExitError) Error() string {
-	o := e.Outcome
-	switch {
-	case o.TimedOut:
-		return fmt.Sprintf("%s: timed out after %s", e.Cmd, o.Duration.Round(time.Millisecond))
-	case o.Canceled:
-		return fmt.Sprintf("%s: interrupted", e.Cmd)
-	case o.Signal != "":
-		return fmt.Sprintf("%s: killed by %s", e.Cmd, o.Signal)
-	}
-	return fmt.Sprintf("%s: exit code %d", e.Cmd, o.ExitCode)
-}
+func (e *ExitError) Error() string { return e.Cmd + ": " + e.Outcome.Describe() }
 
 // Run starts c, waits for it, and kills its whole process group when ctx
 // ends or the timeout passes. A nil error means exit code 0.

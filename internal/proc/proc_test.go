@@ -120,3 +120,19 @@ func TestQuote(t *testing.T) {
 }
 
 var _ = syscall.SIGTERM
+
+func TestDescribe(t *testing.T) {
+	for want, o := range map[string]Outcome{
+		"timed out after 1m0s":                 {ExitCode: -1, Signal: "killed", TimedOut: true, Duration: time.Minute + 2*time.Millisecond},
+		"interrupted":                          {ExitCode: -1, Signal: "terminated", Canceled: true},
+		"killed by signal: segmentation fault": {ExitCode: -1, Signal: "segmentation fault"},
+		"exit code 3":                          {ExitCode: 3},
+	} {
+		if got := o.Describe(); got != want {
+			t.Errorf("%+v: %q, want %q", o, got, want)
+		}
+	}
+	if got := (&ExitError{Cmd: "sh -c 'exit 3'", Outcome: Outcome{ExitCode: 3}}).Error(); got != "sh -c 'exit 3': exit code 3" {
+		t.Errorf("exit error %q", got)
+	}
+}

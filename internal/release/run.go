@@ -9,13 +9,14 @@ import (
 	"strings"
 	"time"
 
+	pep440 "github.com/aquasecurity/go-pep440-version"
+
 	"github.com/sgl-project/tpuci/internal/datastore/gitstore"
 	"github.com/sgl-project/tpuci/internal/ghactions"
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/release/dockerimg"
 	"github.com/sgl-project/tpuci/internal/release/guard"
 	"github.com/sgl-project/tpuci/internal/release/manifest"
-	"github.com/sgl-project/tpuci/internal/release/pep440"
 	"github.com/sgl-project/tpuci/internal/release/plan"
 	"github.com/sgl-project/tpuci/internal/release/pypi"
 	"github.com/sgl-project/tpuci/internal/release/regauth"

@@ -339,10 +339,7 @@ func (in *Instance) fail(format string, args ...any) *Error {
 
 func (in *Instance) exitText() string {
 	o, _ := in.p.Wait(context.Background())
-	if o.Signal != "" {
-		return "killed by " + o.Signal
-	}
-	return "exit code " + strconv.Itoa(o.ExitCode)
+	return o.Describe()
 }
 
 // Alive returns nil while the server process runs, and otherwise an *Error

@@ -58,7 +58,7 @@ func TestRerunEvidenceAndDurations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"<flakyError message=\"t/test_crash.py: crashed: killed", kept, "<rerunError message=\"t/test_hang.py: timed out"} {
+	for _, want := range []string{"<flakyError message=\"t/test_crash.py: killed by signal: killed", kept, "<rerunError message=\"t/test_hang.py: timed out"} {
 		if !strings.Contains(string(x), want) {
 			t.Errorf("JUnit lacks %q:\n%s", want, x)
 		}

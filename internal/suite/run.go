@@ -106,7 +106,7 @@ func (r *Runner) runJob(ctx context.Context, job Job) ([]report.Case, []string, 
 		earlier = append(earlier, report.Attempt{Status: report.Errored, Message: r.why(job, out), Output: out.tail,
 			Log: keepAttemptLog(job.LogFile, attempt+1), Duration: out.o.Duration})
 		fmt.Fprintln(r.Log, report.Fit(fmt.Sprintf("    %s: %s; rerun %d/%d (infrastructure failure; log kept as %s)",
-			job.File.Path, describe(out.o), len(earlier), job.Reruns, report.Path(earlier[len(earlier)-1].Log))))
+			job.File.Path, out.o.Describe(), len(earlier), job.Reruns, report.Path(earlier[len(earlier)-1].Log))))
 	}
 	if r.GH != nil {
 		r.GH.EndGroup()
@@ -178,7 +178,7 @@ func (r *Runner) attempt(ctx context.Context, job Job, attempt int) outcomeInfo 
 	if err != nil && !errors.As(err, &ee) {
 		fmt.Fprintf(f, "tpuci: %v\n", err)
 	}
-	fmt.Fprintf(f, "\ntpuci: %s after %s\n", describe(o), report.Round(o.Duration))
+	fmt.Fprintf(f, "\ntpuci: %s after %s\n", o.Describe(), report.Round(o.Duration))
 	f.Close()
 	text, _ := os.ReadFile(job.LogFile)
 	last, _ := script.Echo(string(text)).Last(40).String()
@@ -188,25 +188,11 @@ func (r *Runner) attempt(ctx context.Context, job Job, attempt int) outcomeInfo 
 // why is a failed attempt's one-line reason: how it ended and the first
 // line of the error it printed last.
 func (r *Runner) why(job Job, out outcomeInfo) string {
-	msg := fmt.Sprintf("%s: %s", job.File.Path, describe(out.o))
+	msg := fmt.Sprintf("%s: %s", job.File.Path, out.o.Describe())
 	if reason := errorReason(out.log); reason != "" {
 		msg += ": " + reason
 	}
 	return msg
-}
-
-func describe(o proc.Outcome) string {
-	switch {
-	case o.TimedOut:
-		return fmt.Sprintf("timed out after %s (process tree killed)", report.Round(o.Duration))
-	case o.Canceled:
-		return "interrupted (process tree killed)"
-	case o.Signal != "":
-		return "crashed: " + o.Signal
-	case o.ExitCode == 0:
-		return "exit code 0"
-	}
-	return fmt.Sprintf("exit code %d", o.ExitCode)
 }
 
 // classify builds the report cases for a job: per test case from pytest's

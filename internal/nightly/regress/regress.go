@@ -17,6 +17,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/textline"
 )
 
@@ -255,9 +256,9 @@ func Describe(metric string, f Flag) string {
 	var s string
 	switch f.Kind {
 	case Floor:
-		s = fmt.Sprintf("%s %s is beyond its floor %s (%+.1f%%) for %d night(s) since %s", metric, num(f.Value), num(f.Baseline), f.ChangePct, f.Nights, f.FirstBad)
+		s = fmt.Sprintf("%s %s is beyond its floor %s (%+.1f%%) for %d night(s) since %s", metric, report.Number(f.Value), report.Number(f.Baseline), f.ChangePct, f.Nights, f.FirstBad)
 	default:
-		s = fmt.Sprintf("%s %+.1f%% (%s vs median %s) for %d night(s) since %s", metric, f.ChangePct, num(f.Value), num(f.Baseline), f.Nights, f.FirstBad)
+		s = fmt.Sprintf("%s %+.1f%% (%s vs median %s) for %d night(s) since %s", metric, f.ChangePct, report.Number(f.Value), report.Number(f.Baseline), f.Nights, f.FirstBad)
 		if f.Z != nil {
 			s += fmt.Sprintf(", z %.1f", *f.Z)
 		}
@@ -266,16 +267,6 @@ func Describe(metric string, f Flag) string {
 		s += ", commits " + c
 	}
 	return s
-}
-
-func num(v float64) string {
-	switch a := math.Abs(v); {
-	case a >= 1000:
-		return fmt.Sprintf("%.0f", v)
-	case a >= 10:
-		return fmt.Sprintf("%.1f", v)
-	}
-	return fmt.Sprintf("%.3g", v)
 }
 
 func values(ps []Point) []float64 {

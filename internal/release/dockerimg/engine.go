@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	pep440 "github.com/aquasecurity/go-pep440-version"
 	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/container"
@@ -21,7 +22,6 @@ import (
 	"github.com/docker/docker/pkg/stdcopy"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/sgl-project/tpuci/internal/release/pep440"
 	"github.com/sgl-project/tpuci/internal/textline"
 )
 
@@ -271,7 +271,7 @@ func PrintsVersion(out string, want pep440.Version) bool {
 		if w == "" {
 			continue
 		}
-		if v, err := pep440.Parse(w); err == nil && pep440.Compare(v, want) == 0 && v.Local == want.Local {
+		if v, err := pep440.Parse(w); err == nil && v.Equal(want) {
 			return true
 		}
 	}

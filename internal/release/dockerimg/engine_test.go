@@ -12,13 +12,13 @@ import (
 	"testing"
 	"time"
 
+	pep440 "github.com/aquasecurity/go-pep440-version"
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 
 	"github.com/sgl-project/tpuci/internal/needs"
 	"github.com/sgl-project/tpuci/internal/proc"
-	"github.com/sgl-project/tpuci/internal/release/pep440"
 )
 
 // fakeEngine answers with canned JSON message streams.

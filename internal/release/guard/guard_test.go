@@ -11,7 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sgl-project/tpuci/internal/release/pep440"
+	pep440 "github.com/aquasecurity/go-pep440-version"
+
 	"github.com/sgl-project/tpuci/internal/release/plan"
 	"github.com/sgl-project/tpuci/internal/settings"
 )

@@ -16,13 +16,16 @@
 package plan
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
 	"strings"
 	"time"
 
-	"github.com/sgl-project/tpuci/internal/release/pep440"
+	pep440 "github.com/aquasecurity/go-pep440-version"
+
+	"github.com/sgl-project/tpuci/internal/release/distname"
 )
 
 // Channel is what kind of publication this is.
@@ -91,23 +94,43 @@ type Plan struct {
 // dockerTag is the grammar of a Docker tag.
 var dockerTag = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 
+// ErrLocal and ErrEpoch are why a valid version cannot be released.
+var (
+	ErrLocal = errors.New("local versions (+...) cannot be released: PyPI refuses them and a Docker tag cannot hold '+'")
+	ErrEpoch = errors.New("epochs (N!) cannot be released: a Docker tag cannot hold '!' and tags would sort wrongly")
+)
+
+// Releasable refuses the valid versions tpuci cannot publish: local
+// versions and epochs. The library has no epoch accessor; its normal form
+// spells an epoch other than 0 as "N!".
+func Releasable(v pep440.Version) error {
+	switch {
+	case v.Local() != "":
+		return ErrLocal
+	case strings.Contains(v.String(), "!"):
+		return ErrEpoch
+	}
+	return nil
+}
+
+// isDev reports a dev release: the library has no predicate, and its
+// normal form spells the dev segment ".devN" (before any local segment).
+func isDev(v pep440.Version) bool { return strings.Contains(v.Public(), ".dev") }
+
 // Make computes the plan.
 func Make(in Input) (Plan, error) {
 	v := in.Version
-	if v.IsZero() {
+	if v.String() == "" {
 		return Plan{}, fmt.Errorf("plan: no version")
 	}
-	if v.Local != "" {
-		return Plan{}, fmt.Errorf("plan: %s: %w", v, pep440.ErrLocal)
-	}
-	if v.Epoch != 0 {
-		return Plan{}, fmt.Errorf("plan: %s: %w", v, pep440.ErrEpoch)
+	if err := Releasable(v); err != nil {
+		return Plan{}, fmt.Errorf("plan: %s: %w", v, err)
 	}
 	ch := in.Channel
 	if ch == "" {
 		ch = Release
 	}
-	p := Plan{Channel: ch, Version: v.String(), Tag: "v" + v.String(), Prerelease: v.IsPrerelease()}
+	p := Plan{Channel: ch, Version: v.String(), Tag: "v" + v.String(), Prerelease: v.IsPreRelease()}
 	p.Latest, p.LatestWhy = movesLatest(v, ch, in.Released)
 	if p.Latest && in.ReleasedUnknown != "" {
 		p.Latest, p.LatestUnknown = false, true
@@ -115,9 +138,9 @@ func Make(in Input) (Plan, error) {
 	}
 	p.ImageVersion = p.Version
 	if ch == Nightly {
-		p.Tag, p.Prerelease = "v"+v.Base()+"-nightly", true
+		p.Tag, p.Prerelease = "v"+v.BaseVersion()+"-nightly", true
 		if !in.Date.IsZero() {
-			p.ImageVersion = v.Base() + "-nightly-" + in.Date.UTC().Format("20060102")
+			p.ImageVersion = v.BaseVersion() + "-nightly-" + in.Date.UTC().Format("20060102")
 		}
 	}
 
@@ -131,7 +154,7 @@ func Make(in Input) (Plan, error) {
 		case Nightly:
 			p.PyPISkip = "nightlies are not uploaded to PyPI (its files are immutable; a nightly has no unique version)"
 		default:
-			f := pep440.FileName(in.Dist) + "-" + p.Version
+			f := distname.FileName(in.Dist) + "-" + p.Version
 			tag := in.WheelTag
 			if tag == "" {
 				tag = "py3-none-any"
@@ -191,13 +214,13 @@ func movesLatest(v pep440.Version, ch Channel, released []pep440.Version) (bool,
 	switch {
 	case ch == Nightly:
 		return false, "a nightly never moves latest"
-	case v.IsDevrelease():
+	case isDev(v):
 		return false, "dev release"
-	case v.IsPrerelease():
+	case v.IsPreRelease():
 		return false, "pre-release"
 	}
 	for _, r := range released {
-		if !r.IsPrerelease() && pep440.Less(v, r) {
+		if !r.IsPreRelease() && v.LessThan(r) {
 			return false, fmt.Sprintf("%s is higher (a backport never moves latest)", r)
 		}
 	}

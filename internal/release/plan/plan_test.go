@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sgl-project/tpuci/internal/release/pep440"
+	pep440 "github.com/aquasecurity/go-pep440-version"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")

@@ -13,8 +13,9 @@ import (
 	"strings"
 	"time"
 
+	pep440 "github.com/aquasecurity/go-pep440-version"
+
 	"github.com/sgl-project/tpuci/internal/proc"
-	"github.com/sgl-project/tpuci/internal/release/pep440"
 	"github.com/sgl-project/tpuci/internal/textline"
 )
 
@@ -253,7 +254,7 @@ func Smoke(ctx context.Context, o SmokeOptions) (string, error) {
 		}
 	}
 	v, err := pep440.Parse(got)
-	if err != nil || pep440.Compare(v, o.Want) != 0 {
+	if err != nil || !v.Equal(o.Want) {
 		return got, fmt.Errorf("pypi: smoke: the installed %s reports __version__ %q, want %s", o.Import, got, o.Want)
 	}
 	return got, nil

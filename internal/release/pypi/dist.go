@@ -21,9 +21,10 @@ import (
 	"sort"
 	"strings"
 
+	pep440 "github.com/aquasecurity/go-pep440-version"
 	"github.com/pelletier/go-toml/v2"
 
-	"github.com/sgl-project/tpuci/internal/release/pep440"
+	"github.com/sgl-project/tpuci/internal/release/distname"
 )
 
 // ProjectName reads [project].name from a pyproject.toml.
@@ -43,7 +44,7 @@ func ProjectName(pyproject string) (string, error) {
 	if doc.Project.Name == "" {
 		return "", fmt.Errorf("pypi: %s has no [project].name; set [release].dist_name", pyproject)
 	}
-	if !pep440.ValidName(doc.Project.Name) {
+	if !distname.Valid(doc.Project.Name) {
 		return "", fmt.Errorf("pypi: %s: %q is not a valid distribution name", pyproject, doc.Project.Name)
 	}
 	return doc.Project.Name, nil
@@ -62,7 +63,7 @@ func ExpectedFiles(dist, version, wheelTag string) Expected {
 	if wheelTag == "" {
 		wheelTag = "py3-none-any"
 	}
-	n := pep440.FileName(dist)
+	n := distname.FileName(dist)
 	return Expected{Dist: dist, Version: version, Sdist: n + "-" + version + ".tar.gz", Wheel: n + "-" + version + "-" + wheelTag + ".whl"}
 }
 
@@ -125,7 +126,7 @@ func CheckFiles(dir string, exp Expected, allowLegacy bool) (Files, error) {
 		if err != nil {
 			return Files{}, err
 		}
-		if pep440.NormalizeName(m.Name) != pep440.NormalizeName(exp.Dist) {
+		if distname.Normalize(m.Name) != distname.Normalize(exp.Dist) {
 			return Files{}, fmt.Errorf("pypi: %s: metadata Name %q is not %q", filepath.Base(p), m.Name, exp.Dist)
 		}
 		v, err := pep440.Parse(m.Version)
@@ -144,7 +145,7 @@ func isLegacySdist(n string, exp Expected) bool {
 	if !strings.HasSuffix(stem, suffix) {
 		return false
 	}
-	return pep440.FileName(strings.TrimSuffix(stem, suffix)) == pep440.FileName(exp.Dist)
+	return distname.FileName(strings.TrimSuffix(stem, suffix)) == distname.FileName(exp.Dist)
 }
 
 // Metadata is the core metadata a distribution carries.

@@ -14,8 +14,10 @@ import (
 	"testing"
 	"time"
 
+	pep440 "github.com/aquasecurity/go-pep440-version"
+
 	"github.com/sgl-project/tpuci/internal/needs"
-	"github.com/sgl-project/tpuci/internal/release/pep440"
+	"github.com/sgl-project/tpuci/internal/release/distname"
 	"github.com/sgl-project/tpuci/internal/release/pypi/pypitest"
 )
 
@@ -23,7 +25,7 @@ func writeWheel(t *testing.T, path, name, version string) {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
-	w, _ := zw.Create(pep440.FileName(name) + "-" + version + ".dist-info/METADATA")
+	w, _ := zw.Create(distname.FileName(name) + "-" + version + ".dist-info/METADATA")
 	_, _ = w.Write([]byte("Metadata-Version: 2.1\nName: " + name + "\nVersion: " + version + "\nSummary: x\n\nlong description\n"))
 	_ = zw.Close()
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {

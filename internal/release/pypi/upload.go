@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/proc"
-	"github.com/sgl-project/tpuci/internal/release/pep440"
+	"github.com/sgl-project/tpuci/internal/release/distname"
 	"github.com/sgl-project/tpuci/internal/textline"
 )
 
@@ -99,7 +99,7 @@ func IndexFiles(ctx context.Context, client *http.Client, root, dist, version st
 	if client == nil {
 		client = &http.Client{Timeout: 30 * time.Second}
 	}
-	u := strings.TrimRight(root, "/") + "/" + url.PathEscape(pep440.NormalizeName(dist)) + "/" + url.PathEscape(version) + "/json"
+	u := strings.TrimRight(root, "/") + "/" + url.PathEscape(distname.Normalize(dist)) + "/" + url.PathEscape(version) + "/json"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, false, fmt.Errorf("pypi: index %s: %w", u, err)

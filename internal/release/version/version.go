@@ -13,11 +13,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
+	pep440 "github.com/aquasecurity/go-pep440-version"
+
 	"github.com/sgl-project/tpuci/internal/gitcmd"
-	"github.com/sgl-project/tpuci/internal/release/pep440"
+	"github.com/sgl-project/tpuci/internal/release/plan"
 )
 
 // Sources of the version.
@@ -93,13 +96,13 @@ func fromFile(o Options) (Found, error) {
 		return Found{}, err
 	}
 	at := fmt.Sprintf("%s:%d", o.File, line)
-	v, err := pep440.ParseRelease(raw)
+	v, err := parseRelease(raw)
 	if err != nil {
 		return Found{}, fmt.Errorf("version: %s: %w", at, err)
 	}
 	if p := o.Getenv(PretendEnv); p != "" {
 		pv, perr := pep440.Parse(p)
-		if perr != nil || pep440.Compare(pv, v) != 0 {
+		if perr != nil || !pv.Equal(v) {
 			return Found{}, fmt.Errorf("version: %s=%s contradicts %s (%s): the package would report %s; unset it or fix the file", PretendEnv, p, at, raw, raw)
 		}
 	}
@@ -108,7 +111,7 @@ func fromFile(o Options) (Found, error) {
 
 func fromSCM(ctx context.Context, o Options) (Found, error) {
 	if p := o.Getenv(PretendEnv); p != "" {
-		v, err := pep440.ParseRelease(p)
+		v, err := parseRelease(p)
 		if err != nil {
 			return Found{}, fmt.Errorf("version: %s: %w", PretendEnv, err)
 		}
@@ -119,7 +122,7 @@ func fromSCM(ctx context.Context, o Options) (Found, error) {
 		return Found{}, err
 	}
 	if best, tag, ok := highest(onHead); ok {
-		if _, err := pep440.ParseRelease(tag); err != nil {
+		if _, err := parseRelease(tag); err != nil {
 			return Found{}, fmt.Errorf("version: git tag %s: %w", tag, err)
 		}
 		if tag != "v"+best.String() {
@@ -138,10 +141,37 @@ func fromSCM(ctx context.Context, o Options) (Found, error) {
 	if !o.Nightly {
 		return Found{}, fmt.Errorf("version: HEAD is not tagged (last tag %s): a release needs its tag on HEAD, or %s", lastTag, PretendEnv)
 	}
-	if last.Local != "" || last.Epoch != 0 {
+	if plan.Releasable(last) != nil {
 		return Found{}, fmt.Errorf("version: git tag %s cannot be released (local version or epoch)", lastTag)
 	}
-	return Found{Version: last.NextRelease(), From: "next release after git tag " + lastTag}, nil
+	return Found{Version: nextRelease(last), From: "next release after git tag " + lastTag}, nil
+}
+
+// parseRelease reads a version tpuci may publish: valid PEP 440 without a
+// local segment or an epoch.
+func parseRelease(s string) (pep440.Version, error) {
+	v, err := pep440.Parse(s)
+	if err != nil {
+		return pep440.Version{}, fmt.Errorf("%q is not a PEP 440 version (e.g. 0.5.3, 0.5.3rc1, 0.5.3.post1, 0.5.4.dev0)", s)
+	}
+	if err := plan.Releasable(v); err != nil {
+		return pep440.Version{}, fmt.Errorf("%q: %w", s, err)
+	}
+	return v, nil
+}
+
+// nextRelease guesses the next release after v (no epoch) the way
+// setuptools-scm's default scheme does: the last release number plus one
+// (0.5.2 -> 0.5.3), or v's own release segment when v is a pre-release of
+// it (0.5.3rc1 -> 0.5.3).
+func nextRelease(v pep440.Version) pep440.Version {
+	base := v.BaseVersion()
+	if !v.IsPreRelease() {
+		i := strings.LastIndexByte(base, '.') + 1
+		n, _ := strconv.ParseUint(base[i:], 10, 64) // digits: the library parsed them
+		base = base[:i] + strconv.FormatUint(n+1, 10)
+	}
+	return pep440.MustParse(base)
 }
 
 // Released lists the versions tagged vX in the checkout (tags that are
@@ -168,7 +198,7 @@ func highest(tags []string) (pep440.Version, string, bool) {
 		if err != nil {
 			continue
 		}
-		if bestTag == "" || pep440.Less(best, v) {
+		if bestTag == "" || best.LessThan(v) {
 			best, bestTag = v, t
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	pep440 "github.com/aquasecurity/go-pep440-version"
+
 	"github.com/sgl-project/tpuci/internal/needs"
 )
 
@@ -62,6 +64,18 @@ func TestFromFile(t *testing.T) {
 	o.Getenv = env(nil)
 	if _, err := Resolve(context.Background(), o); err == nil || !strings.Contains(err.Error(), "version.py:1") {
 		t.Errorf("local version: %v", err)
+	}
+	write(t, filepath.Join(repo, "python/pkg/version.py"), "__version__ = \"0.5.x\"\n")
+	if _, err := Resolve(context.Background(), o); err == nil || !strings.Contains(err.Error(), `version.py:1: "0.5.x" is not a PEP 440 version`) {
+		t.Errorf("not a version: %v", err)
+	}
+}
+
+func TestNextRelease(t *testing.T) {
+	for in, want := range map[string]string{"0.5.2": "0.5.3", "0.5.3rc1": "0.5.3", "0.5.3.dev2": "0.5.3", "0.5.2.post1": "0.5.3", "1": "2", "0.5.9": "0.5.10"} {
+		if got := nextRelease(pep440.MustParse(in)).String(); got != want {
+			t.Errorf("nextRelease(%s) = %s, want %s", in, got, want)
+		}
 	}
 }
 
