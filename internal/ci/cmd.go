@@ -23,7 +23,7 @@ import (
 // Env is what the ci: commands read and write.
 type Env struct {
 	Repo     string
-	Example  bool // Repo is the bundled example (no history)
+	Example  bool // Repo is the bundled example
 	Config   *config.Config
 	Out      string // TPUCI_OUT
 	Settings *settings.Settings
@@ -67,7 +67,7 @@ func Inputs(ctx context.Context, e Env) (Input, error) {
 		in.Event = EventLocal
 		in.Labels = e.Settings.Plan.Labels
 		in.Base = e.Settings.Plan.Base
-		if in.Base == "" && !e.Example {
+		if in.Base == "" {
 			for _, cand := range []string{"origin/main", "main"} {
 				if _, err := git.Rev(ctx, cand); err == nil {
 					in.Base = cand
@@ -81,26 +81,32 @@ func Inputs(ctx context.Context, e Env) (Input, error) {
 			return in, fmt.Errorf("ci:plan: TPUCI_BASE=%q is not a commit of %s: fetch it (git fetch origin main) or name an existing branch, tag or SHA", in.Base, e.Repo)
 		}
 	}
-	switch {
-	case e.Example:
-		in.Unknown = "testing the bundled example, which has no history"
-	case in.Event == EventPR:
+	switch in.Event {
+	case EventPR:
 		in.Changed, in.Unknown = prChanges(ctx, git, in.Base, in.Head)
-	case in.Event == EventLocal:
-		if in.Base == "" {
-			in.Unknown = "no base: set TPUCI_BASE (origin/main and main do not exist)"
-			break
-		}
-		changes, mb, err := git.Local(ctx, in.Base)
-		if err != nil {
-			in.Unknown = err.Error()
-		}
-		in.Changed = changes
-		if mb != "" {
-			in.Base = in.Base + "@" + short(mb)
-		}
+	case EventLocal:
+		in.Changed, in.Base, in.Unknown = localChanges(ctx, git, in.Base, e.Example)
 	}
 	return in, nil
+}
+
+// localChanges lists the working tree's changes against base and names the
+// base with its merge base, or says in one line why they are unknown.
+func localChanges(ctx context.Context, git Git, base string, example bool) (changes []Change, named, unknown string) {
+	switch {
+	case base == "" && example:
+		return nil, base, "the bundled example has no history: git is not installed"
+	case base == "":
+		return nil, base, "no base: set TPUCI_BASE (origin/main and main do not exist)"
+	}
+	changes, mb, err := git.Local(ctx, base)
+	if err != nil {
+		unknown = err.Error()
+	}
+	if mb != "" {
+		base += "@" + short(mb)
+	}
+	return changes, base, unknown
 }
 
 // prChanges lists a pull request's changed files, or says in one line why

@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/sgl-project/tpuci/internal/compare/comparetest"
 	"github.com/sgl-project/tpuci/internal/example"
 	"github.com/sgl-project/tpuci/internal/ghactions"
 	"github.com/sgl-project/tpuci/internal/needs"
@@ -395,6 +396,12 @@ func TestDockerRelease(t *testing.T) {
 	g := newFixture(t)
 	g.env["TPUCI_RELEASE_IMAGE"] = img
 	twoArches(t, g.repo)
+	// The example's history is the same everywhere: change it.
+	if err := os.WriteFile(filepath.Join(g.repo, "NOTICE"), []byte("another commit\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	comparetest.Git(t, g.repo, "add", "NOTICE")
+	comparetest.Git(t, g.repo, "commit", "-q", "-m", "another commit")
 	g.publishing()
 	_, _, err = g.run(ctx, "release:docker", Docker)
 	if err == nil || !strings.Contains(err.Error(), "never overwritten") {

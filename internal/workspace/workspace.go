@@ -119,8 +119,16 @@ func (w *Workspace) resolveRepo(cwd string) error {
 	w.Repo, w.Example = root, true
 	// The repo line that follows names the example's path.
 	w.Notes = append(w.Notes, "no python/sgl_jax here and TPUCI_REPO unset: testing the bundled example")
+	if !example.HasHistory(root) {
+		w.Notes = append(w.Notes, NoGitNote)
+	}
 	return nil
 }
+
+// NoGitNote says what the bundled example lacks when it was extracted
+// without git.
+const NoGitNote = "warning: git is not installed: the bundled example has no history " +
+	"(no TPUCI_COMPARE, no reuse of passed stages, ci:plan cannot list changes)"
 
 func (w *Workspace) resolveConfig(cwd string) error {
 	var (

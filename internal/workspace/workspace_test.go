@@ -2,10 +2,13 @@ package workspace
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sgl-project/tpuci/internal/gitcmd"
 )
 
 func getenv(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -25,6 +28,23 @@ func TestBundledExampleWhenNotAnSGLangJAXCheckout(t *testing.T) {
 	}
 	if !strings.Contains(w.Config.Source, "tpuci.toml") {
 		t.Fatalf("example config not used: %s", w.Config.Source)
+	}
+	// A real commit, so that passed stages are reused as in a clone.
+	if _, err := exec.LookPath("git"); err == nil && (!gitcmd.IsSHA(w.Commit) || slices.Contains(w.Notes, NoGitNote)) {
+		t.Fatalf("commit %q, notes %v; want the example's HEAD", w.Commit, w.Notes)
+	}
+}
+
+// Without git, one line says what the example lacks.
+func TestBundledExampleWithoutGitSaysSo(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv("PATH", t.TempDir())
+	w, err := Resolve(getenv(map[string]string{"TPUCI_OUT": "o"}), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !w.Example || !slices.Contains(w.Notes, NoGitNote) || !strings.HasPrefix(w.Commit, "nogit-") {
+		t.Fatalf("commit %q, notes %v", w.Commit, w.Notes)
 	}
 }
 

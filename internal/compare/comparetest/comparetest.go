@@ -25,6 +25,10 @@ func Repo(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The tests want one commit on main, not the example's own history.
+	if err := os.RemoveAll(filepath.Join(root, ".git")); err != nil {
+		t.Fatal(err)
+	}
 	Git(t, root, "init", "-q", "-b", "main")
 	Git(t, root, "add", "-A")
 	Git(t, root, "commit", "-q", "-m", "example")
