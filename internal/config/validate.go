@@ -14,6 +14,7 @@ import (
 	"github.com/bmatcuk/doublestar/v4"
 
 	"github.com/sgl-project/tpuci/internal/gitcmd"
+	"github.com/sgl-project/tpuci/internal/pylex"
 	"github.com/sgl-project/tpuci/internal/stages"
 )
 
@@ -454,13 +455,10 @@ var (
 // ReleaseArches are the architectures release images may be built for.
 var ReleaseArches = []string{"amd64", "arm64"}
 
-// pythonModule is a dotted module name; [repo].package is put into the
-// code a release's smoke test runs, so nothing else may be.
-var pythonModule = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
-
 func (v *validator) release() {
 	r := v.c.Release
-	if p := v.c.Repo.Package; p != "" && !pythonModule.MatchString(p) {
+	// [repo].package is put into the code a release's smoke test runs.
+	if p := v.c.Repo.Package; p != "" && !pylex.IsModuleName(p) {
 		v.add("repo.package", "%q is not a Python module name (e.g. sgl_jax)", p)
 	}
 	for key, ref := range map[string]string{"perf.compare": v.c.Perf.Compare, "pallas.compare": v.c.Pallas.Compare} {

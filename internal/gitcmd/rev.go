@@ -55,6 +55,16 @@ func RevisionProblem(s string) string {
 	return ""
 }
 
+// RemoteProblem says what keeps s from being a remote git may be given
+// (a URL or a path), or "" when nothing does: one starting with '-' would
+// be read as an option.
+func RemoteProblem(s string) string {
+	if strings.HasPrefix(s, "-") || strings.ContainsFunc(s, unicode.IsControl) {
+		return "starts with '-' or holds a control character"
+	}
+	return ""
+}
+
 // CheckBranch refuses a branch name that git's own rules reject
 // (git check-ref-format --branch), without running git.
 func CheckBranch(what, s string) error {

@@ -1,6 +1,7 @@
 package pylex
 
 import (
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -255,3 +256,10 @@ func (l *Lexer) readSpec() error {
 	}
 	return l.errHere("unterminated f-string format spec")
 }
+
+// moduleName is a dotted module name of ASCII identifiers.
+var moduleName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
+
+// IsModuleName reports whether s is a dotted module name (sgl_jax,
+// sgl_jax.srt): only such a name may be put into code that python runs.
+func IsModuleName(s string) bool { return moduleName.MatchString(s) }

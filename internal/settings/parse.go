@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/sgl-project/tpuci/internal/gitcmd"
 	"github.com/sgl-project/tpuci/internal/partition"
@@ -276,8 +275,8 @@ func (v Var) check(val string) error {
 			return fmt.Errorf("%s=%q: %s (want a branch, tag, SHA or HEAD~1)", v.Name, val, why)
 		}
 	case URL:
-		if strings.HasPrefix(val, "-") || strings.ContainsFunc(val, unicode.IsControl) {
-			return fmt.Errorf("%s=%q: starts with '-' or holds a control character (want a URL or a path)", v.Name, val)
+		if why := gitcmd.RemoteProblem(val); why != "" {
+			return fmt.Errorf("%s=%q: %s (want a URL or a path)", v.Name, val, why)
 		}
 	}
 	return nil

@@ -18,7 +18,6 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/sgl-project/tpuci/internal/gitcmd"
 	"github.com/sgl-project/tpuci/internal/textline"
@@ -50,8 +49,8 @@ type Result struct {
 // check refuses a URL or branch that git could read as an option or that
 // holds a control character: both come from settings or the config.
 func (r *Repo) check() error {
-	if strings.HasPrefix(r.URL, "-") || strings.ContainsFunc(r.URL, unicode.IsControl) {
-		return fmt.Errorf("git store: repository URL %q: not a URL or path (a URL cannot start with '-' or hold control characters)", r.URL)
+	if why := gitcmd.RemoteProblem(r.URL); why != "" {
+		return fmt.Errorf("git store: repository URL %q %s: name a URL or a path", r.URL, why)
 	}
 	if err := gitcmd.CheckBranch("git store: branch", r.branch()); err != nil {
 		return err

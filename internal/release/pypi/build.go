@@ -9,13 +9,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
 	pep440 "github.com/aquasecurity/go-pep440-version"
 
 	"github.com/sgl-project/tpuci/internal/proc"
+	"github.com/sgl-project/tpuci/internal/pylex"
 	"github.com/sgl-project/tpuci/internal/textline"
 )
 
@@ -97,13 +97,10 @@ func Build(ctx context.Context, o BuildOptions) (string, error) {
 	return dist, nil
 }
 
-// moduleName is a dotted Python module name: only such a name is put into
-// the code that python -c runs.
-var moduleName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
-
-// checkModule refuses a module name (from the config) that is not one.
+// checkModule refuses a module name (from the config) that is not one:
+// only such a name is put into the code that python -c runs.
 func checkModule(module string) error {
-	if !moduleName.MatchString(module) {
+	if !pylex.IsModuleName(module) {
 		return fmt.Errorf("pypi: %q is not a Python module name ([repo].package, e.g. sgl_jax)", module)
 	}
 	return nil
