@@ -173,13 +173,7 @@ func (s *Session) Run(ctx context.Context, name string, body Body) (err error) {
 		}
 	}
 	if err := s.nothingToRun(name); err != nil {
-		st.Status, st.Reason = report.Errored, err.Error()
-		s.add(st.TargetResult)
-		if werr := s.write(st.TargetResult); werr != nil {
-			fmt.Fprintf(s.Log, "tpuci: %v\n", werr)
-		}
-		fmt.Fprintln(s.Log, endLine(fmt.Sprintf("<== %s %s", name, st.Status), st.Reason))
-		return fmt.Errorf("%s: %w", name, err)
+		return s.Refuse(name, err)
 	}
 	if why := s.Interrupted(); why != nil {
 		st.Status, st.Reason = report.Skipped, "not run: "+why.Error()
@@ -342,7 +336,7 @@ func (s *Session) Refuse(name string, why error) error {
 	if werr := s.write(st); werr != nil {
 		fmt.Fprintf(s.Log, "tpuci: %v\n", werr)
 	}
-	fmt.Fprintf(s.Log, "<== %s %s before any work (%s)\n", name, st.Status, st.Reason)
+	fmt.Fprintln(s.Log, endLine(fmt.Sprintf("<== %s %s before any work", name, st.Status), st.Reason))
 	return fmt.Errorf("%s: %w", name, why)
 }
 

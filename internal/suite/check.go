@@ -2,6 +2,7 @@ package suite
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -83,11 +84,12 @@ func selectedExist(cfg *config.Config, path string, sel []string) error {
 }
 
 // nearest is the known path with the same base name as p, or the one
-// sharing the longest prefix with it; empty when nothing is close.
+// sharing the longest prefix with it (the first in order on a tie); empty
+// when nothing is close.
 func nearest(p string, known map[string]bool) string {
 	base := p[strings.LastIndexByte(p, '/')+1:]
 	best, bestLen := "", 0
-	for k := range known {
+	for _, k := range slices.Sorted(maps.Keys(known)) {
 		if strings.HasSuffix(k, "/"+base) || k == base {
 			return k
 		}
