@@ -85,7 +85,7 @@ func TestLintJudgesTheChangeOnSGLangJAX(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stderr, "judging its last commit") {
 		t.Fatalf("lint on main: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	if !strings.Contains(r.stderr, "pre-commit not run: ") {
+	if !strings.Contains(r.stderr, "pre-commit not run:") {
 		t.Errorf("no line saying why pre-commit did not run:\n%s", r.stderr)
 	}
 	version := filepath.Join(repo, "python/sgl_jax/version.py")
