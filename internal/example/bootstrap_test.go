@@ -190,7 +190,7 @@ func TestBootstrapVenvOffline(t *testing.T) {
 	b := newBootstrapEnv(t)
 	extra := []string{
 		"TPUCI_SKIP_GO=1", "TPUCI_SKIP_CACHES=1", "TPUCI_PYTHON_BIN=" + debianPython,
-		"TPUCI_VENV_SYSTEM_SITE=1", "TPUCI_PIP_ARGS=--no-build-isolation --no-index",
+		"TPUCI_VENV_SYSTEM_SITE=1", "TPUCI_PIP_ARGS=--no-build-isolation --no-index", "TPUCI_PY_EXTRAS=none",
 	}
 	out, err := b.run(t, extra)
 	if err != nil {
