@@ -8,6 +8,12 @@
 #              `go` line) unless a go at least that new is on PATH or in $TPUCI_GO_ROOT/go.
 #   2. venv    create the checkout's virtualenv and `pip install -e "python[<extras>]"` when the
 #              checkout has python/pyproject.toml; a stamp in the venv skips unchanged re-installs.
+#              With TPUCI_PYTHON_DEBIAN=<suite> the venv runs on that Debian release's Python
+#              instead of the host's: mmdebstrap makes its root filesystem from Debian's packages
+#              (once; kept while suite, mirror and packages are unchanged) and $TPUCI_VENV/bin/python
+#              runs the venv in it through bubblewrap, with the host's own directories (/root,
+#              /home, /tmp, /work, ...) at their usual paths. trixie gives Python 3.13, which
+#              SGLang-JAX requires (>=3.12) where the host has only 3.11.
 #   3. caches  create the XLA compilation cache, the model cache and the output directory.
 # --dry-run prints what would be done and changes nothing.
 #
@@ -19,6 +25,9 @@
 #   TPUCI_GO_URL           download base URL [https://go.dev/dl]
 #   TPUCI_PYTHON_BIN       interpreter that creates the venv [first working of python3.12, python3]
 #   TPUCI_VENV             virtualenv directory [$TPUCI_REPO/.venv]
+#   TPUCI_PYTHON_DEBIAN    Debian suite whose python3 runs the venv, e.g. trixie [] (the host's)
+#   TPUCI_DEBIAN_MIRROR    Debian mirror for TPUCI_PYTHON_DEBIAN [the first Debian URI of apt's
+#                          sources, else http://deb.debian.org/debian]
 #   TPUCI_VENV_SYSTEM_SITE 1 creates the venv with --system-site-packages (reuse preinstalled jax,
 #                          or build offline with TPUCI_PIP_ARGS=--no-build-isolation) [0]
 #   TPUCI_PY_EXTRAS        extras of the editable install, comma-separated [all]; "cpu" on CPU
@@ -66,6 +75,8 @@ TPUCI_XLA_CACHE_DIR=${TPUCI_XLA_CACHE_DIR:-/xla-cache}
 TPUCI_MODEL_CACHE_DIR=${TPUCI_MODEL_CACHE_DIR:-/models/model_scope}
 TPUCI_OUT=${TPUCI_OUT:-$TPUCI_REPO/tpuci-out}
 TPUCI_CACHE_MODE=${TPUCI_CACHE_MODE:-1777}
+TPUCI_PYTHON_DEBIAN=${TPUCI_PYTHON_DEBIAN:-}
+TPUCI_DEBIAN_MIRROR=${TPUCI_DEBIAN_MIRROR:-}
 
 log() { echo "bootstrap: $*"; }
 die() {
@@ -226,6 +237,97 @@ pick_python() {
 	die "venv: no python3.12 or python3 with the venv module; install python3-venv or set TPUCI_PYTHON_BIN"
 }
 
+# apt_mirror prints the first Debian archive URI of apt's sources (not the security archive).
+apt_mirror() {
+	local f uri
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+		[[ -r $f ]] || continue
+		uri=$(awk '($1 == "deb" || $1 == "URIs:") {
+			for (i = 2; i <= NF; i++) if ($i ~ /^https?:\/\// && $i ~ /\/debian\/?$/) { print $i; exit }
+		}' "$f")
+		if [[ -n $uri ]]; then
+			echo "${uri%/}"
+			return
+		fi
+	done
+	echo http://deb.debian.org/debian
+}
+
+# debian_root makes $TPUCI_VENV/root, a Debian $TPUCI_PYTHON_DEBIAN root filesystem holding a
+# venv at /venv, and $TPUCI_VENV/bin/python, which runs that venv through bubblewrap.
+debian_root() {
+	local suite=$TPUCI_PYTHON_DEBIAN mirror root stamp want packages
+	packages=python3,python3-venv,python3-pip,ca-certificates
+	[[ $suite =~ ^[a-z][a-z0-9-]*$ ]] || die "venv: TPUCI_PYTHON_DEBIAN=$suite is not a Debian suite name like trixie"
+	mirror=${TPUCI_DEBIAN_MIRROR:-$(apt_mirror)}
+	[[ $mirror =~ ^(https?|file)://[A-Za-z0-9._~:/%+@-]+$ ]] ||
+		die "venv: TPUCI_DEBIAN_MIRROR=$mirror is not an http(s) or file URL"
+	root=$TPUCI_VENV/root
+	stamp=$TPUCI_VENV/.tpuci-debian
+	want="$suite $mirror $packages"
+	if [[ -f $stamp && $(cat "$stamp") == "$want" && -x $root/venv/bin/python ]]; then
+		log "venv: Debian $suite root filesystem in $root is up to date"
+	else
+		command -v mmdebstrap >/dev/null 2>&1 ||
+			die "venv: TPUCI_PYTHON_DEBIAN needs mmdebstrap (apt-get install mmdebstrap)"
+		command -v bwrap >/dev/null 2>&1 ||
+			die "venv: TPUCI_PYTHON_DEBIAN needs bubblewrap (apt-get install bubblewrap)"
+		run rm -rf "$root" "$root.new" "$TPUCI_VENV/.tpuci-bootstrap"
+		run mkdir -p "$TPUCI_VENV/bin"
+		run mmdebstrap --quiet --variant=apt --include="$packages" -- "$suite" "$root.new" "$mirror"
+		run mv "$root.new" "$root"
+		write_launcher "$root"
+		if [[ ${TPUCI_VENV_SYSTEM_SITE:-0} == 1 ]]; then
+			run "$TPUCI_VENV/bin/python-root" -m venv --system-site-packages /venv
+		else
+			run "$TPUCI_VENV/bin/python-root" -m venv /venv
+		fi
+		if ((DRY_RUN)); then
+			log "venv: would write the root filesystem stamp $stamp"
+		else
+			echo "$want" >"$stamp"
+		fi
+	fi
+	[[ -x $TPUCI_VENV/bin/python ]] || write_launcher "$root"
+}
+
+# write_launcher writes bin/python (the venv's interpreter) and bin/python-root (the root
+# filesystem's own python3) as scripts that run them inside the root filesystem. The host's
+# directories are bound at their own paths, except those of the system, so a checkout, the
+# output directory and the caches have the same path inside and out; the host's name service,
+# trust store and pip configuration are kept, so pip reaches the indexes the host reaches.
+write_launcher() {
+	local root=$1 name target
+	for name in python python-root; do
+		target=/venv/bin/python
+		[[ $name == python-root ]] && target=/usr/bin/python3
+		if ((DRY_RUN)); then
+			log "venv: would write $TPUCI_VENV/bin/$name (runs $target in $root)"
+			continue
+		fi
+		cat >"$TPUCI_VENV/bin/$name" <<EOF
+#!/usr/bin/env bash
+# Runs $target of Debian $TPUCI_PYTHON_DEBIAN (root filesystem $root) through
+# bubblewrap; written by tpuci's scripts/bootstrap.sh.
+binds=()
+for d in /*; do
+	[[ -d \$d && ! -L \$d ]] || continue
+	case \$d in
+	/bin | /boot | /dev | /etc | /lib | /lib32 | /lib64 | /libx32 | /proc | /run | /sbin | /sys | /usr | /var) ;;
+	*) binds+=(--bind "\$d" "\$d") ;;
+	esac
+done
+exec bwrap --bind $(printf '%q' "$root") / --dev-bind /dev /dev --proc /proc --ro-bind /sys /sys \\
+	--ro-bind-try /etc/resolv.conf /etc/resolv.conf --ro-bind-try /etc/hosts /etc/hosts \\
+	--ro-bind-try /etc/ssl/certs /etc/ssl/certs --ro-bind-try /etc/pip.conf /etc/pip.conf \\
+	"\${binds[@]}" --chdir "\$PWD" --die-with-parent \\
+	--setenv VIRTUAL_ENV /venv --setenv PATH "/venv/bin:\$PATH" $target "\$@"
+EOF
+		chmod +x "$TPUCI_VENV/bin/$name"
+	done
+	[[ -e $TPUCI_VENV/bin/python3 ]] || ((DRY_RUN)) || ln -s python "$TPUCI_VENV/bin/python3"
+}
+
 step_venv() {
 	local project=$TPUCI_REPO/python target stamp want py
 	if [[ ! -f $project/pyproject.toml ]]; then
@@ -237,10 +339,12 @@ step_venv() {
 	stamp=$TPUCI_VENV/.tpuci-bootstrap
 	want=$({
 		cat "$project/pyproject.toml"
-		echo "$TPUCI_PY_EXTRAS|$TPUCI_PIP_ARGS|$TPUCI_EXTRA_PACKAGES|${TPUCI_VENV_SYSTEM_SITE:-0}"
+		echo "$project|$TPUCI_PY_EXTRAS|$TPUCI_PIP_ARGS|$TPUCI_EXTRA_PACKAGES|${TPUCI_VENV_SYSTEM_SITE:-0}"
 	} | sha256sum | cut -d' ' -f1)
 
-	if [[ -x $TPUCI_VENV/bin/python ]] && "$TPUCI_VENV/bin/python" -c 'import sys' >/dev/null 2>&1; then
+	if [[ -n $TPUCI_PYTHON_DEBIAN ]]; then
+		debian_root
+	elif [[ -x $TPUCI_VENV/bin/python ]] && "$TPUCI_VENV/bin/python" -c 'import sys' >/dev/null 2>&1; then
 		log "venv: $TPUCI_VENV exists"
 	else
 		py=$(pick_python)
