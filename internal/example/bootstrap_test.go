@@ -58,7 +58,7 @@ func (b bootstrapEnv) run(t *testing.T, extra []string, args ...string) (string,
 		"TPUCI_VENV=" + b.venv,
 		"TPUCI_GO_VERSION=", "TPUCI_GO_ROOT=" + filepath.Join(filepath.Dir(b.out), "goroot"),
 		"TPUCI_PYTHON_BIN=", "TPUCI_PY_EXTRAS=", "TPUCI_PIP_ARGS=", "TPUCI_EXTRA_PACKAGES=",
-		"TPUCI_VENV_SYSTEM_SITE=", "TPUCI_CACHE_MODE=",
+		"TPUCI_VENV_SYSTEM_SITE=", "TPUCI_CACHE_MODE=", "TPUCI_PYTHON_DEBIAN=", "TPUCI_DEBIAN_MIRROR=",
 		"TPUCI_SKIP_GO=", "TPUCI_SKIP_VENV=", "TPUCI_SKIP_CACHES=",
 		"GITHUB_PATH=", "PYTHONDONTWRITEBYTECODE=1",
 	}
@@ -181,6 +181,24 @@ func TestBootstrapCreatesDirectoriesIdempotently(t *testing.T) {
 	}
 	if strings.Contains(again, "bootstrap: + ") || strings.Count(again, "exists and is writable") != 3 {
 		t.Errorf("second run changed something:\n%s", again)
+	}
+}
+
+// A Debian suite or mirror that is not a plain name or URL stops the script
+// before anything is made: they reach mmdebstrap's argv.
+func TestBootstrapRefusesHostileDebianKnobs(t *testing.T) {
+	b := newBootstrapEnv(t)
+	for _, bad := range [][]string{
+		{"TPUCI_PYTHON_DEBIAN=--hook-dir=/tmp/x"},
+		{"TPUCI_PYTHON_DEBIAN=trixie", "TPUCI_DEBIAN_MIRROR=http://x/ --setup-hook=touch /tmp/pwned"},
+	} {
+		out, err := b.run(t, append([]string{"TPUCI_SKIP_GO=1", "TPUCI_SKIP_CACHES=1"}, bad...))
+		if err == nil || !strings.Contains(out, "bootstrap: error: venv: TPUCI_") || strings.Contains(out, "bootstrap: + ") {
+			t.Errorf("%v accepted (%v):\n%s", bad, err, out)
+		}
+		if _, err := os.Stat(b.venv); err == nil {
+			t.Errorf("%v: the venv was created", bad)
+		}
 	}
 }
 
