@@ -67,15 +67,15 @@ func countDevices(root string) int {
 }
 
 // Env returns the environment a child needs to run with want chips.
-// Without TPUs, JAX runs on CPU with want host devices.
+// Without TPUs, JAX runs on CPU with want host devices. A suite of no
+// chips is a CPU runner's suite: it gets the host's environment as it is,
+// since SGLang-JAX's CPU job sets no platform and its server arguments
+// reject JAX_PLATFORMS=cpu beside their default TPU device.
 func (i Info) Env(want int) []string {
-	if !i.CPU {
+	if !i.CPU || want < 1 {
 		return nil
 	}
 	n := want
-	if n < 1 {
-		n = 1
-	}
 	return []string{
 		"JAX_PLATFORMS=cpu",
 		"USE_DEVICE_TYPE=cpu",

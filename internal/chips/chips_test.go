@@ -44,6 +44,9 @@ func TestCPUEnvGivesHostDevices(t *testing.T) {
 	if (Info{Count: 4}).Env(4) != nil {
 		t.Fatal("TPU host should need no extra env")
 	}
+	if got := i.Env(0); got != nil {
+		t.Fatalf("a CPU suite (0 chips) gets %q; it runs in the host's environment as it is", got)
+	}
 }
 
 func TestFingerprint(t *testing.T) {
