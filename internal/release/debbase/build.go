@@ -106,6 +106,9 @@ func build(ctx context.Context, p Plan, log io.Writer) error {
 		why := strings.TrimSpace(textline.Last(stderr.String()))
 		return fmt.Errorf("debian base: mmdebstrap %s from %s: %w: %s", p.Suite, p.Mirror, err, why)
 	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil { // CreateTemp's 0600
+		return fmt.Errorf("debian base: keep the tarball: %w", err)
+	}
 	if err := os.Rename(tmp.Name(), p.Tarball); err != nil {
 		return fmt.Errorf("debian base: keep the tarball: %w", err)
 	}
