@@ -1,12 +1,8 @@
 // Package docker holds the images tpuci itself defines, embedded in the
-// binary:
-//
-//   - sglang-jax-tpu: the SGLang-JAX TPU image, used by release:docker
-//     when a repository brings no Dockerfile of its own;
-//   - hostpython: a python3 base image made from the build host's own
-//     interpreter (tpuci writes its rootfs/ into the build context), for
-//     machines that cannot pull base images; the bundled example's image
-//     is built on it.
+// binary: sglang-jax-tpu, the SGLang-JAX TPU image, used by
+// release:docker when a repository brings no Dockerfile of its own. (The
+// base for machines that cannot pull one is built from Debian's packages:
+// internal/release/debbase.)
 package docker
 
 import (
@@ -16,13 +12,12 @@ import (
 	"sort"
 )
 
-//go:embed all:sglang-jax-tpu all:hostpython
+//go:embed all:sglang-jax-tpu
 var files embed.FS
 
 // Recipe names.
 const (
 	SGLangJAXTPU = "sglang-jax-tpu"
-	HostPython   = "hostpython"
 )
 
 // Recipe is one image definition.

@@ -282,7 +282,8 @@ type Release struct {
 	Image        string            `toml:"image" json:"image,omitempty"`               // registry/name, no tag
 	Dockerfile   string            `toml:"dockerfile" json:"dockerfile,omitempty"`     // relative to the repo; none: tpuci's recipe
 	Context      string            `toml:"context" json:"context,omitempty"`           // build context, relative to the repo (".")
-	BaseRecipe   string            `toml:"base_recipe" json:"base_recipe,omitempty"`   // tpuci image built first and passed as BASE_IMAGE
+	BaseRecipe   string            `toml:"base_recipe" json:"base_recipe,omitempty"`   // "debian-python": a base built first, passed as BASE_IMAGE
+	BaseSuite    string            `toml:"base_suite" json:"base_suite,omitempty"`     // its Debian suite (trixie)
 	Arches       []string          `toml:"arches" json:"arches,omitempty"`             // architectures of the manifest list
 	VersionArgs  []string          `toml:"version_args" json:"version_args,omitempty"` // build args set to the version
 	BuildArgs    map[string]string `toml:"build_args" json:"build_args,omitempty"`

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sgl-project/tpuci/internal/gitcmd"
 	"github.com/sgl-project/tpuci/internal/pylex"
+	"github.com/sgl-project/tpuci/internal/release/debbase"
 	"github.com/sgl-project/tpuci/internal/stages"
 )
 
@@ -477,6 +478,12 @@ func (v *validator) release() {
 		}
 	default:
 		v.add("release.version_source", `unknown source %q ("file" or "scm")`, r.VersionSource)
+	}
+	if r.BaseRecipe != "" && r.BaseRecipe != debbase.Recipe {
+		v.add("release.base_recipe", "unknown base %q (only %q: Debian with python3, built from Debian's packages)", r.BaseRecipe, debbase.Recipe)
+	}
+	if why := debbase.SuiteProblem(r.BaseSuite); r.BaseSuite != "" && why != "" {
+		v.add("release.base_suite", "%q %s", r.BaseSuite, why)
 	}
 	if r.Image != "" && !imageName.MatchString(r.Image) {
 		v.add("release.image", "%q is not an image name without tag (e.g. docker.io/lmsysorg/sglang-jax)", r.Image)

@@ -1,7 +1,6 @@
 package release
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -9,18 +8,17 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/bitfield/script"
 
 	tpudocker "github.com/sgl-project/tpuci/docker"
+	"github.com/sgl-project/tpuci/internal/release/debbase"
 	"github.com/sgl-project/tpuci/internal/release/dockerimg"
 	"github.com/sgl-project/tpuci/internal/release/guard"
 	"github.com/sgl-project/tpuci/internal/release/manifest"
 	"github.com/sgl-project/tpuci/internal/release/plan"
-	"github.com/sgl-project/tpuci/internal/release/rootfs"
 	"github.com/sgl-project/tpuci/internal/textline"
 )
 
@@ -250,7 +248,7 @@ func (r *run) build(ctx context.Context, eng dockerimg.Engine, auth string) (doc
 		args[a] = r.plan.Version
 	}
 	if r.s.BaseRecipe != "" {
-		base, err := r.buildBase(ctx, eng, platform, log)
+		base, err := r.buildBase(ctx, eng, log)
 		if err != nil {
 			return dockerimg.BuildResult{}, fmt.Errorf("%w (log: %s)", err, path)
 		}
@@ -401,37 +399,46 @@ func ignoreLines(data []byte) []string {
 
 var blankOrComment = regexp.MustCompile(`^(#|$)`)
 
-// buildBase builds a base image from tpuci's own recipes and returns its
-// local tag.
-func (r *run) buildBase(ctx context.Context, eng dockerimg.Engine, platform string, log *os.File) (string, error) {
-	rec, err := tpudocker.Get(r.s.BaseRecipe)
+// buildBase makes the base the configuration asks for (Debian with
+// python3, from Debian's packages) or reuses this machine's copy, and
+// returns its local tag.
+func (r *run) buildBase(ctx context.Context, eng dockerimg.Engine, log io.Writer) (string, error) {
+	if r.s.BaseRecipe != debbase.Recipe {
+		return "", fmt.Errorf("docker: base_recipe %q: only %q can serve as a base", r.s.BaseRecipe, debbase.Recipe)
+	}
+	spec, err := baseSpec(r.s)
 	if err != nil {
 		return "", err
 	}
-	if rec.Name != tpudocker.HostPython {
-		return "", fmt.Errorf("docker: base_recipe %q: only %q can serve as a base", rec.Name, tpudocker.HostPython)
-	}
-	python := r.ws.Python
-	if python == "" {
-		python = "/usr/bin/python3"
-	}
-	tree, err := rootfs.Assemble(ctx, python)
+	p, err := debbase.NewPlan(spec)
 	if err != nil {
 		return "", err
 	}
-	tar, err := tree.Context(rec.Dockerfile)
+	res, err := debbase.Ensure(ctx, eng, p, log)
 	if err != nil {
 		return "", err
 	}
-	tag := "tpuci/hostpython:" + tree.Python.Version
-	fmt.Fprintf(log, "base %s from %s: %d files, %.1f MB\n", tag, tree.Python.Executable, tree.Files, float64(tree.Bytes)/1e6)
-	if len(tree.Missing) > 0 {
-		sort.Strings(tree.Missing)
-		fmt.Fprintf(log, "libraries missing on this host (their modules will not import): %s\n", strings.Join(tree.Missing, ", "))
+	msg := fmt.Sprintf("base %s (%s): %s", res.Tag, dockerimg.ShortID(res.ID), res.How)
+	if res.How != debbase.Reused {
+		msg += fmt.Sprintf(", %.0f MB, mmdebstrap %s, import %s", float64(res.Bytes)/1e6,
+			res.Build.Round(100*time.Millisecond), res.Load.Round(100*time.Millisecond))
 	}
-	if _, err := dockerimg.Build(ctx, eng, dockerimg.BuildSpec{Context: bytes.NewReader(tar), Dockerfile: "Dockerfile",
-		Tags: []string{tag}, Platform: platform}, log); err != nil {
-		return "", fmt.Errorf("docker: base image %s: %w", tag, err)
+	fmt.Fprintln(log, msg)
+	return res.Tag, nil
+}
+
+// baseSpec is this machine's debian-python base: the configured suite,
+// the mirror from TPUCI_RELEASE_BASE_MIRROR or else apt's sources, the
+// tarball kept in the user cache directory.
+func baseSpec(s Settings) (debbase.Spec, error) {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return debbase.Spec{}, fmt.Errorf("docker: debian base: cache directory: %w", err)
 	}
-	return tag, nil
+	mirror := strings.TrimSpace(s.BaseMirror)
+	if mirror == "" {
+		mirror = debbase.AptMirror("/")
+	}
+	return debbase.Spec{Suite: or(s.BaseSuite, debbase.DefaultSuite), Mirror: mirror, Arch: s.Arch,
+		Packages: debbase.Packages, CacheDir: filepath.Join(cache, "tpuci", "debian-base")}, nil
 }

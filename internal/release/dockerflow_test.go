@@ -59,7 +59,7 @@ func TestContextSpecChoosesTheDockerfile(t *testing.T) {
 }
 
 func TestRecipes(t *testing.T) {
-	if got := tpudocker.Names(); !slices.Equal(got, []string{"hostpython", "sglang-jax-tpu"}) {
+	if got := tpudocker.Names(); !slices.Equal(got, []string{"sglang-jax-tpu"}) {
 		t.Errorf("recipes %v", got)
 	}
 	if _, err := tpudocker.Get("nope"); err == nil {

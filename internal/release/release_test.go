@@ -271,7 +271,7 @@ func TestPyPIPublish(t *testing.T) {
 }
 
 // TestDockerRelease builds the example image with the real engine (on
-// tpuci's hostpython base), smoke-runs it, pushes it to the registry on
+// tpuci's debian-python base), smoke-runs it, pushes it to the registry on
 // 127.0.0.1:5000 and writes the manifest lists; then checks the existing
 // tag guard, the layer cache and the nightly tags.
 func TestDockerRelease(t *testing.T) {
@@ -289,6 +289,7 @@ func TestDockerRelease(t *testing.T) {
 	if !needs.RegistryUp() {
 		needs.Missing(t, "no registry on 127.0.0.1:5000 (scripts/ci-services.sh starts one)")
 	}
+	needs.Tool(t, "mmdebstrap") // the debian-python base, on a machine that lacks it
 	img := fmt.Sprintf("127.0.0.1:5000/tpuci-test/sgl-jax-example-%d", time.Now().UnixNano())
 	reg := manifest.Registry{}
 	t.Cleanup(func() {

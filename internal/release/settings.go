@@ -47,6 +47,8 @@ type Settings struct {
 	Dockerfile   string // relative to Repo; "" when not configured
 	Context      string // absolute
 	BaseRecipe   string
+	BaseSuite    string // of the debian-python base; "" for the default
+	BaseMirror   string // TPUCI_RELEASE_BASE_MIRROR; "" for apt's
 	Arch         string
 	Arches       []string
 	VersionArgs  []string
@@ -82,7 +84,7 @@ func Resolve(ws *workspace.Workspace) (Settings, error) {
 	s := Settings{
 		Repo: ws.Repo, VersionFile: c.Repo.VersionFile, Official: r.OfficialRepo, Branch: or(r.Branch, DefaultBranch),
 		Image: or(env.Image, r.Image), Dockerfile: r.Dockerfile, Context: filepath.Join(ws.Repo, or(r.Context, ".")),
-		BaseRecipe: r.BaseRecipe, Arch: or(env.Arch, DefaultArch), Arches: r.Arches, VersionArgs: r.VersionArgs,
+		BaseRecipe: r.BaseRecipe, BaseSuite: r.BaseSuite, BaseMirror: env.BaseMirror, Arch: or(env.Arch, DefaultArch), Arches: r.Arches, VersionArgs: r.VersionArgs,
 		BuildArgs: r.BuildArgs, SmokeCommand: r.SmokeCommand, SmokeTimeout: r.SmokeTimeout.Duration,
 		RegistryUser: or(r.RegistryUser, DefaultRegistryUser), RegistryPass: or(r.RegistryPass, DefaultRegistryPass),
 		PackageDir: filepath.Join(ws.Repo, c.Repo.PackageDir), Import: c.Repo.Package, DistName: r.DistName,

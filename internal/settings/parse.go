@@ -94,6 +94,7 @@ type Release struct {
 	Date       time.Time // TPUCI_RELEASE_DATE; zero: unset
 	Arch       string    // TPUCI_RELEASE_ARCH
 	SkipPull   bool      // TPUCI_RELEASE_SKIP_PULL
+	BaseMirror string    // TPUCI_RELEASE_BASE_MIRROR
 	Image      string    // TPUCI_RELEASE_IMAGE
 	Repository string    // TPUCI_PYPI_REPOSITORY
 }
@@ -215,7 +216,7 @@ func parseRelease(getenv func(string) string) Release {
 	r := Release{Channel: strings.TrimSpace(getenv("TPUCI_RELEASE_CHANNEL")), DryRun: isSet(getenv("TPUCI_RELEASE_DRY_RUN")),
 		Publish: isSet(getenv("TPUCI_RELEASE_PUBLISH")), Force: isSet(getenv("TPUCI_RELEASE_FORCE")),
 		Override: getenv("TPUCI_RELEASE_OVERRIDE"), Arch: getenv("TPUCI_RELEASE_ARCH"), SkipPull: isSet(getenv("TPUCI_RELEASE_SKIP_PULL")),
-		Image: getenv("TPUCI_RELEASE_IMAGE"), Repository: getenv("TPUCI_PYPI_REPOSITORY")}
+		BaseMirror: getenv("TPUCI_RELEASE_BASE_MIRROR"), Image: getenv("TPUCI_RELEASE_IMAGE"), Repository: getenv("TPUCI_PYPI_REPOSITORY")}
 	if v := strings.TrimSpace(getenv("TPUCI_RELEASE_DATE")); v != "" {
 		d, _ := Lookup("TPUCI_RELEASE_DATE")
 		r.Date, _ = time.Parse(d.Layout, v)

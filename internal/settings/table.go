@@ -90,6 +90,7 @@ var Table = []Var{
 	{Name: "TPUCI_RELEASE_DATE", Kind: Date, Layout: "20060102", Default: "today, UTC", Targets: "release:*", Doc: "YYYYMMDD of a nightly"},
 	{Name: "TPUCI_RELEASE_ARCH", Kind: String, Default: "amd64", Targets: "release:docker", Doc: "the architecture this run builds"},
 	{Name: "TPUCI_RELEASE_SKIP_PULL", Kind: Bool, Default: "0", Targets: "release:docker", Doc: "do not pull the previous image for the layer cache"},
+	{Name: "TPUCI_RELEASE_BASE_MIRROR", Kind: URL, Default: "the first Debian archive in apt's sources, else http://deb.debian.org/debian", Targets: "release:docker", Doc: "the Debian mirror the debian-python base ([release].base_recipe) is built from"},
 	{Name: "TPUCI_RELEASE_IMAGE", Kind: String, Default: "[release].image", Targets: "release:docker", Doc: "the image to build and push"},
 	{Name: "TPUCI_PYPI_REPOSITORY", Kind: String, Default: "[release].repository", Targets: "release:pypi", Doc: "the package index to upload to"},
 	{Name: "TPUCI_DEPMAP_DIR", Kind: Path, Default: "none", Targets: "depmap (set for the test process)", Doc: "where the traced imports are written"},

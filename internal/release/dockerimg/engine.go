@@ -32,6 +32,7 @@ type Engine interface {
 	ImageBuild(ctx context.Context, buildContext io.Reader, options build.ImageBuildOptions) (build.ImageBuildResponse, error)
 	ImageInspect(ctx context.Context, imageID string, inspectOpts ...client.ImageInspectOption) (image.InspectResponse, error)
 	ImageTag(ctx context.Context, source, target string) error
+	ImageImport(ctx context.Context, source image.ImportSource, ref string, options image.ImportOptions) (io.ReadCloser, error)
 	ImagePush(ctx context.Context, image string, options image.PushOptions) (io.ReadCloser, error)
 	ImagePull(ctx context.Context, refStr string, options image.PullOptions) (io.ReadCloser, error)
 	ContainerCreate(ctx context.Context, config *container.Config, hostConfig *container.HostConfig, networkingConfig *network.NetworkingConfig, platform *ocispec.Platform, containerName string) (container.CreateResponse, error)
@@ -172,6 +173,25 @@ func Inspect(ctx context.Context, eng Engine, ref string) (image.InspectResponse
 		return ii, fmt.Errorf("docker: inspect %s: %w", ref, err)
 	}
 	return ii, nil
+}
+
+// Import makes an image tagged ref from a root filesystem tar, with the
+// image config changes (ENV, CMD, LABEL lines), and returns its ID.
+func Import(ctx context.Context, eng Engine, rootfs io.Reader, ref, platform string, changes []string, log io.Writer) (string, error) {
+	rc, err := eng.ImageImport(ctx, image.ImportSource{Source: rootfs, SourceName: "-"}, ref,
+		image.ImportOptions{Changes: changes, Platform: platform})
+	if err != nil {
+		return "", fmt.Errorf("docker: import %s: %w", ref, err)
+	}
+	defer rc.Close()
+	if err := jsonmessage.DisplayJSONMessagesStream(rc, orDiscard(log), 0, false, nil); err != nil {
+		return "", fmt.Errorf("docker: import %s: %w", ref, streamErr(ctx, err))
+	}
+	ii, err := Inspect(ctx, eng, ref)
+	if err != nil {
+		return "", err
+	}
+	return ii.ID, nil
 }
 
 // Exists reports whether the engine holds an image by that reference.
