@@ -13,9 +13,9 @@ import (
 
 	"github.com/bmatcuk/doublestar/v4"
 
+	"github.com/sgl-project/tpuci/internal/debian"
 	"github.com/sgl-project/tpuci/internal/gitcmd"
 	"github.com/sgl-project/tpuci/internal/pylex"
-	"github.com/sgl-project/tpuci/internal/release/debbase"
 	"github.com/sgl-project/tpuci/internal/stages"
 )
 
@@ -479,10 +479,10 @@ func (v *validator) release() {
 	default:
 		v.add("release.version_source", `unknown source %q ("file" or "scm")`, r.VersionSource)
 	}
-	if r.BaseRecipe != "" && r.BaseRecipe != debbase.Recipe {
-		v.add("release.base_recipe", "unknown base %q (only %q: Debian with python3, built from Debian's packages)", r.BaseRecipe, debbase.Recipe)
+	if r.BaseRecipe != "" && r.BaseRecipe != debian.Recipe {
+		v.add("release.base_recipe", "unknown base %q (only %q: Debian with python3, built from Debian's packages)", r.BaseRecipe, debian.Recipe)
 	}
-	if why := debbase.SuiteProblem(r.BaseSuite); r.BaseSuite != "" && why != "" {
+	if why := debian.SuiteProblem(r.BaseSuite); r.BaseSuite != "" && why != "" {
 		v.add("release.base_suite", "%q %s", r.BaseSuite, why)
 	}
 	if r.Image != "" && !imageName.MatchString(r.Image) {

@@ -14,6 +14,7 @@ import (
 	"github.com/bitfield/script"
 
 	tpudocker "github.com/sgl-project/tpuci/docker"
+	"github.com/sgl-project/tpuci/internal/debian"
 	"github.com/sgl-project/tpuci/internal/release/debbase"
 	"github.com/sgl-project/tpuci/internal/release/dockerimg"
 	"github.com/sgl-project/tpuci/internal/release/guard"
@@ -403,14 +404,14 @@ var blankOrComment = regexp.MustCompile(`^(#|$)`)
 // python3, from Debian's packages) or reuses this machine's copy, and
 // returns its local tag.
 func (r *run) buildBase(ctx context.Context, eng dockerimg.Engine, log io.Writer) (string, error) {
-	if r.s.BaseRecipe != debbase.Recipe {
-		return "", fmt.Errorf("docker: base_recipe %q: only %q can serve as a base", r.s.BaseRecipe, debbase.Recipe)
+	if r.s.BaseRecipe != debian.Recipe {
+		return "", fmt.Errorf("docker: base_recipe %q: only %q can serve as a base", r.s.BaseRecipe, debian.Recipe)
 	}
 	spec, err := baseSpec(r.s)
 	if err != nil {
 		return "", err
 	}
-	p, err := debbase.NewPlan(spec)
+	p, err := debian.NewPlan(spec)
 	if err != nil {
 		return "", err
 	}
@@ -430,15 +431,15 @@ func (r *run) buildBase(ctx context.Context, eng dockerimg.Engine, log io.Writer
 // baseSpec is this machine's debian-python base: the configured suite,
 // the mirror from TPUCI_RELEASE_BASE_MIRROR or else apt's sources, the
 // tarball kept in the user cache directory.
-func baseSpec(s Settings) (debbase.Spec, error) {
+func baseSpec(s Settings) (debian.Spec, error) {
 	cache, err := os.UserCacheDir()
 	if err != nil {
-		return debbase.Spec{}, fmt.Errorf("docker: debian base: cache directory: %w", err)
+		return debian.Spec{}, fmt.Errorf("docker: debian base: cache directory: %w", err)
 	}
 	mirror := strings.TrimSpace(s.BaseMirror)
 	if mirror == "" {
-		mirror = debbase.AptMirror("/")
+		mirror = debian.AptMirror("/")
 	}
-	return debbase.Spec{Suite: or(s.BaseSuite, debbase.DefaultSuite), Mirror: mirror, Arch: s.Arch,
-		Packages: debbase.Packages, CacheDir: filepath.Join(cache, "tpuci", "debian-base")}, nil
+	return debian.Spec{Suite: or(s.BaseSuite, debian.DefaultSuite), Mirror: mirror, Arch: s.Arch,
+		Packages: debian.Packages, CacheDir: filepath.Join(cache, "tpuci", "debian-base")}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sgl-project/tpuci/internal/debian"
 	"io"
 	"os"
 	"os/exec"
@@ -47,7 +48,7 @@ type Result struct {
 // Ensure returns the plan's image: the engine's image by that tag when it
 // has one (mmdebstrap does not run), else the cached tarball imported,
 // else a tarball built with mmdebstrap, kept and imported.
-func Ensure(ctx context.Context, eng dockerimg.Engine, p Plan, log io.Writer) (Result, error) {
+func Ensure(ctx context.Context, eng dockerimg.Engine, p debian.Plan, log io.Writer) (Result, error) {
 	res := Result{Tag: p.Tag, How: Reused}
 	if ii, err := eng.ImageInspect(ctx, p.Tag); err == nil {
 		res.ID = ii.ID
@@ -81,7 +82,7 @@ func Ensure(ctx context.Context, eng dockerimg.Engine, p Plan, log io.Writer) (R
 // build runs mmdebstrap into a temporary file beside the tarball and
 // renames it into place, so that an interrupted run leaves no tarball a
 // later run would trust.
-func build(ctx context.Context, p Plan, log io.Writer) error {
+func build(ctx context.Context, p debian.Plan, log io.Writer) error {
 	if _, err := exec.LookPath("mmdebstrap"); err != nil {
 		return ErrNoMmdebstrap
 	}

@@ -3,6 +3,7 @@ package debbase
 import (
 	"context"
 	"errors"
+	"github.com/sgl-project/tpuci/internal/debian"
 	"io"
 	"os"
 	"path/filepath"
@@ -40,10 +41,10 @@ func (f *fakeEngine) ImageImport(_ context.Context, src image.ImportSource, ref 
 	return io.NopCloser(strings.NewReader(`{"status":"sha256:0123456789abcdef"}`)), nil
 }
 
-func testPlan(t *testing.T) Plan {
-	s := spec()
-	s.CacheDir = t.TempDir()
-	p, err := NewPlan(s)
+func testPlan(t *testing.T) debian.Plan {
+	s := debian.Spec{Suite: "trixie", Mirror: "http://deb.debian.org/debian", Arch: "amd64",
+		Packages: debian.Packages, CacheDir: t.TempDir()}
+	p, err := debian.NewPlan(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +105,7 @@ func TestEnsureRealBase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := NewPlan(Spec{Suite: DefaultSuite, Mirror: AptMirror("/"), Arch: "amd64", Packages: Packages,
+	p, err := debian.NewPlan(debian.Spec{Suite: debian.DefaultSuite, Mirror: debian.AptMirror("/"), Arch: "amd64", Packages: debian.Packages,
 		CacheDir: filepath.Join(cache, "tpuci", "debian-base")})
 	if err != nil {
 		t.Fatal(err)

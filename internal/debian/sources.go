@@ -1,4 +1,4 @@
-package debbase
+package debian
 
 import (
 	"bufio"

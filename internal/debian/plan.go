@@ -1,8 +1,8 @@
-// Package debbase makes the base image release:docker builds on where
-// none can be pulled: Debian's minbase with python3, from Debian's own
-// packages (mmdebstrap), imported into the engine once per machine and
-// reused by its tag, which names what went into it.
-package debbase
+// Package debian plans root filesystems made from Debian's own packages
+// (mmdebstrap): the names and URLs they may use, the mirror apt already
+// uses, and the key and tag that name what went into one. It runs
+// nothing; release/debbase builds and imports the plan.
+package debian
 
 import (
 	"crypto/sha256"
