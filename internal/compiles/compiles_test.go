@@ -1,4 +1,4 @@
-package compiles
+package compiles_test
 
 import (
 	"bytes"
@@ -7,25 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/sgl-project/tpuci/internal/compiles"
 	"github.com/sgl-project/tpuci/internal/needs"
 )
-
-// venvPython is the interpreter .ci/run provides when TPUCI_PYTHON has no JAX.
-const venvPython = "/var/cache/tpuci/jax311/bin/python"
-
-// jaxPython finds a Python that imports jax: TPUCI_PYTHON, else the CI venv.
-func jaxPython(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{os.Getenv("TPUCI_PYTHON"), venvPython} {
-		if p != "" && exec.Command(p, "-c", "import jax").Run() == nil {
-			return p
-		}
-	}
-	needs.Missing(t, "no Python with JAX: set TPUCI_PYTHON or create "+venvPython+
-		` (python3 -m venv ... && pip install "jax[cpu]==0.10.2" pytest)`)
-	return ""
-}
 
 type ran struct {
 	code           int
@@ -33,7 +19,7 @@ type ran struct {
 }
 
 // run runs script with python in dir; with h set, as case name with the hook.
-func run(t *testing.T, python, dir, script string, h *Hook, name string, env ...string) ran {
+func run(t *testing.T, python, dir, script string, h *compiles.Hook, name string, env ...string) ran {
 	t.Helper()
 	path := filepath.Join(dir, "script.py")
 	if err := os.WriteFile(path, []byte(script), 0o644); err != nil {
@@ -58,18 +44,18 @@ func run(t *testing.T, python, dir, script string, h *Hook, name string, env ...
 	return ran{code, out.String(), errb.String()}
 }
 
-func install(t *testing.T) *Hook {
+func install(t *testing.T) *compiles.Hook {
 	t.Helper()
-	h, err := Install(t.TempDir(), "")
+	h, err := compiles.Install(t.TempDir(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	return h
 }
 
-func collect(t *testing.T, h *Hook, name string) Summary {
+func collect(t *testing.T, h *compiles.Hook, name string) compiles.Summary {
 	t.Helper()
-	got, err := Collect(h.CaseDir(name))
+	got, err := compiles.Collect(h.CaseDir(name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +79,7 @@ print("done")
 `
 
 func TestTwoShapesTwoCompiles(t *testing.T) {
-	py := jaxPython(t)
+	py := needs.JAXPython(t)
 	h := install(t)
 	r := run(t, py, t.TempDir(), twoShapes, h, "test_two.py")
 	if r.code != 0 {
@@ -120,7 +106,7 @@ print(jax.jit(lambda x: jnp.sin(x) @ x.T)(jnp.ones((8, 8))).sum())
 `
 
 func TestPersistentCacheHitsOnSecondRun(t *testing.T) {
-	py := jaxPython(t)
+	py := needs.JAXPython(t)
 	h := install(t)
 	cache := "JAX_COMPILATION_CACHE_DIR=" + t.TempDir()
 	env := []string{cache, "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=0", "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES=-1"}
@@ -155,7 +141,7 @@ if __name__ == "__main__":
 `
 
 func TestSpawnChildCompilesAreCollected(t *testing.T) {
-	py := jaxPython(t)
+	py := needs.JAXPython(t)
 	h := install(t)
 	if r := run(t, py, t.TempDir(), spawn, h, "spawn"); r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
@@ -177,7 +163,7 @@ assert False, "the test's own failure"
 `
 
 func TestHookChangesNoResult(t *testing.T) {
-	py := jaxPython(t)
+	py := needs.JAXPython(t)
 	dir := t.TempDir()
 	want := run(t, py, dir, logs, nil, "")
 	if want.code == 0 || !strings.Contains(want.stderr, "the test's own failure") {
@@ -234,7 +220,7 @@ if spec:
 	if err := os.WriteFile(filepath.Join(other, "sitecustomize.py"), []byte(chain), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	h, err := Install(t.TempDir(), other)
+	h, err := compiles.Install(t.TempDir(), other)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +239,7 @@ func TestCollectSkipsTornLines(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "1.jsonl"), []byte(lines), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	got, err := Collect(dir)
+	got, err := compiles.Collect(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +250,7 @@ func TestCollectSkipsTornLines(t *testing.T) {
 	if len(s.AfterWarmup) != 1 || s.AfterWarmup[0].String() != "jit(g) (f32[2],)" {
 		t.Fatalf("after warm-up: %+v", s.AfterWarmup)
 	}
-	if got, err := Collect(filepath.Join(dir, "absent")); err != nil || len(got) != 0 {
+	if got, err := compiles.Collect(filepath.Join(dir, "absent")); err != nil || len(got) != 0 {
 		t.Fatalf("absent dir: %v, %v", got, err)
 	}
 }
@@ -279,7 +265,7 @@ func TestGoMarkCountsForTheCase(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "5.jsonl"), []byte(line), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := Mark(dir, "srv", "measure_start", unix(1999999999)); err != nil {
+	if err := compiles.Mark(dir, "srv", "measure_start", time.Unix(1999999999, 0)); err != nil {
 		t.Fatal(err)
 	}
 	s := collect(t, h, "srv")
