@@ -38,7 +38,7 @@ type Result struct {
 	Cases     []report.Case
 	Failures  []string
 	Durations map[string]durations.Measure // file -> minutes of its last attempt that ran to its end
-	Compiles  []FileCompiles                // in plan order, files with accounting
+	Compiles  []FileCompiles               // in plan order, files with accounting
 }
 
 // FileCompiles is one test file's JAX compile accounting.
