@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -193,4 +194,17 @@ func Mark(dir, name, mark string, at time.Time) error {
 		return fmt.Errorf("compiles: mark: %w", err)
 	}
 	return nil
+}
+
+// CheckWarm fails a case that compiled after warm-up (SGLang-JAX's cache
+// miss), naming each function and its shapes; nil when none did.
+func (s Summary) CheckWarm() error {
+	if len(s.AfterWarmup) == 0 {
+		return nil
+	}
+	names := make([]string, len(s.AfterWarmup))
+	for i, c := range s.AfterWarmup {
+		names[i] = c.String()
+	}
+	return fmt.Errorf("compiled %d time(s) after warm-up: %s", len(names), strings.Join(names, "; "))
 }

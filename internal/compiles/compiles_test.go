@@ -273,3 +273,14 @@ func TestGoMarkCountsForTheCase(t *testing.T) {
 		t.Fatalf("summary %+v", s)
 	}
 }
+
+func TestCheckWarmNamesFunctionAndShapes(t *testing.T) {
+	if err := (compiles.Summary{Compiles: 4}).CheckWarm(); err != nil {
+		t.Fatal(err)
+	}
+	s := compiles.Summary{AfterWarmup: []compiles.Compile{{Fn: "jit(decode)", Shapes: "(int32[16],)"}, {Fn: "jit(extend)"}}}
+	err := s.CheckWarm()
+	if err == nil || err.Error() != "compiled 2 time(s) after warm-up: jit(decode) (int32[16],); jit(extend)" {
+		t.Fatalf("got %v", err)
+	}
+}
