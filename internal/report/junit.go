@@ -32,14 +32,16 @@ type junitSuite struct {
 }
 
 type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	File      string        `xml:"file,attr,omitempty"`
-	Line      int           `xml:"line,attr,omitempty"`
-	Time      string        `xml:"time,attr"`
-	Failure   *junitMessage `xml:"failure,omitempty"`
-	Error     *junitMessage `xml:"error,omitempty"`
-	Skipped   *junitMessage `xml:"skipped,omitempty"`
+	Name      string `xml:"name,attr"`
+	Classname string `xml:"classname,attr"`
+	File      string `xml:"file,attr,omitempty"`
+	Line      int    `xml:"line,attr,omitempty"`
+	Time      string `xml:"time,attr"`
+	// Properties carry the file's compile accounting (tpuci.compiles...).
+	Properties *junitProperties `xml:"properties,omitempty"`
+	Failure    *junitMessage    `xml:"failure,omitempty"`
+	Error      *junitMessage    `xml:"error,omitempty"`
+	Skipped    *junitMessage    `xml:"skipped,omitempty"`
 	// Reruns in Maven Surefire's form (also read by Jenkins and GitLab):
 	// earlier failed attempts of a case that passed in the end, or of one
 	// that failed every time.
@@ -48,6 +50,34 @@ type junitCase struct {
 	RerunFailures []junitRerun `xml:"rerunFailure,omitempty"`
 	RerunErrors   []junitRerun `xml:"rerunError,omitempty"`
 	SystemOut     string       `xml:"system-out,omitempty"`
+}
+
+type junitProperties struct {
+	Property []junitProperty `xml:"property"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+// compileProperties are a case's compile counts as JUnit properties.
+func compileProperties(c Case) *junitProperties {
+	s := c.Compiles
+	if s == nil {
+		return nil
+	}
+	p := &junitProperties{Property: []junitProperty{
+		{"tpuci.compiles", strconv.Itoa(s.Compiles)},
+		{"tpuci.compile_seconds", strconv.FormatFloat(s.CompileSeconds, 'f', 3, 64)},
+		{"tpuci.cache_hits", strconv.Itoa(s.CacheHits)},
+		{"tpuci.cache_misses", strconv.Itoa(s.CacheMisses)},
+		{"tpuci.compiles_after_warmup", strconv.Itoa(len(s.AfterWarmup))},
+	}}
+	for i, a := range s.AfterWarmup {
+		p.Property = append(p.Property, junitProperty{fmt.Sprintf("tpuci.compile_after_warmup.%d", i+1), clean(a.String())})
+	}
+	return p
 }
 
 type junitRerun struct {
@@ -78,7 +108,8 @@ func JUnit(s *TargetResult) ([]byte, error) {
 			root.Suites = append(root.Suites, junitSuite{Name: class})
 		}
 		js := &root.Suites[i]
-		jc := junitCase{Name: c.Name, Classname: class, File: c.File, Line: c.Line, Time: secs(c.Duration.Seconds())}
+		jc := junitCase{Name: c.Name, Classname: class, File: c.File, Line: c.Line, Time: secs(c.Duration.Seconds()),
+			Properties: compileProperties(c)}
 		msg := &junitMessage{Message: clean(textline.First(c.Message)), Text: clean(c.Message + "\n" + c.Output)}
 		switch c.Status {
 		case Failed:

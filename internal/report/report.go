@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/sgl-project/tpuci/internal/compiles"
 )
 
 // Status of a stage or case.
@@ -36,6 +38,10 @@ type Case struct {
 	Reruns   int           `json:"reruns,omitempty"`
 	Attempts []Attempt     `json:"attempts,omitempty"` // earlier attempts that failed, when rerun
 	Extra    any           `json:"extra,omitempty"`
+	// Compiles are JAX's compiles in the processes of the case's whole
+	// test file run, kept on one case per file (the file's own case when
+	// there is one, else its first), so that sums count each file once.
+	Compiles *compiles.Summary `json:"compiles,omitempty"`
 }
 
 // Attempt is one earlier run of a case that was rerun, with its own log.
@@ -88,6 +94,37 @@ func (s *TargetResult) Counts() (passed, failed, skipped int) {
 		}
 	}
 	return
+}
+
+// CompileTotals sums the compiles of the cases; false when no case has
+// compile accounting.
+func (s *TargetResult) CompileTotals() (compiles.Summary, bool) {
+	var t compiles.Summary
+	seen := false
+	for _, c := range s.Cases {
+		if c.Compiles == nil {
+			continue
+		}
+		seen = true
+		t.Compiles += c.Compiles.Compiles
+		t.CompileSeconds += c.Compiles.CompileSeconds
+		t.CacheHits += c.Compiles.CacheHits
+		t.CacheMisses += c.Compiles.CacheMisses
+		t.AfterWarmup = append(t.AfterWarmup, c.Compiles.AfterWarmup...)
+	}
+	return t, seen
+}
+
+// CompilesText is a compact cell: "12 (3.4s)", "-" without accounting.
+func CompilesText(s *compiles.Summary) string {
+	if s == nil {
+		return "-"
+	}
+	txt := fmt.Sprintf("%d (%s)", s.Compiles, Round(time.Duration(s.CompileSeconds*float64(time.Second))))
+	if n := len(s.AfterWarmup); n > 0 {
+		txt += fmt.Sprintf(" %d late", n)
+	}
+	return txt
 }
 
 // FlakyCount counts the cases that passed only on a rerun (they are

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -18,6 +19,16 @@ type SummaryRow struct {
 // Width columns, so a long reason never widens the table.
 func WriteSummary(w io.Writer, rows []SummaryRow) error {
 	t := Table{Header: []string{"TARGET", "STATUS", "DURATION", "CASES", "FAILURES", "LOGS"}}
+	// The compiles column is there only when some stage counted them.
+	withCompiles := false
+	for _, r := range rows {
+		if _, ok := r.TargetResult.CompileTotals(); ok {
+			withCompiles = true
+		}
+	}
+	if withCompiles {
+		t.Header = slices.Insert(t.Header, 5, "COMPILES")
+	}
 	var reasons []string
 	for _, r := range rows {
 		st := r.TargetResult
@@ -31,7 +42,15 @@ func WriteSummary(w io.Writer, rows []SummaryRow) error {
 		if n := st.FlakyCount(); n > 0 {
 			cases += fmt.Sprintf(" (%d flaky)", n)
 		}
-		t.Rows = append(t.Rows, []string{st.Target, status, Round(st.Duration), cases, fmt.Sprint(len(st.Failures)), r.Logs})
+		row := []string{st.Target, status, Round(st.Duration), cases, fmt.Sprint(len(st.Failures)), r.Logs}
+		if withCompiles {
+			cell := "-"
+			if tot, ok := st.CompileTotals(); ok {
+				cell = CompilesText(&tot)
+			}
+			row = slices.Insert(row, 5, cell)
+		}
+		t.Rows = append(t.Rows, row)
 	}
 	if _, err := io.WriteString(w, Text(t)); err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bitfield/script"
 
+	"github.com/sgl-project/tpuci/internal/compiles"
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/partition"
 	"github.com/sgl-project/tpuci/internal/proc"
@@ -29,6 +30,8 @@ type Job struct {
 	Minutes float64       `json:"minutes"` // weight used for partitioning
 	JUnit   string        `json:"junit,omitempty"`
 	LogFile string        `json:"log"`
+	// Compiles is where the file's processes write JAX compile events.
+	Compiles string `json:"compiles,omitempty"`
 }
 
 // Plan is the ordered list of jobs a target runs.
@@ -54,6 +57,8 @@ type Options struct {
 	// TestEnv, when set, adds per-file environment (the dependency
 	// recorder's test name).
 	TestEnv func(path string) string
+	// Compiles, when set, counts each file's JAX compiles.
+	Compiles *compiles.Hook
 }
 
 // PlanSuites turns suites into jobs. A partition applies to each suite
@@ -159,6 +164,10 @@ func command(o Options, s *config.Suite, f config.File, job *Job) proc.Cmd {
 	}
 	if o.TestEnv != nil {
 		c.Env = append(c.Env, o.TestEnv(f.Path))
+	}
+	if o.Compiles != nil {
+		c.Env = append(c.Env, o.Compiles.Env(f.Path, c.Env)...)
+		job.Compiles = o.Compiles.CaseDir(f.Path)
 	}
 	switch f.Runner {
 	case config.RunnerPytest:

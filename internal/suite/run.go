@@ -13,6 +13,7 @@ import (
 
 	"github.com/bitfield/script"
 
+	"github.com/sgl-project/tpuci/internal/compiles"
 	"github.com/sgl-project/tpuci/internal/durations"
 	"github.com/sgl-project/tpuci/internal/ghactions"
 	"github.com/sgl-project/tpuci/internal/proc"
@@ -37,6 +38,13 @@ type Result struct {
 	Cases     []report.Case
 	Failures  []string
 	Durations map[string]durations.Measure // file -> minutes of its last attempt that ran to its end
+	Compiles  []FileCompiles               // in plan order, files with accounting
+}
+
+// FileCompiles is one test file's JAX compile accounting.
+type FileCompiles struct {
+	File    string
+	Summary compiles.Summary
 }
 
 // Run executes every job, even after failures, and stops early only when
@@ -56,6 +64,11 @@ func (r *Runner) Run(ctx context.Context, p *Plan) (*Result, error) {
 		}
 		cases, fails, m := r.runJob(ctx, job)
 		res.Cases = append(res.Cases, cases...)
+		for _, c := range cases {
+			if c.Compiles != nil {
+				res.Compiles = append(res.Compiles, FileCompiles{File: job.File.Path, Summary: *c.Compiles})
+			}
+		}
 		res.Failures = append(res.Failures, fails...)
 		if len(fails) > 0 {
 			failed++
@@ -112,6 +125,7 @@ func (r *Runner) runJob(ctx context.Context, job Job) ([]report.Case, []string, 
 		r.GH.EndGroup()
 	}
 	cases, fails := r.classify(job, out, earlier, total)
+	r.addCompiles(job, cases)
 	status := "ok"
 	if len(fails) > 0 {
 		status = "FAILED"
@@ -170,6 +184,9 @@ func (r *Runner) attempt(ctx context.Context, job Job, attempt int) outcomeInfo 
 	if job.JUnit != "" {
 		os.Remove(job.JUnit)
 	}
+	if job.Compiles != "" { // a rerun counts its own compiles only
+		os.RemoveAll(job.Compiles)
+	}
 	c := job.Cmd
 	c.Stdout, c.Stderr = w, nil
 	c.Grace = r.Grace
@@ -183,6 +200,27 @@ func (r *Runner) attempt(ctx context.Context, job Job, attempt int) outcomeInfo 
 	text, _ := os.ReadFile(job.LogFile)
 	last, _ := script.Echo(string(text)).Last(40).String()
 	return outcomeInfo{o: o, err: err, log: string(text), tail: strings.TrimRight(last, "\n")}
+}
+
+// addCompiles puts the file's compile accounting on its own case, else
+// on its first: one case per file carries it. Unreadable records only warn.
+func (r *Runner) addCompiles(job Job, cases []report.Case) {
+	if job.Compiles == "" || len(cases) == 0 {
+		return
+	}
+	got, err := compiles.Collect(job.Compiles)
+	if err != nil {
+		fmt.Fprintln(r.Log, report.Fit(fmt.Sprintf("    warning: %s: %v", job.File.Path, err)))
+		return
+	}
+	s := got[job.File.Path]
+	at := 0
+	for i, c := range cases {
+		if c.Name == job.File.Path {
+			at = i
+		}
+	}
+	cases[at].Compiles = &s
 }
 
 // why is a failed attempt's one-line reason: how it ended and the first

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/sgl-project/tpuci/internal/compiles"
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/depmap"
 	"github.com/sgl-project/tpuci/internal/durations"
@@ -61,6 +62,9 @@ func Suites(target string) pipeline.Body {
 		if err != nil {
 			return err
 		}
+		if opts.Compiles, err = installCompiles(ws, target); err != nil {
+			return err
+		}
 		plan, err := PlanSuites(runnable, opts)
 		if err != nil {
 			return err
@@ -87,6 +91,10 @@ func Suites(target string) pipeline.Body {
 		res, runErr := r.Run(ctx, plan)
 		st.Cases = append(st.Cases, res.Cases...)
 		st.Failures = append(st.Failures, res.Failures...)
+		if t, ok := CompileTable(res.Compiles); ok {
+			st.Tables = append(st.Tables, t)
+			fmt.Fprint(st.Log, report.Text(t))
+		}
 		if err := mergeDurations(filepath.Join(ws.Out, "durations.json"), res.Durations); err != nil {
 			fmt.Fprintln(st.Log, report.Fit(fmt.Sprintf("    warning: %v", err)))
 		}
@@ -188,6 +196,31 @@ func recordDeps(ws *workspace.Workspace, target string, o *Options) (string, err
 	o.Env = func(chips int) []string { return append(base(chips), env...) }
 	o.TestEnv = depmap.TestEnv
 	return dir, nil
+}
+
+// installCompiles writes the compile-accounting hook for a target's run,
+// clearing the records of an earlier run.
+func installCompiles(ws *workspace.Workspace, target string) (*compiles.Hook, error) {
+	dir := filepath.Join(ws.Out, "compiles", target)
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, fmt.Errorf("compiles: clear %s: %w", dir, err)
+	}
+	return compiles.Install(dir, ws.Getenv("PYTHONPATH"))
+}
+
+// CompileTable lists the JAX compiles of each test file that compiled.
+func CompileTable(files []FileCompiles) (report.Table, bool) {
+	t := report.Table{Title: "JAX compiles per test file",
+		Header: []string{"FILE", "COMPILES", "SECONDS", "CACHE HITS", "CACHE MISSES", "AFTER WARM-UP"}}
+	for _, f := range files {
+		s := f.Summary
+		if s.Compiles == 0 {
+			continue
+		}
+		t.Rows = append(t.Rows, []string{f.File, fmt.Sprint(s.Compiles), report.Number(s.CompileSeconds),
+			fmt.Sprint(s.CacheHits), fmt.Sprint(s.CacheMisses), fmt.Sprint(len(s.AfterWarmup))})
+	}
+	return t, len(t.Rows) > 0
 }
 
 // saveDeps adds what the recorder saw to the history; failures warn.
