@@ -4,9 +4,14 @@
 package jaxenvtest
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/sgl-project/tpuci/internal/jaxenv"
+	"github.com/sgl-project/tpuci/internal/needs"
 )
 
 // Main sets TPUCI_JAX_CACHE (unless set) and runs the tests.
@@ -17,4 +22,23 @@ func Main(m *testing.M) {
 		}
 	}
 	os.Exit(m.Run())
+}
+
+// Python returns an interpreter with JAX made from base: base itself when
+// it has JAX, else its venv with repo's (the example's) cpu extra. A
+// failed install skips the test, or fails it under CI=true.
+func Python(t testing.TB, base, repo string) string {
+	t.Helper()
+	if jaxenv.Has(context.Background(), base) {
+		return base
+	}
+	pin, ok := jaxenv.ExamplePin(repo)
+	if !ok {
+		t.Fatalf("%s is not the bundled example: no cpu extra to install", repo)
+	}
+	py, _, err := jaxenv.Ensure(context.Background(), os.Getenv("TPUCI_JAX_CACHE"), base, pin)
+	if err != nil {
+		needs.Missing(t, fmt.Sprintf("JAX for %s: %v", base, err))
+	}
+	return py
 }
