@@ -13,11 +13,11 @@ import (
 
 	"github.com/sgl-project/tpuci/internal/chips"
 	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/jaxenv/jaxenvtest"
 	"github.com/sgl-project/tpuci/internal/needs"
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/settings"
-	"github.com/sgl-project/tpuci/internal/jaxenv/jaxenvtest"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
 
