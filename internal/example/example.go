@@ -1,8 +1,9 @@
 // Package example bundles a miniature repository shaped like SGLang-JAX
 // (python/sgl_jax, test/srt, benchmark/kernels, eval_data, Dockerfile and
 // its own tpuci.toml). tpuci tests it when no SGLang-JAX checkout is given.
-// Everything in it is standard-library Python and runs in seconds. It is
-// extracted as a git repository with a fixed two-commit history.
+// Its kernels are Pallas kernels and its unit tests use JAX (internal/jaxenv
+// provides it); its server and e2e tests are standard-library Python. It
+// is extracted as a git repository with a fixed two-commit history.
 package example
 
 import (

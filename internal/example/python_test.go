@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/jaxenv/jaxenvtest"
 	"github.com/sgl-project/tpuci/internal/needs"
 	"github.com/sgl-project/tpuci/internal/proc"
 )
@@ -23,8 +24,18 @@ import (
 const debianPython = "/usr/bin/python3"
 
 // interpreters are the Pythons the example must pass on: Debian's (with
-// pytest and pylint) and the first python3 on PATH when that is another one.
+// pytest and pylint) and the first python3 on PATH when that is another
+// one, each with JAX (its venv with the cpu extra, as tpuci makes it).
 func interpreters(t *testing.T) []string {
+	t.Helper()
+	pys := baseInterpreters(t)
+	for i, py := range pys {
+		pys[i] = jaxenvtest.Python(t, py, "repo")
+	}
+	return pys
+}
+
+func baseInterpreters(t *testing.T) []string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("runs Python subprocesses")
@@ -116,7 +127,9 @@ func TestSuitesPass(t *testing.T) {
 	}
 }
 
-func TestFourChipTestsSkipByHandAndCheckTheCount(t *testing.T) {
+// The 4-chip unit test shards over 4 devices and fails (never skips) with
+// fewer; the 4-chip e2e test, which needs no JAX, skips when run by hand.
+func TestFourChipTestsInsistOnFourDevices(t *testing.T) {
 	pys := interpreters(t)
 	root, err := Extract(t.TempDir())
 	if err != nil {
@@ -125,19 +138,19 @@ func TestFourChipTestsSkipByHandAndCheckTheCount(t *testing.T) {
 	unit := filepath.Join(root, "python/sgl_jax/test/test_column_parallel_tp4.py")
 	e2e := filepath.Join(root, "test/srt/test_server_tp4.py")
 	for _, py := range pys {
-		for _, file := range []string{unit, e2e} {
-			r := python(t, py, root, []string{"TPUCI_CHIPS=", "XLA_FLAGS="}, file)
-			if r.err != nil || !strings.Contains(r.out, "skipped=") {
-				t.Errorf("%s %s without chips: %v; want a clean skip\n%s", py, file, r.err, r.out)
+		r := python(t, py, root, []string{"TPUCI_CHIPS=", "XLA_FLAGS="}, e2e)
+		if r.err != nil || !strings.Contains(r.out, "skipped=") {
+			t.Errorf("%s %s without chips: %v; want a clean skip\n%s", py, e2e, r.err, r.out)
+		}
+		for _, env := range [][]string{{"TPUCI_CHIPS=", "XLA_FLAGS="}, chipEnv(1)} {
+			r = python(t, py, root, append(env, "JAX_PLATFORMS=cpu"), unit)
+			if r.err == nil || !strings.Contains(r.out, "xla_force_host_platform_device_count=4") {
+				t.Errorf("%s %s with %v: %v; want a failure naming the device flag\n%s", py, unit, env, r.err, r.out)
 			}
 		}
-		r := python(t, py, root, chipEnv(1), unit)
-		if r.err == nil {
-			t.Errorf("%s %s with TPUCI_CHIPS=1 passed; it must insist on 4 chips", py, unit)
-		}
-		r = python(t, py, root, []string{"TPUCI_CHIPS=", "XLA_FLAGS=--xla_force_host_platform_device_count=4"}, unit)
+		r = python(t, py, root, append(chipEnv(4), "JAX_PLATFORMS=cpu"), unit)
 		if r.err != nil || strings.Contains(r.out, "skipped=") {
-			t.Errorf("%s %s with XLA_FLAGS device count 4: %v; want all tests run\n%s", py, unit, r.err, r.out)
+			t.Errorf("%s %s with 4 host devices: %v; want all tests run\n%s", py, unit, r.err, r.out)
 		}
 	}
 }

@@ -37,6 +37,7 @@ type Settings struct {
 	DryRun                    bool
 	Offline                   bool
 	EvalCache                 string
+	JAXCache                  string
 	BenchServing              string
 	BenchStreams              int           // 0: the client's default
 	BenchDuration             time.Duration // 0: the client's default
@@ -184,7 +185,7 @@ func Parse(getenv func(string) string) (*Settings, error) {
 		Force: isSet(getenv("TPUCI_FORCE")), Verbose: isSet(getenv("TPUCI_VERBOSE")), MageVerbose: isSet(getenv("MAGEFILE_VERBOSE")),
 		LockFile: getenv("TPUCI_LOCK_FILE"), LockWait: 30 * time.Minute,
 		Cases: list(getenv("TPUCI_CASES")), Kernels: list(getenv("TPUCI_KERNELS")), ServerArgs: strings.Fields(getenv("TPUCI_SERVER_ARGS")),
-		DryRun: isSet(getenv("TPUCI_DRY_RUN")), Offline: isSet(getenv("TPUCI_OFFLINE")), EvalCache: getenv("TPUCI_EVAL_CACHE"),
+		DryRun: isSet(getenv("TPUCI_DRY_RUN")), Offline: isSet(getenv("TPUCI_OFFLINE")), EvalCache: getenv("TPUCI_EVAL_CACHE"), JAXCache: getenv("TPUCI_JAX_CACHE"),
 		BenchServing: getenv("TPUCI_BENCH_SERVING"), Chromium: getenv("TPUCI_CHROMIUM"), CI: getenv("CI") == "true",
 		Lint: Lint{Changed: getenv("TPUCI_LINT_CHANGED"), Base: getenv("TPUCI_LINT_BASE"), Baseline: getenv("TPUCI_LINT_BASELINE")},
 		Plan: Plan{Base: getenv("TPUCI_BASE"), Labels: list(getenv("TPUCI_LABELS")), Needs: getenv("TPUCI_NEEDS"),

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sgl-project/tpuci/internal/chips"
 	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/jaxenv/jaxenvtest"
 	"github.com/sgl-project/tpuci/internal/needs"
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/report"
@@ -97,6 +98,7 @@ func TestExampleWithoutPytestRunsStandardLibraryFiles(t *testing.T) {
 		t.Skip("no python3 without pytest on this host")
 	}
 	repo, _ := filepath.Abs("../example/repo")
+	py = jaxenvtest.Python(t, py, repo)
 	vars := map[string]string{"TPUCI_REPO": repo, "TPUCI_OUT": t.TempDir(), "TPUCI_PYTHON": py, "TPUCI_SUITE": "unit-test-cpu"}
 	cwd, _ := os.Getwd()
 	ws, err := workspace.Resolve(func(k string) string { return vars[k] }, cwd)

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sgl-project/tpuci/internal/jaxenv/jaxenvtest"
 )
 
 // runnerLabels are every runs-on label of the workflows and the config;
@@ -244,12 +246,12 @@ type result struct {
 var jobLine = regexp.MustCompile(`^\[[^/\]]+/([^\]]+?)\s*\] \S+\s+Job (succeeded|failed)`)
 
 // hostEnv are the settings every act run gets: the Debian interpreter (it
-// has pytest and pylint), caches under the test's temp dir, and the
+// has pytest and pylint) in its venv with the example's JAX, caches under the test's temp dir, and the
 // bootstrap knobs a runner without PyPI access needs.
 func hostEnv(t *testing.T) map[string]string {
 	tmp := t.TempDir()
 	return map[string]string{
-		"TPUCI_PYTHON":           "/usr/bin/python3",
+		"TPUCI_PYTHON":           jaxenvtest.Python(t, "/usr/bin/python3", "../example/repo"),
 		"TPUCI_PYTHON_BIN":       "/usr/bin/python3",
 		"TPUCI_VENV_SYSTEM_SITE": "1",
 		"TPUCI_PY_EXTRAS":        "none",

@@ -21,6 +21,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/example"
 	"github.com/sgl-project/tpuci/internal/gitcmd"
+	"github.com/sgl-project/tpuci/internal/jaxenv"
 	"github.com/sgl-project/tpuci/internal/settings"
 	"github.com/sgl-project/tpuci/internal/suitepolicy"
 )
@@ -78,6 +79,9 @@ func Resolve(getenv func(string) string, cwd string) (*Workspace, error) {
 		return nil, err
 	}
 	w.resolvePython(cwd)
+	if err := w.resolveJAX(context.Background()); err != nil {
+		return nil, err
+	}
 	w.Commit = commitOf(w.Repo)
 	if d := w.Config.Cache.XLADir; d != "" {
 		if usableDir(d) {
@@ -217,6 +221,42 @@ func (w *Workspace) resolvePython(cwd string) {
 		return
 	}
 	w.PythonFrom = "no interpreter: set TPUCI_PYTHON, [repo].python in tpuci.toml, or create .venv in the checkout (scripts/bootstrap.sh does)"
+}
+
+// resolveJAX gives the bundled example (or a copy) an interpreter with
+// JAX: the resolved one when it has JAX, else a venv made from it once per
+// machine with the example's cpu extra. An explicit TPUCI_PYTHON without
+// JAX is the user's choice and fails, as does a failed install under CI.
+func (w *Workspace) resolveJAX(ctx context.Context) error {
+	pin, ok := jaxenv.ExamplePin(w.Repo)
+	if !ok || w.Python == "" || jaxenv.Has(ctx, w.Python) {
+		return nil
+	}
+	if w.PythonFrom == "TPUCI_PYTHON" {
+		return fmt.Errorf("workspace: TPUCI_PYTHON=%s has no JAX, which the example's kernels and tests need: "+
+			"%s -m pip install '%s', or unset TPUCI_PYTHON (tpuci then installs it once)", w.Python, w.Python, pin)
+	}
+	cache := w.Settings.JAXCache
+	if cache == "" {
+		dir, err := os.UserCacheDir()
+		if err != nil || dir == "" {
+			dir = os.TempDir()
+		}
+		cache = filepath.Join(dir, "tpuci")
+	}
+	py, _, err := jaxenv.Ensure(ctx, cache, w.Python, pin)
+	if err != nil {
+		if w.CI {
+			return fmt.Errorf("workspace: %s has no JAX: %w", w.Python, err)
+		}
+		w.Notes = append(w.Notes, fmt.Sprintf("warning: %s has no JAX and installing %s failed (%v); "+
+			"the kernels and tests will fail: set TPUCI_PYTHON to an interpreter with JAX", w.Python, pin, err))
+		return nil
+	}
+	// The python line that follows names the venv.
+	w.Notes = append(w.Notes, fmt.Sprintf("example: %s has no JAX: %s from PyPI (installed once; venv below)", w.Python, pin))
+	w.Python, w.PythonFrom = py, w.PythonFrom+" + JAX venv"
+	return nil
 }
 
 // commitOf names the checkout's state: HEAD plus a hash of local changes.

@@ -64,3 +64,13 @@ func Git(t *testing.T, dir string, args ...string) string {
 	}
 	return strings.TrimSpace(string(out))
 }
+
+// SlowGMM commits a real 2x slowdown of the example's Pallas grouped
+// matmul: gmm runs its kernel twice and returns the second result.
+func SlowGMM(t *testing.T, repo string) {
+	t.Helper()
+	call := "    return _gmm(lhs, rhs, group_sizes, block_m, block_n)\n"
+	Edit(t, repo, "python/sgl_jax/srt/kernels/gmm/megablox_gmm.py", call,
+		"    _gmm(lhs, rhs, group_sizes, block_m, block_n).block_until_ready()  # computed twice\n"+call,
+		"gmm: run the kernel twice")
+}

@@ -1,24 +1,29 @@
-"""Column-parallel linear layer: the weight is split by output columns over tp_size shards."""
+"""Column-parallel linear layer: the weight is split by output columns over a "tp" mesh axis.
 
-from sgl_jax.srt.utils.common_utils import cdiv, matmul
+Needs JAX (the serving path of the example does not import this module).
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 
-def shard_columns(weight, tp_size):
-    """Split weight[k][n] into tp_size column blocks (the last one may be narrower)."""
-    if tp_size <= 0:
-        raise ValueError(f"tp_size must be positive, got {tp_size}")
-    n = len(weight[0])
-    width = cdiv(n, tp_size)
-    return [[row[s * width : (s + 1) * width] for row in weight] for s in range(tp_size)]
+def tp_mesh(devices=None):
+    """A one-axis ("tp") mesh over the given devices, all of jax.devices() by default."""
+    return Mesh(np.array(jax.devices() if devices is None else devices), ("tp",))
 
 
 class ColumnParallelLinear:
-    """y = x @ W computed shard by shard and gathered, as a TP layer would on tp_size chips."""
+    """y = x @ W with W's columns sharded over the mesh; y stays sharded by columns."""
 
-    def __init__(self, weight, tp_size):
-        self.tp_size = tp_size
-        self.shards = shard_columns(weight, tp_size)
+    def __init__(self, weight, mesh):
+        tp = mesh.shape["tp"]
+        if weight.shape[1] % tp:
+            raise ValueError(f"linear: {weight.shape[1]} output columns do not split over {tp} devices")
+        self.mesh = mesh
+        self.weight = jax.device_put(weight, NamedSharding(mesh, P(None, "tp")))
+        self._matmul = jax.jit(jnp.matmul, out_shardings=NamedSharding(mesh, P(None, "tp")))
 
     def __call__(self, x):
-        partials = [matmul(x, shard) for shard in self.shards]
-        return [sum((p[r] for p in partials), []) for r in range(len(x))]
+        return self._matmul(jax.device_put(x, NamedSharding(self.mesh, P())), self.weight)

@@ -1,4 +1,6 @@
-"""A paged KV cache pool with a free-page allocator."""
+"""A paged KV cache pool with a free-page allocator; the cache is a JAX array."""
+
+import jax.numpy as jnp
 
 from sgl_jax.srt.kernels.update_kv_cache import update_kv_cache
 from sgl_jax.srt.utils import cdiv
@@ -23,20 +25,19 @@ class PagedAllocator:
 
 
 class KVCachePool:
-    """Stores one vector per token slot, grouped in pages of page_size slots."""
+    """One vector per token slot, in pages of page_size slots, written by the Pallas kernel."""
 
-    def __init__(self, num_pages, page_size, head_dim):
+    def __init__(self, num_pages, page_size, head_dim, dtype=jnp.float32):
         self.page_size = page_size
-        self.head_dim = head_dim
         self.allocator = PagedAllocator(num_pages)
-        self.pages = [[None] * page_size for _ in range(num_pages)]
+        self.cache = jnp.zeros((num_pages, page_size, head_dim), dtype)
 
     def write_sequence(self, values):
         """Allocate pages for a sequence, store its vectors and return the slot of each token."""
-        pages = self.allocator.alloc(cdiv(len(values), self.page_size))
-        slots = [pages[i // self.page_size] * self.page_size + i % self.page_size for i in range(len(values))]
-        update_kv_cache(self.pages, values, slots, self.page_size)
+        pages = self.allocator.alloc(cdiv(values.shape[0], self.page_size))
+        slots = [pages[i // self.page_size] * self.page_size + i % self.page_size for i in range(values.shape[0])]
+        self.cache = update_kv_cache(self.cache, values, slots)
         return slots
 
     def read(self, slots):
-        return [self.pages[s // self.page_size][s % self.page_size] for s in slots]
+        return self.cache.reshape(-1, self.cache.shape[2])[jnp.asarray(slots)]

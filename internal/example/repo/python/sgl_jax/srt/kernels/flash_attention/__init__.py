@@ -1,3 +1,3 @@
-from .flash_attention import flash_attention
+from .flash_attention import attention_reference, flash_attention
 
-__all__ = ["flash_attention"]
+__all__ = ["attention_reference", "flash_attention"]

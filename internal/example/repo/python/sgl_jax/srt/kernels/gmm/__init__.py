@@ -1,3 +1,3 @@
-from .megablox_gmm import gmm
+from .megablox_gmm import gmm, gmm_reference
 
-__all__ = ["gmm"]
+__all__ = ["gmm", "gmm_reference"]

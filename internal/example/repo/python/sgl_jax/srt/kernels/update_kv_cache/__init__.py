@@ -1,3 +1,3 @@
-from .update_kv_cache import update_kv_cache
+from .update_kv_cache import update_kv_cache, update_kv_cache_reference
 
-__all__ = ["update_kv_cache"]
+__all__ = ["update_kv_cache", "update_kv_cache_reference"]

@@ -2,6 +2,8 @@
 
 Every benchmark prints one JSON object per line on stdout:
     {"kernel": "<name>", "case": "<stable case key>", "time_ms": <float>}
+A case is a zero-argument callable returning JAX arrays; it is compiled and run once before
+timing, and each timed run waits for its result (jax.block_until_ready).
 TPUCI_KERNEL_SLOWDOWN=<factor> multiplies each measured time (a factor above 1 really spins
 for the extra time) so tests can simulate a slower kernel.
 """
@@ -11,6 +13,8 @@ import json
 import os
 import sys
 import time
+
+import jax
 
 
 def kernel_slowdown():
@@ -30,21 +34,22 @@ def kernel_slowdown():
 def time_kernel(fn, repeats=5, warmup=1, slowdown=1.0):
     """Best CPU time of fn() over `repeats` runs after `warmup` runs, in milliseconds.
 
-    CPU time of this thread, not wall-clock time, so other processes on a busy
-    host barely move the figure (a real TPU kernel would be timed on the device).
+    CPU time of this process (XLA's threads included), not wall-clock time, so other
+    processes on a busy host barely move the figure (a TPU kernel would be timed on the
+    device). Warm-up runs, which compile, are not timed.
     """
     for _ in range(warmup):
-        fn()
+        jax.block_until_ready(fn())
     best = float("inf")
     for _ in range(max(1, repeats)):
-        start = time.thread_time()
-        fn()
-        elapsed = time.thread_time() - start
+        start = time.process_time()
+        jax.block_until_ready(fn())
+        elapsed = time.process_time() - start
         if slowdown > 1.0:
             target = start + elapsed * slowdown
-            while time.thread_time() < target:
+            while time.process_time() < target:
                 pass
-            elapsed = time.thread_time() - start
+            elapsed = time.process_time() - start
         else:
             elapsed *= slowdown
         best = min(best, elapsed)
@@ -53,7 +58,7 @@ def time_kernel(fn, repeats=5, warmup=1, slowdown=1.0):
 
 def run_benchmark_cases(kernel, cases, argv=None):
     """Time every case ({case_key: zero-argument callable}) and print one JSON line each; return exit code."""
-    parser = argparse.ArgumentParser(description=f"Benchmark the toy {kernel} kernel.")
+    parser = argparse.ArgumentParser(description=f"Benchmark the {kernel} Pallas kernel.")
     parser.add_argument("--repeats", type=int, default=7, help="timed runs per case; the best is reported")
     parser.add_argument("--cases", default="", help="comma-separated case keys to run (default: all)")
     parser.add_argument("--list", action="store_true", help="print the case keys and exit")

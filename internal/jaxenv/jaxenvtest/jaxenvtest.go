@@ -1,0 +1,44 @@
+// Package jaxenvtest pins the example's JAX venv to this machine's cache
+// for a test binary, before tests point XDG_CACHE_HOME at temporary
+// directories: JAX is then downloaded at most once per machine.
+package jaxenvtest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/sgl-project/tpuci/internal/jaxenv"
+	"github.com/sgl-project/tpuci/internal/needs"
+)
+
+// Main sets TPUCI_JAX_CACHE (unless set) and runs the tests.
+func Main(m *testing.M) {
+	if os.Getenv("TPUCI_JAX_CACHE") == "" {
+		if dir, err := os.UserCacheDir(); err == nil && dir != "" {
+			_ = os.Setenv("TPUCI_JAX_CACHE", filepath.Join(dir, "tpuci"))
+		}
+	}
+	os.Exit(m.Run())
+}
+
+// Python returns an interpreter with JAX made from base: base itself when
+// it has JAX, else its venv with repo's (the example's) cpu extra. A
+// failed install skips the test, or fails it under CI=true.
+func Python(t testing.TB, base, repo string) string {
+	t.Helper()
+	if jaxenv.Has(context.Background(), base) {
+		return base
+	}
+	pin, ok := jaxenv.ExamplePin(repo)
+	if !ok {
+		t.Fatalf("%s is not the bundled example: no cpu extra to install", repo)
+	}
+	py, _, err := jaxenv.Ensure(context.Background(), os.Getenv("TPUCI_JAX_CACHE"), base, pin)
+	if err != nil {
+		needs.Missing(t, fmt.Sprintf("JAX for %s: %v", base, err))
+	}
+	return py
+}

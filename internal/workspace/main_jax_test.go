@@ -1,0 +1,9 @@
+package workspace
+
+import (
+	"testing"
+
+	"github.com/sgl-project/tpuci/internal/jaxenv/jaxenvtest"
+)
+
+func TestMain(m *testing.M) { jaxenvtest.Main(m) }
