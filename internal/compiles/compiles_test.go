@@ -2,6 +2,7 @@ package compiles_test
 
 import (
 	"bytes"
+	"github.com/sgl-project/tpuci/internal/jaxenv/jaxenvtest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -79,7 +80,7 @@ print("done")
 `
 
 func TestTwoShapesTwoCompiles(t *testing.T) {
-	py := needs.JAXPython(t)
+	py := jaxenvtest.AnyPython(t)
 	h := install(t)
 	r := run(t, py, t.TempDir(), twoShapes, h, "test_two.py")
 	if r.code != 0 {
@@ -106,7 +107,7 @@ print(jax.jit(lambda x: jnp.sin(x) @ x.T)(jnp.ones((8, 8))).sum())
 `
 
 func TestPersistentCacheHitsOnSecondRun(t *testing.T) {
-	py := needs.JAXPython(t)
+	py := jaxenvtest.AnyPython(t)
 	h := install(t)
 	cache := "JAX_COMPILATION_CACHE_DIR=" + t.TempDir()
 	env := []string{cache, "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=0", "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES=-1"}
@@ -141,7 +142,7 @@ if __name__ == "__main__":
 `
 
 func TestSpawnChildCompilesAreCollected(t *testing.T) {
-	py := needs.JAXPython(t)
+	py := jaxenvtest.AnyPython(t)
 	h := install(t)
 	if r := run(t, py, t.TempDir(), spawn, h, "spawn"); r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
@@ -163,7 +164,7 @@ assert False, "the test's own failure"
 `
 
 func TestHookChangesNoResult(t *testing.T) {
-	py := needs.JAXPython(t)
+	py := jaxenvtest.AnyPython(t)
 	dir := t.TempDir()
 	want := run(t, py, dir, logs, nil, "")
 	if want.code == 0 || !strings.Contains(want.stderr, "the test's own failure") {

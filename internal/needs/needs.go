@@ -79,25 +79,3 @@ func RegistryUp() bool {
 	_ = resp.Body.Close()
 	return resp.StatusCode == http.StatusOK
 }
-
-// JAXVenv is the Python with JAX 0.10.2 that .ci/run provides when
-// TPUCI_PYTHON has no JAX.
-const JAXVenv = "/var/cache/tpuci/jax311/bin/python"
-
-// JAXPython returns a Python that imports jax: TPUCI_PYTHON, else
-// JAXVenv; or ends the test through Missing.
-func JAXPython(t testing.TB) string {
-	t.Helper()
-	for _, p := range []string{os.Getenv("TPUCI_PYTHON"), JAXVenv} {
-		if p == "" {
-			continue
-		}
-		probe := proc.Cmd{Argv: []string{p, "-c", "import jax"}, Timeout: 2 * time.Minute}
-		if _, err := proc.Run(context.Background(), probe); err == nil {
-			return p
-		}
-	}
-	Missing(t, "no Python with JAX: set TPUCI_PYTHON or create "+JAXVenv+
-		` (python3 -m venv /var/cache/tpuci/jax311 && .../pip install "jax[cpu]==0.10.2" pytest)`)
-	return ""
-}

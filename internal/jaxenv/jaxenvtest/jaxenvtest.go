@@ -6,10 +6,12 @@ package jaxenvtest
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/sgl-project/tpuci/internal/example"
 	"github.com/sgl-project/tpuci/internal/jaxenv"
 	"github.com/sgl-project/tpuci/internal/needs"
 )
@@ -35,6 +37,32 @@ func Python(t testing.TB, base, repo string) string {
 	pin, ok := jaxenv.ExamplePin(repo)
 	if !ok {
 		t.Fatalf("%s is not the bundled example: no cpu extra to install", repo)
+	}
+	py, _, err := jaxenv.Ensure(context.Background(), os.Getenv("TPUCI_JAX_CACHE"), base, pin)
+	if err != nil {
+		needs.Missing(t, fmt.Sprintf("JAX for %s: %v", base, err))
+	}
+	return py
+}
+
+// AnyPython returns an interpreter with JAX for tests that need one but no
+// particular repository: TPUCI_PYTHON when it has JAX, else the example's
+// JAX venv made from Debian's python3 (which has pytest), as .ci/run
+// provides it.
+func AnyPython(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv("TPUCI_PYTHON"); p != "" && jaxenv.Has(context.Background(), p) {
+		return p
+	}
+	const base = "/usr/bin/python3"
+	needs.Tool(t, base)
+	data, err := fs.ReadFile(example.FS(), "python/pyproject.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pin, ok := jaxenv.PinOf(data)
+	if !ok {
+		t.Fatal("the bundled example's pyproject.toml has no cpu extra")
 	}
 	py, _, err := jaxenv.Ensure(context.Background(), os.Getenv("TPUCI_JAX_CACHE"), base, pin)
 	if err != nil {
