@@ -45,11 +45,6 @@ func ExamplePin(repo string) (pin string, ok bool) {
 	if err != nil {
 		return "", false
 	}
-	return PinOf(data)
-}
-
-// PinOf is ExamplePin for the content of a pyproject.toml.
-func PinOf(data []byte) (pin string, ok bool) {
 	name := nameRe.FindSubmatch(data)
 	cpu := cpuRe.FindSubmatch(data)
 	if name == nil || string(name[1]) != ExampleProject || cpu == nil {

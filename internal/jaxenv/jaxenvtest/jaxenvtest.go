@@ -6,12 +6,10 @@ package jaxenvtest
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/sgl-project/tpuci/internal/example"
 	"github.com/sgl-project/tpuci/internal/jaxenv"
 	"github.com/sgl-project/tpuci/internal/needs"
 )
@@ -56,11 +54,7 @@ func AnyPython(t testing.TB) string {
 	}
 	const base = "/usr/bin/python3"
 	needs.Tool(t, base)
-	data, err := fs.ReadFile(example.FS(), "python/pyproject.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pin, ok := jaxenv.PinOf(data)
+	pin, ok := jaxenv.ExamplePin(exampleSource(t))
 	if !ok {
 		t.Fatal("the bundled example's pyproject.toml has no cpu extra")
 	}
@@ -69,4 +63,25 @@ func AnyPython(t testing.TB) string {
 		needs.Missing(t, fmt.Sprintf("JAX for %s: %v", base, err))
 	}
 	return py
+}
+
+// exampleSource is the bundled example's source tree in this module
+// (internal/example/repo), found from the test's directory; importing the
+// example package would be a cycle for its own tests.
+func exampleSource(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, "internal", "example", "repo")
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test's directory")
+		}
+		dir = parent
+	}
 }
