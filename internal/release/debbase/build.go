@@ -5,14 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/sgl-project/tpuci/internal/debian"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
+	"github.com/sgl-project/tpuci/internal/debian"
 	"github.com/sgl-project/tpuci/internal/proc"
 	"github.com/sgl-project/tpuci/internal/release/dockerimg"
 	"github.com/sgl-project/tpuci/internal/textline"
@@ -50,6 +51,18 @@ type Result struct {
 // else a tarball built with mmdebstrap, kept and imported.
 func Ensure(ctx context.Context, eng dockerimg.Engine, p debian.Plan, log io.Writer) (Result, error) {
 	res := Result{Tag: p.Tag, How: Reused}
+	if ii, err := eng.ImageInspect(ctx, p.Tag); err == nil {
+		res.ID = ii.ID
+		return res, nil
+	}
+	// Runs that miss the tag at once make it one at a time: a second
+	// import would move the tag to a new image ID, and the builds on the
+	// first one would lose their layer cache.
+	unlock, err := lockCache(ctx, p)
+	if err != nil {
+		return res, err
+	}
+	defer unlock()
 	if ii, err := eng.ImageInspect(ctx, p.Tag); err == nil {
 		res.ID = ii.ID
 		return res, nil
@@ -114,4 +127,33 @@ func build(ctx context.Context, p debian.Plan, log io.Writer) error {
 		return fmt.Errorf("debian base: keep the tarball: %w", err)
 	}
 	return nil
+}
+
+// lockCache takes the plan's lock file in the cache directory, waiting
+// for another run that builds or imports the same base.
+func lockCache(ctx context.Context, p debian.Plan) (unlock func(), err error) {
+	if err := os.MkdirAll(p.CacheDir, 0o755); err != nil {
+		return nil, fmt.Errorf("debian base: cache directory: %w", err)
+	}
+	path := strings.TrimSuffix(p.Tarball, ".tar") + ".lock"
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("debian base: lock: %w", err)
+	}
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { _ = f.Close() }, nil // closing releases the lock
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("debian base: lock %s: %w", path, err)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("debian base: waiting for another build of %s: %w", p.Tag, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }

@@ -3,11 +3,11 @@ package debbase
 import (
 	"context"
 	"errors"
-	"github.com/sgl-project/tpuci/internal/debian"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +15,7 @@ import (
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/errdefs"
 
+	"github.com/sgl-project/tpuci/internal/debian"
 	"github.com/sgl-project/tpuci/internal/needs"
 	"github.com/sgl-project/tpuci/internal/release/dockerimg"
 )
@@ -22,12 +23,16 @@ import (
 // fakeEngine holds images by tag; an import stores what it was given.
 type fakeEngine struct {
 	dockerimg.Engine
+	mu       sync.Mutex
 	images   map[string]string
 	imported []byte
+	imports  int
 	changes  []string
 }
 
 func (f *fakeEngine) ImageInspect(_ context.Context, ref string, _ ...client.ImageInspectOption) (image.InspectResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if id, ok := f.images[ref]; ok {
 		return image.InspectResponse{ID: id}, nil
 	}
@@ -35,6 +40,9 @@ func (f *fakeEngine) ImageInspect(_ context.Context, ref string, _ ...client.Ima
 }
 
 func (f *fakeEngine) ImageImport(_ context.Context, src image.ImportSource, ref string, o image.ImportOptions) (io.ReadCloser, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.imports++
 	f.imported, _ = io.ReadAll(src.Source)
 	f.changes = o.Changes
 	f.images[ref] = "sha256:0123456789abcdef"
@@ -74,6 +82,31 @@ func TestEnsureImportsTheCachedTarball(t *testing.T) {
 	}
 }
 
+// Runs that need the base at once import it once: a second import would
+// give the tag a new image ID and cost the first run its layer cache.
+func TestEnsureImportsOnceForConcurrentRuns(t *testing.T) {
+	t.Setenv("PATH", "")
+	p := testPlan(t)
+	if err := os.WriteFile(p.Tarball, []byte("rootfs"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	eng := &fakeEngine{images: map[string]string{}}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := Ensure(context.Background(), eng, p, io.Discard); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if eng.imports != 1 {
+		t.Errorf("%d imports for 4 concurrent runs, want 1", eng.imports)
+	}
+}
+
 func TestEnsureNamesTheMissingTool(t *testing.T) {
 	t.Setenv("PATH", "")
 	p := testPlan(t)
@@ -81,7 +114,7 @@ func TestEnsureNamesTheMissingTool(t *testing.T) {
 	if !errors.Is(err, ErrNoMmdebstrap) || !strings.Contains(err.Error(), "apt-get install mmdebstrap") || strings.Contains(err.Error(), "\n") {
 		t.Errorf("%v", err)
 	}
-	if left, _ := filepath.Glob(filepath.Join(p.CacheDir, "*")); len(left) != 0 {
+	if left, _ := filepath.Glob(filepath.Join(p.CacheDir, "*.tar*")); len(left) != 0 {
 		t.Errorf("left behind: %v", left)
 	}
 }
