@@ -43,13 +43,13 @@ type Model struct {
 	Files map[string][]byte // every file but tokenizer.json, by name
 }
 
-// Special tokens take ids 0, 1, 2 in this order (the script checks it).
+// Special tokens take the last ids of the vocabulary, in this order (the
+// script checks it): random weights tend to emit id 0 at every step, which
+// must decode to text for the benchmark client to see tokens.
 var special = []string{"<|endoftext|>", "<|im_start|>", "<|im_end|>"}
 
-const (
-	padID = 0 // <|endoftext|>
-	eosID = 2 // <|im_end|>: the end of a chat turn
-)
+// specialID is the id of special[i] in a vocabulary of vocab tokens.
+func specialID(vocab, i int) int { return vocab - len(special) + i }
 
 // chatTemplate is Qwen's ChatML, which the accuracy evaluation's chat
 // requests go through.
@@ -84,13 +84,15 @@ type qwen3Config struct {
 // plans are the models tpuci knows, by name.
 var plans = map[string]func() Model{
 	"tiny-qwen3": func() Model {
+		const vocab = 512
+		eos := specialID(vocab, 2) // <|im_end|>: the end of a chat turn
 		cfg := qwen3Config{
 			Architectures: []string{"Qwen3ForCausalLM"}, ModelType: "qwen3",
 			HiddenSize: 128, IntermediateSize: 256, NumHiddenLayers: 2,
 			NumAttentionHeads: 2, NumKeyValueHeads: 1, HeadDim: 128,
-			VocabSize: 512, MaxPositionEmbeddings: 4096, RMSNormEps: 1e-6, RopeTheta: 1e6,
+			VocabSize: vocab, MaxPositionEmbeddings: 4096, RMSNormEps: 1e-6, RopeTheta: 1e6,
 			TieWordEmbeddings: true, TorchDtype: "bfloat16", HiddenAct: "silu",
-			BosTokenID: eosID, EosTokenID: eosID, PadTokenID: padID,
+			BosTokenID: eos, EosTokenID: eos, PadTokenID: specialID(vocab, 0),
 		}
 		return chatModel("tiny-qwen3", cfg)
 	},
@@ -100,10 +102,11 @@ var plans = map[string]func() Model{
 func chatModel(name string, cfg qwen3Config) Model {
 	return Model{Name: name, Vocab: cfg.VocabSize, Files: map[string][]byte{
 		"config.json":            jsonFile(cfg),
-		"generation_config.json": jsonFile(map[string]int{"bos_token_id": eosID, "eos_token_id": eosID, "pad_token_id": padID}),
+		"generation_config.json": jsonFile(map[string]int{"bos_token_id": cfg.BosTokenID,
+			"eos_token_id": cfg.EosTokenID, "pad_token_id": cfg.PadTokenID}),
 		"tokenizer_config.json": jsonFile(map[string]any{
 			"tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": cfg.MaxPositionEmbeddings,
-			"bos_token": nil, "eos_token": special[eosID], "pad_token": special[padID],
+			"bos_token": nil, "eos_token": special[2], "pad_token": special[0],
 			"chat_template": chatTemplate,
 		}),
 		SpecFile: jsonFile(map[string]any{"vocab_size": cfg.VocabSize, "special_tokens": special, "corpus": corpus()}),
