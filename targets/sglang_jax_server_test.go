@@ -1,7 +1,6 @@
 package targets_test
 
 import (
-	"bufio"
 	"bytes"
 	"os"
 	"os/exec"
@@ -120,7 +119,9 @@ func TestRealServerOnCPUOnSGLangJAX(t *testing.T) {
 		if m := readyRE.FindStringSubmatch(r.stdout + r.stderr); m != nil {
 			t.Logf("%s: server ready after %s; case %s in %s", gate, m[1], st.Cases[0].Name, st.Cases[0].Duration.Round(time.Second))
 		}
-		t.Logf("%s verdicts:\n%s", gate, verdictTables(r.stdout))
+		for _, tb := range st.Tables {
+			t.Logf("%s, %s:\n%s", gate, st.Duration.Round(time.Second), report.Text(tb))
+		}
 	}
 	if data, err := os.ReadFile(filepath.Join(out, "logs", "perf", "server-cpu-tiny-qwen3.log")); err != nil ||
 		!bytes.Contains(data, []byte("--load-format dummy")) || !bytes.Contains(data, []byte("/models/tiny-qwen3-")) {
@@ -158,16 +159,3 @@ func serverRunning(repo string) bool {
 	}
 	return false
 }
-
-// verdictTables keeps the lines of the verdict tables in a run's output.
-func verdictTables(stdout string) string {
-	var b strings.Builder
-	sc := bufio.NewScanner(strings.NewReader(stdout))
-	for sc.Scan() {
-		if l := sc.Text(); strings.HasPrefix(strings.TrimSpace(l), "|") {
-			b.WriteString(l + "\n")
-		}
-	}
-	return b.String()
-}
-
