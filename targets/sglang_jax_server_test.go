@@ -76,7 +76,10 @@ func noLeftovers(t *testing.T, step string, dirs ...string) {
 	t.Errorf("%s left processes behind:\n%s", step, strings.Join(left, "\n"))
 }
 
-var readyRE = regexp.MustCompile(`server cpu-tiny-qwen3: ready after (\S+)`)
+var (
+	readyRE      = regexp.MustCompile(`server cpu-tiny-qwen3: ready after (\S+)`)
+	precompileRE = regexp.MustCompile(`\[(EXTEND|DECODE)\] Precompile finished in \d+ secs`)
+)
 
 // SGLang-JAX's real launch_server serves tpuci's generated tiny Qwen3 on
 // the CPU with random weights (the README's config): perf and accuracy
@@ -118,6 +121,9 @@ func TestRealServerOnCPUOnSGLangJAX(t *testing.T) {
 		}
 		if m := readyRE.FindStringSubmatch(r.stdout + r.stderr); m != nil {
 			t.Logf("%s: server ready after %s; case %s in %s", gate, m[1], st.Cases[0].Name, st.Cases[0].Duration.Round(time.Second))
+		}
+		if data, err := os.ReadFile(filepath.Join(out, "logs", gate, "server-cpu-tiny-qwen3.log")); err == nil {
+			t.Logf("%s: %s", gate, strings.Join(precompileRE.FindAllString(string(data), -1), "; "))
 		}
 		for _, tb := range st.Tables {
 			t.Logf("%s, %s:\n%s", gate, st.Duration.Round(time.Second), report.Text(tb))
