@@ -18,6 +18,8 @@ func TestImpossibleValuesNameTheirPlace(t *testing.T) {
 		{"[lint]\ntimeout = \"0s\"\n", "x.toml:2:1: lint.timeout: must be a positive duration"},
 		{"[[server]]\nname = \"s\"\nmodel = \"m\"\nready_timeout = \"0s\"\n", "x.toml:4:1: server[0].ready_timeout: must be a positive duration"},
 		{"[[server]]\nname = \"s\"\nmodel = \"m\"\ntp = 0\n", "server[0]: impossible parallelism: chips 0, tp 0"},
+		{"[[server]]\nname = \"s\"\nmodel = \"tpuci:huge\"\n", "x.toml:3:1: server[0].model: unknown generated model \"tpuci:huge\" (known: tpuci:tiny-qwen3)"},
+		{"[[server]]\nname = \"s\"\nmodel = \"--trust-remote-code\"\n", "server[0].model: \"--trust-remote-code\" starts with '-'"},
 	} {
 		if got := errText(t, tc.doc); !strings.Contains(got, tc.want) {
 			t.Errorf("%q:\n got %s\nwant %s", tc.doc, got, tc.want)

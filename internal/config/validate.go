@@ -17,6 +17,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/gitcmd"
 	"github.com/sgl-project/tpuci/internal/pylex"
 	"github.com/sgl-project/tpuci/internal/stages"
+	"github.com/sgl-project/tpuci/internal/tinymodel"
 )
 
 // maxErrors caps how many problems one validation reports.
@@ -181,8 +182,16 @@ func (v *validator) servers() {
 	for i, s := range v.c.Servers {
 		at := fmt.Sprintf("server[%d]", i)
 		v.unique(names, at+".name", "server", s.Name)
-		if s.Model == "" {
+		switch {
+		case s.Model == "":
 			v.add(at+".model", "missing")
+		case strings.HasPrefix(s.Model, "-"):
+			// It follows --model-path: never let it read as a flag.
+			v.add(at+".model", "%q starts with '-': a model is a hub name or a path", s.Model)
+		case tinymodel.Is(s.Model):
+			if _, err := tinymodel.Lookup(s.Model); err != nil {
+				v.add(at+".model", "%v", err)
+			}
 		}
 		if s.Chips < 0 || s.TP < 1 || s.EP < 0 {
 			v.add(at, "impossible parallelism: chips %d, tp %d, ep %d", s.Chips, s.TP, s.EP)

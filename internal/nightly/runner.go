@@ -193,7 +193,9 @@ func (r *Runner) runPerf(ctx context.Context, c matrix.Case, in *server.Instance
 	}
 	defer logf.Close()
 	pc := config.PerfCase{Name: c.Key, NumPrompts: c.NumPrompts, InputLen: c.InputLen, OutputLen: c.OutputLen, MaxConcurrency: c.Concurrency}
-	res, err := r.bench(ctx, perf.BenchConfig(pc, in.BaseURL, logf))
+	cfg := perf.BenchConfig(pc, in.BaseURL, logf)
+	cfg.VocabSize = in.VocabSize // 0 (the default) unless the model is generated
+	res, err := r.bench(ctx, cfg)
 	if err != nil {
 		fail(history.Failed, "benchmark: "+err.Error())
 		return
@@ -205,6 +207,7 @@ func (r *Runner) runPerf(ctx context.Context, c matrix.Case, in *server.Instance
 			wave := pc
 			wave.NumPrompts = min(c.NumPrompts, c.Concurrency)
 			cfg := perf.BenchConfig(wave, in.BaseURL, logf)
+			cfg.VocabSize = in.VocabSize
 			cfg.Warmup = 0
 			_, berr := r.bench(ctx, cfg)
 			path, terr := tr.stop(ctx)

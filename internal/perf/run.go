@@ -172,7 +172,9 @@ func (r *Runner) measure(ctx context.Context, p Planned, in *server.Instance, cr
 		return nil
 	}
 	defer logf.Close()
-	res, err := r.bench(cctx, BenchConfig(pc, in.BaseURL, logf))
+	cfg := BenchConfig(pc, in.BaseURL, logf)
+	cfg.VocabSize = in.VocabSize // 0 (the client's default) unless the model is generated
+	res, err := r.bench(cctx, cfg)
 	if ctx.Err() != nil {
 		cr.fail("interrupted")
 		return nil

@@ -28,6 +28,7 @@ func ServerOptions(ws *workspace.Workspace, st *Stage, repo, logDir string) serv
 		Env:       ws.Env(),
 		ChipEnv:   ws.Chips.Env,
 		BinDir:    filepath.Join(ws.Out, "bin"),
+		ModelDir:  filepath.Join(ws.Out, "models"),
 		BuildDir:  cwd,
 		Log:       st.Log,
 		ExtraArgs: ws.Settings.ServerArgs,

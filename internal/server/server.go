@@ -9,7 +9,9 @@
 //	    --tp-size N [--ep-size E] --device tpu <args>
 //
 // and command = ["tpuci-simserver", ...] runs tpuci's simulator, built once
-// per process with go build, with the same flags.
+// per process with go build, with the same flags. A model named
+// "tpuci:<name>" is a directory tpuci generates (internal/tinymodel) under
+// Options.ModelDir, given as --model-path.
 package server
 
 import (
@@ -31,6 +33,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/proc"
 	"github.com/sgl-project/tpuci/internal/report"
+	"github.com/sgl-project/tpuci/internal/tinymodel"
 )
 
 // CacheMissEnv makes SGLang-JAX (and the simulator) treat a JIT
@@ -61,6 +64,9 @@ type Options struct {
 	// ExtraArgs are appended to every profile's args (e.g. from
 	// TPUCI_SERVER_ARGS, to try a flag without editing the config).
 	ExtraArgs []string
+	// ModelDir keeps the generated models ("tpuci:<name>"); empty: the
+	// user cache.
+	ModelDir string
 	// KeepOthers lets servers of several profiles run at once. By default
 	// Get stops the other servers first, since they hold the chips.
 	KeepOthers bool
@@ -90,6 +96,9 @@ type Instance struct {
 	Argv    []string // the command that runs it
 	Started time.Time
 	Ready   time.Duration // start to first healthy answer
+	// VocabSize is the generated model's vocabulary (prompt token ids must
+	// stay below it); 0 for other models.
+	VocabSize int
 
 	p      *proc.Process
 	offset int64 // where this start's output begins in LogFile
@@ -158,6 +167,9 @@ func (m *Manager) Get(ctx context.Context, p *config.Server) (*Instance, error) 
 		if err != nil {
 			return nil, err
 		}
+		if tm, err := tinymodel.Lookup(p.Model); err == nil {
+			in.VocabSize = tm.Vocab
+		}
 		m.run[p.Name] = in
 		return in, nil
 	}
@@ -201,7 +213,15 @@ func (m *Manager) command(ctx context.Context, p *config.Server) ([]string, erro
 	default:
 		argv = slices.Clone(p.Command)
 	}
-	argv = append(argv, "--model-path", p.Model, "--host", "127.0.0.1", "--port", "PORT", "--tp-size", strconv.Itoa(max(p.TP, 1)))
+	model := p.Model
+	if tinymodel.Is(model) {
+		dir, err := m.generatedModel(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		model = dir
+	}
+	argv = append(argv, "--model-path", model, "--host", "127.0.0.1", "--port", "PORT", "--tp-size", strconv.Itoa(max(p.TP, 1)))
 	if p.EP > 0 {
 		argv = append(argv, "--ep-size", strconv.Itoa(p.EP))
 	}
@@ -210,6 +230,37 @@ func (m *Manager) command(ctx context.Context, p *config.Server) ([]string, erro
 	}
 	argv = append(argv, p.Args...)
 	return append(argv, m.o.ExtraArgs...), nil
+}
+
+// generatedModel makes (or reuses) the directory of a "tpuci:" model with
+// the interpreter of the default command, which has the tokenizers package
+// wherever SGLang-JAX is installed.
+func (m *Manager) generatedModel(ctx context.Context, p *config.Server) (string, error) {
+	tm, err := tinymodel.Lookup(p.Model)
+	if err != nil {
+		return "", fmt.Errorf("server %s: %w", p.Name, err)
+	}
+	if m.o.Python == "" {
+		return "", fmt.Errorf("server %s: model %s: no python to build its tokenizer: set TPUCI_PYTHON or [repo].python", p.Name, p.Model)
+	}
+	cache := m.o.ModelDir
+	if cache == "" {
+		user, err := os.UserCacheDir()
+		if err != nil {
+			return "", fmt.Errorf("server %s: model %s: %w", p.Name, p.Model, err)
+		}
+		cache = filepath.Join(user, "tpuci", "models")
+	}
+	start := time.Now()
+	dir, built, err := tinymodel.Ensure(ctx, m.o.Python, cache, tm)
+	if err != nil {
+		return "", fmt.Errorf("server %s: %w", p.Name, err)
+	}
+	if built {
+		fmt.Fprintln(m.o.Log, report.Fit(fmt.Sprintf("    server %s: generated %s in %s (%s)",
+			p.Name, p.Model, time.Since(start).Round(10*time.Millisecond), dir)))
+	}
+	return dir, nil
 }
 
 func hasFlag(args []string, flag string) bool {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/proc"
+	"github.com/sgl-project/tpuci/internal/tinymodel"
 )
 
 // binDir holds the simulator built once for all tests of the package.
@@ -256,5 +257,37 @@ func TestBuildFailureIsClear(t *testing.T) {
 	_, err := BuildSimulator(context.Background(), t.TempDir(), dir, nil)
 	if err == nil || !strings.Contains(err.Error(), "go.mod requires tpuci") {
 		t.Fatalf("want a clear build error, got %v", err)
+	}
+}
+
+// A generated model is made with the profile's python under ModelDir and
+// given as --model-path; the config keeps naming it tpuci:<name>.
+func TestGeneratedModelIsBuiltAndPassedAsPath(t *testing.T) {
+	python := filepath.Join(t.TempDir(), "python")
+	// Stands in for python running the tokenizer script: python SCRIPT SPEC OUT.
+	if err := os.WriteFile(python, []byte("#!/bin/sh\necho '{}' > \"$3/tokenizer.json\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	m := NewManager(Options{Python: python, ModelDir: t.TempDir(), Log: &log})
+	p := &config.Server{Name: "cpu", Model: "tpuci:tiny-qwen3", TP: 1, Args: []string{"--device", "cpu", "--load-format", "dummy"}}
+	argv, err := m.command(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm, _ := tinymodel.Lookup(p.Model)
+	want := python + " -m sgl_jax.launch_server --model-path " + tm.Dir(m.o.ModelDir) +
+		" --host 127.0.0.1 --port PORT --tp-size 1 --device cpu --load-format dummy"
+	if got := strings.Join(argv, " "); got != want {
+		t.Fatalf("argv\n got %s\nwant %s", got, want)
+	}
+	if !strings.Contains(log.String(), "generated tpuci:tiny-qwen3") {
+		t.Errorf("no line saying the model was generated:\n%s", log.String())
+	}
+	if _, err := os.Stat(filepath.Join(tm.Dir(m.o.ModelDir), "config.json")); err != nil {
+		t.Error(err)
+	}
+	if _, err := NewManager(Options{}).command(context.Background(), p); err == nil || !strings.Contains(err.Error(), "TPUCI_PYTHON") {
+		t.Fatalf("missing python: %v", err)
 	}
 }

@@ -98,6 +98,7 @@ var Table = []Var{
 	{Name: "TPUCI_DEPMAP_TEST", Kind: String, Default: "none", Targets: "depmap (set for the test process)", Doc: "the test file being traced"},
 	{Name: "TPUCI_JAX_CACHE", Kind: Path, Default: "$XDG_CACHE_HOME/tpuci (~/.cache/tpuci)", Targets: "all (the bundled example)", Doc: "where the example's JAX venv is made once when the interpreter lacks JAX (.ci/run pins it so tests share it)"},
 	{Name: "TPUCI_SGLANG_JAX", Kind: Path, Default: "unset: those tests skip", Targets: "go test only", Doc: "a real SGLang-JAX checkout for the opt-in tests"},
+	{Name: "TPUCI_SGLANG_JAX_PYTHON", Kind: Path, Default: "unset: the real-server test skips", Targets: "go test only", Doc: "a Python with SGLang-JAX's python[cpu] dependencies, for the test that serves a generated tiny model with its launch_server"},
 	{Name: "PYPI_TOKEN", Kind: Secret, Default: "none", Targets: "release:pypi", Doc: "upload token (masked, never written)"},
 	{Name: "DOCKER_USERNAME", Kind: String, Default: "none", Targets: "release:docker", Doc: "registry user"},
 	{Name: "DOCKER_TOKEN", Kind: Secret, Default: "none", Targets: "release:docker", Doc: "registry token (masked, never written)"},
