@@ -96,24 +96,6 @@ var plans = map[string]func() Model{
 		}
 		return chatModel("tiny-qwen3", cfg)
 	},
-	// Qwen2 and Llama shapes let depmap:server record their servers.
-	"tiny-qwen2": func() Model { return denseModel("tiny-qwen2", "Qwen2ForCausalLM", "qwen2", true) },
-	"tiny-llama": func() Model { return denseModel("tiny-llama", "LlamaForCausalLM", "llama", false) },
-}
-
-// denseModel is a two-layer dense decoder of arch. Two heads of a
-// 256-wide hidden state keep head_dim at 128 for configs that derive it.
-func denseModel(name, arch, modelType string, bias bool) Model {
-	const vocab = 512
-	eos := specialID(vocab, 2)
-	return chatModel(name, qwen3Config{
-		Architectures: []string{arch}, ModelType: modelType,
-		HiddenSize: 256, IntermediateSize: 256, NumHiddenLayers: 2,
-		NumAttentionHeads: 2, NumKeyValueHeads: 1, HeadDim: 128,
-		VocabSize: vocab, MaxPositionEmbeddings: 4096, RMSNormEps: 1e-6, RopeTheta: 1e6,
-		TieWordEmbeddings: true, TorchDtype: "bfloat16", HiddenAct: "silu", AttentionBias: bias,
-		BosTokenID: eos, EosTokenID: eos, PadTokenID: specialID(vocab, 0),
-	})
 }
 
 // chatModel is the plan of a model with a ChatML tokenizer of cfg's vocabulary.
