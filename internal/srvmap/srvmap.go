@@ -59,9 +59,13 @@ func Record(ctx context.Context, ws *workspace.Workspace, log io.Writer, models 
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, fmt.Errorf("depmap:server: clear %s: %w", dir, err)
 	}
-	pythonPath := ws.Config.Env["PYTHONPATH"]
-	if pythonPath == "" {
-		pythonPath = ws.Getenv("PYTHONPATH")
+	// The checkout's package first: an interpreter with SGLang-JAX
+	// installed from another clone would record none of this one's files.
+	pythonPath := filepath.Join(ws.Repo, filepath.Dir(ws.Config.Repo.PackageDir))
+	if pp := ws.Config.Env["PYTHONPATH"]; pp != "" {
+		pythonPath += string(os.PathListSeparator) + pp
+	} else if pp := ws.Getenv("PYTHONPATH"); pp != "" {
+		pythonPath += string(os.PathListSeparator) + pp
 	}
 	hookEnv, err := depmap.Install(dir, ws.Repo, pythonPath)
 	if err != nil {
@@ -85,6 +89,10 @@ func Record(ctx context.Context, ws *workspace.Workspace, log io.Writer, models 
 		got, err := depmap.Collect(dir)
 		if err != nil {
 			return nil, fmt.Errorf("depmap:server: %w", err)
+		}
+		if len(got[key]) == 0 {
+			return nil, fmt.Errorf("depmap:server: %s: the server loaded no file of %s (is %s importing %s from elsewhere?)",
+				arch, ws.Repo, ws.Python, ws.Config.Repo.Package)
 		}
 		rec.Tests[key] = got[key]
 		counts[arch] = len(got[key])
