@@ -415,6 +415,9 @@ type work struct {
 	meas   map[string]float64
 	opts   Options
 	err    error
+	// Caches of the recorded-server rule (servermap.go).
+	served map[string]*servedBy
+	single map[string]*impact.Reach
 }
 
 // item is a perf/accuracy case or a pallas kernel.
@@ -534,6 +537,8 @@ func (w *work) narrow(t Target, changed []string, g *impact.Graph) Target {
 			why, ok := r.Test(f.Path)
 			if rwhy, rok, fresh := w.recorded(f.Path, changed); fresh {
 				why, ok = rwhy, rok
+			} else if swhy, sok, fresh := w.suiteByServer(g, f.Path, changed); fresh {
+				why, ok = swhy, sok
 			}
 			switch {
 			case ok:
@@ -562,7 +567,15 @@ func (w *work) narrow(t Target, changed []string, g *impact.Graph) Target {
 		case c.entry == "" || !g.Has(c.entry):
 			pick.Why, run = "its entry point is unknown to the import graph", true
 		default:
-			if why, ok := r.Launches(c.entry, c.models); ok {
+			why, ok := r.Launches(c.entry, c.models)
+			archs, unknown := g.Archs(c.models)
+			launch := func(r *impact.Reach) (string, bool) { return r.Launches(c.entry, c.models) }
+			if len(unknown) == 0 {
+				if swhy, sok, fresh := w.byServer(g, c.entry, archs, changed, launch); fresh {
+					why, ok = swhy, sok
+				}
+			}
+			if ok {
 				pick.Why, run = why, true
 			}
 		}

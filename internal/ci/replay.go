@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/depmap"
 	"github.com/sgl-project/tpuci/internal/impact"
 	"github.com/sgl-project/tpuci/internal/report"
 )
@@ -137,6 +138,9 @@ func RunReplay(ctx context.Context, e Env, n int) (*Replay, error) {
 		return nil, err
 	}
 	r.opts.Measured = meas
+	if err := r.serverMaps(ctx, e); err != nil {
+		return nil, err
+	}
 	commits, err := r.git.FirstParents(ctx, "HEAD", n)
 	if err != nil {
 		return nil, fmt.Errorf("ci:replay: %w (TPUCI_REPO must be a git checkout with history)", err)
@@ -278,4 +282,25 @@ func PrintReplay(w io.Writer, rp *Replay) {
 		printFigures(w, rp.Figures)
 	}
 	fmt.Fprintf(w, "replayed in %.1fs\n", t.Seconds)
+}
+
+// serverMaps loads the recorded server maps of the history store, if any.
+// Records cannot be made at past commits, so the latest of each
+// architecture stands for every replayed commit, counted fresh.
+func (r *replayer) serverMaps(ctx context.Context, e Env) error {
+	if e.WS == nil {
+		return nil
+	}
+	m, err := depmap.Load(ctx, e.WS, e.Log)
+	if err != nil {
+		return fmt.Errorf("ci:replay: %w", err)
+	}
+	r.opts.Deps = m.Servers()
+	for k, en := range r.opts.Deps {
+		fmt.Fprintf(e.Log, "ci:replay: recorded %s at %s: %d files, used at every commit\n", k, short(en.Commit), len(en.Modules))
+		if en.Date.After(r.opts.Now) {
+			r.opts.Now = en.Date
+		}
+	}
+	return nil
 }

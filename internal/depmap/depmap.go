@@ -155,3 +155,21 @@ func (d Dir) Load() (Map, error) {
 	}
 	return m, nil
 }
+
+// serverPrefix marks the entries of servers among the test files.
+const serverPrefix = "server:"
+
+// ServerKey is the entry of the server of a model architecture: what
+// SGLang-JAX's launch_server loaded serving a model of it (srvmap).
+func ServerKey(arch string) string { return serverPrefix + arch }
+
+// Servers keeps the entries of servers.
+func (m Map) Servers() Map {
+	out := Map{}
+	for k, e := range m {
+		if strings.HasPrefix(k, serverPrefix) {
+			out[k] = e
+		}
+	}
+	return out
+}

@@ -31,11 +31,20 @@ type Reach struct {
 // deleted: the files that imported it start the walk. When anything
 // changed, files that could not be parsed count as affected too, since
 // their imports are unknown.
-func (g *Graph) Reach(changed []string) *Reach {
+func (g *Graph) Reach(changed []string) *Reach { return g.reach(changed, nil) }
+
+// ReachOutside is Reach for changes outside a recorded set of loaded
+// files: the walk does not pass through a loaded file, since the process
+// that loaded it (a recorded server) did not load the changed files.
+func (g *Graph) ReachOutside(changed []string, loaded map[string]bool) *Reach {
+	return g.reach(changed, loaded)
+}
+
+func (g *Graph) reach(changed []string, loaded map[string]bool) *Reach {
 	r := &Reach{g: g, via: map[string]string{}, next: map[string]string{}, kind: map[string]string{}, why: map[string]string{}, archs: map[string]string{}}
 	var queue []string
 	start := func(f, why string) {
-		if _, ok := r.next[f]; ok {
+		if _, ok := r.next[f]; ok || loaded[f] {
 			return
 		}
 		r.next[f] = ""
@@ -65,7 +74,7 @@ func (g *Graph) Reach(changed []string) *Reach {
 		queue = queue[1:]
 		importers := g.rdeps[f]
 		for _, e := range importers {
-			if _, ok := r.next[e.From]; ok || e.Kind == "registry" {
+			if _, ok := r.next[e.From]; ok || e.Kind == "registry" || loaded[e.From] {
 				continue
 			}
 			// A shallow edge carries only a change to the module itself.
@@ -92,6 +101,10 @@ func (r *Reach) routeArchs() {
 
 // Has reports whether f is affected.
 func (r *Reach) Has(f string) bool { _, ok := r.next[f]; return ok }
+
+// ReachesModel reports whether a changed model file, or one a changed
+// file leads to, registers an architecture.
+func (r *Reach) ReachesModel() bool { return len(r.archs) > 0 }
 
 // Len is the number of affected files.
 func (r *Reach) Len() int { return len(r.next) }
