@@ -57,7 +57,7 @@ func Arch(m tinymodel.Model) (string, error) {
 func Record(ctx context.Context, ws *workspace.Workspace, log io.Writer, models []string) (map[string]int, error) {
 	dir := filepath.Join(ws.Out, "depmap", "server")
 	if err := os.RemoveAll(dir); err != nil {
-		return nil, fmt.Errorf("depmap:server: clear %s: %w", dir, err)
+		return nil, fmt.Errorf("server map: clear %s: %w", dir, err)
 	}
 	// The checkout's package first: an interpreter with SGLang-JAX
 	// installed from another clone would record none of this one's files.
@@ -69,29 +69,29 @@ func Record(ctx context.Context, ws *workspace.Workspace, log io.Writer, models 
 	}
 	hookEnv, err := depmap.Install(dir, ws.Repo, pythonPath)
 	if err != nil {
-		return nil, fmt.Errorf("depmap:server: %w", err)
+		return nil, fmt.Errorf("server map: %w", err)
 	}
 	rec := depmap.Record{Commit: ws.Commit, Tests: map[string][]string{}}
 	counts := map[string]int{}
 	for _, name := range models {
 		tm, err := tinymodel.Lookup(tinymodel.Scheme + name)
 		if err != nil {
-			return nil, fmt.Errorf("depmap:server: %w", err)
+			return nil, fmt.Errorf("server map: %w", err)
 		}
 		arch, err := Arch(tm)
 		if err != nil {
-			return nil, fmt.Errorf("depmap:server: %w", err)
+			return nil, fmt.Errorf("server map: %w", err)
 		}
 		key := depmap.ServerKey(arch)
 		if err := serve(ctx, ws, log, Profile(name), append(hookEnv, depmap.TestEnv(key))); err != nil {
-			return nil, fmt.Errorf("depmap:server: %s: %w", arch, err)
+			return nil, fmt.Errorf("server map: %s: %w", arch, err)
 		}
 		got, err := depmap.Collect(dir)
 		if err != nil {
-			return nil, fmt.Errorf("depmap:server: %w", err)
+			return nil, fmt.Errorf("server map: %w", err)
 		}
 		if len(got[key]) == 0 {
-			return nil, fmt.Errorf("depmap:server: %s: the server loaded no file of %s (is %s importing %s from elsewhere?)",
+			return nil, fmt.Errorf("server map: %s: the server loaded no file of %s (is %s importing %s from elsewhere?)",
 				arch, ws.Repo, ws.Python, ws.Config.Repo.Package)
 		}
 		rec.Tests[key] = got[key]
@@ -100,7 +100,7 @@ func Record(ctx context.Context, ws *workspace.Workspace, log io.Writer, models 
 	}
 	rec.Date = time.Now().UTC()
 	if err := depmap.Save(ctx, ws, log, rec); err != nil {
-		return nil, fmt.Errorf("depmap:server: save: %w", err)
+		return nil, fmt.Errorf("server map: save: %w", err)
 	}
 	return counts, nil
 }

@@ -101,7 +101,7 @@ var plans = map[string]func() Model{
 // chatModel is the plan of a model with a ChatML tokenizer of cfg's vocabulary.
 func chatModel(name string, cfg qwen3Config) Model {
 	return Model{Name: name, Vocab: cfg.VocabSize, Files: map[string][]byte{
-		"config.json":            jsonFile(cfg),
+		"config.json": jsonFile(cfg),
 		"generation_config.json": jsonFile(map[string]int{"bos_token_id": cfg.BosTokenID,
 			"eos_token_id": cfg.EosTokenID, "pad_token_id": cfg.PadTokenID}),
 		"tokenizer_config.json": jsonFile(map[string]any{

@@ -18,7 +18,7 @@ type Depmap mg.Namespace
 
 // Server records which checkout modules SGLang-JAX's real server loads, per architecture.
 //
-//	go tool mage depmap:server [-models=tiny-qwen3,tiny-llama]
+//	go tool mage depmap:server [-models=tiny-qwen3]
 //
 // Serves each generated model (every one by default) on the CPU with
 // random weights (--load-format dummy) under the dependency recorder,
