@@ -43,7 +43,10 @@ type Summary struct {
 	// CacheWrites those of them JAX then wrote (long enough to be kept).
 	CacheMisses int `json:"cache_misses"`
 	CacheWrites int `json:"cache_writes,omitempty"`
-	Processes   int `json:"processes"`
+	// CacheOff are compiles of processes without a persistent cache (no
+	// directory): they are neither hits nor misses.
+	CacheOff  int `json:"cache_off,omitempty"`
+	Processes int `json:"processes"`
 	// WarmedUp is when warm-up ended (the first warmup_end or
 	// measure_start mark); zero when no process marked it.
 	WarmedUp    time.Time `json:"warmed_up,omitzero"`
@@ -146,6 +149,8 @@ func summarize(events []event) map[string]Summary {
 				s.CacheWrites++
 			case "miss_unwritten":
 				s.CacheMisses++
+			case "off":
+				s.CacheOff++
 			}
 			if w, ok := warm[e.Case]; ok && e.Start > w {
 				s.AfterWarmup = append(s.AfterWarmup, Compile{Fn: e.Fn, Shapes: e.Shapes, At: unix(e.Start),

@@ -126,6 +126,20 @@ func TestPersistentCacheHitsOnSecondRun(t *testing.T) {
 	}
 }
 
+// JAX asks its persistent cache even when it has no directory; such
+// compiles are "off", not misses.
+func TestNoCacheDirNoMisses(t *testing.T) {
+	py := jaxenvtest.AnyPython(t)
+	h := install(t)
+	if r := run(t, py, t.TempDir(), cached, h, "nocache", "JAX_COMPILATION_CACHE_DIR="); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	s := collect(t, h, "nocache")
+	if s.Compiles == 0 || s.CacheMisses != 0 || s.CacheHits != 0 || s.CacheOff != s.Compiles {
+		t.Fatalf("summary %+v; want every compile with the cache off", s)
+	}
+}
+
 const spawn = `
 import multiprocessing as mp
 
