@@ -202,14 +202,31 @@ func Mark(dir, name, mark string, at time.Time) error {
 }
 
 // CheckWarm fails a case that compiled after warm-up (SGLang-JAX's cache
-// miss), naming each function and its shapes; nil when none did.
+// miss), naming each function and its shapes; nil when none did. Repeats
+// of one function and shapes (a recompile on every call) are counted, not
+// listed, and only the first few distinct ones are named.
 func (s Summary) CheckWarm() error {
 	if len(s.AfterWarmup) == 0 {
 		return nil
 	}
-	names := make([]string, len(s.AfterWarmup))
-	for i, c := range s.AfterWarmup {
-		names[i] = c.String()
+	const shown = 4
+	var names []string
+	count := map[string]int{}
+	for _, c := range s.AfterWarmup {
+		if count[c.String()]++; count[c.String()] == 1 {
+			names = append(names, c.String())
+		}
 	}
-	return fmt.Errorf("compiled %d time(s) after warm-up: %s", len(names), strings.Join(names, "; "))
+	parts := make([]string, 0, shown+1)
+	for i, n := range names {
+		if i == shown {
+			parts = append(parts, fmt.Sprintf("and %d more", len(names)-shown))
+			break
+		}
+		if count[n] > 1 {
+			n = fmt.Sprintf("%d× %s", count[n], n)
+		}
+		parts = append(parts, n)
+	}
+	return fmt.Errorf("compiled %d time(s) after warm-up: %s", len(s.AfterWarmup), strings.Join(parts, "; "))
 }

@@ -298,4 +298,10 @@ func TestCheckWarmNamesFunctionAndShapes(t *testing.T) {
 	if err == nil || err.Error() != "compiled 2 time(s) after warm-up: jit(decode) (int32[16],); jit(extend)" {
 		t.Fatalf("got %v", err)
 	}
+	s.AfterWarmup = append(s.AfterWarmup, compiles.Compile{Fn: "jit(extend)"}, compiles.Compile{Fn: "a"},
+		compiles.Compile{Fn: "b"}, compiles.Compile{Fn: "c"}, compiles.Compile{Fn: "d"})
+	err = s.CheckWarm()
+	if err == nil || err.Error() != "compiled 7 time(s) after warm-up: jit(decode) (int32[16],); 2× jit(extend); a; b; and 2 more" {
+		t.Fatalf("got %v", err)
+	}
 }
