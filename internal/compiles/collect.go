@@ -72,6 +72,32 @@ type event struct {
 // line that does not parse, such as the torn last line of a killed
 // process, is skipped.
 func Collect(dir string) (map[string]Summary, error) {
+	events, err := read(dir)
+	if err != nil {
+		return nil, err
+	}
+	return summarize(events), nil
+}
+
+// Between is Collect of the events that started in [from, to) (marks
+// are kept): what a long-lived server compiled during one case.
+func Between(dir string, from, to time.Time) (map[string]Summary, error) {
+	events, err := read(dir)
+	if err != nil {
+		return nil, err
+	}
+	lo, hi := float64(from.UnixNano())/1e9, float64(to.UnixNano())/1e9
+	kept := events[:0]
+	for _, e := range events {
+		if e.Kind == "mark" || (e.Start >= lo && e.Start < hi) {
+			kept = append(kept, e)
+		}
+	}
+	return summarize(kept), nil
+}
+
+// read parses every event file under dir; a missing dir is no events.
+func read(dir string) ([]event, error) {
 	var files []string
 	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
@@ -83,7 +109,7 @@ func Collect(dir string) (map[string]Summary, error) {
 		return nil
 	})
 	if os.IsNotExist(err) {
-		return map[string]Summary{}, nil
+		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("compiles: read %s: %w", dir, err)
@@ -96,7 +122,7 @@ func Collect(dir string) (map[string]Summary, error) {
 		}
 		events = append(events, parse(data)...)
 	}
-	return summarize(events), nil
+	return events, nil
 }
 
 func parse(data []byte) []event {
