@@ -48,7 +48,7 @@ type Config struct {
 	// the warmup), so a caller can mark it for the server's compile
 	// accounting.
 	OnMeasure func(at time.Time)
-	Log              io.Writer
+	Log       io.Writer
 }
 
 type api int
