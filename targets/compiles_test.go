@@ -48,7 +48,7 @@ func TestExampleCompileAccounting(t *testing.T) {
 	bad := filepath.Join(dir, "bad")
 	r := run(t, dir, append(exampleEnv(bad), "TPUCI_DEPS=workflow", "TPUCI_JAX_CACHE="+os.Getenv("TPUCI_JAX_CACHE"),
 		"TPUCI_REPO="+repo, "TPUCI_KERNELS=megablox_gmm"), "pallas")
-	if r.code == 0 || !strings.Contains(r.stdout, "FAIL megablox_gmm: compiled ") || !strings.Contains(r.stdout, "jit(_gmm)") {
+	if all := r.stdout + r.stderr; r.code == 0 || !strings.Contains(all, "FAIL megablox_gmm: compiled ") || !strings.Contains(all, "jit(_gmm)") {
 		t.Fatalf("the recompiling commit: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	st := stageResult(t, filepath.Join(bad, "out"), "pallas")
