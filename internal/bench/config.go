@@ -44,7 +44,11 @@ type Config struct {
 	Tag              string
 	OutputDetails    bool // fill the per-request result_details keys
 	MaxLineBytes     int  // longest accepted stream line; 0 means 16 MiB
-	Log              io.Writer
+	// OnMeasure, when set, is called as the measured window opens (after
+	// the warmup), so a caller can mark it for the server's compile
+	// accounting.
+	OnMeasure func(at time.Time)
+	Log       io.Writer
 }
 
 type api int

@@ -98,6 +98,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	fmt.Fprintf(r.cfg.Log, "bench: sending %d requests to %s%s\n", n, u, a.path())
 	cpu0 := cpuSeconds()
 	t0 := time.Now()
+	if r.cfg.OnMeasure != nil {
+		r.cfg.OnMeasure(t0)
+	}
 	r.dispatch(ctx, t0, reqs, outs, specs, gaps, planned)
 	gathered := time.Since(t0).Seconds()
 	if err := ctx.Err(); err != nil {

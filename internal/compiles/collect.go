@@ -43,7 +43,10 @@ type Summary struct {
 	// CacheWrites those of them JAX then wrote (long enough to be kept).
 	CacheMisses int `json:"cache_misses"`
 	CacheWrites int `json:"cache_writes,omitempty"`
-	Processes   int `json:"processes"`
+	// CacheOff are compiles of processes without a persistent cache (no
+	// directory): they are neither hits nor misses.
+	CacheOff  int `json:"cache_off,omitempty"`
+	Processes int `json:"processes"`
 	// WarmedUp is when warm-up ended (the first warmup_end or
 	// measure_start mark); zero when no process marked it.
 	WarmedUp    time.Time `json:"warmed_up,omitzero"`
@@ -69,6 +72,32 @@ type event struct {
 // line that does not parse, such as the torn last line of a killed
 // process, is skipped.
 func Collect(dir string) (map[string]Summary, error) {
+	events, err := read(dir)
+	if err != nil {
+		return nil, err
+	}
+	return summarize(events), nil
+}
+
+// Between is Collect of the events that started in [from, to) (marks
+// are kept): what a long-lived server compiled during one case.
+func Between(dir string, from, to time.Time) (map[string]Summary, error) {
+	events, err := read(dir)
+	if err != nil {
+		return nil, err
+	}
+	lo, hi := float64(from.UnixNano())/1e9, float64(to.UnixNano())/1e9
+	kept := events[:0]
+	for _, e := range events {
+		if e.Kind == "mark" || (e.Start >= lo && e.Start < hi) {
+			kept = append(kept, e)
+		}
+	}
+	return summarize(kept), nil
+}
+
+// read parses every event file under dir; a missing dir is no events.
+func read(dir string) ([]event, error) {
 	var files []string
 	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
@@ -80,7 +109,7 @@ func Collect(dir string) (map[string]Summary, error) {
 		return nil
 	})
 	if os.IsNotExist(err) {
-		return map[string]Summary{}, nil
+		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("compiles: read %s: %w", dir, err)
@@ -93,7 +122,7 @@ func Collect(dir string) (map[string]Summary, error) {
 		}
 		events = append(events, parse(data)...)
 	}
-	return summarize(events), nil
+	return events, nil
 }
 
 func parse(data []byte) []event {
@@ -146,6 +175,8 @@ func summarize(events []event) map[string]Summary {
 				s.CacheWrites++
 			case "miss_unwritten":
 				s.CacheMisses++
+			case "off":
+				s.CacheOff++
 			}
 			if w, ok := warm[e.Case]; ok && e.Start > w {
 				s.AfterWarmup = append(s.AfterWarmup, Compile{Fn: e.Fn, Shapes: e.Shapes, At: unix(e.Start),
@@ -197,14 +228,31 @@ func Mark(dir, name, mark string, at time.Time) error {
 }
 
 // CheckWarm fails a case that compiled after warm-up (SGLang-JAX's cache
-// miss), naming each function and its shapes; nil when none did.
+// miss), naming each function and its shapes; nil when none did. Repeats
+// of one function and shapes (a recompile on every call) are counted, not
+// listed, and only the first few distinct ones are named.
 func (s Summary) CheckWarm() error {
 	if len(s.AfterWarmup) == 0 {
 		return nil
 	}
-	names := make([]string, len(s.AfterWarmup))
-	for i, c := range s.AfterWarmup {
-		names[i] = c.String()
+	const shown = 4
+	var names []string
+	count := map[string]int{}
+	for _, c := range s.AfterWarmup {
+		if count[c.String()]++; count[c.String()] == 1 {
+			names = append(names, c.String())
+		}
 	}
-	return fmt.Errorf("compiled %d time(s) after warm-up: %s", len(names), strings.Join(names, "; "))
+	parts := make([]string, 0, shown+1)
+	for i, n := range names {
+		if i == shown {
+			parts = append(parts, fmt.Sprintf("and %d more", len(names)-shown))
+			break
+		}
+		if count[n] > 1 {
+			n = fmt.Sprintf("%d× %s", count[n], n)
+		}
+		parts = append(parts, n)
+	}
+	return fmt.Errorf("compiled %d time(s) after warm-up: %s", len(s.AfterWarmup), strings.Join(parts, "; "))
 }

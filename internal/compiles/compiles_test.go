@@ -126,6 +126,20 @@ func TestPersistentCacheHitsOnSecondRun(t *testing.T) {
 	}
 }
 
+// JAX asks its persistent cache even when it has no directory; such
+// compiles are "off", not misses.
+func TestNoCacheDirNoMisses(t *testing.T) {
+	py := jaxenvtest.AnyPython(t)
+	h := install(t)
+	if r := run(t, py, t.TempDir(), cached, h, "nocache", "JAX_COMPILATION_CACHE_DIR="); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	s := collect(t, h, "nocache")
+	if s.Compiles == 0 || s.CacheMisses != 0 || s.CacheHits != 0 || s.CacheOff != s.Compiles {
+		t.Fatalf("summary %+v; want every compile with the cache off", s)
+	}
+}
+
 const spawn = `
 import multiprocessing as mp
 
@@ -282,6 +296,12 @@ func TestCheckWarmNamesFunctionAndShapes(t *testing.T) {
 	s := compiles.Summary{AfterWarmup: []compiles.Compile{{Fn: "jit(decode)", Shapes: "(int32[16],)"}, {Fn: "jit(extend)"}}}
 	err := s.CheckWarm()
 	if err == nil || err.Error() != "compiled 2 time(s) after warm-up: jit(decode) (int32[16],); jit(extend)" {
+		t.Fatalf("got %v", err)
+	}
+	s.AfterWarmup = append(s.AfterWarmup, compiles.Compile{Fn: "jit(extend)"}, compiles.Compile{Fn: "a"},
+		compiles.Compile{Fn: "b"}, compiles.Compile{Fn: "c"}, compiles.Compile{Fn: "d"})
+	err = s.CheckWarm()
+	if err == nil || err.Error() != "compiled 7 time(s) after warm-up: jit(decode) (int32[16],); 2× jit(extend); a; b; and 2 more" {
 		t.Fatalf("got %v", err)
 	}
 }

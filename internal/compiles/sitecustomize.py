@@ -59,6 +59,16 @@ def _guard(fn):
     return wrapped
 
 
+def _cache_on():
+    """Whether this process has a persistent cache: a directory in the
+    environment, or one JAX initialized (set in code, as SGLang-JAX does).
+    Reads a module global only: never calls JAX."""
+    if os.environ.get("JAX_COMPILATION_CACHE_DIR", ""):
+        return True
+    cc = sys.modules.get("jax._src.compilation_cache")
+    return cc is not None and getattr(cc, "_cache", None) is not None
+
+
 def _install(monitoring):
     """Registers the listeners on the freshly imported jax._src.monitoring
     and starts catching the pxla "Compiling" record."""
@@ -84,7 +94,11 @@ def _install(monitoring):
         if kind == "compile":
             seen = getattr(local, "cache", None) or set()
             local.cache = set()
-            if "hit" in seen:
+            if not _cache_on():
+                # JAX asks its persistent cache even without a directory
+                # (enable_compilation_cache defaults on): no miss without one.
+                rec["cache"] = "off"
+            elif "hit" in seen:
                 rec["cache"] = "hit"
             elif "written" in seen:
                 rec["cache"] = "miss_written"

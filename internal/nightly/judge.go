@@ -71,6 +71,12 @@ func (j Judge) Rule(key, kind, metric string) regress.Rule {
 	if r.MinZ == 0 {
 		r.MinZ = regress.DefaultMinZ
 	}
+	switch metric {
+	case CompilesMetric: // deterministic: any rise is a new compile
+		r.Strict = true
+	case CompileSecondsMetric: // noisy on a shared host
+		r.ThresholdPct = CompileSecondsThresholdPct
+	}
 	for _, f := range j.Floors {
 		if f.Metric == metric && matrix.Match([]string{f.Cases}, key) {
 			v := f.Value
@@ -79,6 +85,14 @@ func (j Judge) Rule(key, kind, metric string) regress.Rule {
 	}
 	return r
 }
+
+// Compile metrics of a case whose server records JAX compiles.
+const (
+	CompilesMetric       = "compiles"
+	CompileSecondsMetric = "compile_seconds"
+	// CompileSecondsThresholdPct is loose: compile times vary with load.
+	CompileSecondsThresholdPct = 50
+)
 
 // DefaultAccuracyThresholdPct is the design's 2% for scores.
 const DefaultAccuracyThresholdPct = 2

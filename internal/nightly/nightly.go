@@ -258,7 +258,7 @@ func runNight(ctx context.Context, j *casestage.Job[matrix.Case], plan *Plan) er
 	var localErr error
 	r := &Runner{
 		Servers: j.Servers, Datasets: datasets, Meta: meta, LogDir: st.LogDir, TraceDir: traceDir,
-		TraceSteps: ws.Config.Nightly.TraceSteps, Log: st.Log,
+		TraceSteps: ws.Config.Nightly.TraceSteps, Log: st.Log, Compiles: j.Servers.Compiles(),
 		Record: func(rec history.Record) {
 			if err := stores.local().Put([]history.Record{rec}); err != nil && localErr == nil {
 				localErr = err

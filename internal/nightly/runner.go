@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/bench"
+	"github.com/sgl-project/tpuci/internal/compiles"
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/eval"
 	"github.com/sgl-project/tpuci/internal/nightly/history"
@@ -55,6 +56,9 @@ type Runner struct {
 	// Record is called with each record as soon as its case ends, so a
 	// crash later loses nothing (the stage writes it to the local store).
 	Record func(history.Record)
+	// Compiles is the servers' compile-accounting hook (nil: none); each
+	// case records what its server compiled while it ran.
+	Compiles *compiles.Hook
 
 	bench func(ctx context.Context, cfg bench.Config) (*bench.Result, error) // tests replace it
 }
@@ -171,6 +175,7 @@ func (r *Runner) runCase(ctx context.Context, c matrix.Case, broken map[string]s
 	if ctx.Err() == nil && cctx.Err() != nil {
 		fail(history.Failed, context.Cause(cctx).Error())
 	}
+	r.addCompiles(&rec, c.Server.Name, start)
 	// A server that died while measuring fails this case; the next case
 	// of the profile starts it again.
 	if err := in.Alive(); err != nil {
@@ -315,3 +320,32 @@ func ProfileOf(s *config.Server) history.Profile {
 
 // fileName turns a case key into a file name.
 func fileName(key string) string { return strings.ReplaceAll(key, "/", "__") }
+
+// addCompiles records, as judged metrics, what the case's server compiled
+// from the case's start (its server's start and precompile included when
+// it started for this case). A server without JAX records nothing.
+func (r *Runner) addCompiles(rec *history.Record, profile string, from time.Time) {
+	if r.Compiles == nil {
+		return
+	}
+	dir := r.Compiles.CaseDir(profile)
+	all, err := compiles.Collect(dir)
+	if err == nil && all[profile].Processes == 0 {
+		return
+	}
+	var got map[string]compiles.Summary
+	if err == nil {
+		got, err = compiles.Between(dir, from, time.Now())
+	}
+	if err != nil {
+		fmt.Fprintln(r.Log, report.Fit(fmt.Sprintf("    warning: %s: %v", rec.Case, err)))
+		return
+	}
+	s := got[profile]
+	if rec.Metrics == nil {
+		rec.Metrics = map[string]float64{}
+	}
+	rec.Metrics[CompilesMetric] = float64(s.Compiles)
+	rec.Metrics[CompileSecondsMetric] = s.CompileSeconds
+	rec.Judged = append(slices.Clone(rec.Judged), CompilesMetric, CompileSecondsMetric)
+}

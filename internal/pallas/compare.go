@@ -11,6 +11,7 @@ import (
 
 	"github.com/sgl-project/tpuci/internal/casestage"
 	"github.com/sgl-project/tpuci/internal/compare"
+	"github.com/sgl-project/tpuci/internal/compiles"
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/report"
 )
@@ -35,6 +36,20 @@ type CompareOutcome struct {
 	Failures []string
 	Wall     time.Duration // both sides
 	BaseWall time.Duration // the base side alone
+	// late counts each side's compiles after warm-up per kernel, over
+	// every round; headCompiles is the head's first round, per kernel.
+	late         [2]map[string]int
+	headCompiles map[string]compiles.Summary
+}
+
+// addLate adds one run's compiles after warm-up to a side's counts.
+func (o *CompareOutcome) addLate(side int, per map[string]compiles.Summary) {
+	if o.late[side] == nil {
+		o.late[side] = map[string]int{}
+	}
+	for k, s := range per {
+		o.late[side][k] += len(s.AfterWarmup)
+	}
 }
 
 // Run runs the rounds and judges.
@@ -58,11 +73,19 @@ func (c *Comparison) Run(ctx context.Context, kernels []config.Kernel) CompareOu
 				for _, t := range b.Timings {
 					samples.Add(compare.BaseSide, t.CaseName(), Metric, t.TimeMs)
 				}
+				out.addLate(compare.BaseSide, b.Compiles)
 			}
 			c.Head.LogDir = filepath.Join(c.LogDir, fmt.Sprintf("head-%d", round))
 			h := c.Head.Run(ctx, []config.Kernel{k})
 			for _, t := range h.Timings {
 				samples.Add(compare.HeadSide, t.CaseName(), Metric, t.TimeMs)
+			}
+			out.addLate(compare.HeadSide, h.Compiles)
+			if s, ok := h.Compiles[k.Name]; ok && round == 1 {
+				if out.headCompiles == nil {
+					out.headCompiles = map[string]compiles.Summary{}
+				}
+				out.headCompiles[k.Name] = s
 			}
 			if len(h.Failures) > 0 && !headFailed[k.Name] { // report a broken kernel once
 				headFailed[k.Name] = true
@@ -99,7 +122,14 @@ func (c *Comparison) judge(kernels []config.Kernel, samples *compare.Samples, ou
 		}
 		res := compare.Judge(Metric, base, head, -1, tol[kernel])
 		row := compare.Row{Case: key.Case, Result: res}
+		if out.late[compare.HeadSide] != nil {
+			row.Recompilations = fmt.Sprintf("%d/%d", out.late[compare.BaseSide][kernel], out.late[compare.HeadSide][kernel])
+		}
 		out.Rows = append(out.Rows, row)
+		if s, ok := out.headCompiles[kernel]; ok { // once per kernel
+			cs.Compiles = &s
+			delete(out.headCompiles, kernel)
+		}
 		cs.Extra = &Extra{Device: c.Head.Device, Kernel: kernel, Case: caseKey, TimeMs: res.Head, Compare: &row}
 		cs.Status, cs.Message = res.Status(), res.Explain()
 		if cs.Status == report.Failed {
@@ -128,9 +158,17 @@ func compareStage(ctx context.Context, j *casestage.Job[config.Kernel], kernels 
 	env := append(ws.Env(), ws.Chips.Env(1)...)
 	fmt.Fprintln(st.Log, report.Fit(fmt.Sprintf("    comparing %d kernel benchmarks with %s at %s, %d rounds interleaved, device %s; %s",
 		len(kernels), base.Describe(), base.Root, rounds, device, note)))
+	headHook, err := installHook(ws, "pallas")
+	if err != nil {
+		return err
+	}
+	baseHook, err := installHook(ws, "pallas-base")
+	if err != nil {
+		return err
+	}
 	c := &Comparison{
-		Head:        &Runner{Repo: ws.Repo, Python: ws.Python, Env: env, Device: device, Log: st.Log},
-		Base:        &Runner{Repo: base.Root, Python: ws.Python, Env: env, Device: device, Log: st.Log},
+		Head:        &Runner{Repo: ws.Repo, Python: ws.Python, Env: env, Device: device, Log: st.Log, Hook: headHook},
+		Base:        &Runner{Repo: base.Root, Python: ws.Python, Env: env, Device: device, Log: st.Log, Hook: baseHook},
 		BaseKernels: baseCfg.Pallas.Kernels, Rounds: rounds, LogDir: st.LogDir, Describe: base.Describe(),
 	}
 	out := c.Run(ctx, kernels)

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/sgl-project/tpuci/internal/chips"
 	"github.com/sgl-project/tpuci/internal/compare"
+	"github.com/sgl-project/tpuci/internal/compiles"
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/gate"
 	"github.com/sgl-project/tpuci/internal/partition"
@@ -95,6 +97,9 @@ type Runner struct {
 	Device    string
 	Baselines *gate.File // nil: measure without judging
 	Log       io.Writer
+	// Hook, when set, counts each benchmark's JAX compiles (case = kernel
+	// name); a kernel that compiled after its warm-up fails.
+	Hook *compiles.Hook
 }
 
 // Outcome is what a Runner found.
@@ -103,6 +108,8 @@ type Outcome struct {
 	Cases    []report.Case
 	Verdicts []gate.Verdict
 	Failures []string
+	// Compiles are each kernel's compile accounting, by kernel name.
+	Compiles map[string]compiles.Summary
 }
 
 // Run runs every kernel in order, each even after failures, until ctx ends.
@@ -122,6 +129,8 @@ func (r *Runner) Run(ctx context.Context, kernels []config.Kernel) Outcome {
 
 func (r *Runner) runKernel(ctx context.Context, k config.Kernel, out *Outcome) {
 	kr := r.execKernel(ctx, k)
+	start := len(out.Cases)
+	defer func() { attachCompiles(k.Name, kr.compiles, out, start) }()
 	base := report.Case{Class: "pallas." + k.Name, File: k.File, Log: kr.log}
 	failKernel := func(msg string) {
 		c := base
@@ -137,6 +146,9 @@ func (r *Runner) runKernel(ctx context.Context, k config.Kernel, out *Outcome) {
 		return
 	case k.Format == config.KernelExitCode && kr.exitMsg != "":
 		failKernel(kr.exitMsg)
+		return
+	case k.Format == config.KernelExitCode && kr.late != "":
+		failKernel(kr.late)
 		return
 	case k.Format == config.KernelExitCode:
 		c := base
@@ -155,6 +167,8 @@ func (r *Runner) runKernel(ctx context.Context, k config.Kernel, out *Outcome) {
 		failKernel(kr.exitMsg)
 	case len(timings) == 0:
 		failKernel(`printed no timing lines: a "json" kernel prints {"kernel","case","time_ms"} per case (or set format = "exit-code") (log ` + kr.log + ")")
+	case kr.late != "":
+		failKernel(kr.late)
 	default:
 		status := "pass"
 		if failed {
@@ -173,6 +187,30 @@ type kernelRun struct {
 	log     string // the log file: the command, stdout and stderr
 	tail    string // the log's last lines
 	exitMsg string // how it failed to exit 0, "" when it did
+	// compiles is its compile accounting (nil without a hook); late the
+	// failure of compiles after warm-up, "" when there were none.
+	compiles *compiles.Summary
+	late     string
+}
+
+// attachCompiles puts a kernel's compile accounting on one of the cases
+// it added from start (its own failure case, else its first), so that
+// sums count each run once, and keeps it by kernel.
+func attachCompiles(kernel string, s *compiles.Summary, out *Outcome, start int) {
+	if s == nil || start >= len(out.Cases) {
+		return
+	}
+	if out.Compiles == nil {
+		out.Compiles = map[string]compiles.Summary{}
+	}
+	out.Compiles[kernel] = *s
+	at := start
+	for i := start; i < len(out.Cases); i++ {
+		if out.Cases[i].Name == kernel {
+			at = i
+		}
+	}
+	out.Cases[at].Compiles = s
 }
 
 // execKernel runs a kernel script under its timeout and keeps its log.
@@ -187,7 +225,14 @@ func (r *Runner) execKernel(ctx context.Context, k config.Kernel) kernelRun {
 	if timeout <= 0 {
 		timeout = config.DefaultKernelTimeout
 	}
-	o, runErr := proc.Run(ctx, proc.Cmd{Argv: argv, Dir: r.Repo, Env: r.Env, Timeout: timeout, Stdout: &stdout, Stderr: &stderr})
+	env := r.Env
+	var compileDir string
+	if r.Hook != nil {
+		compileDir = r.Hook.CaseDir(k.Name)
+		_ = os.RemoveAll(compileDir) // each run (a comparison's round) counts its own
+		env = append(slices.Clip(env), r.Hook.Env(k.Name, env)...)
+	}
+	o, runErr := proc.Run(ctx, proc.Cmd{Argv: argv, Dir: r.Repo, Env: env, Timeout: timeout, Stdout: &stdout, Stderr: &stderr})
 	var logBuf bytes.Buffer
 	fmt.Fprintf(&logBuf, "$ %s\n", proc.Quote(argv))
 	logBuf.Write(stdout.Bytes())
@@ -199,6 +244,18 @@ func (r *Runner) execKernel(ctx context.Context, k config.Kernel) kernelRun {
 	kr := kernelRun{o: o, stdout: stdout.Bytes(), log: logPath, tail: tailLines(logBuf.String(), 30)}
 	if runErr != nil {
 		kr.exitMsg = exitMessage(o, timeout) + " (log " + logPath + ")"
+	}
+	if compileDir != "" {
+		got, err := compiles.Collect(compileDir)
+		if err != nil {
+			fmt.Fprintln(r.Log, report.Fit(fmt.Sprintf("    warning: %s: %v", k.Name, err)))
+			return kr
+		}
+		s := got[k.Name]
+		kr.compiles = &s
+		if err := s.CheckWarm(); err != nil {
+			kr.late = err.Error() + " (log " + logPath + ")"
+		}
 	}
 	return kr
 }

@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/compare"
 	"github.com/sgl-project/tpuci/internal/compare/comparetest"
+	"github.com/sgl-project/tpuci/internal/compiles"
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/gate"
 	"github.com/sgl-project/tpuci/internal/needs"
@@ -286,5 +289,77 @@ func TestCompareIdenticalRevisionsRarelyAlarm(t *testing.T) {
 	t.Logf("identical revisions: %d of %d comparisons said slower; %d of %d case intervals excluded zero", alarms, runs, excludesZero, verdicts)
 	if alarms > 1 {
 		t.Fatalf("%d false alarms in %d comparisons (budget 1)", alarms, runs)
+	}
+}
+
+// The unchanged example's benchmarks compile only while warming up: each
+// kernel's compiles are counted from real JAX and none comes after the
+// warm-up mark, in the cases, the verdict table and the JUnit properties.
+func TestExampleCompilesOnlyBeforeWarmup(t *testing.T) {
+	repo := comparetest.Repo(t)
+	st, log, err := runStage(t, repo, nil)
+	var skip *pipeline.SkipError
+	if err != nil && !errors.As(err, &skip) {
+		t.Fatalf("%v\n%s", err, log)
+	}
+	if len(st.Failures) != 0 {
+		t.Fatalf("failures %v\n%s", st.Failures, log)
+	}
+	tot, ok := st.CompileTotals()
+	if !ok || tot.Compiles == 0 || len(tot.AfterWarmup) != 0 || tot.CacheMisses != 0 {
+		t.Fatalf("compile totals %+v (accounted %v)\n%s", tot, ok, log)
+	}
+	per := map[string]int{}
+	for _, c := range st.Cases {
+		if c.Compiles != nil {
+			kernel, _, _ := strings.Cut(c.Name, "/")
+			per[kernel] += c.Compiles.Compiles
+		}
+	}
+	t.Logf("compiles per kernel %v; total %d in %.2fs, cache off %d", per, tot.Compiles, tot.CompileSeconds, tot.CacheOff)
+	if len(per) != 3 {
+		t.Errorf("compile accounting on %v; want one case of each of the 3 kernels", per)
+	}
+	if len(st.Tables) != 1 || !slices.Contains(st.Tables[0].Header, "compiles") {
+		t.Fatalf("tables %+v", st.Tables)
+	}
+	xml, err := report.JUnit(st.TargetResult)
+	if err != nil || !strings.Contains(string(xml), `name="tpuci.compiles_after_warmup" value="0"`) {
+		t.Errorf("junit: %v\n%s", err, xml)
+	}
+}
+
+// A committed change that makes jit(_gmm) recompile on every call fails
+// megablox_gmm by name and shapes; the other kernels are unaffected.
+func TestRecompilingKernelFailsByName(t *testing.T) {
+	repo := comparetest.Repo(t)
+	comparetest.RecompileGMM(t, repo)
+	st, log, err := runStage(t, repo, map[string]string{"TPUCI_KERNELS": "megablox_gmm,update_kv_cache"})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log)
+	}
+	if len(st.Failures) != 1 || !strings.HasPrefix(st.Failures[0], "kernel megablox_gmm: compiled ") ||
+		!strings.Contains(st.Failures[0], "after warm-up: 7× jit(_gmm) (ShapedArray(float32[512,256])") {
+		t.Fatalf("failures %q\n%s", st.Failures, log)
+	}
+	for _, c := range st.Cases {
+		if c.Name == "megablox_gmm" && (c.Status != report.Failed || c.Compiles == nil || len(c.Compiles.AfterWarmup) == 0) {
+			t.Errorf("case %s: %s %+v", c.Name, c.Status, c.Compiles)
+		}
+	}
+	t.Logf("failure: %s", st.Failures[0])
+}
+
+func TestCompilesColumn(t *testing.T) {
+	tbl := report.Table{Header: []string{"case", "metric", "verdict"}, Rows: [][]string{
+		{"a/1", "time_ms", "pass"}, {"a/2", "time_ms", "pass"}, {"b/1", "time_ms", "FAIL"}}}
+	got := CompilesColumn(tbl, map[string]compiles.Summary{"a": {Compiles: 3, CompileSeconds: 1.5},
+		"b": {Compiles: 1, AfterWarmup: []compiles.Compile{{Fn: "jit(f)"}}}})
+	want := [][]string{{"a/1", "time_ms", "3 (1.5s)", "pass"}, {"a/2", "time_ms", "", "pass"}, {"b/1", "time_ms", "1 (0s) 1 late", "FAIL"}}
+	if !slices.Equal(got.Header, []string{"case", "metric", "compiles", "verdict"}) || fmt.Sprint(got.Rows) != fmt.Sprint(want) {
+		t.Fatalf("%v\n%v", got.Header, got.Rows)
+	}
+	if tbl.Header[2] != "verdict" {
+		t.Errorf("the input table changed: %v", tbl.Header)
 	}
 }

@@ -3,9 +3,14 @@ package pallas
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/sgl-project/tpuci/internal/casestage"
 	"github.com/sgl-project/tpuci/internal/compare"
+	"github.com/sgl-project/tpuci/internal/compiles"
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/gate"
 	"github.com/sgl-project/tpuci/internal/partition"
@@ -57,15 +62,58 @@ func run(ctx context.Context, j *casestage.Job[config.Kernel]) error {
 	}
 	device := Device(cfg, ws.Chips)
 	fmt.Fprintln(st.Log, report.Fit(fmt.Sprintf("    %d kernel benchmarks; device: %s", len(kernels), device)))
+	hook, err := installHook(ws, "pallas")
+	if err != nil {
+		return err
+	}
 	r := &Runner{Repo: ws.Repo, Python: ws.Python, Env: append(ws.Env(), ws.Chips.Env(1)...), LogDir: st.LogDir,
-		Device: device, Baselines: bl, Log: st.Log}
+		Device: device, Baselines: bl, Log: st.Log, Hook: hook}
 	out := r.Run(ctx, kernels)
-	j.Add(out.Cases, out.Failures, gate.Table(fmt.Sprintf("pallas verdicts (device %s, baselines %s)", device, cfg.Pallas.Baselines), out.Verdicts))
+	table := gate.Table(fmt.Sprintf("pallas verdicts (device %s, baselines %s)", device, cfg.Pallas.Baselines), out.Verdicts)
+	j.Add(out.Cases, out.Failures, CompilesColumn(table, out.Compiles))
 	if ctx.Err() == nil && len(out.Failures) == 0 && gate.AllOtherDevice(out.Verdicts) {
 		return pipeline.Skip("no baseline for this device (%s) in %s: the kernels ran and their timings are in the report; record them with %s, or compare with a base revision (TPUCI_COMPARE=HEAD~1)",
 			device, cfg.Pallas.Baselines, RecordCommand)
 	}
 	return nil
+}
+
+// installHook writes the compile-accounting hook for one side of a run
+// under $TPUCI_OUT/compiles, clearing an earlier run's records.
+func installHook(ws *workspace.Workspace, name string) (*compiles.Hook, error) {
+	dir := filepath.Join(ws.Out, "compiles", name)
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, fmt.Errorf("pallas: clear %s: %w", dir, err)
+	}
+	h, err := compiles.Install(dir, ws.Getenv("PYTHONPATH"))
+	if err != nil {
+		return nil, fmt.Errorf("pallas: %w", err)
+	}
+	return h, nil
+}
+
+// CompilesColumn adds a "compiles" column before the verdict: each
+// kernel's compile accounting on its first row (one benchmark process
+// runs all of a kernel's cases). Without accounting the table is kept.
+func CompilesColumn(t report.Table, per map[string]compiles.Summary) report.Table {
+	if len(per) == 0 || len(t.Header) == 0 {
+		return t
+	}
+	at := len(t.Header) - 1
+	t.Header = slices.Insert(slices.Clone(t.Header), at, "compiles")
+	seen := map[string]bool{}
+	rows := make([][]string, len(t.Rows))
+	for i, row := range t.Rows {
+		kernel, _, _ := strings.Cut(row[0], "/")
+		cell := ""
+		if s, ok := per[kernel]; ok && !seen[kernel] {
+			seen[kernel] = true
+			cell = report.CompilesText(&s)
+		}
+		rows[i] = slices.Insert(slices.Clone(row), min(at, len(row)), cell)
+	}
+	t.Rows = rows
+	return t
 }
 
 func needsBaselines(ks []config.Kernel) bool {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/bench"
+	"github.com/sgl-project/tpuci/internal/compiles"
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/gate"
 	"github.com/sgl-project/tpuci/internal/report"
@@ -28,15 +29,18 @@ const RecordCommand = "go tool mage perf:baseline"
 
 // Extra is what a perf case adds to the results JSON (report.Case.Extra).
 type Extra struct {
-	Device         string             `json:"device"`
-	Server         string             `json:"server"`
-	NumPrompts     int                `json:"num_prompts"`
-	Completed      int                `json:"completed"`
-	Failed         int                `json:"failed"`
-	Recompilations int                `json:"recompilations"`
-	Metrics        map[string]float64 `json:"metrics,omitempty"`
-	Verdicts       []gate.Verdict     `json:"verdicts,omitempty"`
-	Result         string             `json:"result,omitempty"` // the bench result JSON file
+	Device         string `json:"device"`
+	Server         string `json:"server"`
+	NumPrompts     int    `json:"num_prompts"`
+	Completed      int    `json:"completed"`
+	Failed         int    `json:"failed"`
+	Recompilations int    `json:"recompilations"`
+	// CompilesWhileMeasuring are the JAX compiles the server's processes
+	// recorded while this case measured (tpuci's own accounting).
+	CompilesWhileMeasuring int                `json:"compiles_while_measuring,omitempty"`
+	Metrics                map[string]float64 `json:"metrics,omitempty"`
+	Verdicts               []gate.Verdict     `json:"verdicts,omitempty"`
+	Result                 string             `json:"result,omitempty"` // the bench result JSON file
 }
 
 // Runner runs planned cases against servers from a Manager.
@@ -78,6 +82,8 @@ func (r *Runner) Run(ctx context.Context, plan []Planned) Outcome {
 		out.Failures = append(out.Failures, fails...)
 		if i+1 == len(plan) || plan[i+1].Server.Name != p.Server.Name {
 			r.Servers.Stop(p.Server.Name) // free the chips for the next profile
+			// The server's whole accounting goes on its last case.
+			out.Cases[len(out.Cases)-1].Compiles = r.serverCompiles(p.Server.Name)
 		}
 	}
 	return out
@@ -174,7 +180,15 @@ func (r *Runner) measure(ctx context.Context, p Planned, in *server.Instance, cr
 	defer logf.Close()
 	cfg := BenchConfig(pc, in.BaseURL, logf)
 	cfg.VocabSize = in.VocabSize // 0 (the client's default) unless the model is generated
+	var opened time.Time
+	cfg.OnMeasure = func(at time.Time) {
+		opened = at
+		r.mark(p.Server.Name, "measure_start", at)
+	}
 	res, err := r.bench(cctx, cfg)
+	if !opened.IsZero() {
+		r.mark(p.Server.Name, "measure_end", time.Now())
+	}
 	if ctx.Err() != nil {
 		cr.fail("interrupted")
 		return nil
@@ -187,6 +201,9 @@ func (r *Runner) measure(ctx context.Context, p Planned, in *server.Instance, cr
 		}
 	}
 	healthy := r.serverHealth(p, in, in.CacheMisses()-missesBefore, cr)
+	if !opened.IsZero() && !r.compiledWhileMeasuring(p, in, opened, cr) {
+		healthy = false
+	}
 	if err != nil {
 		if cctx.Err() != nil {
 			err = fmt.Errorf("timed out after %s (set [[perf.case]] timeout)", timeout)
@@ -324,4 +341,58 @@ func trimPrefix(ss []string, p string) []string {
 		out[i] = strings.TrimPrefix(s, p)
 	}
 	return out
+}
+
+// mark writes a compile-accounting mark for a server profile's
+// processes; without a hook it does nothing, and a failure only warns.
+func (r *Runner) mark(profile, mark string, at time.Time) {
+	h := r.Servers.Compiles()
+	if h == nil {
+		return
+	}
+	if err := compiles.Mark(h.CaseDir(profile), profile, mark, at); err != nil {
+		fmt.Fprintln(r.Log, report.Fit("    warning: "+err.Error()))
+	}
+}
+
+// compiledWhileMeasuring fails the case when its server compiled after the
+// measured window opened (a cache miss in SGLang-JAX's sense), naming the
+// functions and shapes; it reports whether none did. A server without JAX
+// (the simulator) records nothing and passes.
+func (r *Runner) compiledWhileMeasuring(p Planned, in *server.Instance, opened time.Time, cr *caseRun) bool {
+	s := r.serverCompiles(p.Server.Name)
+	if s == nil {
+		return true
+	}
+	var late compiles.Summary
+	for _, c := range s.AfterWarmup {
+		if !c.At.Before(opened) {
+			late.AfterWarmup = append(late.AfterWarmup, c)
+		}
+	}
+	cr.ex.CompilesWhileMeasuring = len(late.AfterWarmup)
+	if err := late.CheckWarm(); err != nil {
+		cr.fail(fmt.Sprintf("server %s %v while measuring (log %s)", p.Server.Name, err, in.LogFile))
+		return false
+	}
+	return true
+}
+
+// serverCompiles is what a profile's server processes compiled so far;
+// nil without a hook or when no process recorded anything (no JAX).
+func (r *Runner) serverCompiles(profile string) *compiles.Summary {
+	h := r.Servers.Compiles()
+	if h == nil {
+		return nil
+	}
+	got, err := compiles.Collect(h.CaseDir(profile))
+	if err != nil {
+		fmt.Fprintln(r.Log, report.Fit(fmt.Sprintf("    warning: server %s: %v", profile, err)))
+		return nil
+	}
+	s, ok := got[profile]
+	if !ok || s.Processes == 0 {
+		return nil
+	}
+	return &s
 }

@@ -1,9 +1,12 @@
 package pipeline
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 
+	"github.com/sgl-project/tpuci/internal/compiles"
+	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/server"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
@@ -32,5 +35,26 @@ func ServerOptions(ws *workspace.Workspace, st *Stage, repo, logDir string) serv
 		BuildDir:  cwd,
 		Log:       st.Log,
 		ExtraArgs: ws.Settings.ServerArgs,
+		Compiles:  serverHook(ws, st, logDir),
 	}
+}
+
+// serverHook installs the compile-accounting hook of the servers that log
+// to logDir, under $TPUCI_OUT/compiles/servers/ (one directory per stage
+// and side of a comparison), clearing an earlier run's records. Without
+// it the servers run uncounted, with a warning.
+func serverHook(ws *workspace.Workspace, st *Stage, logDir string) *compiles.Hook {
+	rel, err := filepath.Rel(filepath.Join(ws.Out, "logs"), logDir)
+	if err != nil || !filepath.IsLocal(rel) {
+		rel = st.Target
+	}
+	dir := filepath.Join(ws.Out, "compiles", "servers", rel)
+	if err = os.RemoveAll(dir); err == nil {
+		var h *compiles.Hook
+		if h, err = compiles.Install(dir, ws.Getenv("PYTHONPATH")); err == nil {
+			return h
+		}
+	}
+	fmt.Fprintln(st.Log, report.Fit(fmt.Sprintf("    warning: servers run without compile accounting: %v", err)))
+	return nil
 }

@@ -72,6 +72,7 @@ func compileProperties(c Case) *junitProperties {
 		{"tpuci.compile_seconds", strconv.FormatFloat(s.CompileSeconds, 'f', 3, 64)},
 		{"tpuci.cache_hits", strconv.Itoa(s.CacheHits)},
 		{"tpuci.cache_misses", strconv.Itoa(s.CacheMisses)},
+		{"tpuci.cache_off", strconv.Itoa(s.CacheOff)},
 		{"tpuci.compiles_after_warmup", strconv.Itoa(len(s.AfterWarmup))},
 	}}
 	for i, a := range s.AfterWarmup {

@@ -110,6 +110,7 @@ func (s *TargetResult) CompileTotals() (compiles.Summary, bool) {
 		t.CompileSeconds += c.Compiles.CompileSeconds
 		t.CacheHits += c.Compiles.CacheHits
 		t.CacheMisses += c.Compiles.CacheMisses
+		t.CacheOff += c.Compiles.CacheOff
 		t.AfterWarmup = append(t.AfterWarmup, c.Compiles.AfterWarmup...)
 	}
 	return t, seen

@@ -30,6 +30,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sgl-project/tpuci/internal/compiles"
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/proc"
 	"github.com/sgl-project/tpuci/internal/report"
@@ -70,7 +71,14 @@ type Options struct {
 	// KeepOthers lets servers of several profiles run at once. By default
 	// Get stops the other servers first, since they hold the chips.
 	KeepOthers bool
+	// Compiles, when set, counts every server's JAX compiles (case = the
+	// profile name).
+	Compiles *compiles.Hook
 }
+
+// Compiles is the hook the servers record their JAX compiles with; nil
+// without one.
+func (m *Manager) Compiles() *compiles.Hook { return m.o.Compiles }
 
 // Manager starts servers on demand and stops them all on Close.
 type Manager struct {
@@ -288,6 +296,9 @@ func (m *Manager) Env(p *config.Server) []string {
 	slices.Sort(keys)
 	for _, k := range keys {
 		env = append(env, k+"="+p.Env[k])
+	}
+	if m.o.Compiles != nil { // last: it goes in front of the profile's PYTHONPATH
+		env = append(env, m.o.Compiles.Env(p.Name, env)...)
 	}
 	return env
 }

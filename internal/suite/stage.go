@@ -217,8 +217,12 @@ func CompileTable(files []FileCompiles) (report.Table, bool) {
 		if s.Compiles == 0 {
 			continue
 		}
+		hits, misses := fmt.Sprint(s.CacheHits), fmt.Sprint(s.CacheMisses)
+		if s.CacheOff == s.Compiles { // no persistent cache: neither hit nor miss
+			hits, misses = "off", "off"
+		}
 		t.Rows = append(t.Rows, []string{f.File, fmt.Sprint(s.Compiles), report.Number(s.CompileSeconds),
-			fmt.Sprint(s.CacheHits), fmt.Sprint(s.CacheMisses), fmt.Sprint(len(s.AfterWarmup))})
+			hits, misses, fmt.Sprint(len(s.AfterWarmup))})
 	}
 	return t, len(t.Rows) > 0
 }

@@ -74,3 +74,38 @@ func SlowGMM(t *testing.T, repo string) {
 		"    _gmm(lhs, rhs, group_sizes, block_m, block_n).block_until_ready()  # computed twice\n"+call,
 		"gmm: run the kernel twice")
 }
+
+// RecompileGMM commits a change that makes the example's jitted grouped
+// matmul (jit(_gmm)) recompile on every call: a static argument that
+// counts the calls, so no two calls share a compiled executable.
+func RecompileGMM(t *testing.T, repo string) {
+	t.Helper()
+	const file = "python/sgl_jax/srt/kernels/gmm/megablox_gmm.py"
+	for _, e := range [][2]string{
+		{`static_argnames=("group_sizes", "block_m", "block_n"))
+def _gmm(lhs, rhs, group_sizes, block_m, block_n):`, `static_argnames=("group_sizes", "block_m", "block_n", "call"))
+def _gmm(lhs, rhs, group_sizes, block_m, block_n, call=0):`},
+		{"    return _gmm(lhs, rhs, group_sizes, block_m, block_n)\n",
+			"    return _gmm(lhs, rhs, group_sizes, block_m, block_n, call=next(_CALLS))\n"},
+		{"import functools\n", "import functools\nimport itertools\n"},
+		{"\n\ndef _gmm_kernel(", "\n_CALLS = itertools.count()\n\n\ndef _gmm_kernel("},
+	} {
+		replace(t, filepath.Join(repo, file), e[0], e[1])
+	}
+	Git(t, repo, "commit", "-q", "-am", "gmm: count the calls (a static argument: one compile per call)")
+}
+
+// replace replaces old by new in a file, once; it must be there.
+func replace(t *testing.T, path, old, new string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), old) {
+		t.Fatalf("%s lacks %q", path, old)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(data), old, new, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

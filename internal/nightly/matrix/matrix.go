@@ -92,8 +92,11 @@ func Metrics(kind string, outputLen int) []string {
 // Direction says which way a metric improves: +1 when higher is better
 // (throughput, scores), -1 when lower is (latencies), 0 when unknown.
 func Direction(metric string) int {
-	if metric == "score" {
+	switch metric {
+	case "score":
 		return 1
+	case "compiles", "compile_seconds": // a server's JAX compiles during the case
+		return -1
 	}
 	return config.MetricDirection(metric)
 }

@@ -46,6 +46,9 @@ type Rule struct {
 	RecentNights   int      // nights whose median catches sustained shifts
 	MinNights      int      // nights of history needed before judging
 	Floor          *float64 // absolute limit: a minimum (Direction +1) or maximum (-1)
+	// Strict judges a deterministic count: any adverse change from the
+	// window's median counts (from zero too), without the noise test.
+	Strict bool
 }
 
 func (r Rule) withDefaults() Rule {
@@ -205,6 +208,9 @@ func (r Rule) drift(series []Point, sustained bool) Flag {
 // adverse reports a value worse than the median by more than the
 // threshold and the noise.
 func (r Rule) adverse(v, med, disp float64) bool {
+	if r.Strict {
+		return float64(-r.Direction)*(v-med) > 0
+	}
 	if math.Abs(med) <= 1e-12 {
 		return false
 	}
@@ -217,6 +223,9 @@ func (r Rule) adverse(v, med, disp float64) bool {
 }
 
 func (r Rule) bad(v, ref, disp float64) bool {
+	if r.Strict {
+		return float64(-r.Direction)*(v-ref) > 0
+	}
 	if math.Abs(ref) <= 1e-12 {
 		return false
 	}

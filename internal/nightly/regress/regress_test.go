@@ -164,3 +164,30 @@ func TestFloorAndHistoryRules(t *testing.T) {
 		t.Fatalf("change within noise flagged: %+v", a.Flags)
 	}
 }
+
+// A strict count (compiles) is flagged on any rise, from zero too, and
+// never for staying put or falling.
+func TestStrictCountFlagsAnyRise(t *testing.T) {
+	mk := func(vals ...float64) []Point {
+		var out []Point
+		for i, v := range vals {
+			out = append(out, Point{Night: night(i), Value: v, Commit: fmt.Sprintf("sha%02d", i+1)})
+		}
+		return out
+	}
+	r := Rule{Direction: -1, Strict: true}
+	for _, tc := range []struct {
+		vals []float64
+		flag bool
+	}{
+		{[]float64{0, 0, 0, 0, 0, 0}, false},
+		{[]float64{0, 0, 0, 0, 0, 1}, true},
+		{[]float64{40, 40, 40, 40, 40, 41}, true},
+		{[]float64{40, 40, 40, 40, 40, 39}, false},
+	} {
+		a := Check(mk(tc.vals...), r)
+		if got := len(a.Flags) > 0; got != tc.flag {
+			t.Errorf("%v: flagged %v, want %v (%+v)", tc.vals, got, tc.flag, a.Flags)
+		}
+	}
+}

@@ -2,8 +2,10 @@
 
 Every benchmark prints one JSON object per line on stdout:
     {"kernel": "<name>", "case": "<stable case key>", "time_ms": <float>}
-A case is a zero-argument callable returning JAX arrays; it is compiled and run once before
-timing, and each timed run waits for its result (jax.block_until_ready).
+A case is a zero-argument callable returning JAX arrays; every case is compiled and run once
+before any is timed, and each timed run waits for its result (jax.block_until_ready). Under
+tpuci the end of that warm-up is marked (tpuci_marks), so a compile while timing fails the
+kernel by name; elsewhere the mark does nothing.
 TPUCI_KERNEL_SLOWDOWN=<factor> multiplies each measured time (a factor above 1 really spins
 for the extra time) so tests can simulate a slower kernel.
 """
@@ -15,6 +17,13 @@ import sys
 import time
 
 import jax
+
+try:  # on PYTHONPATH when tpuci runs the benchmark
+    from tpuci_marks import mark
+except ImportError:
+
+    def mark(name, **kw):  # pylint: disable=unused-argument
+        """Without tpuci there is no compile accounting to mark."""
 
 
 def kernel_slowdown():
@@ -31,6 +40,12 @@ def kernel_slowdown():
     return value
 
 
+def warm_up(fn, warmup=1):
+    """Runs fn `warmup` times, waiting for each result: these runs compile."""
+    for _ in range(warmup):
+        jax.block_until_ready(fn())
+
+
 def time_kernel(fn, repeats=5, warmup=1, slowdown=1.0):
     """Best CPU time of fn() over `repeats` runs after `warmup` runs, in milliseconds.
 
@@ -38,8 +53,7 @@ def time_kernel(fn, repeats=5, warmup=1, slowdown=1.0):
     processes on a busy host barely move the figure (a TPU kernel would be timed on the
     device). Warm-up runs, which compile, are not timed.
     """
-    for _ in range(warmup):
-        jax.block_until_ready(fn())
+    warm_up(fn, warmup)
     best = float("inf")
     for _ in range(max(1, repeats)):
         start = time.process_time()
@@ -77,9 +91,13 @@ def run_benchmark_cases(kernel, cases, argv=None):
     except ValueError as exc:
         print(f"bench {kernel}: {exc}", file=sys.stderr)
         return 2
-    for key, fn in cases.items():
-        if selected and key not in selected:
-            continue
-        ms = time_kernel(fn, repeats=args.repeats, slowdown=slowdown)
+    run = {key: fn for key, fn in cases.items() if not selected or key in selected}
+    # One process times several cases: all of them compile before any is timed, so every
+    # compile after the mark is a recompilation.
+    for fn in run.values():
+        warm_up(fn)
+    mark("warmup_end")
+    for key, fn in run.items():
+        ms = time_kernel(fn, repeats=args.repeats, warmup=0, slowdown=slowdown)
         print(json.dumps({"kernel": kernel, "case": key, "time_ms": round(ms, 4)}), flush=True)
     return 0
