@@ -2,6 +2,7 @@ package compare
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/sgl-project/tpuci/internal/report"
 )
@@ -78,12 +79,23 @@ type Row struct {
 	Recompilations string `json:"recompilations,omitempty"` // "base/head" totals, perf only
 }
 
-// Header of the verdict table.
-var Header = []string{"case", "metric", "base", "head", "change", "interval", "tolerance", "recompilations", "verdict"}
+// Header of the verdict table. recompiles are "base/head" compiles after
+// warm-up.
+var Header = []string{"case", "metric", "base", "head", "change", "interval", "tolerance", "recompiles", "verdict"}
 
-// Table renders rows under a title.
+// Table renders rows under a title. One metric for every row (kernel
+// times) is named in the title instead of a column, so that the table
+// fits a terminal.
 func Table(title string, rows []Row) report.Table {
+	one := len(rows) > 0
+	for _, r := range rows {
+		one = one && r.Metric == rows[0].Metric
+	}
 	t := report.Table{Title: title, Header: Header}
+	if one {
+		t.Title += "; metric " + rows[0].Metric
+		t.Header = slices.Delete(slices.Clone(Header), 1, 2)
+	}
 	for _, r := range rows {
 		rc := r.Recompilations
 		if rc == "" {
@@ -93,8 +105,12 @@ func Table(title string, rows []Row) report.Table {
 		if r.Verdict == Inconclusive {
 			verdict += " (" + r.Needed() + ")"
 		}
-		t.Rows = append(t.Rows, []string{r.Case, r.Metric, report.Number(r.Base), report.Number(r.Head), signed(r.Change), r.Interval(),
-			"±" + percent(r.Tolerance), rc, verdict})
+		row := []string{r.Case, r.Metric, report.Number(r.Base), report.Number(r.Head), signed(r.Change), r.Interval(),
+			"±" + percent(r.Tolerance), rc, verdict}
+		if one {
+			row = slices.Delete(row, 1, 2)
+		}
+		t.Rows = append(t.Rows, row)
 	}
 	return t
 }

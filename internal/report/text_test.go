@@ -101,3 +101,18 @@ func TestFitIndentsContinuations(t *testing.T) {
 		t.Errorf("%q", Fit("  short"))
 	}
 }
+
+// An A/B verdict table (long case names, nine columns) fits by putting
+// each case over its row when nothing else does.
+func TestTextFitsAWideVerdictTable(t *testing.T) {
+	tb := Table{Title: "pallas: working tree vs HEAD~1; metric time_ms", Header: []string{"case", "base", "head",
+		"change", "interval", "tolerance", "recompiles", "compiles", "verdict"}}
+	for _, c := range []string{"flash_attention/prefill-h1-q512-kv512-d32-bq128-bk128", "megablox_gmm/m1024-k128-n256-g8"} {
+		tb.Rows = append(tb.Rows, []string{c, "0.3860", "0.3624", "-2.3%", "[-41.7%, +93.6%]", "±30%", "0/0", "7",
+			"inconclusive (too noisy: about 36 rounds would decide, 6 ran: set TPUCI_COMPARE_ROUNDS)"})
+	}
+	got := Text(tb)
+	if !Fits(got) || !strings.Contains(got, "\nflash_attention/prefill-h1-q512-kv512-d32-bq128-bk128\n") {
+		t.Fatalf("does not fit %d columns:\n%s", Width, got)
+	}
+}
