@@ -17,8 +17,8 @@ const Width = 100
 // rows in aligned columns two spaces apart. A table wider than Width is
 // made to fit without losing a word: the remarks in parentheses that end
 // cells become numbered notes under the table and, if that is not enough
-// and the first column is the widest (or nothing else fits), each of its
-// values becomes a heading over its rows.
+// and the first column is the widest, each of its values becomes a
+// heading over its rows.
 // When neither fits, the plain columns are kept. Only the terminal view
 // changes: t, and so the JSON, keeps every cell whole.
 func Text(t Table) string {
@@ -51,11 +51,6 @@ func fitted(rows [][]string) string {
 		if s += legend(notes); Fits(s) {
 			return s
 		}
-	}
-	// Long case names beside many columns (an A/B verdict table): each
-	// name over its row still beats lines a terminal wraps.
-	if s := grouped(short) + legend(notes); Fits(s) {
-		return s
 	}
 	return plain
 }
