@@ -242,6 +242,13 @@ func (r *Runner) classify(job Job, out outcomeInfo, earlier []report.Attempt, to
 	var cases []report.Case
 	if job.JUnit != "" {
 		cases = parseJUnit(job.JUnit, job.Suite)
+		for i, c := range cases {
+			// pytest names files from its rootdir (python/ when that holds
+			// the pyproject.toml); reports name them from the repository.
+			if c.File != job.File.Path && strings.HasSuffix(job.File.Path, "/"+c.File) {
+				cases[i].File = job.File.Path
+			}
+		}
 	} else if len(job.File.Methods) > 0 {
 		cases = parseUnittest(out.log, job.Suite, job.File.Path)
 		addUnittestReasons(cases, out.log, r.Repo, job.File.Path)

@@ -16,7 +16,7 @@ import (
 // Depmap groups dependency-map targets.
 type Depmap mg.Namespace
 
-// Server records which checkout modules SGLang-JAX's real server loads, per architecture.
+// Server records the checkout files SGLang-JAX's server loads, per model.
 //
 //	go tool mage depmap:server [-models=tiny-qwen3]
 //
