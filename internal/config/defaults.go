@@ -75,7 +75,8 @@ func (c *Config) applyDefaults() {
 // suites, perf or accuracy cases, kernels or nightly models.
 func (c *Config) NothingToRun() bool {
 	return len(c.Lint.Paths) == 0 && len(c.Suites) == 0 && len(c.Perf.Cases) == 0 &&
-		len(c.Accuracy.Cases) == 0 && len(c.Pallas.Kernels) == 0 && len(c.Nightly.Models) == 0
+		len(c.Accuracy.Cases) == 0 && len(c.Pallas.Kernels) == 0 && len(c.Nightly.Models) == 0 &&
+		len(c.MultiHost.Cases) == 0
 }
 
 // Multi-host defaults: GKE's v6e slice accelerator label and SGLang-JAX's
