@@ -1,6 +1,12 @@
 package failclass
 
-import "testing"
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
 
 func ranks(codes ...int) []Rank {
 	out := make([]Rank, len(codes))
@@ -58,5 +64,33 @@ func TestForExitCode(t *testing.T) {
 		if got, _ := ForExitCode(code); got != want {
 			t.Errorf("ForExitCode(%d) = %s, want %s", code, got, want)
 		}
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite the README's class table")
+
+// The README's class table is Markdown()'s.
+func TestREADMETable(t *testing.T) {
+	const begin, end = "<!-- failclass table: generated from internal/failclass " +
+		"(go test ./internal/failclass -update) -->\n", "<!-- end of failclass table -->"
+	path := filepath.Join("..", "..", "README.md")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	i, j := strings.Index(s, begin), strings.Index(s, end)
+	if i < 0 || j < i {
+		t.Fatalf("README.md lacks the markers %q ... %q", begin, end)
+	}
+	want := s[:i] + begin + "\n" + Markdown() + "\n" + s[j:]
+	if *update {
+		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if want != s {
+		t.Error("README.md's class table is stale: go test ./internal/failclass -update")
 	}
 }
