@@ -121,8 +121,9 @@ GOBIN="$work/out/bin" go install "${flags[@]}" "sigs.k8s.io/kwok/cmd/kwok@$kwok_
 kwok_dir=$(go mod download -json "sigs.k8s.io/kwok@$kwok_version" |
   sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
 for s in node/fast node/heartbeat pod/general; do
-  cp "$kwok_dir"/kustomize/stage/"$s"/*.yaml "$work/out/kwok-stages/" ||
-    { log "kwok stage $s not found under $kwok_dir/kustomize/stage"; exit 1; }
+  for f in "$kwok_dir"/kustomize/stage/"$s"/*.yaml; do
+    if grep -q '^kind: Stage' "$f"; then cp "$f" "$work/out/kwok-stages/"; fi
+  done
 done
 chmod -R u+w "$work/out/kwok-stages"
 

@@ -172,6 +172,7 @@ func TestMultiHostThreshold(t *testing.T) {
 	if !strings.Contains(res.Diagnosis, "rank 2: pod ") || !strings.Contains(res.Diagnosis, "exit 20") {
 		t.Errorf("diagnosis does not name rank 2's exit 20:\n%s", res.Diagnosis)
 	}
+	t.Log(r.logs())
 	gone(t, c, "journey-b")
 }
 
@@ -192,11 +193,16 @@ func TestMultiHostPeerKilledRank0(t *testing.T) {
 	gone(t, c, "journey-c")
 }
 
+// longRanks keep every rank running (a real rank waits for its peers at
+// the rendezvous, so a node never frees up for a missing one).
+const longRanks = `FAKE_RUN_TIME_0 = "1h", FAKE_RUN_TIME_1 = "1h", FAKE_RUN_TIME_2 = "1h", ` +
+	`FAKE_RUN_TIME_3 = "1h"`
+
 // (d) Three nodes for a 4-host topology: a pod never schedules, the
 // deadline ends the run, readiness, the FailedScheduling event quoted.
 func TestMultiHostNeverSchedules(t *testing.T) {
 	c := journeyCluster(t, 3)
-	r := startMultiHost(t, c, mhConfig(t, "", `deadline = "8s"`), "journey-d")
+	r := startMultiHost(t, c, mhConfig(t, longRanks, `deadline = "8s"`), "journey-d")
 	if code := r.wait(t); code != 1 {
 		t.Fatalf("exit %d, want 1\n%s", code, r.logs())
 	}
@@ -211,6 +217,7 @@ func TestMultiHostNeverSchedules(t *testing.T) {
 	if !strings.Contains(strings.Join(st.Failures, "\n"), "is not Ready: Unschedulable") {
 		t.Errorf("failures do not say which pod is not Ready and why: %q", st.Failures)
 	}
+	t.Log(r.logs())
 	gone(t, c, "journey-d")
 }
 
@@ -258,9 +265,7 @@ func TestMultiHostDeletesLeftovers(t *testing.T) {
 // Job and the Service deleted.
 func TestMultiHostSIGTERM(t *testing.T) {
 	c := journeyCluster(t, 4)
-	env := `FAKE_RUN_TIME_0 = "1h", FAKE_RUN_TIME_1 = "1h", FAKE_RUN_TIME_2 = "1h", ` +
-		`FAKE_RUN_TIME_3 = "1h"`
-	r := startMultiHost(t, c, mhConfig(t, env, ""), "journey-f")
+	r := startMultiHost(t, c, mhConfig(t, longRanks, ""), "journey-f")
 	select {
 	case <-r.se.seen:
 	case <-time.After(60 * time.Second):
@@ -275,5 +280,6 @@ func TestMultiHostSIGTERM(t *testing.T) {
 	if !st.Partial || st.Status != report.Failed || !res.Deleted {
 		t.Errorf("partial %v status %s deleted %v\n%s", st.Partial, st.Status, res.Deleted, r.logs())
 	}
+	t.Log(r.logs())
 	gone(t, c, "journey-f")
 }

@@ -101,6 +101,10 @@ type Verdict struct {
 	Why   string `json:"why"`
 }
 
+// New is a verdict of class c with the table's retry recommendation, for
+// an end that Classify does not judge (an interrupted run).
+func New(c Class, rank int, why string) Verdict { return verdict(c, rank, "%s", why) }
+
 func verdict(c Class, rank int, format string, args ...any) Verdict {
 	return Verdict{Class: c, Retry: Of(c).Retry, Rank: rank, Why: fmt.Sprintf(format, args...)}
 }
@@ -150,7 +154,11 @@ func Classify(ranks []Rank, ready, complete bool) Verdict {
 	if best >= 0 {
 		r := byIndex[best]
 		c, _ := ForExitCode(r.ExitCode)
-		return verdict(c, r.Index, "%s, killed by a peer: rank %d exited %d", r0what, r.Index, r.ExitCode)
+		if r0 != nil && r0.Exited && r0.ExitCode == 0 {
+			return verdict(c, r.Index, "rank %d exited %d", r.Index, r.ExitCode)
+		}
+		return verdict(c, r.Index, "%s, killed by a peer's death: rank %d exited %d", r0what, r.Index,
+			r.ExitCode)
 	}
 	for _, r := range byIndex {
 		switch {

@@ -143,6 +143,12 @@ func RunCase(ctx context.Context, o Options) (res Result, err error) {
 	res.Ranks = w.collect(ctx)
 	complete := w.jobCondition(batchv1.JobComplete)
 	res.Verdict = failclass.Classify(toRanks(res.Ranks), res.Ready, complete)
+	if ctx.Err() != nil {
+		// Cut short from outside (a signal, the job's timeout): nothing
+		// about the code is known, and running it again may pass.
+		res.Verdict = failclass.New(failclass.Infra, -1,
+			fmt.Sprintf("the run was cut short (%v) before the Job ended", context.Cause(ctx)))
+	}
 	if res.Verdict.Class != failclass.Passed {
 		res.Diagnosis = w.diagnose(ctx, res, end)
 		_ = os.WriteFile(filepath.Join(o.LogDir, "diagnosis.txt"), []byte(res.Diagnosis), 0o644)
@@ -522,6 +528,9 @@ func (w *watcher) diagnose(ctx context.Context, res Result, end error) string {
 	names := map[string]bool{res.Job: true}
 	for _, r := range res.Ranks {
 		state := "no exit code"
+		if r.Ready && !r.Exited {
+			state = "running, no exit code"
+		}
 		if r.Exited {
 			state = fmt.Sprintf("exit %d", r.ExitCode)
 		}

@@ -208,10 +208,8 @@ func (c *Cluster) waitNodesReady(t testing.TB, want int) {
 		ready := 0
 		if err == nil {
 			for _, n := range nodes.Items {
-				for _, cond := range n.Status.Conditions {
-					if cond.Type == corev1.NodeReady && cond.Status == corev1.ConditionTrue {
-						ready++
-					}
+				if nodeReady(n) {
+					ready++
 				}
 			}
 		}
@@ -221,6 +219,22 @@ func (c *Cluster) waitNodesReady(t testing.TB, want int) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("kubetest: %d nodes not Ready within 60s", want)
+}
+
+// nodeReady: Ready, and the node lifecycle controller has lifted its
+// not-ready taint (pods would fail to schedule on it for a moment).
+func nodeReady(n corev1.Node) bool {
+	for _, t := range n.Spec.Taints {
+		if strings.HasPrefix(t.Key, "node.kubernetes.io/") {
+			return false
+		}
+	}
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
+			return true
+		}
+	}
+	return false
 }
 
 // podExit replaces kwok's pod-complete: a Job's Ready pod ends with the
@@ -286,12 +300,12 @@ func kwokStages(t testing.TB, bin string) string {
 	}
 	docs := []string{podExit}
 	for _, f := range files {
-		if filepath.Base(f) == "pod-complete.yaml" {
-			continue
-		}
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatalf("kubetest: %v", err)
+		}
+		if filepath.Base(f) == "pod-complete.yaml" || !strings.Contains(string(b), "\nkind: Stage\n") {
+			continue
 		}
 		s := strings.ReplaceAll(string(b), "durationMilliseconds: 1000", "durationMilliseconds: 100")
 		s = strings.ReplaceAll(s, "jitterDurationMilliseconds: 5000", "jitterDurationMilliseconds: 100")
