@@ -235,11 +235,11 @@ func Nightly(ctx context.Context) error {
 // killed (137/143) or has none, the highest tagged code of the other
 // ranks, 30 > 20 > 10):
 //
-//	passed      every rank exited 0                            retry: no
-//	infra       exit 10, evicted, or killed with no tagged code retry: yes
-//	threshold   exit 20: a gate missed                          retry: no
-//	case-crash  exit 30, OOMKilled, or another code             retry: no
-//	readiness   not every pod Ready before the deadline         retry: yes
+//	passed      every rank exited 0                              retry: no
+//	infra       exit 10, evicted, or killed with no tagged code  retry: yes
+//	threshold   exit 20: a gate missed                           retry: no
+//	case-crash  exit 30, OOMKilled, or another code              retry: no
+//	readiness   not every pod Ready before the deadline          retry: yes
 //
 // Environment:
 //
@@ -251,6 +251,13 @@ func Nightly(ctx context.Context) error {
 // Outputs: $TPUCI_OUT/multiHost.json, junit/multiHost.xml, summary.md,
 // logs/multiHost/<case>/{rank-N.log,objects.yaml,diagnosis.txt,result.json};
 // step outputs failure_class and should_retry.
+//
+// Workflow: .github/workflows/multi-host-test.yml (weekly, and manual
+// dispatch with an optional cases input) keeps only Google's auth
+// (Workload Identity Federation, no secret) and get-gke-credentials in
+// YAML, then runs `tpuci multiHost`; one concurrency group, never
+// cancelled, so two runs never share the slice. The README's
+// "Adopting tpuci in SGLang-JAX" shows the change from SGLang-JAX's own.
 func MultiHost(ctx context.Context) error {
 	return stage(ctx, "multiHost", multihost.Body)
 }
