@@ -152,6 +152,13 @@ func TestMultiHostPasses(t *testing.T) {
 		if !rk.Exited || rk.ExitCode != 0 || rk.Node == "" {
 			t.Errorf("rank %+v", rk)
 		}
+		if b, _ := os.ReadFile(rk.Log); string(b) != kubetest.RankLog {
+			t.Errorf("rank %d's log %s holds %q, want %q", rk.Index, rk.Log, b, kubetest.RankLog)
+		}
+	}
+	// Rank 0's log is streamed into the stage's output.
+	if !strings.Contains(r.so.String(), kubetest.RankLog) {
+		t.Errorf("rank 0's log is not in the output:\n%s", r.logs())
 	}
 	gone(t, c, "journey-a")
 }

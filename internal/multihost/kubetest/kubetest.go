@@ -41,6 +41,9 @@ import (
 	"github.com/sgl-project/tpuci/internal/proc"
 )
 
+// RankLog is what every fake rank's log holds.
+const RankLog = "kubetest: fake rank started\nkubetest: fake rank done\n"
+
 // Binaries are the programs a cluster needs, in the cache's bin/.
 var Binaries = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"}
 
@@ -145,7 +148,8 @@ current-context: kubetest
 		"--service-cluster-ip-range=10.0.0.0/24",
 		"--service-account-issuer=https://kubernetes.default.svc",
 		"--service-account-key-file", pki.saPub, "--service-account-signing-key-file", pki.saKey,
-		"--api-audiences=https://kubernetes.default.svc", "--endpoint-reconciler-type=none")
+		"--api-audiences=https://kubernetes.default.svc", "--endpoint-reconciler-type=none",
+		"--kubelet-preferred-address-types=InternalIP")
 	waitHTTP(t, "kube-apiserver", server+"/readyz", &pki)
 
 	auth := []string{"--kubeconfig", kubeconfig, "--authentication-kubeconfig", kubeconfig,
@@ -155,12 +159,33 @@ current-context: kubetest
 		"--controllers=*", "--use-service-account-credentials=false")...)
 	start("kube-scheduler", append(auth, "--secure-port=0")...)
 
-	stages := kwokStages(t, bin)
+	// kwok serves every rank's log (RankLog) as a kubelet would, over
+	// HTTPS on the nodes' kubelet port, where the apiserver asks for it.
+	var cri strings.Builder // kwok reads the CRI log format, as a kubelet does
+	for _, l := range strings.SplitAfter(RankLog, "\n") {
+		if l != "" {
+			fmt.Fprintf(&cri, "%s stdout F %s", time.Now().UTC().Format(time.RFC3339Nano), l)
+		}
+	}
+	write(t, filepath.Join(dir, "rank.log"), cri.String())
+	stages := kwokStages(t, bin) + fmt.Sprintf(`
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterLogs
+metadata:
+  name: ranks
+spec:
+  selector: {}
+  logs:
+  - containers: [rank]
+    logsFile: %s
+`, filepath.Join(dir, "rank.log"))
 	write(t, filepath.Join(dir, "kwok.yaml"), stages)
 	start("kwok", "--kubeconfig", kubeconfig, "--config", filepath.Join(dir, "kwok.yaml"),
 		"--manage-all-nodes=false", "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
 		"--node-ip=127.0.0.1", "--cidr=10.2.0.0/16", "--node-lease-duration-seconds=0",
-		fmt.Sprintf("--server-address=127.0.0.1:%d", ports[3]))
+		fmt.Sprintf("--node-port=%d", ports[3]), fmt.Sprintf("--server-address=127.0.0.1:%d", ports[3]),
+		"--tls-cert-file", pki.cert, "--tls-private-key-file", pki.key)
 
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
