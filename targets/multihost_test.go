@@ -194,9 +194,11 @@ func TestMultiHostPeerKilledRank0(t *testing.T) {
 	}
 	_, res := r.result(t)
 	v := res.Verdict
-	if v.Class != "infra" || !v.Retry || v.Rank != 3 {
+	if v.Class != "infra" || !v.Retry || v.Rank != 3 ||
+		!strings.Contains(v.Why, "rank 0 exited 137, killed by a peer's death: rank 3 exited 10") {
 		t.Errorf("verdict %+v\n%s\n%s", v, res.Diagnosis, r.logs())
 	}
+	t.Log(res.Diagnosis)
 	gone(t, c, "journey-c")
 }
 
