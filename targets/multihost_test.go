@@ -55,7 +55,7 @@ type mhRun struct {
 	so, se *lineWatch
 }
 
-func startMultiHost(t *testing.T, c *kubetest.Cluster, cfg, workflow string) *mhRun {
+func startMultiHost(t *testing.T, c *kubetest.Cluster, cfg, workflow string, env ...string) *mhRun {
 	t.Helper()
 	r := &mhRun{out: t.TempDir(), so: &lineWatch{marker: "\x00", seen: make(chan struct{})},
 		se: &lineWatch{marker: "every rank is Ready", seen: make(chan struct{})}}
@@ -64,6 +64,7 @@ func startMultiHost(t *testing.T, c *kubetest.Cluster, cfg, workflow string) *mh
 	r.cmd.Env = append(cleanEnv(), "TPUCI_OUT="+r.out, "TPUCI_CONFIG="+cfg,
 		"KUBECONFIG="+c.Kubeconfig, "GITHUB_WORKFLOW="+workflow, "GITHUB_RUN_ID=1001",
 		"GITHUB_RUN_ATTEMPT=1")
+	r.cmd.Env = append(r.cmd.Env, env...)
 	r.cmd.Stdout, r.cmd.Stderr = r.so, r.se
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -167,7 +168,10 @@ func TestMultiHostPasses(t *testing.T) {
 // the diagnosis names rank 2.
 func TestMultiHostThreshold(t *testing.T) {
 	c := journeyCluster(t, 4)
-	r := startMultiHost(t, c, mhConfig(t, `FAKE_EXIT_2 = "20"`, ""), "journey-b")
+	gh := t.TempDir()
+	r := startMultiHost(t, c, mhConfig(t, `FAKE_EXIT_2 = "20"`, ""), "journey-b",
+		"GITHUB_ACTIONS=true", "GITHUB_OUTPUT="+filepath.Join(gh, "output"),
+		"GITHUB_STEP_SUMMARY="+filepath.Join(gh, "summary"))
 	if code := r.wait(t); code != 1 {
 		t.Fatalf("exit %d, want 1\n%s", code, r.logs())
 	}
@@ -178,6 +182,18 @@ func TestMultiHostThreshold(t *testing.T) {
 	}
 	if !strings.Contains(res.Diagnosis, "rank 2: pod ") || !strings.Contains(res.Diagnosis, "exit 20") {
 		t.Errorf("diagnosis does not name rank 2's exit 20:\n%s", res.Diagnosis)
+	}
+	// On GitHub: an annotation, the step summary, and the decision as outputs.
+	if !strings.Contains(r.so.String(), "::error title=multi-host mh%3A threshold::") {
+		t.Errorf("no annotation:\n%s", r.so.String())
+	}
+	out, _ := os.ReadFile(filepath.Join(gh, "output"))
+	if !strings.Contains(string(out), "failure_class=threshold\n") ||
+		!strings.Contains(string(out), "should_retry=false\n") {
+		t.Errorf("step outputs:\n%s", out)
+	}
+	if sum, _ := os.ReadFile(filepath.Join(gh, "summary")); !strings.Contains(string(sum), "multiHost") {
+		t.Errorf("step summary:\n%s", sum)
 	}
 	t.Log(r.logs())
 	gone(t, c, "journey-b")
