@@ -247,7 +247,8 @@ func TestMultiHostNeverSchedules(t *testing.T) {
 }
 
 // (e) A Job and a Service an earlier run of the same workflow left are
-// deleted (found by label) before the new run, which passes.
+// deleted (found by label) before the new run, which passes; another
+// workflow's objects of the same case, with the same name prefix, stay.
 func TestMultiHostDeletesLeftovers(t *testing.T) {
 	c := journeyCluster(t, 4)
 	cfgPath := mhConfig(t, "", "")
@@ -260,51 +261,72 @@ func TestMultiHostDeletesLeftovers(t *testing.T) {
 	for i := range 4 {
 		old.Env[fmt.Sprintf("FAKE_RUN_TIME_%d", i)] = "1h"
 	}
-	objs, err := jobplan.Plan(cfg.MultiHost, old, jobplan.Run{Workflow: "journey-e", ID: "999",
-		Attempt: "1"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	if _, err := c.Client.CoreV1().Services("default").Create(ctx, objs.Service,
-		metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
+	create := func(workflow string, suspend bool) jobplan.Objects {
+		objs, err := jobplan.Plan(cfg.MultiHost, old, jobplan.Run{Workflow: workflow, ID: "999",
+			Attempt: "1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs.Job.Spec.Suspend = &suspend // a suspended Job holds no node
+		if _, err := c.Client.CoreV1().Services("default").Create(ctx, objs.Service,
+			metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Client.BatchV1().Jobs("default").Create(ctx, objs.Job,
+			metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		return objs
 	}
-	if _, err := c.Client.BatchV1().Jobs("default").Create(ctx, objs.Job,
-		metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	earlier := create("journey-e", false)
+	other := create("another-workflow", true)
 	r := startMultiHost(t, c, cfgPath, "journey-e")
 	if code := r.wait(t); code != 0 {
 		t.Fatalf("exit %d, want 0\n%s", code, r.logs())
 	}
 	_, res := r.result(t)
-	want := []string{"job/" + objs.Job.Name, "service/" + objs.Service.Name}
+	want := []string{"job/" + earlier.Job.Name, "service/" + earlier.Service.Name}
 	if strings.Join(res.Leftovers, " ") != strings.Join(want, " ") {
 		t.Errorf("leftovers deleted %q, want %q", res.Leftovers, want)
 	}
 	gone(t, c, "journey-e")
+	if _, err := c.Client.BatchV1().Jobs("default").Get(ctx, other.Job.Name,
+		metav1.GetOptions{}); err != nil {
+		t.Errorf("another workflow's Job %s was deleted: %v", other.Job.Name, err)
+	}
+	if _, err := c.Client.CoreV1().Services("default").Get(ctx, other.Service.Name,
+		metav1.GetOptions{}); err != nil {
+		t.Errorf("another workflow's Service %s was deleted: %v", other.Service.Name, err)
+	}
 }
 
-// (f) SIGTERM to tpuci mid-run: exit 143, reports written (partial), the
-// Job and the Service deleted.
+// (f) SIGTERM (and SIGINT) to tpuci mid-run: exit 143 (130), reports
+// written (partial), the Job and the Service deleted.
 func TestMultiHostSIGTERM(t *testing.T) {
-	c := journeyCluster(t, 4)
-	r := startMultiHost(t, c, mhConfig(t, longRanks, ""), "journey-f")
-	select {
-	case <-r.se.seen:
-	case <-time.After(60 * time.Second):
-		_ = r.cmd.Process.Kill()
-		t.Fatalf("the ranks never became Ready\n%s", r.logs())
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			want := map[syscall.Signal]int{syscall.SIGTERM: 143, syscall.SIGINT: 130}[sig]
+			c := journeyCluster(t, 4)
+			workflow := fmt.Sprintf("journey-f-%d", want)
+			r := startMultiHost(t, c, mhConfig(t, longRanks, ""), workflow)
+			select {
+			case <-r.se.seen:
+			case <-time.After(60 * time.Second):
+				_ = r.cmd.Process.Kill()
+				t.Fatalf("the ranks never became Ready\n%s", r.logs())
+			}
+			_ = r.cmd.Process.Signal(sig)
+			if code := r.wait(t); code != want {
+				t.Fatalf("exit %d, want %d\n%s", code, want, r.logs())
+			}
+			st, res := r.result(t)
+			if !st.Partial || st.Status != report.Failed || !res.Deleted {
+				t.Errorf("partial %v status %s deleted %v\n%s", st.Partial, st.Status, res.Deleted,
+					r.logs())
+			}
+			t.Log(r.logs())
+			gone(t, c, workflow)
+		})
 	}
-	_ = r.cmd.Process.Signal(syscall.SIGTERM)
-	if code := r.wait(t); code != 143 {
-		t.Fatalf("exit %d, want 143\n%s", code, r.logs())
-	}
-	st, res := r.result(t)
-	if !st.Partial || st.Status != report.Failed || !res.Deleted {
-		t.Errorf("partial %v status %s deleted %v\n%s", st.Partial, st.Status, res.Deleted, r.logs())
-	}
-	t.Log(r.logs())
-	gone(t, c, "journey-f")
 }
