@@ -12,7 +12,7 @@
 # kube-scheduler,kwok}, <dir>/kwok-stages/*.yaml (kwok ships no built-in
 # stages), <dir>/VERSIONS. The journeys read TPUCI_K8S_BIN (default: this
 # directory). Environment: TPUCI_K8S_BIN overrides the directory.
-# Cold on 2 cores: ~13 min and ~1.2 GB of module cache.
+# Cold on a loaded 2-core machine: 1399 s; a Go build cache that has it: 39 s.
 set -euo pipefail
 
 k8s_version=v1.34.4

@@ -79,7 +79,7 @@ func Start(t *testing.T, nodes int, topology string) *Cluster {
 	for _, b := range Binaries {
 		if _, err := os.Stat(filepath.Join(bin, "bin", b)); err != nil {
 			needs.Missing(t, fmt.Sprintf("kubetest: %s/bin/%s missing: run scripts/k8s-binaries.sh "+
-				"(~13 min once per machine)", bin, b))
+				"(once per machine; 23 min cold on 2 cores)", bin, b))
 		}
 	}
 	begin := time.Now()
