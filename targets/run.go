@@ -84,7 +84,8 @@ var targetFuncs map[string]any
 
 func init() {
 	targetFuncs = map[string]any{"lint": Lint, "unitTest1": UnitTest1, "e2e": E2e, "pallas": Pallas,
-		"perf": Perf, "unitTest4": UnitTest4, "accuracy": Accuracy, "nightly": Nightly}
+		"perf": Perf, "unitTest4": UnitTest4, "accuracy": Accuracy, "nightly": Nightly,
+		"multiHost": MultiHost}
 }
 
 // prSteps are the PR stages of the registry, in its order, with their needs.

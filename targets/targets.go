@@ -8,6 +8,7 @@ import (
 	"context"
 
 	"github.com/sgl-project/tpuci/internal/lint"
+	"github.com/sgl-project/tpuci/internal/multihost"
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/suite"
 )
@@ -200,6 +201,65 @@ func Accuracy(ctx context.Context) error {
 // nightly/nightly-status.json (complete scheduled runs only).
 func Nightly(ctx context.Context) error {
 	return stage(ctx, "nightly", nightlyBody())
+}
+
+// MultiHost runs the multi-host cases on a GKE TPU slice (weekly and on demand).
+//
+//	go tool mage multiHost
+//
+// Each [[multihost.case]] is one Indexed Job through the Kubernetes API
+// (client-go, the cluster of KUBECONFIG): the Jobs and Services an earlier
+// run of the same workflow left are deleted by label; a headless Service
+// and an Indexed Job are created (one pod per host, google.com/tpu =
+// chips_per_host, GKE's TPU node selector and toleration, TPU_WORKER_ID
+// from the completion index, TPU_WORKER_HOSTNAMES and
+// TPU_PROCESS_ADDRESSES from the Service, the run's identity as labels
+// and annotations); every pod must be Ready within ready_timeout (else
+// the pod and why: FailedScheduling, image pull, eviction); rank 0's log
+// is streamed, the others kept as files; the Job is watched until
+// Complete or Failed, or the case's deadline; a failure is diagnosed
+// (pods, events, each rank's exit code and last lines). The Job and the
+// Service are deleted on every end: pass, failure, deadline, SIGINT or
+// SIGTERM (exit 130 or 143).
+//
+// Config ([multihost] in tpuci.toml):
+//
+//	namespace = "default"         image = "..." (each case may override)
+//	accelerator = "tpu-v6e-slice" node_pool = "" (cloud.google.com/gke-nodepool)
+//	ready_timeout = "15m"         deadline = "90m" (per case too)
+//	grace_period = "30s"          SIGTERM to SIGKILL for a rank
+//	[[multihost.case]] name, topology ("4x4"), hosts, chips_per_host,
+//	  suite (run_suite.py --suite) or command (argv), env, image, deadline
+//
+// Classes (internal/failclass; rank 0's exit code, or, when rank 0 was
+// killed (137/143) or has none, the highest tagged code of the other
+// ranks, 30 > 20 > 10):
+//
+//	passed      every rank exited 0                              retry: no
+//	infra       exit 10, evicted, or killed with no tagged code  retry: yes
+//	threshold   exit 20: a gate missed                           retry: no
+//	case-crash  exit 30, OOMKilled, or another code              retry: no
+//	readiness   not every pod Ready before the deadline          retry: yes
+//
+// Environment:
+//
+//	KUBECONFIG              the cluster (get-gke-credentials sets it)
+//	TPUCI_CASES=a,b         run only these cases
+//	GITHUB_WORKFLOW         whose leftovers are deleted (default "local")
+//	GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT  the run's identity in labels
+//
+// Outputs: $TPUCI_OUT/multiHost.json, junit/multiHost.xml, summary.md,
+// logs/multiHost/<case>/{rank-N.log,objects.yaml,diagnosis.txt,result.json};
+// step outputs failure_class and should_retry.
+//
+// Workflow: .github/workflows/multi-host-test.yml (weekly, and manual
+// dispatch with an optional cases input) keeps only Google's auth
+// (Workload Identity Federation, no secret) and get-gke-credentials in
+// YAML, then runs `tpuci multiHost`; one concurrency group, never
+// cancelled, so two runs never share the slice. The README's
+// "Adopting tpuci in SGLang-JAX" shows the change from SGLang-JAX's own.
+func MultiHost(ctx context.Context) error {
+	return stage(ctx, "multiHost", multihost.Body)
 }
 
 // PR runs the whole pipeline in progressive order and prints one summary.

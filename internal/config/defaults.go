@@ -64,6 +64,7 @@ func (c *Config) applyDefaults() {
 			c.Pallas.Kernels[i].Timeout.Duration = DefaultKernelTimeout
 		}
 	}
+	c.MultiHost.applyDefaults(c.pos)
 	c.CI.applyDefaults(c.pos)
 	if c.Gating.RequiredLabel == "" {
 		c.Gating.RequiredLabel = "run-ci"
@@ -74,5 +75,47 @@ func (c *Config) applyDefaults() {
 // suites, perf or accuracy cases, kernels or nightly models.
 func (c *Config) NothingToRun() bool {
 	return len(c.Lint.Paths) == 0 && len(c.Suites) == 0 && len(c.Perf.Cases) == 0 &&
-		len(c.Accuracy.Cases) == 0 && len(c.Pallas.Kernels) == 0 && len(c.Nightly.Models) == 0
+		len(c.Accuracy.Cases) == 0 && len(c.Pallas.Kernels) == 0 && len(c.Nightly.Models) == 0 &&
+		len(c.MultiHost.Cases) == 0
+}
+
+// Multi-host defaults: GKE's v6e slice accelerator label and SGLang-JAX's
+// multi-host workflow's deadlines.
+const (
+	DefaultMultiHostAccelerator  = "tpu-v6e-slice"
+	DefaultMultiHostReadyTimeout = 15 * time.Minute
+	DefaultMultiHostDeadline     = 90 * time.Minute
+)
+
+func (m *MultiHost) applyDefaults(pos positions) {
+	if m.Namespace == "" {
+		m.Namespace = "default"
+	}
+	if m.Accelerator == "" {
+		m.Accelerator = DefaultMultiHostAccelerator
+	}
+	if m.ReadyTimeout.Duration == 0 && !pos.has("multihost.ready_timeout") {
+		m.ReadyTimeout.Duration = DefaultMultiHostReadyTimeout
+	}
+	if m.GracePeriod.Duration == 0 && !pos.has("multihost.grace_period") {
+		m.GracePeriod.Duration = 30 * time.Second
+	}
+	if m.Deadline.Duration == 0 && !pos.has("multihost.deadline") {
+		m.Deadline.Duration = DefaultMultiHostDeadline
+	}
+	for i := range m.Cases {
+		c := &m.Cases[i]
+		if c.Image == "" {
+			c.Image = m.Image
+		}
+		if c.NodePool == "" {
+			c.NodePool = m.NodePool
+		}
+		if c.Deadline.Duration == 0 && !pos.has(fmt.Sprintf("multihost.case[%d].deadline", i)) {
+			c.Deadline = m.Deadline
+		}
+		if len(c.Command) == 0 && c.Suite != "" {
+			c.Command = []string{"python3", "test/srt/run_suite.py", "--suite", c.Suite}
+		}
+	}
 }

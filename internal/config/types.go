@@ -9,19 +9,20 @@ import (
 
 // Config is the whole resolved configuration.
 type Config struct {
-	Repo     Repo              `toml:"repo" json:"repo"`
-	Env      map[string]string `toml:"env" json:"env,omitempty"`
-	Cache    Cache             `toml:"cache" json:"cache"`
-	Lint     Lint              `toml:"lint" json:"lint"`
-	Suites   []Suite           `toml:"suite" json:"suite"`
-	Servers  []Server          `toml:"server" json:"server,omitempty"`
-	Perf     Perf              `toml:"perf" json:"perf"`
-	Accuracy Accuracy          `toml:"accuracy" json:"accuracy"`
-	Pallas   Pallas            `toml:"pallas" json:"pallas"`
-	Nightly  Nightly           `toml:"nightly" json:"nightly"`
-	Release  Release           `toml:"release" json:"release"`
-	Gating   Gating            `toml:"gating" json:"gating"`
-	CI       CI                `toml:"ci" json:"ci"`
+	Repo      Repo              `toml:"repo" json:"repo"`
+	Env       map[string]string `toml:"env" json:"env,omitempty"`
+	Cache     Cache             `toml:"cache" json:"cache"`
+	Lint      Lint              `toml:"lint" json:"lint"`
+	Suites    []Suite           `toml:"suite" json:"suite"`
+	Servers   []Server          `toml:"server" json:"server,omitempty"`
+	Perf      Perf              `toml:"perf" json:"perf"`
+	Accuracy  Accuracy          `toml:"accuracy" json:"accuracy"`
+	Pallas    Pallas            `toml:"pallas" json:"pallas"`
+	Nightly   Nightly           `toml:"nightly" json:"nightly"`
+	MultiHost MultiHost         `toml:"multihost" json:"multihost"`
+	Release   Release           `toml:"release" json:"release"`
+	Gating    Gating            `toml:"gating" json:"gating"`
+	CI        CI                `toml:"ci" json:"ci"`
 
 	// Source names where the config came from ("embedded default" or a path).
 	Source string `toml:"-" json:"source"`
@@ -394,4 +395,32 @@ type CI struct {
 	// DepMapMaxAge is how old a test's recorded dependency map may be and
 	// still decide it; default 7 days.
 	DepMapMaxAge Duration `toml:"depmap_max_age" json:"depmap_max_age"`
+}
+
+// MultiHost configures the multiHost stage: each case is one Indexed Job
+// on a GKE TPU slice, one pod per host, run through the Kubernetes API.
+type MultiHost struct {
+	Namespace    string   `toml:"namespace" json:"namespace"`
+	Image        string   `toml:"image" json:"image,omitempty"`
+	Accelerator  string   `toml:"accelerator" json:"accelerator"` // cloud.google.com/gke-tpu-accelerator
+	NodePool     string   `toml:"node_pool" json:"node_pool,omitempty"`
+	ReadyTimeout Duration `toml:"ready_timeout" json:"ready_timeout"` // every pod Ready within
+	Deadline     Duration `toml:"deadline" json:"deadline"`           // the whole run, pods ready or not
+	// GracePeriod is how long a rank has between SIGTERM and SIGKILL.
+	GracePeriod Duration        `toml:"grace_period" json:"grace_period"`
+	Cases       []MultiHostCase `toml:"case" json:"case,omitempty"`
+}
+
+// MultiHostCase is one multi-host job: a topology and what each rank runs.
+type MultiHostCase struct {
+	Name         string            `toml:"name" json:"name"`
+	Topology     string            `toml:"topology" json:"topology"` // e.g. 4x4
+	Hosts        int               `toml:"hosts" json:"hosts"`
+	ChipsPerHost int               `toml:"chips_per_host" json:"chips_per_host"`
+	Image        string            `toml:"image" json:"image,omitempty"` // default [multihost].image
+	NodePool     string            `toml:"node_pool" json:"node_pool,omitempty"`
+	Suite        string            `toml:"suite" json:"suite,omitempty"`     // run_suite.py --suite SUITE
+	Command      []string          `toml:"command" json:"command,omitempty"` // or this argv
+	Env          map[string]string `toml:"env" json:"env,omitempty"`
+	Deadline     Duration          `toml:"deadline" json:"deadline"` // default [multihost].deadline
 }

@@ -43,6 +43,7 @@ func (c *Config) Validate(root string) error {
 	v.accuracy()
 	v.pallas()
 	v.nightly()
+	v.multiHost()
 	v.gating()
 	v.ci()
 	v.release()
@@ -668,4 +669,74 @@ func (v *validator) rounds(at string, n int) {
 	if n != 0 && n < 4 {
 		v.add(at, "must be at least 4 (fewer rounds give no 95%% interval), not %d", n)
 	}
+}
+
+// dnsLabel is a namespace name; caseName names the Job and the Service,
+// which must start with a letter.
+var (
+	dnsLabel = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
+	caseName = regexp.MustCompile(`^[a-z]([a-z0-9-]*[a-z0-9])?$`)
+)
+
+// topologyForm is a TPU slice topology: 2x2, 4x4, 2x2x4.
+var topologyForm = regexp.MustCompile(`^[1-9][0-9]*(x[1-9][0-9]*){1,2}$`)
+
+func (v *validator) multiHost() {
+	m := v.c.MultiHost
+	if !dnsLabel.MatchString(m.Namespace) {
+		v.add("multihost.namespace", "%q is not a Kubernetes namespace name", m.Namespace)
+	}
+	v.positiveDuration("multihost.ready_timeout", m.ReadyTimeout)
+	v.positiveDuration("multihost.deadline", m.Deadline)
+	if m.GracePeriod.Duration < 0 {
+		v.add("multihost.grace_period", "must be 0 or more, not %s", m.GracePeriod.Duration)
+	}
+	names := map[string]bool{}
+	for i, c := range m.Cases {
+		at := fmt.Sprintf("multihost.case[%d]", i)
+		v.unique(names, at+".name", "case", c.Name)
+		// The pods are <name>-<index>-<suffix> and the Service the name:
+		// 40 characters leave room within the 63 of a hostname.
+		if !caseName.MatchString(c.Name) || len(c.Name) > 40 {
+			v.add(at+".name", "%q must be a DNS label of at most 40 characters ([a-z0-9-], "+
+				"a letter first)", c.Name)
+		}
+		if !topologyForm.MatchString(c.Topology) {
+			v.add(at+".topology", "%q is not a TPU topology such as 4x4 or 2x2x4", c.Topology)
+		}
+		if c.Hosts < 1 {
+			v.add(at+".hosts", "must be 1 or more, not %d", c.Hosts)
+		}
+		if c.ChipsPerHost < 1 {
+			v.add(at+".chips_per_host", "must be 1 or more, not %d", c.ChipsPerHost)
+		}
+		if chips, ok := topologyChips(c.Topology); ok && c.Hosts > 0 && c.ChipsPerHost > 0 &&
+			chips != c.Hosts*c.ChipsPerHost {
+			v.add(at+".hosts", "%d hosts x %d chips is not the %d chips of topology %s",
+				c.Hosts, c.ChipsPerHost, chips, c.Topology)
+		}
+		if c.Image == "" {
+			v.add(at+".image", "missing (set it here or in [multihost].image)")
+		}
+		if len(c.Command) == 0 {
+			v.add(at+".command", "missing: set suite or command (the argv each rank runs)")
+		}
+		v.positiveDuration(at+".deadline", c.Deadline)
+	}
+}
+
+// topologyChips is the chip count of a topology: the product of its sides.
+func topologyChips(t string) (int, bool) {
+	if !topologyForm.MatchString(t) {
+		return 0, false
+	}
+	n := 1
+	for _, side := range strings.Split(t, "x") {
+		k, err := strconv.Atoi(side)
+		if err != nil {
+			return 0, false
+		}
+		n *= k
+	}
+	return n, true
 }

@@ -49,6 +49,8 @@ type Settings struct {
 	Release Release
 	GitHub  GitHub
 
+	Kubeconfig string // KUBECONFIG
+
 	Nightly         Nightly
 	NightlyGit      string // TPUCI_NIGHTLY_GIT; "none" disables it
 	NightlyGitToken Masked // TPUCI_NIGHTLY_GIT_TOKEN
@@ -111,6 +113,8 @@ type GitHub struct {
 	Ref         string // GITHUB_REF
 	RefName     string // GITHUB_REF_NAME
 	RunID       string // GITHUB_RUN_ID
+	RunAttempt  string // GITHUB_RUN_ATTEMPT
+	Workflow    string // GITHUB_WORKFLOW
 	ServerURL   string // GITHUB_SERVER_URL
 	Repository  string // GITHUB_REPOSITORY
 	APIURL      string // GITHUB_API_URL
@@ -192,6 +196,7 @@ func Parse(getenv func(string) string) (*Settings, error) {
 			Plan: getenv("TPUCI_PLAN"), Results: getenv("TPUCI_RESULTS")},
 		Release: parseRelease(getenv), GitHub: parseGitHub(getenv),
 		NightlyGit: getenv("TPUCI_NIGHTLY_GIT"), NightlyGitToken: Masked(getenv("TPUCI_NIGHTLY_GIT_TOKEN")), NightlyStatus: getenv("TPUCI_NIGHTLY_STATUS"),
+		Kubeconfig: getenv("KUBECONFIG"),
 	}
 	s.Partition, _ = ParsePartition(getenv("TPUCI_PARTITION"))
 	if v := getenv("TPUCI_LOCK_WAIT"); v != "" {
@@ -229,6 +234,7 @@ func parseGitHub(getenv func(string) string) GitHub {
 	return GitHub{Actions: getenv("GITHUB_ACTIONS") == "true", StepSummary: getenv("GITHUB_STEP_SUMMARY"), Output: getenv("GITHUB_OUTPUT"),
 		EventName: getenv("GITHUB_EVENT_NAME"), EventPath: getenv("GITHUB_EVENT_PATH"), BaseRef: getenv("GITHUB_BASE_REF"),
 		Ref: getenv("GITHUB_REF"), RefName: getenv("GITHUB_REF_NAME"), RunID: getenv("GITHUB_RUN_ID"),
+		RunAttempt: getenv("GITHUB_RUN_ATTEMPT"), Workflow: getenv("GITHUB_WORKFLOW"),
 		ServerURL: getenv("GITHUB_SERVER_URL"), Repository: getenv("GITHUB_REPOSITORY"), APIURL: getenv("GITHUB_API_URL"),
 		Token: Masked(getenv("GITHUB_TOKEN"))}
 }

@@ -42,6 +42,9 @@ var Table = []Stage{
 	{Name: "unitTest4", Needs: []string{"perf"}, PR: true, Runs: Suites, Matrix: true, Chips: []int{4}},
 	{Name: "accuracy", Needs: []string{"perf"}, PR: true, Runs: CasesAndSuites, Matrix: true, Chips: []int{1, 4}},
 	{Name: "nightly", Runs: Cases, Matrix: true, Chips: []int{1, 4}},
+	// multiHost runs its cases on a GKE TPU slice through the Kubernetes
+	// API, not on this host's chips; weekly and on demand.
+	{Name: "multiHost", Runs: Cases},
 }
 
 // Get returns the stage called name.
