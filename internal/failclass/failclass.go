@@ -1,8 +1,9 @@
 // Package failclass is tpuci's one table of failure classes: what a run's
 // end means and whether running it again can help. The multi-host stage
-// classifies with it; other stages map their own ends onto the same
-// classes (Of, ForExitCode), so a workflow reads one taxonomy and one
-// retry decision whatever failed.
+// classifies ranks with it; the suite runner and ci:finish triage test
+// files and cases with the same classes and the same infrastructure
+// rules (rules.go), so a workflow reads one taxonomy and one retry
+// decision whatever failed.
 package failclass
 
 import (
@@ -21,6 +22,12 @@ const (
 	Threshold Class = "threshold"  // the code ran and missed a gate (accuracy, perf)
 	CaseCrash Class = "case-crash" // the code under test crashed or exited unexpectedly
 	Readiness Class = "readiness"  // the ranks never all started (scheduling, image, quota)
+	Timeout   Class = "timeout"    // a test file ran past its timeout
+	// The triage classes of a failed test against main and the record.
+	NewFailure  Class = "new"         // fails here only: likely this change
+	MainFailing Class = "main"        // the same failure is main's latest result for the test
+	Flaky       Class = "flaky"       // the test flakes on main at or above the configured rate
+	Quarantined Class = "quarantined" // a [[quarantine]] entry mutes it: it runs, it does not gate
 )
 
 // Info documents a class.
@@ -40,6 +47,15 @@ var Table = []Info{
 		"outside the table"},
 	{Readiness, true, "not every rank's pod became Ready before the deadline (FailedScheduling, " +
 		"image pull, quota); nothing ran"},
+	{Timeout, false, "a test file ran past its timeout and was killed with its process tree"},
+	{NewFailure, false, "fails here and not on main's latest result for the test, and is not known " +
+		"flaky: likely this change"},
+	{MainFailing, false, "main's latest result for the test failed with the same fingerprint; " +
+		"does not block a PR that does not touch the test"},
+	{Flaky, true, "flaky verdicts on main at or above [triage] flaky_rate over the window; " +
+		"retried, a pass on a retry is a flaky pass"},
+	{Quarantined, false, "a [[quarantine]] entry names the test: it runs and is reported, it " +
+		"does not gate"},
 }
 
 // Of returns the table entry of c; an unknown class is a crash, not retried.
