@@ -56,7 +56,7 @@ type Quarantine struct {
 	Reason  string         `toml:"reason" json:"reason"`
 	Owner   string         `toml:"owner" json:"owner"`
 	Issue   string         `toml:"issue" json:"issue"`
-	Expires toml.LocalDate `toml:"expires" json:"expires"` // the last day it holds
+	Expires toml.LocalDate `toml:"expires" json:"expires"`  // the last day it holds
 	Line    int            `toml:"-" json:"line,omitempty"` // where the entry starts in the file
 }
 

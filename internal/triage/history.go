@@ -16,8 +16,8 @@ func OnMain(r Run) bool { return r.Ref == "main" || r.Ref == "nightly" }
 // ordered by the time of the commit's last run.
 func commitVerdicts(runs []Run) map[string][]Verdict {
 	type agg struct {
-		v                      Verdict
-		passed, failed, flaky  bool
+		v                     Verdict
+		passed, failed, flaky bool
 		failRunID, failRunURL string
 	}
 	byKey := map[[2]string]*agg{}
