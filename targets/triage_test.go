@@ -1,0 +1,100 @@
+package targets_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// triageRepo is a checkout with one suite of two test files; test_b.py
+// fails when the file FAIL_B exists next to it.
+func triageRepo(t *testing.T, quarantine string) string {
+	t.Helper()
+	repo := t.TempDir()
+	writeFile(t, filepath.Join(repo, "python/sgl_jax/__init__.py"), "")
+	writeFile(t, filepath.Join(repo, "test/test_a.py"), "print('a')\n")
+	writeFile(t, filepath.Join(repo, "test/test_b.py"), `import os, sys
+if os.path.exists(os.path.join(os.path.dirname(__file__), "FAIL_B")):
+    print("ValueError: checksum 0x1f3a of /tmp/x/y/z mismatched 3 times", file=sys.stderr)
+    sys.exit(1)
+print("b")
+`)
+	writeFile(t, filepath.Join(repo, "tpuci.toml"), `[repo]
+python = "`+pythonPath(t)+`"
+
+[[suite]]
+name = "unit"
+target = "unitTest1"
+files = [
+  { path = "test/test_a.py", minutes = 1 },
+  { path = "test/test_b.py", minutes = 1 },
+]
+`+quarantine)
+	return repo
+}
+
+func quarantineEntry(expires string) string {
+	return `
+[[quarantine]]
+test = "test/test_b.py"
+reason = "fails one run in ten on v6e-1"
+owner = "@kernels"
+issue = "https://github.com/sgl-project/sglang-jax/issues/42"
+expires = ` + expires + "\n"
+}
+
+// An expired [[quarantine]] entry fails the config check before any work,
+// in one line naming tpuci.toml:line:col and what to do; extended, the
+// same entry loads.
+func TestExpiredQuarantineNamesItsLine(t *testing.T) {
+	repo := triageRepo(t, quarantineEntry("2001-01-31")) // long past on any clock
+	want := regexp.QuoteMeta(filepath.Join(repo, "tpuci.toml")) + fmt.Sprintf(":%d:1: ", lineOf(t, repo, "expires =")) +
+		`quarantine\[0\]\.expires: the quarantine ` +
+		`of test/test_b\.py expired on 2001-01-31: fix the test and remove the entry, or extend expires$`
+	for _, target := range []string{"config:show", "unitTest1"} {
+		out := filepath.Join(t.TempDir(), "out")
+		r := run(t, repo, []string{"TPUCI_OUT=" + out, "TPUCI_DEPS=workflow"}, target)
+		lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+		var hit []string
+		for _, l := range lines {
+			if regexp.MustCompile(want).MatchString(strings.TrimPrefix(l, "Error: ")) {
+				hit = append(hit, l)
+			}
+		}
+		if r.code == 0 || len(hit) != 1 {
+			t.Fatalf("%s: exit %d, want one line matching %s\nstdout:\n%s\nstderr:\n%s", target, r.code, want, r.stdout, r.stderr)
+		}
+		if strings.Contains(r.stdout, "test/test_a.py") || exists(filepath.Join(out, "unitTest1.json")) {
+			t.Errorf("%s: ran despite the expired entry:\n%s", target, r.stdout)
+		}
+	}
+	repo = triageRepo(t, quarantineEntry("2999-12-31"))
+	r := run(t, repo, []string{"TPUCI_OUT=" + filepath.Join(t.TempDir(), "out")}, "config:show")
+	if r.code != 0 || !strings.Contains(r.stdout, "expires = 2999-12-31") || !strings.Contains(r.stdout, "[triage]") {
+		t.Fatalf("extended: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// lineOf is the number of the first line of tpuci.toml that starts with prefix.
+func lineOf(t *testing.T, repo, prefix string) int {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(repo, "tpuci.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return i + 1
+		}
+	}
+	t.Fatalf("tpuci.toml has no line %q", prefix)
+	return 0
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
