@@ -1,6 +1,7 @@
 package targets_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -48,7 +49,7 @@ expires = ` + expires + "\n"
 
 // An expired [[quarantine]] entry fails the config check before any work,
 // in one line naming tpuci.toml:line:col and what to do; extended, the
-// same entry loads.
+// same entry loads and ci:plan lists it.
 func TestExpiredQuarantineNamesItsLine(t *testing.T) {
 	repo := triageRepo(t, quarantineEntry("2001-01-31")) // long past on any clock
 	want := regexp.QuoteMeta(filepath.Join(repo, "tpuci.toml")) + fmt.Sprintf(":%d:1: ", lineOf(t, repo, "expires =")) +
@@ -75,6 +76,24 @@ func TestExpiredQuarantineNamesItsLine(t *testing.T) {
 	r := run(t, repo, []string{"TPUCI_OUT=" + filepath.Join(t.TempDir(), "out")}, "config:show")
 	if r.code != 0 || !strings.Contains(r.stdout, "expires = 2999-12-31") || !strings.Contains(r.stdout, "[triage]") {
 		t.Fatalf("extended: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	// ci:plan lists it, in its output (within 100 columns) and plan.json.
+	out := filepath.Join(t.TempDir(), "out")
+	r = run(t, repo, []string{"TPUCI_OUT=" + out}, "ci:plan")
+	_, listed, _ := strings.Cut(r.stdout, "\nquarantined: 1 (they run and are reported; their failures do not gate)\n")
+	want = "  test/test_b.py\n    until 2999-12-31, owner @kernels, https://github.com/sgl-project/sglang-jax/issues/42\n" +
+		"    fails one run in ten on v6e-1\n"
+	if r.code != 0 || !strings.HasPrefix(listed, want) {
+		t.Fatalf("ci:plan: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	var plan struct {
+		Quarantine []map[string]any `json:"quarantine"`
+	}
+	data, err := os.ReadFile(filepath.Join(out, "plan.json"))
+	if err != nil || json.Unmarshal(data, &plan) != nil || len(plan.Quarantine) != 1 ||
+		plan.Quarantine[0]["owner"] != "@kernels" || plan.Quarantine[0]["expires"] != "2999-12-31" ||
+		plan.Quarantine[0]["issue"] != "https://github.com/sgl-project/sglang-jax/issues/42" {
+		t.Errorf("plan.json quarantine: %v %s", err, data)
 	}
 }
 
