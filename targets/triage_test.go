@@ -8,6 +8,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/sgl-project/tpuci/internal/triage"
 )
 
 // triageRepo is a checkout with one suite of two test files; test_b.py
@@ -116,4 +119,72 @@ func lineOf(t *testing.T, repo, prefix string) int {
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// ci:quarantine reads the failure record: a test flaky on main above the
+// threshold is proposed for quarantine as TOML that, once owner and issue
+// are filled in, the config accepts; a quarantined test green for 30
+// first attempts is proposed for removal; an always-failing test is not
+// proposed.
+func TestQuarantineProposals(t *testing.T) {
+	repo := triageRepo(t, quarantineEntry("2999-12-31"))
+	hist := filepath.Join(t.TempDir(), "history")
+	store := triage.Dir{Root: filepath.Join(hist, triage.Subdir)}
+	start := time.Now().UTC().Add(-40 * time.Hour) // the window ends now
+	for i := range 36 {
+		commit := fmt.Sprintf("%040x", i+1)
+		at := start.Add(time.Duration(i) * time.Hour)
+		e := func(test, outcome string) triage.Entry {
+			fp := ""
+			if outcome != triage.Passed {
+				fp = triage.Fingerprint(test, "AssertionError")
+			}
+			return triage.Entry{Test: test, File: test, Outcome: outcome, Fingerprint: fp, Attempts: 1}
+		}
+		a := e("test/test_a.py", triage.Passed)
+		if i%9 == 4 { // flaky on 4 of 36 commits: failed, then passed in a rerun of the commit
+			a = e("test/test_a.py", triage.Failed)
+			rerun := triage.Run{Commit: commit, Ref: "main", Event: "push", RunID: fmt.Sprint(1000 + i), Attempt: 2,
+				Target: "unitTest1", Date: at.Add(time.Minute), Entries: []triage.Entry{e("test/test_a.py", triage.Passed)}}
+			if err := store.Add(rerun); err != nil {
+				t.Fatal(err)
+			}
+		}
+		run := triage.Run{Commit: commit, Ref: "main", Event: "push", RunID: fmt.Sprint(1000 + i), Attempt: 1,
+			Target: "unitTest1", Date: at, Entries: []triage.Entry{a, e("test/test_b.py", triage.Passed),
+				e("test/test_c.py", triage.Failed)}}
+		if err := store.Add(run); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	r := run(t, repo, []string{"TPUCI_OUT=" + out, "TPUCI_NIGHTLY_HISTORY=" + hist}, "ci:quarantine")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"# flaky in 4 of 36 verdicts (11.1 %)", "[[quarantine]]\ntest = \"test/test_a.py\"\n",
+		fmt.Sprintf("#   tpuci.toml:%d: test/test_b.py: 36 clean first attempts in a row\n"+
+			"#     owner @kernels, issue https://github.com/sgl-project/sglang-jax/issues/42\n", lineOf(t, repo, "[[quarantine]]"))} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "test_c.py") {
+		t.Errorf("an always-failing test was proposed:\n%s", r.stdout)
+	}
+	var pr triage.Proposal
+	data, err := os.ReadFile(filepath.Join(out, triage.QuarantineFile))
+	if err != nil || json.Unmarshal(data, &pr) != nil || len(pr.Add) != 1 || pr.Add[0].Flaky != 4 || len(pr.Remove) != 1 ||
+		pr.Remove[0].Clean != 36 {
+		t.Fatalf("quarantine.json: %v\n%s", err, data)
+	}
+	// Pasted with an owner and an issue, the proposal is a valid entry.
+	_, toml, _ := strings.Cut(r.stdout, "[[quarantine]]")
+	toml, _, _ = strings.Cut(toml, "\n\n")
+	toml = strings.Replace(strings.Replace(toml, `owner = ""`, `owner = "@me"`, 1), `issue = ""`, `issue = "#7"`, 1)
+	cfg, _ := os.ReadFile(filepath.Join(repo, "tpuci.toml"))
+	writeFile(t, filepath.Join(repo, "tpuci.toml"), string(cfg)+"\n[[quarantine]]"+toml+"\n")
+	if r := run(t, repo, []string{"TPUCI_OUT=" + out}, "config:show"); r.code != 0 || !strings.Contains(r.stdout, "@me") {
+		t.Errorf("pasted proposal: exit %d\n%s\n%s", r.code, r.stderr, toml)
+	}
 }

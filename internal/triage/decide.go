@@ -62,12 +62,12 @@ type Failure struct {
 
 // Quarantine is a [[quarantine]] entry as the decision needs it.
 type Quarantine struct {
-	Test    string // file, or file::case
-	Reason  string
-	Owner   string
-	Issue   string
-	Expires time.Time
-	Line    int // in tpuci.toml
+	Test    string    `json:"test"` // file, or file::case
+	Reason  string    `json:"reason"`
+	Owner   string    `json:"owner"`
+	Issue   string    `json:"issue"`
+	Expires time.Time `json:"expires"` // its last day, 00:00 UTC
+	Line    int       `json:"line"`    // in tpuci.toml
 }
 
 // Decision is the class of one failure and whether it gates.
