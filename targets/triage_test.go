@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/triage"
 )
 
@@ -20,10 +21,9 @@ func triageRepo(t *testing.T, quarantine string) string {
 	repo := t.TempDir()
 	writeFile(t, filepath.Join(repo, "python/sgl_jax/__init__.py"), "")
 	writeFile(t, filepath.Join(repo, "test/test_a.py"), "print('a')\n")
-	writeFile(t, filepath.Join(repo, "test/test_b.py"), `import os, sys
+	writeFile(t, filepath.Join(repo, "test/test_b.py"), `import os
 if os.path.exists(os.path.join(os.path.dirname(__file__), "FAIL_B")):
-    print("ValueError: checksum 0x1f3a of /tmp/x/y/z mismatched 3 times", file=sys.stderr)
-    sys.exit(1)
+    raise ValueError(f"checksum {os.getpid():#x} of {__file__} mismatched {os.getpid()} times")
 print("b")
 `)
 	writeFile(t, filepath.Join(repo, "tpuci.toml"), `[repo]
@@ -186,5 +186,67 @@ func TestQuarantineProposals(t *testing.T) {
 	writeFile(t, filepath.Join(repo, "tpuci.toml"), string(cfg)+"\n[[quarantine]]"+toml+"\n")
 	if r := run(t, repo, []string{"TPUCI_OUT=" + out}, "config:show"); r.code != 0 || !strings.Contains(r.stdout, "@me") {
 		t.Errorf("pasted proposal: exit %d\n%s\n%s", r.code, r.stderr, toml)
+	}
+}
+
+// A stage run on main records each test's result with the failing file's
+// fingerprint; a later pull request's run of the same failure, in another
+// checkout with other numbers in its message, has the same fingerprint,
+// so triage calls it main's failure.
+func TestMainRunRecordsFailures(t *testing.T) {
+	hist := filepath.Join(t.TempDir(), "history")
+	env := func(out string, kv ...string) []string {
+		return append([]string{"TPUCI_OUT=" + out, "TPUCI_NIGHTLY_HISTORY=" + hist, "TPUCI_DEPS=workflow"}, kv...)
+	}
+	mainRepo := triageRepo(t, "")
+	writeFile(t, filepath.Join(mainRepo, "test/FAIL_B"), "")
+	r := run(t, mainRepo, env(filepath.Join(t.TempDir(), "out"), "GITHUB_EVENT_NAME=push", "GITHUB_REF=refs/heads/main",
+		"GITHUB_RUN_ID=4242", "GITHUB_RUN_ATTEMPT=1", "RUNNER_NAME=tpu-v6e-1-runner-3"), "unitTest1")
+	if r.code == 0 || !strings.Contains(r.stderr+r.stdout, "recorded 2 test results of unitTest1 (1 not passed; main run)") {
+		t.Fatalf("main run: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	runs, err := triage.Dir{Root: filepath.Join(hist, triage.Subdir)}.Runs()
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("records: %v %d", err, len(runs))
+	}
+	rec := runs[0]
+	if rec.Ref != "main" || rec.Event != "push" || rec.RunID != "4242" || rec.Attempt != 1 ||
+		rec.Runner != "tpu-v6e-1-runner-3" || rec.Target != "unitTest1" || len(rec.Commit) < 7 {
+		t.Errorf("record %+v", rec)
+	}
+	byTest := map[string]triage.Entry{}
+	for _, e := range rec.Entries {
+		byTest[e.Test] = e
+	}
+	b := byTest["test/test_b.py"]
+	if byTest["test/test_a.py"].Outcome != triage.Passed || b.Outcome != triage.Failed || b.Class != "case-crash" ||
+		b.Fingerprint == "" || !strings.Contains(b.Message, "ValueError: checksum <hex> of <path> mismatched <n> times") {
+		t.Fatalf("entries %+v", rec.Entries)
+	}
+
+	// A pull request's run elsewhere: not recorded, same fingerprint.
+	prRepo := triageRepo(t, "")
+	writeFile(t, filepath.Join(prRepo, "test/FAIL_B"), "")
+	out := filepath.Join(t.TempDir(), "out")
+	r = run(t, prRepo, env(out, "GITHUB_EVENT_NAME=pull_request"), "unitTest1")
+	if r.code == 0 || strings.Contains(r.stderr+r.stdout, "recorded") {
+		t.Fatalf("PR run: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	var tr report.TargetResult
+	data, err := os.ReadFile(filepath.Join(out, "unitTest1.json"))
+	if err != nil || json.Unmarshal(data, &tr) != nil {
+		t.Fatal(err)
+	}
+	fs := triage.FailuresOf(&tr, "unit-test-1")
+	if len(fs) != 1 || fs[0].Test != "test/test_b.py" || fs[0].Fingerprint != b.Fingerprint {
+		t.Fatalf("PR failures %+v, main's fingerprint %s", fs, b.Fingerprint)
+	}
+	h := triage.Build(runs, time.Now(), triage.PolicyOf(nil))
+	if d := triage.Decide(fs[0], h, nil, []string{"README.md"}, triage.PolicyOf(nil), time.Now()); d.Triage != "main" || d.Gates ||
+		d.Main == nil || d.Main.RunID != "4242" {
+		t.Errorf("decision %+v", d)
+	}
+	if recs, _ := filepath.Glob(filepath.Join(hist, triage.Subdir, "*.json")); len(recs) != 1 {
+		t.Errorf("records after the PR run: %v", recs)
 	}
 }
