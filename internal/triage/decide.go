@@ -95,7 +95,8 @@ const (
 //
 //  1. quarantined: an entry in force names the test and the change does
 //     not touch the test's file (a change to it is judged as any other);
-//  2. infrastructure: the run classed it infra; a rerun, not the code;
+//  2. infrastructure: the run classed it infra (or readiness: nothing
+//     ran); a rerun, not the code;
 //  3. already failing on main: main's latest verdict of the test failed
 //     with the same fingerprint (timeouts and thresholds too);
 //  4. a timeout or threshold keeps its class;
@@ -121,7 +122,7 @@ func Decide(f Failure, h History, q []Quarantine, changed []string, p Policy, no
 			e.Owner, e.Issue, e.Reason)
 		return d
 	}
-	if f.Class == failclass.Infra {
+	if f.Class == failclass.Infra || f.Class == failclass.Readiness {
 		d.Triage, d.Gates = failclass.Infra, !f.Passed
 		d.Why = pass + "infrastructure, not the code: rerun"
 		if f.Message != "" {

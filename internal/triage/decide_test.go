@@ -51,6 +51,8 @@ func TestDecide(t *testing.T) {
 			false, "quarantined"},
 		{"infrastructure", f("t/green.py", failclass.Infra, "x"), nil, policy, failclass.Infra, true,
 			"infrastructure, not the code: rerun (boom)"},
+		{"pods never ready is infrastructure", f("multiHost:mh", failclass.Readiness, "x"), nil, policy, failclass.Infra,
+			true, "infrastructure"},
 		{"infrastructure beats main's failure", f("t/main_red.py", failclass.Infra, "fpM"), nil, policy,
 			failclass.Infra, true, "infrastructure"},
 		{"already failing on main", f("t/main_red.py", failclass.CaseCrash, "fpM"), nil, policy,

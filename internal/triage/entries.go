@@ -20,12 +20,11 @@ type named struct {
 	file  string // the file a change touches to touch the test
 }
 
-// gateTargets are the classes of cases that are gate verdicts, not tests
-// of a suite file: a failure is a threshold missed unless a process ended.
-var gateTargets = []string{"perf", "accuracy", "pallas", "nightly", "multiHost"}
-
-// nameOf names a case; ok is false for a case that is no test (a rank of
-// a multi-host case, a placeholder of a stage that did not run).
+// nameOf names a case; gate says it is a gate's verdict (perf, accuracy,
+// pallas, nightly, multiHost), not a test of a suite file, so that its
+// failure is a threshold missed unless a process ended. ok is false for a
+// case that is no test (a rank of a multi-host case, a placeholder of a
+// stage that did not run).
 func nameOf(target string, c *report.Case) (n named, gate, ok bool) {
 	kind, rest, _ := strings.Cut(c.Class, ".")
 	switch {
