@@ -131,8 +131,7 @@ func Parse(body string, names Names) (cmd Command, ok bool, err error) {
 		return Command{}, true, &Error{Kind: Unknown, msg: "not a command of tpuci"}
 	}
 	args := words[1:]
-	switch spec.Arg {
-	case NoArg:
+	if spec.Arg == NoArg {
 		if len(args) > 0 {
 			return Command{}, true, &Error{Kind: ExtraArg, Spec: spec,
 				msg: fmt.Sprintf("`/%s` takes no argument", spec.Name)}

@@ -93,7 +93,7 @@ func TestCorpusMatchesGolden(t *testing.T) {
 func TestParseRules(t *testing.T) {
 	for _, c := range []struct{ body, want string }{
 		{"/rerun-failed", "/rerun-failed (write, maintain or admin)"},
-		{"/rerun-failed\r\n/run-ci", "/rerun-failed (write, maintain or admin)"},   // only the first line counts
+		{"/rerun-failed\r\n/run-ci", "/rerun-failed (write, maintain or admin)"}, // only the first line counts
 		{"/rerun\u00a0unit-test-cpu", "/rerun unit-test-cpu (suite, write, maintain or admin)"},
 		{"/rerun unittest1", "/rerun unitTest1 (target, write, maintain or admin)"}, // the table's spelling
 		{"/HELP", "/help (anyone)"},
