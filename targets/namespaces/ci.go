@@ -33,6 +33,9 @@ func ciEnv() (ci.Env, error) {
 // the required label (run-ci), drafts fail, labels add targets, path
 // filters enable targets, and the Python import graph narrows each suite
 // to the test files that import a change; a push to main runs everything.
+// A workflow_dispatch (what /rerun and /run-ci send) plans a PR's head:
+// inputs sha (40 hex, the checkout), base, pr and only (a PR target or
+// suite the run is narrowed to), without the label gate.
 // -explain lists every selected and skipped file with the reason.
 //
 // Outputs: run_TARGET=true|false and matrix_TARGET (strategy.matrix JSON)
