@@ -84,6 +84,8 @@ func Inputs(ctx context.Context, e Env) (Input, error) {
 	switch in.Event {
 	case EventPR:
 		in.Changed, in.Unknown = prChanges(ctx, git, in.Base, in.Head)
+	case EventDispatch:
+		return dispatchChanges(ctx, git, in)
 	case EventLocal:
 		in.Changed, in.Base, in.Unknown = localChanges(ctx, git, in.Base, e.Example)
 	}
