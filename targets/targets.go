@@ -44,8 +44,10 @@ func Lint(ctx context.Context) error { return stage(ctx, "lint", lint.Body) }
 //
 // Runs every [[suite]] with target = "unitTest1", one process per file,
 // every file even after failures. Each file has its suite's
-// timeout_per_file (the whole process tree is killed) and is rerun up to
-// reruns times only after a crash or timeout.
+// timeout_per_file (the whole process tree is killed); a failed file is
+// retried, up to the suite's reruns (else [triage] retries) times, only
+// when its log matches an infrastructure rule or it is known to flake on
+// main; a timeout or a plain test failure is not.
 //
 // Environment:
 //

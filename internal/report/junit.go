@@ -146,9 +146,18 @@ func JUnit(s *TargetResult) ([]byte, error) {
 func addReruns(jc *junitCase, c Case) {
 	for _, a := range c.Attempts {
 		r := junitRerun{Message: clean(textline.First(a.Message)), Type: string(a.Status), StackTrace: clean(a.Message + "\n" + a.Output)}
-		if a.Log != "" {
-			r.SystemOut = "log: " + a.Log
+		var out []string
+		if a.Class != "" {
+			why := "retried: " + a.Class
+			if a.Rule != "" {
+				why += " (" + a.Rule + ")"
+			}
+			out = append(out, why)
 		}
+		if a.Log != "" {
+			out = append(out, "log: "+a.Log)
+		}
+		r.SystemOut = clean(strings.Join(out, "\n"))
 		errored := a.Status == Errored
 		switch {
 		case c.Status == Passed && errored:

@@ -51,6 +51,11 @@ type Attempt struct {
 	Output   string        `json:"output,omitempty"`
 	Log      string        `json:"log,omitempty"`
 	Duration time.Duration `json:"duration_ns"`
+	// Class and Rule say why it was retried: infra and the rule its log
+	// matched, flaky and the test known to flake; empty for an earlier
+	// run's attempt rerun by hand (go tool mage rerun).
+	Class string `json:"class,omitempty"`
+	Rule  string `json:"rule,omitempty"`
 }
 
 // Flaky reports a case that passed only after failed attempts.
@@ -129,15 +134,39 @@ func CompilesText(s *compiles.Summary) string {
 }
 
 // FlakyCount counts the cases that passed only on a rerun (they are
-// counted as passed too).
+// counted as passed too). A file's own case counts only when none of its
+// test cases does: one flaky test is one flaky pass.
 func (s *TargetResult) FlakyCount() int {
+	inner := map[[2]string]bool{}
+	for _, c := range s.Cases {
+		if c.Flaky() && c.Name != c.File {
+			inner[[2]string{c.Class, c.File}] = true
+		}
+	}
 	n := 0
-	for i := range s.Cases {
-		if s.Cases[i].Flaky() {
+	for _, c := range s.Cases {
+		if c.Flaky() && (c.Name != c.File || !inner[[2]string{c.Class, c.File}]) {
 			n++
 		}
 	}
 	return n
+}
+
+// RetriedCount counts the files (or cases, where a case has no file) run
+// more than once: retried by the suite runner or rerun by hand.
+func (s *TargetResult) RetriedCount() int {
+	seen := map[[2]string]bool{}
+	for _, c := range s.Cases {
+		if len(c.Attempts) == 0 && c.Reruns == 0 {
+			continue
+		}
+		key := c.File
+		if key == "" {
+			key = c.Name
+		}
+		seen[[2]string{c.Class, key}] = true
+	}
+	return len(seen)
 }
 
 // StatusText is the status as the summaries print it: "failed, partial"
@@ -149,14 +178,19 @@ func (s *TargetResult) StatusText() string {
 	return string(s.Status)
 }
 
-// CountsText is "P passed, F failed, S skipped", with flaky passes named.
+// CountsText is "P passed, F failed, S skipped", with flaky passes named
+// and the files retried counted.
 func (s *TargetResult) CountsText() string {
 	p, f, sk := s.Counts()
 	flaky := ""
 	if n := s.FlakyCount(); n > 0 {
 		flaky = fmt.Sprintf(" (%d flaky: passed on a rerun)", n)
 	}
-	return fmt.Sprintf("%d passed%s, %d failed, %d skipped", p, flaky, f, sk)
+	txt := fmt.Sprintf("%d passed%s, %d failed, %d skipped", p, flaky, f, sk)
+	if n := s.RetriedCount(); n > 0 {
+		txt += fmt.Sprintf("; %d retried", n)
+	}
+	return txt
 }
 
 // WriteJSON writes v to path atomically (temp file and rename), so a

@@ -1,6 +1,6 @@
 // Package suite plans and runs test suites: one process per file, every
 // file even after failures, per-file timeouts that kill the whole tree,
-// and reruns for infrastructure failures only.
+// and retries for infrastructure failures and known-flaky tests only.
 package suite
 
 import (

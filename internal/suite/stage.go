@@ -14,6 +14,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/proc"
 	"github.com/sgl-project/tpuci/internal/report"
+	"github.com/sgl-project/tpuci/internal/triage"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
 
@@ -88,8 +89,12 @@ func Suites(target string) pipeline.Body {
 			defer lock.Release()
 		}
 		r := &Runner{Repo: ws.Repo, GH: st.GH, Out: st.Out, Log: st.Log, Verbose: verbose(ws), ShmClean: ws.Config.Cache.ShmClean}
+		r.Retries, r.KnownFlaky = retryPolicy(ctx, ws, st)
 		res, runErr := r.Run(ctx, plan)
 		st.Cases = append(st.Cases, res.Cases...)
+		if ran := (report.TargetResult{Cases: res.Cases}); ran.RetriedCount() > 0 {
+			fmt.Fprintf(st.Log, "    %d retried, %d of them flaky passes\n", ran.RetriedCount(), ran.FlakyCount())
+		}
 		st.Failures = append(st.Failures, res.Failures...)
 		if t, ok := CompileTable(res.Compiles); ok {
 			st.Tables = append(st.Tables, t)
@@ -104,6 +109,18 @@ func Suites(target string) pipeline.Body {
 		}
 		return runErr
 	}
+}
+
+// retryPolicy reads the failure record once per stage: the policy's
+// retries and which tests flake on main. A record that cannot be read
+// only warns, and then no test counts as known flaky.
+func retryPolicy(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) (int, func(string) bool) {
+	h, p, err := triage.Load(ctx, ws, st.Log)
+	if err != nil {
+		fmt.Fprintln(st.Log, report.Fit(fmt.Sprintf("    warning: no test counts as known flaky: %v", err)))
+		return triage.PolicyOf(ws.Config).Retries, nil
+	}
+	return p.Retries, func(test string) bool { return h.KnownFlaky(test, p) }
 }
 
 func verbose(ws *workspace.Workspace) bool {
