@@ -284,6 +284,9 @@ func PR(ctx context.Context) error {
 		return err
 	}
 	steps := prSteps()
+	if err := oneTarget(s, "pr"); err != nil {
+		return err
+	}
 	if err = checkAll(ctx, s, steps); err == nil {
 		err = s.Progressive(ctx, steps, invoke)
 	}

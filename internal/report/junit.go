@@ -111,6 +111,12 @@ func JUnit(s *TargetResult) ([]byte, error) {
 		js := &root.Suites[i]
 		jc := junitCase{Name: c.Name, Classname: class, File: c.File, Line: c.Line, Time: secs(c.Duration.Seconds()),
 			Properties: compileProperties(c)}
+		if c.CarriedOver != "" {
+			if jc.Properties == nil {
+				jc.Properties = &junitProperties{}
+			}
+			jc.Properties.Property = append(jc.Properties.Property, junitProperty{"tpuci.carried_over", clean(c.CarriedOver)})
+		}
 		msg := &junitMessage{Message: clean(textline.First(c.Message)), Text: clean(c.Message + "\n" + c.Output)}
 		switch c.Status {
 		case Failed:

@@ -37,7 +37,11 @@ type Case struct {
 	Log      string        `json:"log,omitempty"`
 	Reruns   int           `json:"reruns,omitempty"`
 	Attempts []Attempt     `json:"attempts,omitempty"` // earlier attempts that failed, when rerun
-	Extra    any           `json:"extra,omitempty"`
+	// CarriedOver names where an earlier attempt's result of the case is
+	// kept ($TPUCI_OUT/attempts/<n>) when a rerun of what failed did not
+	// run it again: it is that attempt's result, not this run's.
+	CarriedOver string `json:"carried_over,omitempty"`
+	Extra       any    `json:"extra,omitempty"`
 	// Compiles are JAX's compiles in the processes of the case's whole
 	// test file run, kept on one case per file (the file's own case when
 	// there is one, else its first), so that sums count each file once.
@@ -72,6 +76,7 @@ type TargetResult struct {
 	Config    string        `json:"config_hash,omitempty"`
 	Inputs    string        `json:"inputs_hash,omitempty"` // interpreter, chips and result-changing variables
 	Partition string        `json:"partition,omitempty"`
+	Only      string        `json:"only,omitempty"` // TPUCI_ONLY: it ran only these files or tests
 	LogDir    string        `json:"log_dir,omitempty"`
 	Failures  []string      `json:"failures,omitempty"`
 	Cases     []Case        `json:"cases,omitempty"`
@@ -190,7 +195,21 @@ func (s *TargetResult) CountsText() string {
 	if n := s.RetriedCount(); n > 0 {
 		txt += fmt.Sprintf("; %d retried", n)
 	}
+	if n := s.CarriedCount(); n > 0 {
+		txt += fmt.Sprintf("; %d carried over, not run again", n)
+	}
 	return txt
+}
+
+// CarriedCount counts the cases carried over from an earlier attempt.
+func (s *TargetResult) CarriedCount() int {
+	n := 0
+	for _, c := range s.Cases {
+		if c.CarriedOver != "" {
+			n++
+		}
+	}
+	return n
 }
 
 // WriteJSON writes v to path atomically (temp file and rename), so a

@@ -20,6 +20,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/ghactions"
 	"github.com/sgl-project/tpuci/internal/proc"
 	"github.com/sgl-project/tpuci/internal/report"
+	"github.com/sgl-project/tpuci/internal/rerun"
 	"github.com/sgl-project/tpuci/internal/textline"
 )
 
@@ -443,28 +444,9 @@ func where(c report.Case) string {
 	return loc + ": " + inFile(c.Name, c.File)
 }
 
-// inFile is a case's name without the module path that repeats its file:
-// in a/test_x.py, pytest's "a.test_x.C::test_b" is "C::test_b" and
-// unittest's "test_x.C.test_b" is "C.test_b".
-func inFile(name, file string) string {
-	mod := strings.TrimSuffix(filepath.Base(file), ".py")
-	dotted, test, pytest := strings.Cut(name, "::")
-	parts := strings.Split(dotted, ".")
-	k := len(parts) - 1
-	for k >= 0 && parts[k] != mod {
-		k--
-	}
-	rest := strings.Join(parts[k+1:], ".")
-	switch {
-	case k < 0 || (!pytest && rest == ""):
-		return name
-	case !pytest:
-		return rest
-	case rest == "":
-		return test
-	}
-	return rest + "::" + test
-}
+// inFile is a case's name without the module path that repeats its file
+// (rerun.InFile).
+func inFile(name, file string) string { return rerun.InFile(name, file) }
 
 func attemptLogs(a []report.Attempt) string {
 	var logs []string

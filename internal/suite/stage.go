@@ -5,15 +5,18 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/compiles"
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/depmap"
 	"github.com/sgl-project/tpuci/internal/durations"
+	"github.com/sgl-project/tpuci/internal/partition"
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/proc"
 	"github.com/sgl-project/tpuci/internal/report"
+	"github.com/sgl-project/tpuci/internal/rerun"
 	"github.com/sgl-project/tpuci/internal/triage"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
@@ -59,6 +62,23 @@ func Suites(target string) pipeline.Body {
 			Repo: ws.Repo, Python: ws.Python, LogDir: st.LogDir, Partition: st.Partition, Only: only, Measured: measured, Select: sel,
 			Env: func(chips int) []string { return append(ws.Env(), ws.Chips.Env(chips)...) },
 		}
+		switch {
+		case st.Rerun != nil && !st.Rerun.Whole:
+			if len(st.Rerun.Files) == 0 {
+				fmt.Fprintln(st.Log, report.Fit("    no suite file failed in "+st.Rerun.From+": none runs again"))
+				return nil
+			}
+			// The earlier record names each file with its suite: the
+			// share and the selection that chose them do not apply again.
+			opts.Picks, opts.PicksFrom = st.Rerun.Files, "the record in "+st.Rerun.From
+			opts.Partition, opts.Only, opts.Select = partition.Spec{}, nil, nil
+		case len(ws.Settings.Only) > 0 && !pipeline.IsDependency(ctx):
+			if opts.Picks, err = rerun.ParseOnly(ws.Settings.Only); err != nil {
+				return err
+			}
+			opts.PicksFrom = "TPUCI_ONLY=" + onlyValue(ws)
+			st.Only = strings.Join(ws.Settings.Only, ",")
+		}
 		depDir, err := recordDeps(ws, target, &opts)
 		if err != nil {
 			return err
@@ -70,6 +90,10 @@ func Suites(target string) pipeline.Body {
 		if err != nil {
 			return err
 		}
+		if missing := Missing(plan, opts.Picks); len(missing) > 0 {
+			return fmt.Errorf("suite: %s names %s, which %s does not run here (changed config, or a suite this host cannot run): unset it to run every file",
+				opts.PicksFrom, missing[0], target)
+		}
 		for _, why := range plan.Skipped {
 			fmt.Fprintln(st.Log, report.Fit("    skip suite "+why))
 		}
@@ -79,6 +103,9 @@ func Suites(target string) pipeline.Body {
 		part := ""
 		if !st.Partition.Whole() {
 			part = " (partition " + st.Partition.String() + ")"
+		}
+		if opts.Picks != nil {
+			part += ", only " + opts.PicksFrom + " names"
 		}
 		fmt.Fprintf(st.Log, "    %d files%s, estimated %.1f min\n", len(plan.Jobs), part, plan.Minutes)
 		if !ws.Chips.CPU { // one TPU user at a time; CPU hosts need no queue
