@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 
 	"github.com/sgl-project/tpuci/internal/report"
@@ -38,7 +39,7 @@ func (s *Session) keptAttempt() (string, error) {
 	s.keepOnce.Do(func() {
 		from := s.WS.Settings.RerunFrom
 		s.kept, s.keepErr = rerun.Keep(s.WS.Out, from)
-		if s.keepErr == nil {
+		if abs, _ := filepath.Abs(from); s.keepErr == nil && abs != s.kept { // copied, not already there
 			fmt.Fprintln(s.Log, report.Fit(fmt.Sprintf("tpuci: running again only what failed in %s (kept as %s)",
 				report.Path(from), rerun.Label(s.WS.Out, s.kept))))
 		}

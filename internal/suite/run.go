@@ -370,6 +370,7 @@ func (r *Runner) classify(job Job, out outcomeInfo, earlier []tried, took time.D
 		Attempts: files, Log: job.LogFile, Status: report.Passed}
 	cases := r.parseCases(job, out)
 	for i := range cases {
+		cases[i].Log = job.LogFile // each case names its file's log
 		if len(earlier) > 0 {
 			cases[i].Reruns = len(earlier)
 			cases[i].Attempts = caseAttempts(cases[i], earlier)
