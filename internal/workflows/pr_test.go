@@ -219,10 +219,13 @@ func rerunConfig(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	s := string(example)
-	head := s[:strings.Index(s, "[[suite]]")]
-	gating := s[strings.Index(s, "[gating]"):strings.Index(s, "# Performance gate")]
+	head, _, ok1 := strings.Cut(s, "[[suite]]")
+	_, gating, ok2 := strings.Cut(s, "[gating]")
+	gating, _, ok3 := strings.Cut("[gating]"+gating, "[[gating.filter]]\nname = \"pallas_kernel\"")
+	if !ok1 || !ok2 || !ok3 {
+		t.Fatal("the example's tpuci.toml changed shape: update rerunConfig")
+	}
 	gating = strings.Replace(gating, `targets = ["lint", "unitTest1", "unitTest4", "e2e", "perf", "accuracy"]`, `targets = ["lint", "unitTest1"]`, 1)
-	gating = gating[:strings.Index(gating, "[[gating.filter]]\nname = \"pallas_kernel\"")]
 	return head + `[[suite]]
 name = "unit-test-tpu-v6e-1"
 target = "unitTest1"
