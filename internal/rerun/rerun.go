@@ -134,7 +134,13 @@ func fileOf(c report.Case, s *config.Suite) (path, test string, ok bool) {
 	case listed(c.Name):
 		return c.Name, "", true
 	case listed(c.File):
-		return c.File, InFile(c.Name, c.File), true
+		// A test name that could not be passed on as one (spaces in a
+		// parameter id, a leading dash) reruns its whole file.
+		test := InFile(c.Name, c.File)
+		if checkTest(test) != nil {
+			test = ""
+		}
+		return c.File, test, true
 	}
 	return "", "", false
 }

@@ -36,6 +36,11 @@ func TestSelect(t *testing.T) {
 			t.Errorf("covers %s: %v", u.Cases[i].Name, got)
 		}
 	}
+	odd := *u
+	odd.Cases = append([]report.Case{{Name: "t.test_b::test_p[a b]", Class: "u", File: "t/test_b.py", Status: report.Failed}}, u.Cases...)
+	if sel := Select("", &odd, cfg()); sel.Describe() != "2 file(s): t/test_b.py, t/test_a.py" {
+		t.Errorf("a test name with a space: %s", sel.Describe())
+	}
 	u.Partial = true
 	u.Cases[3].Status, u.Cases[3].Message = report.Skipped, "not run: interrupted"
 	if sel := Select("", u, cfg()); len(sel.Files) != 3 {

@@ -104,10 +104,13 @@ func Suites(target string) pipeline.Body {
 		if !st.Partition.Whole() {
 			part = " (partition " + st.Partition.String() + ")"
 		}
-		if opts.Picks != nil {
-			part += ", only " + opts.PicksFrom + " names"
+		switch {
+		case st.Rerun != nil && opts.Picks != nil:
+			part += ", only what failed in " + st.Rerun.From
+		case opts.Picks != nil:
+			part += ", only what TPUCI_ONLY names"
 		}
-		fmt.Fprintf(st.Log, "    %d files%s, estimated %.1f min\n", len(plan.Jobs), part, plan.Minutes)
+		fmt.Fprintln(st.Log, report.Fit(fmt.Sprintf("    %d files%s, estimated %.1f min", len(plan.Jobs), part, plan.Minutes)))
 		if !ws.Chips.CPU { // one TPU user at a time; CPU hosts need no queue
 			lock, err := st.LockChips(ctx, ws)
 			if err != nil {
