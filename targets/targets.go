@@ -55,6 +55,9 @@ func Lint(ctx context.Context) error { return stage(ctx, "lint", lint.Body) }
 //	                          run_suite.py's auto_partition
 //	TPUCI_SUITE=a,b           run only these suites of the target
 //	TPUCI_SELECT=<file>       run only the test files listed there (ci:plan writes select.txt)
+//	TPUCI_ONLY=path[::test]   run only these files or tests, e.g. a/test_x.py::TestX.test_y
+//	                          (a path this job does not run fails before any work)
+//	TPUCI_RERUN_FROM=<dir>    run only what failed in those earlier results (a CI re-run)
 //	TPUCI_DURATIONS=<file>    balance partitions on measured minutes (a run's durations.json)
 //	TPUCI_DEPS=workflow       do not run upstream targets: the CI workflow orders the jobs
 //	TPUCI_FORCE=1             rerun upstream targets that passed for this commit and config
