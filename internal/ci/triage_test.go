@@ -164,7 +164,7 @@ func TestTriageJobWithoutRecordFails(t *testing.T) {
 	recs := map[string][]JobRecord{"unit-test-1": {{Artifact: "tpuci-unit-test-1-unit-test-cpu-0",
 		Result: stage("unitTest1", fileCase(fileB, report.Failed, msgB))}}}
 	rows = failedRows(Failure)
-	if tri = TriageRows(rows, g, recs, in); rows[2].OK || !strings.Contains(rows[2].Why, "1 of its 2 jobs wrote no stage record") {
+	if TriageRows(rows, g, recs, in); rows[2].OK || !strings.Contains(rows[2].Why, "1 of its 2 jobs wrote no stage record") {
 		t.Fatalf("one of two records: %+v", rows[2])
 	}
 	// A cancelled job is never excused.

@@ -27,17 +27,14 @@ func Tell(ctx context.Context, st *datastore.Store, log io.Writer, p Poster, r R
 	next, msg := Next(prev, r)
 	var done string
 	var warn error
-	switch {
-	case msg == nil:
+	if msg == nil {
 		done = fmt.Sprintf("notify: %s is %s at %s, as last posted: no message", r.Stream, next.State, short(r.Commit))
-	default:
-		if err := p.Post(ctx, msg); err != nil {
-			warn = err
-			done = fmt.Sprintf("notify: %s turned %s at %s: the message was not posted", r.Stream, next.State, short(r.Commit))
-		} else {
-			next.Posted = next.State
-			done = fmt.Sprintf("notify: %s turned %s at %s: posted", r.Stream, next.State, short(r.Commit))
-		}
+	} else if err := p.Post(ctx, msg); err != nil {
+		warn = err
+		done = fmt.Sprintf("notify: %s turned %s at %s: the message was not posted", r.Stream, next.State, short(r.Commit))
+	} else {
+		next.Posted = next.State
+		done = fmt.Sprintf("notify: %s turned %s at %s: posted", r.Stream, next.State, short(r.Commit))
 	}
 	if err := Save(ctx, st, next); err != nil && warn == nil {
 		warn = fmt.Errorf("notify: save %s's state (read from %s): %w", r.Stream, where, err)

@@ -90,12 +90,12 @@ func (CI) Matrix(ctx context.Context, target string) error {
 //
 // Exit code: 1 when a failure gates (new, infrastructure, timeout,
 // threshold; main's own failure when the change touches the test's file
-// or [triage] main_red_blocks is set; every failure on main itself), when
-// a failed job left no stage record (for each of its matrix jobs), when
-// a job was cancelled or a required one skipped, or when the plan failed
-// or was blocked. 0 when every failure is main's in a test the change
-// does not touch, a known flake that does not gate, a quarantined test
-// or a flaky pass.
+// or [triage] main_red_blocks is set, and always on main itself), when a
+// failed job left no stage record (for any of its matrix jobs), when a
+// job was cancelled or a required one skipped, or when the plan failed or
+// was blocked. 0 when every failure is main's in a test the change does
+// not touch, a known flake in such a test, a quarantined test or a flaky
+// pass.
 //
 // Writes $TPUCI_OUT/finish.json (jobs and triage) and the step summary.
 // On a pull request (or with TPUCI_PR) it keeps one summary comment,
