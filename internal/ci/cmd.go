@@ -268,6 +268,13 @@ func RunFinish(ctx context.Context, e Env) error {
 	if err != nil {
 		return err
 	}
+	if e.Settings.Plan.PR > 0 && !gate.PR() {
+		// A run dispatched for a pull request tests a change, not main.
+		gate.Event = EventPR
+		if len(gate.Changed) == 0 && gate.Unknown == "" {
+			gate.Unknown = "a dispatched run of a pull request: the plan does not list its changed files"
+		}
+	}
 	var tri *Triage
 	if dir := e.Settings.Plan.Results; dir != "" {
 		tri = triageResults(ctx, e, dir, rows, gate)

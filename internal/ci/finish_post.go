@@ -46,20 +46,16 @@ func prNumber(e Env) (int, string) {
 	return in.Number, ""
 }
 
-// headOf is the commit the run tested: GITHUB_SHA, else the payload's
-// head.
+// headOf is the commit the run tested: the payload's head (a pull
+// request's head, not the merge commit GITHUB_SHA names; a push's after),
+// else GITHUB_SHA.
 func headOf(e Env) string {
-	if sha := e.Settings.GitHub.SHA; sha != "" {
-		return sha
+	if e.Settings.GitHub.EventName != "" && e.Settings.GitHub.EventPath != "" {
+		if in, err := FromGitHub(e.Settings.GitHub); err == nil && in.Head != "" {
+			return in.Head
+		}
 	}
-	if e.Settings.GitHub.EventName == "" {
-		return ""
-	}
-	in, err := FromGitHub(e.Settings.GitHub)
-	if err != nil {
-		return ""
-	}
-	return in.Head
+	return e.Settings.GitHub.SHA
 }
 
 // comment writes the PR's summary comment; without a token or a PR it

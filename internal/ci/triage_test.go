@@ -285,3 +285,32 @@ func TestRunFinishSummaryComment(t *testing.T) {
 		}
 	}
 }
+
+// A run dispatched for a pull request (TPUCI_PR) is a change: its verdict
+// is a PR's, and its summary goes to that PR, naming the commit it tested.
+func TestRunFinishDispatchedForAPR(t *testing.T) {
+	srv := githubtest.New(t, "o/r", "tok")
+	results := t.TempDir()
+	if err := report.WriteJSON(filepath.Join(results, "tpuci-unit-test-1-unit-test-cpu-0", "unitTest1.json"),
+		stage("unitTest1", fileCase(fileA, report.Failed, msgA))); err != nil {
+		t.Fatal(err)
+	}
+	gate := `{\"event\":\"workflow_dispatch\",\"required\":[\"unitTest1\"],\"why\":{},\"entries\":{\"unitTest1\":1}}`
+	te := newEnv(t, t.TempDir(), map[string]string{
+		"TPUCI_NEEDS":       `{"coordinator":{"result":"success","outputs":{"plan":"` + gate + `"}},"unit-test-1":{"result":"failure"}}`,
+		"TPUCI_RESULTS":     results,
+		"GITHUB_EVENT_NAME": "workflow_dispatch", "GITHUB_REPOSITORY": "o/r", "GITHUB_SHA": strings.Repeat("d", 40),
+		"GITHUB_API_URL": srv.URL, "GITHUB_TOKEN": "tok", "TPUCI_PR": "7",
+	})
+	if err := RunFinish(context.Background(), te.Env); err == nil {
+		t.Fatal("a failing dispatched run passed")
+	}
+	got := srv.CommentsOn(7)
+	if len(got) != 1 || !strings.Contains(got[0].Body, "### tpuci: fails because of this change") ||
+		!strings.Contains(got[0].Body, "commit `dddddddddd`") {
+		t.Fatalf("comments on #7: %+v\n%s", got, te.log)
+	}
+	if !strings.Contains(te.stdout.String(), "verdict: fails because of this change") {
+		t.Errorf("stdout:\n%s", te.stdout)
+	}
+}
