@@ -177,6 +177,7 @@ func Explain(w io.Writer, p *Plan, detail bool) {
 	fmt.Fprintf(w, "total: %.1f min, %.1f on TPU runners\n", p.Minutes, p.TPUMinutes)
 	fmt.Fprintf(w, "time to verdict: %s\n", p.Verdict)
 	fmt.Fprintf(w, "a full run:      %s\n", p.FullVerdict)
+	explainQuarantine(w, p.Quarantine)
 	if !detail {
 		return
 	}
@@ -239,6 +240,7 @@ func Markdown(p *Plan) string {
 	}{{"this run", p.Verdict}, {"a full run", p.FullVerdict}} {
 		fmt.Fprintf(&b, "| %s | %.1f min | %.1f min | %.1f | %d | %s |\n", r.name, r.v.Minutes, r.v.Bound, r.v.TPUMinutes, r.v.Jobs, mdEscape(r.v.pathText()))
 	}
+	b.WriteString(quarantineMarkdown(p.Quarantine))
 	if len(p.Files) > 0 {
 		fmt.Fprintf(&b, "\n<details><summary>%d changed files</summary>\n\n| file | status | kind | filters |\n|---|---|---|---|\n", len(p.Files))
 		for _, f := range p.Files {

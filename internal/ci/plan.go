@@ -80,6 +80,8 @@ type Plan struct {
 	// run of every target in full, for comparison.
 	Verdict     Verdict `json:"verdict"`
 	FullVerdict Verdict `json:"full_verdict"`
+	// Quarantine lists the tests that run without gating ([[quarantine]]).
+	Quarantine []Quarantined `json:"quarantine,omitempty"`
 }
 
 // File is a changed file and how the plan reads it.
@@ -245,6 +247,7 @@ func Make(cfg *config.Config, in Input, g *impact.Graph, o Options) (*Plan, erro
 		}
 		p.FullVerdict = full.Verdict
 	}
+	p.Quarantine = quarantined(cfg)
 	return p, nil
 }
 

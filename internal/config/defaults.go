@@ -66,6 +66,8 @@ func (c *Config) applyDefaults() {
 	}
 	c.MultiHost.applyDefaults(c.pos)
 	c.CI.applyDefaults(c.pos)
+	c.Triage.applyDefaults(c.pos)
+	c.quarantineLines()
 	if c.Gating.RequiredLabel == "" {
 		c.Gating.RequiredLabel = "run-ci"
 	}

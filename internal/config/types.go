@@ -23,6 +23,9 @@ type Config struct {
 	Release   Release           `toml:"release" json:"release"`
 	Gating    Gating            `toml:"gating" json:"gating"`
 	CI        CI                `toml:"ci" json:"ci"`
+	Triage    Triage            `toml:"triage" json:"triage"`
+	// Quarantine mutes tests that fail for a known reason (triage.go).
+	Quarantine []Quarantine `toml:"quarantine" json:"quarantine,omitempty"`
 
 	// Source names where the config came from ("embedded default" or a path).
 	Source string `toml:"-" json:"source"`

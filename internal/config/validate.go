@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/bmatcuk/doublestar/v4"
 
@@ -32,8 +33,12 @@ var GateTargets = stages.All()
 // Validate checks values the decoder cannot: duplicates, impossible
 // numbers, references between sections, and that every path stays inside
 // the checkout at root (and, when root is not empty, that the files read
-// exist; see CheckPaths).
-func (c *Config) Validate(root string) error {
+// exist; see CheckPaths). Quarantine entries are dated against today, UTC.
+func (c *Config) Validate(root string) error { return c.ValidateAt(root, time.Now()) }
+
+// ValidateAt is Validate on the given day: an entry of [[quarantine]]
+// that expired before it is an error.
+func (c *Config) ValidateAt(root string, today time.Time) error {
 	v := validator{c: c, root: root, knownServers: c.serverNames(), knownCases: c.caseRefs()}
 	v.paths(true)
 	v.lint()
@@ -46,6 +51,8 @@ func (c *Config) Validate(root string) error {
 	v.multiHost()
 	v.gating()
 	v.ci()
+	v.triage()
+	v.quarantine(today)
 	v.release()
 	return v.joined()
 }

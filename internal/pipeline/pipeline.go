@@ -192,6 +192,7 @@ func (s *Session) Run(ctx context.Context, name string, body Body) (err error) {
 	if werr := s.write(st.TargetResult); werr != nil {
 		fmt.Fprintf(s.Log, "tpuci: %v\n", werr)
 	}
+	s.record(ctx, st.TargetResult)
 	fmt.Fprintln(s.Log, endLine(fmt.Sprintf("<== %s %s %s", name, st.Status, report.Round(st.Duration)), st.Reason))
 	return err
 }

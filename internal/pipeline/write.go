@@ -1,15 +1,19 @@
 package pipeline
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/sgl-project/tpuci/internal/ghactions"
 	"github.com/sgl-project/tpuci/internal/report"
+	"github.com/sgl-project/tpuci/internal/stages"
+	"github.com/sgl-project/tpuci/internal/triage"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
 
@@ -37,6 +41,21 @@ func (s *Session) write(st *report.TargetResult) error {
 		return fmt.Errorf("reports: %s", strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// recorded are the stages whose tests the failure record keeps: every
+// stage but lint, whose findings are no tests.
+var recorded = stages.Names(func(st stages.Stage) bool { return st.Runs != stages.Lint })
+
+// record adds a finished stage's tests to the failure record when the run
+// records (a push to main, a schedule, TPUCI_RECORD_DURATIONS=1): every
+// stage kind passes here. A stage cut short records nothing (its last
+// test did not end on its own), and a failure to record only warns.
+func (s *Session) record(ctx context.Context, st *report.TargetResult) {
+	if st.Partial || !slices.Contains(recorded, st.Target) {
+		return
+	}
+	triage.RecordStage(context.WithoutCancel(ctx), s.WS, st, s.Log)
 }
 
 // junitView is the stage as JUnit sees it: a stage that failed or was
