@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -177,7 +178,10 @@ func quarantineText(e triage.Quarantine) string {
 	if e.Owner != "" {
 		parts = append(parts, "owner "+code(e.Owner))
 	}
-	if e.Issue != "" {
+	switch {
+	case issueURL.MatchString(e.Issue):
+		parts = append(parts, fmt.Sprintf("[issue](%s)", e.Issue))
+	case e.Issue != "":
 		parts = append(parts, "issue "+md(e.Issue))
 	}
 	if !e.Expires.IsZero() {
@@ -188,6 +192,10 @@ func quarantineText(e triage.Quarantine) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// issueURL is an issue link the comment may carry as a link: nothing in
+// it can end the link's Markdown.
+var issueURL = regexp.MustCompile(`^https?://[^\s<>()\[\]]+$`)
 
 // code is s as inline code: text from test output or the repository
 // cannot format, link or mention anyone.

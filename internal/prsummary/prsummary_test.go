@@ -23,11 +23,14 @@ func summary() Summary {
 				Triage: failclass.NewFailure},
 			{Failure: triage.Failure{Job: "unit-test-1", Test: "t/test_d.py::T.test_x", File: "t/test_d.py", Message: "hang"},
 				Triage: failclass.Quarantined},
+			{Failure: triage.Failure{Job: "unit-test-1", Test: "t/test_f.py", File: "t/test_f.py", Message: "x"},
+				Triage: failclass.Quarantined},
 			{Failure: triage.Failure{Job: "e2e", Test: "t/test_e.py", File: "t/test_e.py", Message: "TPU is already in use"},
 				Triage: failclass.Infra, Gates: true},
 		},
 		Untriaged:  []Job{{Name: "e2e", Why: "1 of its 2 jobs wrote no stage record"}},
-		Quarantine: []triage.Quarantine{{Test: "t/test_d.py", Owner: "@dee", Issue: "#12", Reason: "hangs", Expires: expires}},
+		Quarantine: []triage.Quarantine{{Test: "t/test_d.py", Owner: "@dee", Issue: "#12", Reason: "hangs", Expires: expires},
+			{Test: "t/test_f.py", Owner: "@eff", Issue: "https://github.com/o/r/issues/13", Expires: expires}},
 	}
 }
 
@@ -42,7 +45,8 @@ func TestBody(t *testing.T) {
 		"**Already failing on main** (1)\n- `t/test_b.py` (unit-test-1): main's latest result failed alike at `bbbbbbbbbb` ([run](https://github.com/o/r/actions/runs/7))",
 		"**Infrastructure: rerun** (1)\n- `t/test_e.py` (e2e)",
 		"**Flaky passes: failed, then passed on a retry** (1)\n- `t/test_c.py` (unit-test-1): passed after 1 retry",
-		"**Quarantined: runs, does not gate** (1)\n- `t/test_d.py::T.test_x` (unit-test-1): owner `@dee`, issue \\#12, expires 2030-01-31, hangs",
+		"**Quarantined: runs, does not gate** (2)\n- `t/test_d.py::T.test_x` (unit-test-1): owner `@dee`, issue \\#12, expires 2030-01-31, hangs",
+		"- `t/test_f.py` (unit-test-1): owner `@eff`, [issue](https://github.com/o/r/issues/13), expires 2030-01-31",
 		"**Failed jobs without a test to triage** (1)\n- `e2e`: 1 of its 2 jobs wrote no stage record",
 	} {
 		if !strings.Contains(b, want) {
