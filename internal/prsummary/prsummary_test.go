@@ -28,7 +28,7 @@ func summary() Summary {
 			{Failure: triage.Failure{Job: "e2e", Test: "t/test_e.py", File: "t/test_e.py", Message: "TPU is already in use"},
 				Triage: failclass.Infra, Gates: true},
 		},
-		Untriaged:  []Job{{Name: "e2e", Why: "1 of its 2 jobs wrote no stage record"}},
+		Untriaged: []Job{{Name: "e2e", Why: "1 of its 2 jobs wrote no stage record"}},
 		Quarantine: []triage.Quarantine{{Test: "t/test_d.py", Owner: "@dee", Issue: "#12", Reason: "hangs", Expires: expires},
 			{Test: "t/test_f.py", Owner: "@eff", Issue: "https://github.com/o/r/issues/13", Expires: expires}},
 	}
