@@ -149,7 +149,9 @@ func item(d triage.Decision, q []triage.Quarantine) string {
 			line += ": " + quarantineText(e)
 		}
 	}
-	if msg := textline.FirstClipped(d.Message, 160); msg != "" && !d.Passed {
+	// The record's message often repeats the file the line names already.
+	msg := strings.TrimPrefix(textline.First(d.Message), d.File+": ")
+	if msg = textline.Clip(msg, 160); msg != "" && !d.Passed {
 		line += " — " + code(msg)
 	}
 	return line

@@ -17,7 +17,7 @@ func summary() Summary {
 		Decisions: []triage.Decision{
 			{Failure: triage.Failure{Job: "unit-test-1", Test: "t/test_a.py", File: "t/test_a.py", Message: "AssertionError: @everyone <b>`x`</b>"},
 				Triage: failclass.NewFailure, Gates: true},
-			{Failure: triage.Failure{Job: "unit-test-1", Test: "t/test_b.py", File: "t/test_b.py", Message: "boom"},
+			{Failure: triage.Failure{Job: "unit-test-1", Test: "t/test_b.py", File: "t/test_b.py", Message: "t/test_b.py: boom"},
 				Triage: failclass.MainFailing, Main: &triage.Verdict{Commit: strings.Repeat("b", 40), RunURL: "https://github.com/o/r/actions/runs/7"}},
 			{Failure: triage.Failure{Job: "unit-test-1", Test: "t/test_c.py", File: "t/test_c.py", Passed: true, Retries: 1},
 				Triage: failclass.NewFailure},
@@ -42,7 +42,7 @@ func TestBody(t *testing.T) {
 		Marker + "\n### tpuci: fails because of this change",
 		"commit `cccccccccc` · [the run](https://github.com/o/r/actions/runs/9)",
 		"**New: fails here, not on main** (1)\n- `t/test_a.py` (unit-test-1) — `AssertionError: @everyone <b>'x'</b>`",
-		"**Already failing on main** (1)\n- `t/test_b.py` (unit-test-1): main's latest result failed alike at `bbbbbbbbbb` ([run](https://github.com/o/r/actions/runs/7))",
+		"**Already failing on main** (1)\n- `t/test_b.py` (unit-test-1): main's latest result failed alike at `bbbbbbbbbb` ([run](https://github.com/o/r/actions/runs/7)) — `boom`\n",
 		"**Infrastructure: rerun** (1)\n- `t/test_e.py` (e2e)",
 		"**Flaky passes: failed, then passed on a retry** (1)\n- `t/test_c.py` (unit-test-1): passed after 1 retry",
 		"**Quarantined: runs, does not gate** (2)\n- `t/test_d.py::T.test_x` (unit-test-1): owner `@dee`, issue \\#12, expires 2030-01-31, hangs",
