@@ -160,6 +160,25 @@ func hostileCases() []hostileCase {
 			code: 1, first: `unknown kernel "nosuch" in TPUCI_KERNELS`, early: true},
 		{name: "TPUCI_LOCK_WAIT is negative", args: []string{"e2e"}, env: vars("TPUCI_LOCK_WAIT=-5m"),
 			code: 1, first: "TPUCI_LOCK_WAIT=-5m: negative", early: true},
+		{name: "TPUCI_ONLY names another target's file", args: []string{"unitTest1"}, env: vars("TPUCI_ONLY=test/srt/test_generate.py"),
+			code: 1, first: "TPUCI_ONLY=test/srt/test_generate.py: test/srt/test_generate.py is not a test file unitTest1 runs here: " +
+				"it belongs to e2e (suite e2e-test-tpu-v6e-1): run TPUCI_ONLY=test/srt/test_generate.py go tool mage e2e", early: true},
+		{name: "TPUCI_ONLY names a misspelt file", args: []string{"e2e"}, env: vars("TPUCI_ONLY=test/srt/test_generat.py"),
+			code: 1, first: "lists it (did you mean test/srt/test_generate.py?); `go tool mage ci:plan -explain` lists the files", early: true},
+		{name: "TPUCI_ONLY names a file of another share", args: []string{"unitTest1"},
+			env:  vars("TPUCI_SUITE=unit-test-tpu-v6e-1", "TPUCI_PARTITION=1/2", "TPUCI_ONLY=python/sgl_jax/test/test_flash_attention.py"),
+			code: 1, first: "it is in another share than TPUCI_PARTITION=1/2 of suite unit-test-tpu-v6e-1: unset TPUCI_PARTITION", early: true},
+		{name: "TPUCI_ONLY climbs out", args: []string{"unitTest1"}, env: vars("TPUCI_ONLY=../../../../etc/passwd"),
+			code: 1, first: "TPUCI_ONLY=../../../../etc/passwd: ../../../../etc/passwd: not a clean repository path", early: true},
+		{name: "TPUCI_ONLY test is an option", args: []string{"unitTest1"},
+			env:  vars("TPUCI_ONLY=python/sgl_jax/test/test_sampling_params.py::--junitxml=OUTSIDE/pwned.xml"),
+			code: 1, first: "::--junitxml=", early: true},
+		{name: "TPUCI_ONLY names a method a unittest file does not run", args: []string{"e2e"},
+			env:  vars("TPUCI_ONLY=test/srt/test_eval_small.py::TestEvalSmall.test_other"),
+			code: 1, first: "names test/srt/test_eval_small.py::TestEvalSmall.test_other, which is not one of the methods the suite runs of it", early: true},
+		{name: "TPUCI_ONLY with pr", args: []string{"pr"}, env: vars("TPUCI_ONLY=test/srt/test_generate.py"),
+			code: 1, first: "pr: TPUCI_ONLY=test/srt/test_generate.py names test files of one target, and pr runs several: " +
+				"run the target that has it: TPUCI_ONLY=test/srt/test_generate.py go tool mage e2e", early: true},
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/magefile/mage/mg"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/stages"
 	"github.com/sgl-project/tpuci/internal/suite"
+	"github.com/sgl-project/tpuci/internal/textline"
 )
 
 // stage runs a target's body after the stages it needs (the registry's
@@ -55,15 +58,35 @@ var checks = map[string]pipeline.Check{
 // check runs name's check with the share it would run: the whole target
 // as a dependency, TPUCI_PARTITION's share when the user asked for it.
 func check(ctx context.Context, s *pipeline.Session, name string) error {
-	c := checks[name]
-	if c == nil {
-		return nil
-	}
 	part := s.WS.Settings.Partition
 	if pipeline.IsDependency(ctx) {
 		part = partition.Spec{}
 	}
-	return c(s.WS, part)
+	if c := checks[name]; c != nil {
+		if err := c(s.WS, part); err != nil {
+			return err
+		}
+	}
+	// TPUCI_ONLY narrows the target asked for, not its dependencies.
+	if !pipeline.IsDependency(ctx) && slices.Contains(stages.RunSuites(), name) {
+		return suite.CheckOnly(name)(s.WS, part)
+	}
+	return nil
+}
+
+// oneTarget refuses TPUCI_ONLY for a run of several targets (pr, rerun):
+// it names files of one target.
+func oneTarget(s *pipeline.Session, what string) error {
+	if len(s.WS.Settings.Only) == 0 {
+		return nil
+	}
+	only := strings.Join(s.WS.Settings.Only, ",")
+	path, _, _ := strings.Cut(s.WS.Settings.Only[0], "::")
+	next := "`go tool mage ci:plan -explain` lists the files each target runs"
+	if ts := suite.TargetsOf(s.WS.Config, path); len(ts) > 0 {
+		next = fmt.Sprintf("run the target that has it: TPUCI_ONLY=%s go tool mage %s", only, ts[0])
+	}
+	return fmt.Errorf("%s: TPUCI_ONLY=%s names test files of one target, and %s runs several: %s", what, textline.Safe(only), what, next)
 }
 
 // checkAll runs the checks of every step of a progressive run before the

@@ -44,8 +44,10 @@ func Lint(ctx context.Context) error { return stage(ctx, "lint", lint.Body) }
 //
 // Runs every [[suite]] with target = "unitTest1", one process per file,
 // every file even after failures. Each file has its suite's
-// timeout_per_file (the whole process tree is killed) and is rerun up to
-// reruns times only after a crash or timeout.
+// timeout_per_file (the whole process tree is killed); a failed file is
+// retried, up to the suite's reruns (else [triage] retries) times, only
+// when its log matches an infrastructure rule or it is known to flake on
+// main; a timeout or a plain test failure is not.
 //
 // Environment:
 //
@@ -53,6 +55,9 @@ func Lint(ctx context.Context) error { return stage(ctx, "lint", lint.Body) }
 //	                          run_suite.py's auto_partition
 //	TPUCI_SUITE=a,b           run only these suites of the target
 //	TPUCI_SELECT=<file>       run only the test files listed there (ci:plan writes select.txt)
+//	TPUCI_ONLY=path[::test]   run only these files or tests, e.g. a/test_x.py::TestX.test_y
+//	                          (a path this job does not run fails before any work)
+//	TPUCI_RERUN_FROM=<dir>    run only what failed in those earlier results (a CI re-run)
 //	TPUCI_DURATIONS=<file>    balance partitions on measured minutes (a run's durations.json)
 //	TPUCI_DEPS=workflow       do not run upstream targets: the CI workflow orders the jobs
 //	TPUCI_FORCE=1             rerun upstream targets that passed for this commit and config
@@ -282,6 +287,9 @@ func PR(ctx context.Context) error {
 		return err
 	}
 	steps := prSteps()
+	if err := oneTarget(s, "pr"); err != nil {
+		return err
+	}
 	if err = checkAll(ctx, s, steps); err == nil {
 		err = s.Progressive(ctx, steps, invoke)
 	}

@@ -86,6 +86,8 @@ func Inputs(ctx context.Context, e Env) (Input, error) {
 	switch in.Event {
 	case EventPR:
 		in.Changed, in.Unknown = prChanges(ctx, git, in.Base, in.Head)
+	case EventDispatch:
+		return dispatchChanges(ctx, git, in)
 	case EventLocal:
 		in.Changed, in.Base, in.Unknown = localChanges(ctx, git, in.Base, e.Example)
 	}
@@ -268,7 +270,7 @@ func RunFinish(ctx context.Context, e Env) error {
 	if err != nil {
 		return err
 	}
-	if e.Settings.Plan.PR > 0 && !gate.PR() {
+	if pr, _ := prNumber(e); pr > 0 && !gate.PR() {
 		// A run dispatched for a pull request tests a change, not main.
 		gate.Event = EventPR
 		if len(gate.Changed) == 0 && gate.Unknown == "" {

@@ -71,6 +71,8 @@ func ParsePayload(event, file string, data []byte, in Input) (Input, error) {
 			}
 		}
 		return in, p.checkPush(in)
+	case EventDispatch:
+		return p.dispatch(obj, in)
 	}
 	return in, nil
 }

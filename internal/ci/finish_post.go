@@ -27,13 +27,16 @@ func runURL(e Env) string {
 }
 
 // prNumber is the pull request the run reports to: TPUCI_PR, else the
-// pull_request payload's number; 0 with the reason when there is none.
+// number in the payload (a pull_request's, or a dispatch's inputs.pr);
+// 0 with the reason when there is none.
 func prNumber(e Env) (int, string) {
 	if n := e.Settings.Plan.PR; n > 0 {
 		return n, ""
 	}
 	gh := e.Settings.GitHub
-	if gh.EventName != EventPR && gh.EventName != "pull_request_target" {
+	switch gh.EventName {
+	case EventPR, "pull_request_target", EventDispatch:
+	default:
 		return 0, "not a pull_request event and TPUCI_PR is not set"
 	}
 	in, err := FromGitHub(gh)
@@ -41,7 +44,7 @@ func prNumber(e Env) (int, string) {
 		return 0, err.Error()
 	}
 	if in.Number <= 0 {
-		return 0, "the event payload has no pull_request.number"
+		return 0, "the event payload names no pull request"
 	}
 	return in.Number, ""
 }
@@ -64,7 +67,7 @@ func headOf(e Env) string {
 func comment(ctx context.Context, e Env, g Gate, t *Triage) {
 	pr, why := prNumber(e)
 	switch {
-	case !g.PR() && e.Settings.Plan.PR == 0:
+	case !g.PR():
 		return // main and schedules have no PR to tell
 	case pr == 0:
 		fmt.Fprintf(e.Log, "ci:finish: no PR summary comment: %s\n", why)

@@ -124,6 +124,9 @@ func (p *Plan) headline() string {
 	case p.Base != "" || p.Head != "":
 		fmt.Fprintf(&b, " (%s..%s)", short(p.Base), short(p.Head))
 	}
+	if p.Only != "" {
+		b.WriteString(", only " + p.Only)
+	}
 	if len(p.Labels) > 0 {
 		labels := make([]string, len(p.Labels))
 		for i, l := range p.Labels {

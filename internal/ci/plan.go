@@ -43,8 +43,10 @@ type Input struct {
 	Labels     []string `json:"labels,omitempty"`
 	// Action and Label are the pull request's activity ("labeled") and
 	// the label it added.
-	Action  string   `json:"action,omitempty"`
-	Label   string   `json:"label,omitempty"`
+	Action string `json:"action,omitempty"`
+	Label  string `json:"label,omitempty"`
+	// Only narrows a dispatched run to one PR target or suite.
+	Only    string   `json:"only,omitempty"`
 	Changed []Change `json:"-"`
 	// Unknown says why the changed files are not known (no history, a
 	// shallow clone, the bundled example): everything then runs.
@@ -192,6 +194,11 @@ type Options struct {
 func Make(cfg *config.Config, in Input, g *impact.Graph, o Options) (*Plan, error) {
 	p := &Plan{Input: in}
 	gate := &cfg.Gating
+	if in.Only != "" {
+		if err := checkOnly(cfg, in.Only); err != nil {
+			return nil, err
+		}
+	}
 	if g != nil {
 		g.RouteModels(gate.Models)
 	}
@@ -212,6 +219,12 @@ func Make(cfg *config.Config, in Input, g *impact.Graph, o Options) (*Plan, erro
 			p.Blocked = fmt.Sprintf("the pull request has no %q label: a maintainer adds it to run CI", gate.RequiredLabel)
 		}
 	case EventLocal:
+	case EventDispatch:
+		// A PR's change dispatched by a maintainer's command: the
+		// request is the approval, so neither label nor draft gates it.
+		if in.Head == "" {
+			p.Full = fmt.Sprintf("a %s event without a commit runs every target", in.Event)
+		}
 	default:
 		p.Full = fmt.Sprintf("a %s event runs every target", in.Event)
 		if in.Event == EventPush && in.Ref != "" {
@@ -230,6 +243,11 @@ func Make(cfg *config.Config, in Input, g *impact.Graph, o Options) (*Plan, erro
 		t, err := decide(cfg, p, name, g, o)
 		if err != nil {
 			return nil, err
+		}
+		if in.Only != "" {
+			if t, err = narrowToOnly(cfg, in.Only, t, o); err != nil {
+				return nil, err
+			}
 		}
 		if t.Run {
 			p.Minutes += t.Minutes

@@ -23,6 +23,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/hostlock"
 	"github.com/sgl-project/tpuci/internal/partition"
 	"github.com/sgl-project/tpuci/internal/report"
+	"github.com/sgl-project/tpuci/internal/rerun"
 	"github.com/sgl-project/tpuci/internal/stages"
 	"github.com/sgl-project/tpuci/internal/textline"
 	"github.com/sgl-project/tpuci/internal/workspace"
@@ -39,6 +40,10 @@ type Stage struct {
 	Out       io.Writer      // results and tool output
 	Log       io.Writer      // tpuci's own progress lines
 	Partition partition.Spec // TPUCI_PARTITION for the requested target only; the whole as a dependency
+	// Rerun, when set, is what the stage runs again of an earlier
+	// attempt (TPUCI_RERUN_FROM, go tool mage rerun); the pipeline carries
+	// over the rest.
+	Rerun *rerun.Selection
 }
 
 // Session is one tpuci process: its workspace and the stages it ran.
@@ -53,6 +58,10 @@ type Session struct {
 	sig       context.Context
 	sigCh     chan os.Signal
 	interrupt error
+
+	keepOnce sync.Once // the earlier attempt a rerun keeps (TPUCI_RERUN_FROM)
+	kept     string
+	keepErr  error
 }
 
 var (
@@ -180,15 +189,38 @@ func (s *Session) Run(ctx context.Context, name string, body Body) (err error) {
 		s.add(st.TargetResult)
 		return errors.New(name + ": " + st.Reason)
 	}
+	sel, err := s.earlier(name)
+	if err != nil {
+		return s.Refuse(name, err)
+	}
+	if sel != nil && sel.Nothing() {
+		return s.carryOver(st, *sel)
+	}
 	s.ownSignals()
 	ctx, cancel := s.stageContext(ctx)
 	defer cancel(nil)
 
 	fmt.Fprintf(s.Log, "==> %s\n", name)
+	if sel != nil {
+		st.Rerun = sel
+		if !sel.Whole { // the record names what to run: no share of it
+			st.Partition = partition.Spec{}
+		}
+		fmt.Fprintln(s.Log, report.Fit("    running again what failed in "+sel.From+": "+sel.Describe()))
+	}
 	s.add(st.TargetResult)
+	restore := narrow(ws.Settings, sel)
 	err = runBody(ctx, ws, st, body)
+	restore()
+	carried := 0
+	if sel != nil {
+		carried = rerun.Merge(st.TargetResult, *sel, sel.From)
+	}
 	st.Duration = time.Since(st.Started)
 	err = s.settle(ctx, st, err)
+	if sel != nil {
+		st.Reason = strings.TrimPrefix(st.Reason+"; "+rerunNote(sel, carried), "; ")
+	}
 	if werr := s.write(st.TargetResult); werr != nil {
 		fmt.Fprintf(s.Log, "tpuci: %v\n", werr)
 	}

@@ -107,7 +107,7 @@ func (s *Session) passedRecord(name string) (*report.TargetResult, bool) {
 	if json.Unmarshal(data, &rec) != nil {
 		return nil, false
 	}
-	if rec.Status == report.Passed && rec.Commit == s.WS.Commit && rec.Config == s.WS.Config.Hash && rec.Inputs == inputsHash(s.WS) && rec.Partition == "" && !rec.Partial {
+	if rec.Status == report.Passed && rec.Commit == s.WS.Commit && rec.Config == s.WS.Config.Hash && rec.Inputs == inputsHash(s.WS) && rec.Partition == "" && rec.Only == "" && !rec.Partial {
 		return &rec, true
 	}
 	return nil, false

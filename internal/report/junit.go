@@ -111,6 +111,12 @@ func JUnit(s *TargetResult) ([]byte, error) {
 		js := &root.Suites[i]
 		jc := junitCase{Name: c.Name, Classname: class, File: c.File, Line: c.Line, Time: secs(c.Duration.Seconds()),
 			Properties: compileProperties(c)}
+		if c.CarriedOver != "" {
+			if jc.Properties == nil {
+				jc.Properties = &junitProperties{}
+			}
+			jc.Properties.Property = append(jc.Properties.Property, junitProperty{"tpuci.carried_over", clean(c.CarriedOver)})
+		}
 		msg := &junitMessage{Message: clean(textline.First(c.Message)), Text: clean(c.Message + "\n" + c.Output)}
 		switch c.Status {
 		case Failed:
@@ -146,9 +152,18 @@ func JUnit(s *TargetResult) ([]byte, error) {
 func addReruns(jc *junitCase, c Case) {
 	for _, a := range c.Attempts {
 		r := junitRerun{Message: clean(textline.First(a.Message)), Type: string(a.Status), StackTrace: clean(a.Message + "\n" + a.Output)}
-		if a.Log != "" {
-			r.SystemOut = "log: " + a.Log
+		var out []string
+		if a.Class != "" {
+			why := "retried: " + a.Class
+			if a.Rule != "" {
+				why += " (" + a.Rule + ")"
+			}
+			out = append(out, why)
 		}
+		if a.Log != "" {
+			out = append(out, "log: "+a.Log)
+		}
+		r.SystemOut = clean(strings.Join(out, "\n"))
 		errored := a.Status == Errored
 		switch {
 		case c.Status == Passed && errored:

@@ -37,7 +37,11 @@ type Case struct {
 	Log      string        `json:"log,omitempty"`
 	Reruns   int           `json:"reruns,omitempty"`
 	Attempts []Attempt     `json:"attempts,omitempty"` // earlier attempts that failed, when rerun
-	Extra    any           `json:"extra,omitempty"`
+	// CarriedOver names where an earlier attempt's result of the case is
+	// kept ($TPUCI_OUT/attempts/<n>) when a rerun of what failed did not
+	// run it again: it is that attempt's result, not this run's.
+	CarriedOver string `json:"carried_over,omitempty"`
+	Extra       any    `json:"extra,omitempty"`
 	// Compiles are JAX's compiles in the processes of the case's whole
 	// test file run, kept on one case per file (the file's own case when
 	// there is one, else its first), so that sums count each file once.
@@ -51,6 +55,11 @@ type Attempt struct {
 	Output   string        `json:"output,omitempty"`
 	Log      string        `json:"log,omitempty"`
 	Duration time.Duration `json:"duration_ns"`
+	// Class and Rule say why it was retried: infra and the rule its log
+	// matched, flaky and the test known to flake; empty for an earlier
+	// run's attempt rerun by hand (go tool mage rerun).
+	Class string `json:"class,omitempty"`
+	Rule  string `json:"rule,omitempty"`
 }
 
 // Flaky reports a case that passed only after failed attempts.
@@ -67,6 +76,7 @@ type TargetResult struct {
 	Config    string        `json:"config_hash,omitempty"`
 	Inputs    string        `json:"inputs_hash,omitempty"` // interpreter, chips and result-changing variables
 	Partition string        `json:"partition,omitempty"`
+	Only      string        `json:"only,omitempty"` // TPUCI_ONLY: it ran only these files or tests
 	LogDir    string        `json:"log_dir,omitempty"`
 	Failures  []string      `json:"failures,omitempty"`
 	Cases     []Case        `json:"cases,omitempty"`
@@ -129,15 +139,39 @@ func CompilesText(s *compiles.Summary) string {
 }
 
 // FlakyCount counts the cases that passed only on a rerun (they are
-// counted as passed too).
+// counted as passed too). A file's own case counts only when none of its
+// test cases does: one flaky test is one flaky pass.
 func (s *TargetResult) FlakyCount() int {
+	inner := map[[2]string]bool{}
+	for _, c := range s.Cases {
+		if c.Flaky() && c.Name != c.File {
+			inner[[2]string{c.Class, c.File}] = true
+		}
+	}
 	n := 0
-	for i := range s.Cases {
-		if s.Cases[i].Flaky() {
+	for _, c := range s.Cases {
+		if c.Flaky() && (c.Name != c.File || !inner[[2]string{c.Class, c.File}]) {
 			n++
 		}
 	}
 	return n
+}
+
+// RetriedCount counts the files (or cases, where a case has no file) run
+// more than once: retried by the suite runner or rerun by hand.
+func (s *TargetResult) RetriedCount() int {
+	seen := map[[2]string]bool{}
+	for _, c := range s.Cases {
+		if len(c.Attempts) == 0 && c.Reruns == 0 {
+			continue
+		}
+		key := c.File
+		if key == "" {
+			key = c.Name
+		}
+		seen[[2]string{c.Class, key}] = true
+	}
+	return len(seen)
 }
 
 // StatusText is the status as the summaries print it: "failed, partial"
@@ -149,14 +183,33 @@ func (s *TargetResult) StatusText() string {
 	return string(s.Status)
 }
 
-// CountsText is "P passed, F failed, S skipped", with flaky passes named.
+// CountsText is "P passed, F failed, S skipped", with flaky passes named
+// and the files retried counted.
 func (s *TargetResult) CountsText() string {
 	p, f, sk := s.Counts()
 	flaky := ""
 	if n := s.FlakyCount(); n > 0 {
 		flaky = fmt.Sprintf(" (%d flaky: passed on a rerun)", n)
 	}
-	return fmt.Sprintf("%d passed%s, %d failed, %d skipped", p, flaky, f, sk)
+	txt := fmt.Sprintf("%d passed%s, %d failed, %d skipped", p, flaky, f, sk)
+	if n := s.RetriedCount(); n > 0 {
+		txt += fmt.Sprintf("; %d retried", n)
+	}
+	if n := s.CarriedCount(); n > 0 {
+		txt += fmt.Sprintf("; %d carried over, not run again", n)
+	}
+	return txt
+}
+
+// CarriedCount counts the cases carried over from an earlier attempt.
+func (s *TargetResult) CarriedCount() int {
+	n := 0
+	for _, c := range s.Cases {
+		if c.CarriedOver != "" {
+			n++
+		}
+	}
+	return n
 }
 
 // WriteJSON writes v to path atomically (temp file and rename), so a

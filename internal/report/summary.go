@@ -39,8 +39,18 @@ func WriteSummary(w io.Writer, rows []SummaryRow) error {
 			status = fmt.Sprintf("%s (%d)", status, len(reasons))
 		}
 		cases := fmt.Sprintf("%d/%d/%d", p, f, sk)
+		var notes []string
 		if n := st.FlakyCount(); n > 0 {
-			cases += fmt.Sprintf(" (%d flaky)", n)
+			notes = append(notes, fmt.Sprintf("%d flaky", n))
+		}
+		if n := st.RetriedCount(); n > 0 {
+			notes = append(notes, fmt.Sprintf("%d retried", n))
+		}
+		if n := st.CarriedCount(); n > 0 {
+			notes = append(notes, fmt.Sprintf("%d carried over", n))
+		}
+		if len(notes) > 0 {
+			cases += " (" + strings.Join(notes, ", ") + ")"
 		}
 		row := []string{st.Target, status, Round(st.Duration), cases, fmt.Sprint(len(st.Failures)), r.Logs}
 		if withCompiles {

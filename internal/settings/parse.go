@@ -23,6 +23,8 @@ type Settings struct {
 	Partition                 partition.Spec // zero: the whole target
 	Suites                    []string       // TPUCI_SUITE
 	Select                    string         // TPUCI_SELECT
+	Only                      []string       // TPUCI_ONLY: path[::test] entries
+	RerunFrom                 string         // TPUCI_RERUN_FROM
 	Durations                 string         // TPUCI_DURATIONS
 	RecordDurations           bool           // TPUCI_RECORD_DURATIONS
 	DepsFromWorkflow          bool           // TPUCI_DEPS=workflow
@@ -188,6 +190,7 @@ func Parse(getenv func(string) string) (*Settings, error) {
 		Getenv: getenv, raw: raw,
 		Repo: getenv("TPUCI_REPO"), Config: getenv("TPUCI_CONFIG"), Out: getenv("TPUCI_OUT"), Python: getenv("TPUCI_PYTHON"),
 		Suites: list(getenv("TPUCI_SUITE")), Select: getenv("TPUCI_SELECT"), Durations: getenv("TPUCI_DURATIONS"),
+		Only: list(getenv("TPUCI_ONLY")), RerunFrom: strings.TrimSpace(getenv("TPUCI_RERUN_FROM")),
 		RecordDurations: isSet(getenv("TPUCI_RECORD_DURATIONS")), DepsFromWorkflow: strings.TrimSpace(getenv("TPUCI_DEPS")) == "workflow",
 		Force: isSet(getenv("TPUCI_FORCE")), Verbose: isSet(getenv("TPUCI_VERBOSE")), MageVerbose: isSet(getenv("MAGEFILE_VERBOSE")),
 		LockFile: getenv("TPUCI_LOCK_FILE"), LockWait: 30 * time.Minute,

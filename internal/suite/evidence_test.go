@@ -17,14 +17,15 @@ import (
 	"github.com/sgl-project/tpuci/internal/report"
 )
 
-// A file that crashes once keeps its first attempt's log, shows as a flaky
-// pass in JUnit and the summary; a timed-out file records its timeout as a
-// lower bound; only completed attempts give durations.
+// A file that crashes once on an infrastructure failure keeps its first
+// attempt's log, shows as a flaky pass in JUnit and the summary; a
+// timed-out file is not retried and records its timeout as a lower bound;
+// only completed attempts give durations.
 func TestRerunEvidenceAndDurations(t *testing.T) {
 	py := python(t)
 	root := t.TempDir()
 	marker := filepath.Join(root, "crashed-once")
-	write(t, root, "t/test_crash.py", "import os, signal\nm = "+strconv.Quote(marker)+"\nif not os.path.exists(m):\n    open(m, 'w').close()\n    print('first attempt output', flush=True)\n    os.kill(os.getpid(), signal.SIGKILL)\nprint('second run passes')\n")
+	write(t, root, "t/test_crash.py", "import os, signal\nm = "+strconv.Quote(marker)+"\nif not os.path.exists(m):\n    open(m, 'w').close()\n    print('first attempt output: Failed to open libtpu', flush=True)\n    os.kill(os.getpid(), signal.SIGKILL)\nprint('second run passes')\n")
 	write(t, root, "t/test_hang.py", "import time\ntime.sleep(60)\n")
 	write(t, root, "t/test_ok.py", "print('ok')\n")
 	// The timeout leaves a busy host's Python room to start.
@@ -51,17 +52,21 @@ func TestRerunEvidenceAndDurations(t *testing.T) {
 		t.Errorf("last attempt's log: %q", data)
 	}
 	st := &report.TargetResult{Target: "unitTest1", Cases: res.Cases}
-	if st.FlakyCount() != 1 || !strings.Contains(report.Markdown("x", []*report.TargetResult{st}), "(1 flaky: passed on a rerun)") {
-		t.Errorf("flaky pass not counted: %+v", res.Cases)
+	if md := report.Markdown("x", []*report.TargetResult{st}); st.FlakyCount() != 1 || !strings.Contains(md, "(1 flaky: passed on a rerun)") ||
+		!strings.Contains(md, "; 1 retried") {
+		t.Errorf("flaky pass not counted: %+v\n%s", res.Cases, md)
 	}
 	x, err := report.JUnit(st)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"<flakyError message=\"t/test_crash.py: killed by signal: killed", kept, "<rerunError message=\"t/test_hang.py: timed out"} {
+	for _, want := range []string{"<flakyError message=\"t/test_crash.py: killed by signal: killed", kept, "retried: infra (device-busy)"} {
 		if !strings.Contains(string(x), want) {
 			t.Errorf("JUnit lacks %q:\n%s", want, x)
 		}
+	}
+	if strings.Contains(string(x), "<rerunError") {
+		t.Errorf("the timed-out file was retried:\n%s", x)
 	}
 	if m := res.Durations["t/test_hang.py"]; !m.LowerBound || m.Minutes != 5.0/60 {
 		t.Errorf("timed-out file: %+v, want its 5s timeout as a lower bound", m)

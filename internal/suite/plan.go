@@ -1,6 +1,6 @@
 // Package suite plans and runs test suites: one process per file, every
 // file even after failures, per-file timeouts that kill the whole tree,
-// and reruns for infrastructure failures only.
+// and retries for infrastructure failures and known-flaky tests only.
 package suite
 
 import (
@@ -17,6 +17,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/partition"
 	"github.com/sgl-project/tpuci/internal/proc"
+	"github.com/sgl-project/tpuci/internal/rerun"
 )
 
 // Job is one planned file run.
@@ -32,6 +33,9 @@ type Job struct {
 	LogFile string        `json:"log"`
 	// Compiles is where the file's processes write JAX compile events.
 	Compiles string `json:"compiles,omitempty"`
+	// Tests are the pytest tests the job runs (names after "::"); nil:
+	// the whole file.
+	Tests []string `json:"tests,omitempty"`
 }
 
 // Plan is the ordered list of jobs a target runs.
@@ -59,6 +63,11 @@ type Options struct {
 	TestEnv func(path string) string
 	// Compiles, when set, counts each file's JAX compiles.
 	Compiles *compiles.Hook
+	// Picks keeps only the files (or tests) they name, after the
+	// partition (TPUCI_ONLY, or what failed in an earlier attempt); nil
+	// keeps all. PicksFrom names them in errors.
+	Picks     []rerun.Pick
+	PicksFrom string
 }
 
 // PlanSuites turns suites into jobs. A partition applies to each suite
@@ -125,7 +134,16 @@ func PlanSuites(suites []*config.Suite, o Options) (*Plan, error) {
 		}
 		for _, i := range order {
 			f := files[i]
-			job := Job{Suite: s.Name, File: f, Chips: s.Chips, Timeout: s.TimeoutPerFile.Duration, Reruns: s.Reruns, Minutes: weighted[i].Weight}
+			var tests []string
+			if o.Picks != nil {
+				var ok bool
+				if f, tests, ok, err = picked(o, s, f); err != nil {
+					return nil, err
+				} else if !ok {
+					continue
+				}
+			}
+			job := Job{Suite: s.Name, File: f, Chips: s.Chips, Timeout: s.TimeoutPerFile.Duration, Reruns: s.Reruns, Minutes: weighted[i].Weight, Tests: tests}
 			job.LogFile = filepath.Join(o.LogDir, s.Name, logName(f))
 			job.Cmd = command(o, s, f, &job)
 			p.Jobs = append(p.Jobs, job)
@@ -172,7 +190,13 @@ func command(o Options, s *config.Suite, f config.File, job *Job) proc.Cmd {
 	switch f.Runner {
 	case config.RunnerPytest:
 		job.JUnit = strings.TrimSuffix(job.LogFile, ".log") + ".junit.xml"
-		c.Argv = []string{o.Python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "junit_family=xunit1", "--junitxml=" + job.JUnit, abs}
+		c.Argv = []string{o.Python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "junit_family=xunit1", "--junitxml=" + job.JUnit}
+		if len(job.Tests) == 0 {
+			c.Argv = append(c.Argv, abs)
+		}
+		for _, t := range job.Tests { // node ids: the file's path, then the test
+			c.Argv = append(c.Argv, abs+"::"+t)
+		}
 	case config.RunnerUnittest:
 		mod := strings.TrimSuffix(filepath.Base(f.Path), ".py")
 		c.Argv = []string{o.Python, "-m", "unittest", "-v"}
@@ -184,6 +208,57 @@ func command(o Options, s *config.Suite, f config.File, job *Job) proc.Cmd {
 		c.Argv = []string{o.Python, abs}
 	}
 	return c
+}
+
+// picked narrows a suite file to the picks that name it: the whole file,
+// or the tests named. A pytest file runs them as node ids; a unittest
+// file runs them as its methods (each must be one), and a script runs
+// them through unittest, which names a test TestClass.test_name. ok is
+// false when no pick names the file.
+func picked(o Options, s *config.Suite, f config.File) (config.File, []string, bool, error) {
+	// ParseOnly and rerun.Select give one pick per file.
+	i := slices.IndexFunc(o.Picks, func(p rerun.Pick) bool { return p.Path == f.Path && (p.Suite == "" || p.Suite == s.Name) })
+	if i < 0 {
+		return f, nil, false, nil
+	}
+	tests := o.Picks[i].Tests
+	if tests == nil {
+		return f, nil, true, nil
+	}
+	if f.Runner == config.RunnerPytest {
+		return f, tests, true, nil
+	}
+	mod := strings.TrimSuffix(filepath.Base(f.Path), ".py")
+	var methods []string
+	for _, t := range tests {
+		m := strings.TrimPrefix(strings.ReplaceAll(t, "::", "."), mod+".")
+		if !unittestName.MatchString(m) {
+			return f, nil, false, fmt.Errorf("suite %s: %s names %s::%s, but %s runs under unittest, which names a test TestClass.test_name",
+				s.Name, o.PicksFrom, f.Path, t, f.Path)
+		}
+		if f.Runner == config.RunnerUnittest && !slices.Contains(f.Methods, m) {
+			return f, nil, false, fmt.Errorf("suite %s: %s names %s::%s, which is not one of the methods the suite runs of it (%s)",
+				s.Name, o.PicksFrom, f.Path, t, strings.Join(f.Methods, ", "))
+		}
+		if !slices.Contains(methods, m) {
+			methods = append(methods, m)
+		}
+	}
+	f.Runner, f.Methods = config.RunnerUnittest, methods
+	return f, nil, true, nil
+}
+
+var unittestName = regexp.MustCompile(`^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$`)
+
+// Missing are the picks that name no job of the plan.
+func Missing(p *Plan, picks []rerun.Pick) []rerun.Pick {
+	var out []rerun.Pick
+	for _, k := range picks {
+		if !slices.ContainsFunc(p.Jobs, func(j Job) bool { return j.File.Path == k.Path && (k.Suite == "" || k.Suite == j.Suite) }) {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // partError names TPUCI_PARTITION, where the count came from, when it

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,9 +16,11 @@ import (
 
 	"github.com/sgl-project/tpuci/internal/compiles"
 	"github.com/sgl-project/tpuci/internal/durations"
+	"github.com/sgl-project/tpuci/internal/failclass"
 	"github.com/sgl-project/tpuci/internal/ghactions"
 	"github.com/sgl-project/tpuci/internal/proc"
 	"github.com/sgl-project/tpuci/internal/report"
+	"github.com/sgl-project/tpuci/internal/rerun"
 	"github.com/sgl-project/tpuci/internal/textline"
 )
 
@@ -31,6 +34,12 @@ type Runner struct {
 	ShmClean []string  // /dev/shm prefixes removed after each file
 	ShmRoot  string    // "/dev/shm" except in tests
 	Grace    time.Duration
+	// Retries bounds the retries of a file whose suite sets no reruns:
+	// the [triage] policy's.
+	Retries int
+	// KnownFlaky says whether a test (a file, or file::case) flakes on
+	// main at or above the policy's rate; nil: none does.
+	KnownFlaky func(test string) bool
 }
 
 // Result is the outcome of a whole plan.
@@ -93,8 +102,9 @@ func (r *Runner) progress(done, total, failed int, start time.Time, doneMin, tot
 	fmt.Fprintf(r.Log, "    progress: %d/%d files, %d failed, elapsed %s, ETA %s\n", done, total, failed, report.Round(time.Since(start)), eta)
 }
 
-// runJob runs one file with reruns for crashes and timeouts, keeping
-// each earlier attempt's log as <log>.attemptN.log.
+// runJob runs one file, retrying a failed attempt only when the retry
+// policy allows (retryOf), and keeps each earlier attempt's log as
+// <log>.attemptN.log.
 func (r *Runner) runJob(ctx context.Context, job Job) ([]report.Case, []string, *durations.Measure) {
 	if err := os.MkdirAll(filepath.Dir(job.LogFile), 0o755); err != nil {
 		msg := fmt.Sprintf("%s: create log dir: %v", job.File.Path, err)
@@ -106,20 +116,32 @@ func (r *Runner) runJob(ctx context.Context, job Job) ([]report.Case, []string, 
 	}
 	var (
 		out     outcomeInfo
-		earlier []report.Attempt
+		earlier []tried
 		total   time.Duration
 	)
+	bound := r.bound(job)
 	for attempt := 0; ; attempt++ {
 		out = r.attempt(ctx, job, attempt)
 		total += out.o.Duration
 		r.cleanShm()
-		if out.err == nil || !out.o.Crashed() || attempt >= job.Reruns || ctx.Err() != nil {
+		if out.err == nil || ctx.Err() != nil {
 			break
 		}
-		earlier = append(earlier, report.Attempt{Status: report.Errored, Message: r.why(job, out), Output: out.tail,
-			Log: keepAttemptLog(job.LogFile, attempt+1), Duration: out.o.Duration})
-		fmt.Fprintln(r.Log, report.Fit(fmt.Sprintf("    %s: %s; rerun %d/%d (infrastructure failure; log kept as %s)",
-			job.File.Path, out.o.Describe(), len(earlier), job.Reruns, report.Path(earlier[len(earlier)-1].Log))))
+		cases := r.parseCases(job, out)
+		retry := r.retryOf(job, out, cases)
+		if !retry.ok || attempt >= bound {
+			r.notRetried(job, out, retry, attempt, bound)
+			break
+		}
+		status := report.Failed
+		if out.o.Crashed() {
+			status = report.Errored
+		}
+		kept := keepAttemptLog(job.LogFile, attempt+1)
+		earlier = append(earlier, tried{cases: cases, file: report.Attempt{Status: status, Message: r.why(job, out),
+			Output: out.tail, Log: kept, Duration: out.o.Duration, Class: string(retry.class), Rule: retry.rule}})
+		fmt.Fprintln(r.Log, report.Fit(fmt.Sprintf("    %s: %s; retry %d/%d: %s (log kept as %s)",
+			job.File.Path, out.o.Describe(), attempt+1, bound, retry, report.Path(kept))))
 	}
 	if r.GH != nil {
 		r.GH.EndGroup()
@@ -134,10 +156,92 @@ func (r *Runner) runJob(ctx context.Context, job Job) ([]report.Case, []string, 
 	}
 	rr := ""
 	if len(earlier) > 0 {
-		rr = fmt.Sprintf(", %d rerun(s)", len(earlier))
+		rr = fmt.Sprintf(", %d retried", len(earlier))
+		if len(fails) == 0 {
+			rr += ": flaky pass"
+		}
 	}
 	fmt.Fprintf(r.Log, "  %s %s %s (est. %.1fm%s)\n", status, job.File.Path, report.Round(total), job.Minutes, rr)
 	return cases, fails, measure(job, out.o)
+}
+
+// tried is an earlier attempt of a file: how the file ended and the
+// cases it reported.
+type tried struct {
+	file  report.Attempt
+	cases []report.Case
+}
+
+// bound is how many times a file may be retried: its suite's reruns when
+// set, else the policy's retries.
+func (r *Runner) bound(job Job) int {
+	if job.Reruns > 0 {
+		return job.Reruns
+	}
+	return r.Retries
+}
+
+// retry is the decision on one failed attempt.
+type retry struct {
+	ok    bool
+	class failclass.Class // infra, flaky, timeout; "" for a test failure
+	rule  string          // the infrastructure rule, or the known-flaky test
+	line  string          // the log line the rule matched
+}
+
+func (d retry) String() string {
+	switch d.class {
+	case failclass.Infra:
+		return fmt.Sprintf("infra, rule %s: %s", d.rule, textline.Clip(textline.Safe(d.line), 60))
+	case failclass.Flaky:
+		return "flaky, known flaky on main: " + d.rule
+	case failclass.Timeout:
+		return "timeout"
+	}
+	return "a test failure (no infrastructure rule matched, not known flaky)"
+}
+
+// retryOf applies the retry policy to a failed attempt: a timeout is
+// class timeout and is not retried; an attempt whose log matches an
+// infrastructure rule (failclass.MatchInfra) is, as is a file known to
+// flake on main (the file itself or one of the cases that failed); any
+// other failure is the code's and is not.
+func (r *Runner) retryOf(job Job, out outcomeInfo, cases []report.Case) retry {
+	if out.o.TimedOut {
+		return retry{class: failclass.Timeout}
+	}
+	if rule, line, ok := failclass.MatchInfra(out.log, out.o.ExitCode); ok {
+		return retry{ok: true, class: failclass.Infra, rule: rule.Name, line: line}
+	}
+	if r.KnownFlaky == nil {
+		return retry{}
+	}
+	tests := []string{job.File.Path}
+	for _, c := range cases {
+		if c.Status == report.Failed || c.Status == report.Errored {
+			tests = append(tests, job.File.Path+"::"+inFile(c.Name, job.File.Path))
+		}
+	}
+	for _, t := range tests {
+		if r.KnownFlaky(t) {
+			return retry{ok: true, class: failclass.Flaky, rule: t}
+		}
+	}
+	return retry{}
+}
+
+// notRetried says why a failed file is not run again, when the policy
+// could have retried it.
+func (r *Runner) notRetried(job Job, out outcomeInfo, d retry, attempt, bound int) {
+	switch {
+	case bound == 0:
+		return
+	case d.ok:
+		fmt.Fprintln(r.Log, report.Fit(fmt.Sprintf("    %s: %s; not retried: %d of %d retries used (%s)",
+			job.File.Path, out.o.Describe(), attempt, bound, d)))
+	default:
+		fmt.Fprintln(r.Log, report.Fit(fmt.Sprintf("    %s: %s; not retried: %s", job.File.Path, out.o.Describe(), d)))
+	}
 }
 
 // measure is what the last attempt says about the file's duration: its
@@ -233,12 +337,9 @@ func (r *Runner) why(job Job, out outcomeInfo) string {
 	return msg
 }
 
-// classify builds the report cases for a job: per test case from pytest's
-// JUnit or unittest's verbose output, else one case for the file. A file
-// that was rerun also gets a file case carrying the earlier attempts.
-func (r *Runner) classify(job Job, out outcomeInfo, earlier []report.Attempt, took time.Duration) ([]report.Case, []string) {
-	fileCase := report.Case{Name: job.File.Path, Class: job.Suite, File: job.File.Path, Duration: took, Reruns: len(earlier),
-		Attempts: earlier, Log: job.LogFile, Status: report.Passed}
+// parseCases reads an attempt's cases from pytest's JUnit or unittest's
+// verbose output; a plain script reports none.
+func (r *Runner) parseCases(job Job, out outcomeInfo) []report.Case {
 	var cases []report.Case
 	if job.JUnit != "" {
 		cases = parseJUnit(job.JUnit, job.Suite)
@@ -253,6 +354,28 @@ func (r *Runner) classify(job Job, out outcomeInfo, earlier []report.Attempt, to
 		cases = parseUnittest(out.log, job.Suite, job.File.Path)
 		addUnittestReasons(cases, out.log, r.Repo, job.File.Path)
 	}
+	return cases
+}
+
+// classify builds the report cases for a job: per test case from pytest's
+// JUnit or unittest's verbose output, else one case for the file. A file
+// that was retried also gets a file case carrying the earlier attempts,
+// and each case the earlier attempts in which it failed.
+func (r *Runner) classify(job Job, out outcomeInfo, earlier []tried, took time.Duration) ([]report.Case, []string) {
+	var files []report.Attempt
+	for _, t := range earlier {
+		files = append(files, t.file)
+	}
+	fileCase := report.Case{Name: job.File.Path, Class: job.Suite, File: job.File.Path, Duration: took, Reruns: len(earlier),
+		Attempts: files, Log: job.LogFile, Status: report.Passed}
+	cases := r.parseCases(job, out)
+	for i := range cases {
+		cases[i].Log = job.LogFile // each case names its file's log
+		if len(earlier) > 0 {
+			cases[i].Reruns = len(earlier)
+			cases[i].Attempts = caseAttempts(cases[i], earlier)
+		}
+	}
 	if out.err == nil {
 		if len(cases) == 0 || len(earlier) > 0 {
 			cases = append(cases, fileCase)
@@ -261,11 +384,11 @@ func (r *Runner) classify(job Job, out outcomeInfo, earlier []report.Attempt, to
 	}
 	why := r.why(job, out)
 	if len(earlier) > 0 {
-		why += fmt.Sprintf(" (after %d rerun(s); earlier logs: %s)", len(earlier), attemptLogs(earlier))
+		why += fmt.Sprintf(" (after %d retries; earlier logs: %s)", len(earlier), attemptLogs(files))
 	}
 	var fails []string
 	for _, c := range cases {
-		if c.Status == report.Failed || c.Status == report.Errored {
+		if failed(c.Status) {
 			fails = append(fails, fmt.Sprintf("%s: %s", where(c), textline.First(c.Message)))
 		}
 	}
@@ -283,6 +406,32 @@ func (r *Runner) classify(job Job, out outcomeInfo, earlier []report.Attempt, to
 	return cases, fails
 }
 
+func failed(s report.Status) bool { return s == report.Failed || s == report.Errored }
+
+// caseAttempts are the earlier attempts of a case: each in which it
+// failed, with its own message; for a case that failed in the end, also
+// each in which the file ended before the case reported (a crash, an
+// infrastructure failure), with the file's.
+func caseAttempts(c report.Case, earlier []tried) []report.Attempt {
+	var out []report.Attempt
+	for _, t := range earlier {
+		i := slices.IndexFunc(t.cases, func(e report.Case) bool { return e.Name == c.Name })
+		switch {
+		case i >= 0 && failed(t.cases[i].Status):
+			e := t.cases[i]
+			a := t.file
+			a.Status, a.Message, a.Duration = e.Status, e.Message, e.Duration
+			if e.Output != "" {
+				a.Output = e.Output
+			}
+			out = append(out, a)
+		case i < 0 && failed(c.Status):
+			out = append(out, t.file)
+		}
+	}
+	return out
+}
+
 // where names a failed case by its file and line, then by its name in
 // the file: the path once.
 func where(c report.Case) string {
@@ -296,28 +445,9 @@ func where(c report.Case) string {
 	return loc + ": " + inFile(c.Name, c.File)
 }
 
-// inFile is a case's name without the module path that repeats its file:
-// in a/test_x.py, pytest's "a.test_x.C::test_b" is "C::test_b" and
-// unittest's "test_x.C.test_b" is "C.test_b".
-func inFile(name, file string) string {
-	mod := strings.TrimSuffix(filepath.Base(file), ".py")
-	dotted, test, pytest := strings.Cut(name, "::")
-	parts := strings.Split(dotted, ".")
-	k := len(parts) - 1
-	for k >= 0 && parts[k] != mod {
-		k--
-	}
-	rest := strings.Join(parts[k+1:], ".")
-	switch {
-	case k < 0 || (!pytest && rest == ""):
-		return name
-	case !pytest:
-		return rest
-	case rest == "":
-		return test
-	}
-	return rest + "::" + test
-}
+// inFile is a case's name without the module path that repeats its file
+// (rerun.InFile).
+func inFile(name, file string) string { return rerun.InFile(name, file) }
 
 func attemptLogs(a []report.Attempt) string {
 	var logs []string

@@ -5,15 +5,19 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/compiles"
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/depmap"
 	"github.com/sgl-project/tpuci/internal/durations"
+	"github.com/sgl-project/tpuci/internal/partition"
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/proc"
 	"github.com/sgl-project/tpuci/internal/report"
+	"github.com/sgl-project/tpuci/internal/rerun"
+	"github.com/sgl-project/tpuci/internal/triage"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
 
@@ -58,6 +62,23 @@ func Suites(target string) pipeline.Body {
 			Repo: ws.Repo, Python: ws.Python, LogDir: st.LogDir, Partition: st.Partition, Only: only, Measured: measured, Select: sel,
 			Env: func(chips int) []string { return append(ws.Env(), ws.Chips.Env(chips)...) },
 		}
+		switch {
+		case st.Rerun != nil && !st.Rerun.Whole:
+			if len(st.Rerun.Files) == 0 {
+				fmt.Fprintln(st.Log, report.Fit("    no suite file failed in "+st.Rerun.From+": none runs again"))
+				return nil
+			}
+			// The earlier record names each file with its suite: the
+			// share and the selection that chose them do not apply again.
+			opts.Picks, opts.PicksFrom = st.Rerun.Files, "the record in "+st.Rerun.From
+			opts.Partition, opts.Only, opts.Select = partition.Spec{}, nil, nil
+		case len(ws.Settings.Only) > 0 && !pipeline.IsDependency(ctx):
+			if opts.Picks, err = rerun.ParseOnly(ws.Settings.Only); err != nil {
+				return err
+			}
+			opts.PicksFrom = "TPUCI_ONLY=" + onlyValue(ws)
+			st.Only = strings.Join(ws.Settings.Only, ",")
+		}
 		depDir, err := recordDeps(ws, target, &opts)
 		if err != nil {
 			return err
@@ -69,6 +90,10 @@ func Suites(target string) pipeline.Body {
 		if err != nil {
 			return err
 		}
+		if missing := Missing(plan, opts.Picks); len(missing) > 0 {
+			return fmt.Errorf("suite: %s names %s, which %s does not run here (changed config, or a suite this host cannot run): unset it to run every file",
+				opts.PicksFrom, missing[0], target)
+		}
 		for _, why := range plan.Skipped {
 			fmt.Fprintln(st.Log, report.Fit("    skip suite "+why))
 		}
@@ -79,7 +104,13 @@ func Suites(target string) pipeline.Body {
 		if !st.Partition.Whole() {
 			part = " (partition " + st.Partition.String() + ")"
 		}
-		fmt.Fprintf(st.Log, "    %d files%s, estimated %.1f min\n", len(plan.Jobs), part, plan.Minutes)
+		switch {
+		case st.Rerun != nil && opts.Picks != nil:
+			part += ", only what failed in " + st.Rerun.From
+		case opts.Picks != nil:
+			part += ", only what TPUCI_ONLY names"
+		}
+		fmt.Fprintln(st.Log, report.Fit(fmt.Sprintf("    %d files%s, estimated %.1f min", len(plan.Jobs), part, plan.Minutes)))
 		if !ws.Chips.CPU { // one TPU user at a time; CPU hosts need no queue
 			lock, err := st.LockChips(ctx, ws)
 			if err != nil {
@@ -88,8 +119,12 @@ func Suites(target string) pipeline.Body {
 			defer lock.Release()
 		}
 		r := &Runner{Repo: ws.Repo, GH: st.GH, Out: st.Out, Log: st.Log, Verbose: verbose(ws), ShmClean: ws.Config.Cache.ShmClean}
+		r.Retries, r.KnownFlaky = retryPolicy(ctx, ws, st)
 		res, runErr := r.Run(ctx, plan)
 		st.Cases = append(st.Cases, res.Cases...)
+		if ran := (report.TargetResult{Cases: res.Cases}); ran.RetriedCount() > 0 {
+			fmt.Fprintf(st.Log, "    %d retried, %d of them flaky passes\n", ran.RetriedCount(), ran.FlakyCount())
+		}
 		st.Failures = append(st.Failures, res.Failures...)
 		if t, ok := CompileTable(res.Compiles); ok {
 			st.Tables = append(st.Tables, t)
@@ -104,6 +139,18 @@ func Suites(target string) pipeline.Body {
 		}
 		return runErr
 	}
+}
+
+// retryPolicy reads the failure record once per stage: the policy's
+// retries and which tests flake on main. A record that cannot be read
+// only warns, and then no test counts as known flaky.
+func retryPolicy(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) (int, func(string) bool) {
+	h, p, err := triage.Load(ctx, ws, st.Log)
+	if err != nil {
+		fmt.Fprintln(st.Log, report.Fit(fmt.Sprintf("    warning: no test counts as known flaky: %v", err)))
+		return triage.PolicyOf(ws.Config).Retries, nil
+	}
+	return p.Retries, func(test string) bool { return h.KnownFlaky(test, p) }
 }
 
 func verbose(ws *workspace.Workspace) bool {

@@ -13,11 +13,12 @@ import (
 // WithSuites runs a case target's cases and then the suites given that
 // target (the suite files no case covers, such as a PR suite's test the
 // cases do not replace). A matrix job runs one side only: a suite job
-// (TPUCI_SUITE set) its suite, a case job (a partition) its cases.
+// (TPUCI_SUITE set) its suite, a case job (a partition) its cases;
+// TPUCI_ONLY names suite files, so it runs the suites only.
 func WithSuites(target string, cases pipeline.Body) pipeline.Body {
 	suites := Suites(target)
 	return func(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stage) error {
-		if len(ws.Settings.Suites) > 0 {
+		if len(ws.Settings.Suites) > 0 || len(ws.Settings.Only) > 0 && !pipeline.IsDependency(ctx) {
 			return suites(ctx, ws, st)
 		}
 		caseErr := cases(ctx, ws, st)

@@ -263,7 +263,16 @@ func EntriesOf(tr *report.TargetResult) []Entry {
 	if tr == nil {
 		return nil
 	}
-	order, files := results(tr)
+	// A rerun's record carries over what it did not run again: those
+	// results are an earlier attempt's, already recorded.
+	ran := *tr
+	ran.Cases = nil
+	for _, c := range tr.Cases {
+		if c.CarriedOver == "" {
+			ran.Cases = append(ran.Cases, c)
+		}
+	}
+	order, files := results(&ran)
 	var out []Entry
 	for _, g := range order {
 		f := files[g]

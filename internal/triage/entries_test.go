@@ -178,3 +178,17 @@ func TestFailuresOf(t *testing.T) {
 		t.Error("a stage without cases recorded entries")
 	}
 }
+
+// A rerun's record carries over the results it did not run again; they
+// were recorded with their own attempt and are not recorded twice.
+func TestEntriesOfSkipsCarriedOver(t *testing.T) {
+	tr := &report.TargetResult{Target: "unitTest1", Status: report.Passed, Cases: []report.Case{
+		{Name: "t/a.py", Class: "unit", File: "t/a.py", Status: report.Passed, CarriedOver: "attempts/1"},
+		{Name: "t/b.py", Class: "unit", File: "t/b.py", Status: report.Passed,
+			Attempts: []report.Attempt{{Status: report.Failed, Message: "t/b.py: exit code 1"}}},
+	}}
+	got := EntriesOf(tr)
+	if len(got) != 1 || got[0].Test != "t/b.py" || got[0].Outcome != Flaky {
+		t.Fatalf("entries: %+v; want only t/b.py, flaky", got)
+	}
+}

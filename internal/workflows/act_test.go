@@ -296,6 +296,7 @@ func (r run) do(t *testing.T) result {
 	*n.(*int)++
 	env := hostEnv(t)
 	env["TPUCI_ACT_ARTIFACTS"] = r.Artifacts
+	env["TPUCI_ACT_REPO"] = r.Dir // the checkout stand-in copies it to check out a ref
 	env["TPUCI_ACT_INVOCATION"] = fmt.Sprintf("%s-%d", t.Name(), *n.(*int))
 	for k, v := range r.Env {
 		env[k] = v

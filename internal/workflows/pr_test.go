@@ -4,8 +4,12 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/sgl-project/tpuci/internal/report"
 )
 
 const prWorkflow = "pr-test.yml"
@@ -203,4 +207,160 @@ func TestPushToMainRunsEverything(t *testing.T) {
 			"repository": map[string]any{"full_name": "sgl-project/sglang-jax"}}}.do(t)
 	res.expect(t, expectAll(testJobs, "succeeded", map[string]string{"coordinator": "succeeded", "lint": "succeeded", "finish": "succeeded"}))
 	res.contains(t, "coordinator", "a push to main runs every target")
+}
+
+// rerunConfig is the example's configuration narrowed to lint and two
+// small unitTest1 suites, so that a re-run journey stays short: the
+// 1-chip suite in two jobs, the CPU suite in one.
+func rerunConfig(t *testing.T, dir string) string {
+	t.Helper()
+	example, err := os.ReadFile(filepath.Join(dir, "tpuci.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(example)
+	head, _, ok1 := strings.Cut(s, "[[suite]]")
+	_, gating, ok2 := strings.Cut(s, "[gating]")
+	gating, _, ok3 := strings.Cut("[gating]"+gating, "[[gating.filter]]\nname = \"pallas_kernel\"")
+	if !ok1 || !ok2 || !ok3 {
+		t.Fatal("the example's tpuci.toml changed shape: update rerunConfig")
+	}
+	gating = strings.Replace(gating, `targets = ["lint", "unitTest1", "unitTest4", "e2e", "perf", "accuracy"]`, `targets = ["lint", "unitTest1"]`, 1)
+	return head + `[[suite]]
+name = "unit-test-tpu-v6e-1"
+target = "unitTest1"
+chips = 1
+partitions = 2
+timeout_per_file = "2m"
+files = [
+  { path = "python/sgl_jax/test/test_rotary_embedding.py", minutes = 0.5 },
+  { path = "python/sgl_jax/test/test_common_utils.py", minutes = 0.2 },
+  { path = "python/sgl_jax/test/test_sampling_params.py", minutes = 0.3, runner = "pytest" },
+]
+
+[[suite]]
+name = "unit-test-cpu"
+target = "unitTest1"
+chips = 0
+partitions = 1
+timeout_per_file = "2m"
+files = [
+  { path = "python/sgl_jax/test/test_common_utils.py", minutes = 0.2 },
+]
+
+` + gating
+}
+
+// stageRecords reads target's stage record in each artifact named
+// prefix*, by artifact.
+func stageRecords(t *testing.T, store, prefix, target string) map[string]*report.TargetResult {
+	t.Helper()
+	recs, _ := filepath.Glob(filepath.Join(store, prefix+"*", target+".json"))
+	out := map[string]*report.TargetResult{}
+	for _, rec := range recs {
+		data, err := os.ReadFile(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var st report.TargetResult
+		if err := json.Unmarshal(data, &st); err != nil {
+			t.Fatalf("%s: %v", rec, err)
+		}
+		out[filepath.Base(filepath.Dir(rec))] = &st
+	}
+	return out
+}
+
+// "Re-run failed jobs": a PR whose sampling test fails once. The first
+// run fails one unit-test-1 entry naming the file. The re-run (run attempt
+// 2, the same artifact store) downloads each job's own earlier results:
+// the entry that failed runs only the test that failed, which passes now
+// (a flaky pass, the earlier failure kept in its record and under
+// attempts/1 of its upload), and carries over its other file and tests;
+// the other entries and lint run nothing and carry their results over.
+func TestRerunOfFailedJobsRunsOnlyTheFailedFile(t *testing.T) {
+	t.Parallel()
+	dir := clone(t, "feature")
+	const sampling = "python/sgl_jax/test/test_sampling_params.py"
+	marker := filepath.Join(t.TempDir(), "failed-once")
+	change(t, dir, "sampling: stricter values, narrowed CI", map[string]string{
+		sampling: rewrite(t, dir, sampling, "def test_invalid_values():\n", "def test_invalid_values():\n    import os\n"+
+			"    if not os.path.exists("+strconv.Quote(marker)+"):\n        open("+strconv.Quote(marker)+", 'w').close()\n"+
+			"        raise AssertionError('a bad value slipped through')\n"),
+		"tpuci.toml": rerunConfig(t, dir),
+	})
+	r := prRun(t, dir, prEvent(t, dir, "labeled", "run-ci", []string{"run-ci"}, false))
+	first := r.do(t)
+	first.expect(t, map[string]string{"coordinator": "succeeded", "lint": "succeeded", "unit-test-1": "failed", "finish": "failed"})
+	failed := ""
+	for name, st := range stageRecords(t, r.Artifacts, "tpuci-unit-test-1-", "unitTest1") {
+		if st.Status == report.Failed {
+			if failed != "" {
+				t.Fatalf("two entries failed: %s and %s", failed, name)
+			}
+			failed = name
+		}
+	}
+	if failed == "" {
+		t.Fatal("no unit-test-1 entry failed")
+	}
+	first.contains(t, "finish", "unit-test-1", "test_sampling_params.py")
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	r.Env = map[string]string{"GITHUB_RUN_ATTEMPT": "2"}
+	second := r.do(t)
+	second.expect(t, map[string]string{"coordinator": "succeeded", "lint": "succeeded", "unit-test-1": "succeeded", "finish": "succeeded"})
+	// The line names the test on its second line (wrapped to 100 columns).
+	second.contains(t, "unit-test-1", "running again what failed in attempts/1: 1 file(s):", "|         "+sampling+"::test_invalid_values",
+		"nothing run (carried over from attempts/1")
+	second.contains(t, "lint", "<== lint passed, nothing run (carried over from attempts/1")
+	if ran := testFilesRun(second.Log, "unit-test-1"); strings.Join(ran, ",") != sampling {
+		t.Errorf("unit-test-1 ran %v, want only %s", ran, sampling)
+	}
+	recs := stageRecords(t, r.Artifacts, "tpuci-unit-test-1-", "unitTest1")
+	for name, st := range recs {
+		if name == failed {
+			continue
+		}
+		if st.Status != report.Passed || !strings.HasPrefix(st.Reason, "carried over from attempts/1") || st.CarriedCount() != len(st.Cases) {
+			t.Errorf("%s: %s (%s), %d of %d cases carried over", name, st.Status, st.Reason, st.CarriedCount(), len(st.Cases))
+		}
+	}
+	st := recs[failed]
+	if st == nil || st.Status != report.Passed || st.FlakyCount() != 1 || !strings.Contains(st.Reason, "ran again what failed in attempts/1") {
+		t.Fatalf("%s: %+v", failed, st)
+	}
+	ran, carried := 0, 0
+	for _, c := range st.Cases {
+		switch {
+		case c.CarriedOver != "":
+			carried++
+		case strings.HasSuffix(c.Name, "::test_invalid_values") && c.Flaky() && strings.Contains(c.Attempts[0].Message, "a bad value slipped through"):
+			ran++
+		default:
+			t.Errorf("ran again: %+v", c)
+		}
+	}
+	if ran != 1 || carried == 0 {
+		t.Errorf("%d cases ran again, %d carried over: want 1 and the rest", ran, carried)
+	}
+	kept := stageRecords(t, filepath.Join(r.Artifacts, failed, "attempts"), "1", "unitTest1")
+	if k := kept["1"]; k == nil || k.Status != report.Failed {
+		t.Errorf("the upload does not keep the first attempt's record: %+v", kept)
+	}
+}
+
+// testFilesRun lists the test files the entries of job id ran, from the
+// "ok"/"FAILED" line the suite runner prints per file.
+func testFilesRun(log, id string) []string {
+	var out []string
+	line := regexp.MustCompile(`^\[[^/\]]+/([^\]]+?)\s*\] +\| +(?:ok|FAILED) (\S+\.py) `)
+	for _, l := range strings.Split(log, "\n") {
+		if m := line.FindStringSubmatch(l); m != nil && (m[1] == id || strings.HasPrefix(m[1], id+" (")) {
+			out = append(out, m[2])
+		}
+	}
+	return out
 }

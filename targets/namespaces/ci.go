@@ -8,6 +8,7 @@ import (
 
 	"github.com/sgl-project/tpuci/internal/ci"
 	"github.com/sgl-project/tpuci/internal/pipeline"
+	"github.com/sgl-project/tpuci/internal/slash"
 )
 
 // CI groups the entry points of the CI workflows.
@@ -32,6 +33,9 @@ func ciEnv() (ci.Env, error) {
 // the required label (run-ci), drafts fail, labels add targets, path
 // filters enable targets, and the Python import graph narrows each suite
 // to the test files that import a change; a push to main runs everything.
+// A workflow_dispatch (what /rerun and /run-ci send) plans a PR's head:
+// inputs sha (40 hex, the checkout), base, pr and only (a PR target or
+// suite the run is narrowed to), without the label gate.
 // -explain lists every selected and skipped file with the reason.
 //
 // Outputs: run_TARGET=true|false and matrix_TARGET (strategy.matrix JSON)
@@ -98,7 +102,7 @@ func (CI) Matrix(ctx context.Context, target string) error {
 // pass.
 //
 // Writes $TPUCI_OUT/finish.json (jobs and triage) and the step summary.
-// On a pull request (or with TPUCI_PR) it keeps one summary comment,
+// On a pull request (dispatched too, or with TPUCI_PR) it keeps one comment,
 // edited in place (GITHUB_TOKEN with pull-requests: write,
 // GITHUB_API_URL). On a push to main or a schedule it posts to
 // TPUCI_NOTIFY_WEBHOOK when main turns red or green again (state in the
@@ -139,4 +143,29 @@ func (CI) Replay(ctx context.Context, n int) error {
 		ci.PrintReplay(e.Stdout, rp)
 	}
 	return err
+}
+
+// Command answers a PR comment's slash command (/rerun-failed, /rerun, /run-ci, /help).
+//
+//	go tool mage ci:command
+//
+// Reads the issue_comment payload at GITHUB_EVENT_PATH (comments on
+// issues, by bots, or whose first line is no /word are ignored), reacts
+// with eyes, checks the commenter's permission with the collaborator
+// permission API (write, maintain or admin), resolves the PR's head SHA
+// once and pins the command to it: /rerun-failed reruns the failed jobs
+// of the latest PR Test run of that SHA; /rerun and /run-ci dispatch PR
+// Test on the default branch with inputs sha, pr, base and only (/run-ci
+// also adds [gating].required_label). Replies in one comment, then reacts
+// +1, -1 or confused. Needs GITHUB_TOKEN; GITHUB_API_URL for GitHub
+// Enterprise. Writes $TPUCI_OUT/command.json.
+func (CI) Command(ctx context.Context) error {
+	s, err := pipeline.Current()
+	if err != nil {
+		return err
+	}
+	ctx, stop := s.Context(ctx)
+	defer stop()
+	return slash.RunCommand(ctx, slash.Env{GitHub: s.WS.Settings.GitHub, Config: s.WS.Config, Out: s.WS.Out,
+		GH: s.GH, Stdout: s.Out, Log: s.Log})
 }
