@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/config"
+	"github.com/sgl-project/tpuci/internal/datastore"
 	"github.com/sgl-project/tpuci/internal/depmap"
 	"github.com/sgl-project/tpuci/internal/durations"
 	"github.com/sgl-project/tpuci/internal/ghactions"
@@ -17,6 +18,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/settings"
 	"github.com/sgl-project/tpuci/internal/suite"
+	"github.com/sgl-project/tpuci/internal/triage"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
 
@@ -254,30 +256,62 @@ func RunMatrix(e Env, target string) error {
 	return nil
 }
 
-// RunFinish is ci:finish: judge TPUCI_NEEDS against TPUCI_PLAN.
-func RunFinish(e Env) error {
+// RunFinish is ci:finish: judge TPUCI_NEEDS against TPUCI_PLAN, triage
+// every failure of the jobs' stage records (TPUCI_RESULTS) against main's
+// history and the quarantine, and report: the tables, finish.json, the
+// step summary, the PR's summary comment, and on main a notification
+// when its state changes.
+func RunFinish(ctx context.Context, e Env) error {
 	needs := e.Settings.Plan.Needs
 	if needs == "" {
 		return errors.New("ci:finish: TPUCI_NEEDS is not set: pass ${{ toJSON(needs) }} through env")
 	}
-	rows, err := Finish([]byte(needs), []byte(e.Settings.Plan.Plan))
-	if rows == nil && err != nil {
+	rows, gate, err := FinishRows([]byte(needs), []byte(e.Settings.Plan.Plan))
+	if err != nil {
 		return err
 	}
+	if pr, _ := prNumber(e); pr > 0 && !gate.PR() {
+		// A run dispatched for a pull request tests a change, not main.
+		gate.Event = EventPR
+		if len(gate.Changed) == 0 && gate.Unknown == "" {
+			gate.Unknown = "a dispatched run of a pull request: the plan does not list its changed files"
+		}
+	}
+	var tri *Triage
 	if dir := e.Settings.Plan.Results; dir != "" {
-		err = explainFailures(e, dir, rows, err)
+		tri = triageResults(ctx, e, dir, rows, gate)
+	}
+	err = RowsError(rows)
+	if err == nil && tri != nil && tri.ExitCode != 0 {
+		err = fmt.Errorf("ci:finish: %s", tri.Verdict())
 	}
 	FinishTable(e.Stdout, rows)
+	if tri != nil {
+		fmt.Fprintln(e.Stdout)
+		TriageTable(e.Stdout, tri)
+	}
 	for _, r := range rows {
 		if !r.OK {
 			e.GH.Annotate(ghactions.Annotation{Level: "error", Title: "tpuci finish gate", Msg: fmt.Sprintf("%s: %s", r.Job, r.Why)})
 		}
 	}
-	if werr := report.WriteJSON(filepath.Join(e.Out, FinishFile), rows); werr != nil {
+	doc := struct {
+		Jobs   []Row   `json:"jobs"`
+		Triage *Triage `json:"triage,omitempty"`
+	}{rows, tri}
+	if werr := report.WriteJSON(filepath.Join(e.Out, FinishFile), doc); werr != nil {
 		fmt.Fprintf(e.Log, "ci:finish: %v\n", werr)
 	}
-	if serr := e.GH.AppendSummary(FinishMarkdown(rows, err)); serr != nil {
+	md := FinishMarkdown(rows, err)
+	if tri != nil {
+		md += TriageMarkdown(tri)
+	}
+	if serr := e.GH.AppendSummary(md); serr != nil {
 		fmt.Fprintf(e.Log, "ci:finish: %v\n", serr)
+	}
+	if tri != nil {
+		comment(ctx, e, gate, tri)
+		tell(ctx, e, tri)
 	}
 	if err == nil {
 		fmt.Fprintln(e.Stdout, "every job the plan required passed")
@@ -285,27 +319,34 @@ func RunFinish(e Env) error {
 	return err
 }
 
-// explainFailures adds what failed in each failed job (from the results
-// the jobs uploaded to dir) to its row and to the gate's error.
-func explainFailures(e Env, dir string, rows []Row, err error) error {
+// triageResults reads the jobs' stage records under dir and triages them;
+// the rows of failed jobs say what failed.
+func triageResults(ctx context.Context, e Env, dir string, rows []Row, gate Gate) *Triage {
 	var jobs []string
 	for _, r := range rows {
 		jobs = append(jobs, r.Job)
 	}
-	failed, rerr := JobFailures(dir, jobs)
-	if rerr != nil {
-		fmt.Fprintf(e.Log, "%v\n", rerr)
-		return err
+	recs, err := JobRecords(dir, jobs)
+	if err != nil {
+		fmt.Fprintf(e.Log, "%v\n", err)
 	}
-	var details []string
+	in := TriageInput{Now: time.Now(), Source: "none: no workspace"}
+	if e.WS != nil {
+		in.Quarantine = triage.QuarantineOf(e.Config)
+		h, p, lerr := triage.Load(ctx, e.WS, e.Log)
+		in.History, in.Policy, in.Source = h, p, "main's failure record in "+datastore.Open(e.WS, io.Discard).Describe()
+		if lerr != nil {
+			in.Policy = triage.PolicyOf(e.Config)
+			in.Source = fmt.Sprintf("not read (%v): every failure counts as new", lerr)
+			fmt.Fprintf(e.Log, "ci:finish: warning: main's failure record: %v\n", lerr)
+		}
+	}
+	tri := TriageRows(rows, gate, recs, in)
+	failed := JobFailures(recs)
 	for i, r := range rows {
 		if f := failed[r.Job]; !r.OK && len(f) > 0 {
 			rows[i].Why += ": " + strings.Join(f, "; ")
-			details = append(details, r.Job+": "+strings.Join(f, "; "))
 		}
 	}
-	if err != nil && len(details) > 0 {
-		err = fmt.Errorf("%w\nwhat failed:\n  %s", err, strings.Join(details, "\n  "))
-	}
-	return err
+	return tri
 }

@@ -190,14 +190,14 @@ func TestRunFinish(t *testing.T) {
 	te := newEnv(t, t.TempDir(), map[string]string{
 		"TPUCI_NEEDS": `{"coordinator":{"result":"success","outputs":{"plan":"{\"event\":\"pull_request\",\"required\":[\"lint\"],\"why\":{}}"}},"lint":{"result":"success"},"e2e":{"result":"skipped"}}`,
 	})
-	if err := RunFinish(te.Env); err != nil {
+	if err := RunFinish(context.Background(), te.Env); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(te.stdout.String(), "every job the plan required passed") {
 		t.Errorf("stdout:\n%s", te.stdout)
 	}
 	te.setenv(t, "TPUCI_NEEDS", "")
-	if err := RunFinish(te.Env); err == nil || !strings.Contains(err.Error(), "TPUCI_NEEDS is not set") {
+	if err := RunFinish(context.Background(), te.Env); err == nil || !strings.Contains(err.Error(), "TPUCI_NEEDS is not set") {
 		t.Errorf("no needs: %v", err)
 	}
 }

@@ -59,57 +59,71 @@ func JobTarget(job string) string {
 // a job the plan skipped may be skipped; any failed or cancelled job
 // fails the gate, and so do a failed coordinator and a blocked plan.
 func Finish(needsJSON, planJSON []byte) ([]Row, error) {
+	rows, _, err := FinishRows(needsJSON, planJSON)
+	if err != nil {
+		return rows, err
+	}
+	return rows, RowsError(rows)
+}
+
+// FinishRows is Finish's table before the verdict, with the plan's gate;
+// the error is bad input only.
+func FinishRows(needsJSON, planJSON []byte) ([]Row, Gate, error) {
+	var gate Gate
 	needs, coord, err := decodeNeeds(needsJSON)
 	if err != nil {
-		return nil, err
+		return nil, gate, err
 	}
 	if len(bytes.TrimSpace(planJSON)) == 0 && coord != "" {
 		planJSON = []byte(needs[coord].Outputs["plan"])
 	}
 	var rows []Row
-	var fails []string
-	add := func(r Row) {
-		rows = append(rows, r)
-		if !r.OK {
-			fails = append(fails, fmt.Sprintf("%s: %s", r.Job, r.Why))
-		}
-	}
 	if coord != "" && needs[coord].Result != Success {
-		add(Row{Job: coord, Result: needs[coord].Result, Required: true, Why: "the coordinator did not succeed, so no plan ran"})
+		rows = append(rows, Row{Job: coord, Result: needs[coord].Result, Required: true, Why: "the coordinator did not succeed, so no plan ran"})
 	}
-	var gate Gate
 	if len(bytes.TrimSpace(planJSON)) > 0 {
 		if err := json.Unmarshal(planJSON, &gate); err != nil {
-			return nil, fmt.Errorf("ci:finish: TPUCI_PLAN: want the coordinator's plan output (JSON): %v", err)
+			return nil, gate, fmt.Errorf("ci:finish: TPUCI_PLAN: want the coordinator's plan output (JSON): %v", err)
 		}
-	} else if len(fails) == 0 {
-		return nil, errors.New("ci:finish: no plan: set TPUCI_PLAN to the coordinator's plan output, or list the coordinator in needs")
+	} else if len(rows) == 0 {
+		return nil, gate, errors.New("ci:finish: no plan: set TPUCI_PLAN to the coordinator's plan output, or list the coordinator in needs")
 	}
-	if coord != "" && len(fails) == 0 {
-		add(Row{Job: coord, Result: needs[coord].Result, Required: true, OK: true, Why: "planned"})
+	if coord != "" && len(rows) == 0 {
+		rows = append(rows, Row{Job: coord, Result: needs[coord].Result, Required: true, OK: true, Why: "planned"})
 	}
 	switch {
 	case gate.Error != "":
-		add(Row{Job: "plan", Result: "error", Required: true, Why: gate.Error})
+		rows = append(rows, Row{Job: "plan", Result: "error", Required: true, Why: gate.Error})
 	case gate.Blocked != "":
-		add(Row{Job: "plan", Result: "blocked", Required: true, Why: gate.Blocked})
+		rows = append(rows, Row{Job: "plan", Result: "blocked", Required: true, Why: gate.Blocked})
 	}
 	seen := map[string]bool{}
 	for _, job := range sortedJobs(needs, coord) {
 		r := judgeJob(job, needs[job].Result, gate)
 		seen[r.Target] = true
-		add(r)
+		rows = append(rows, r)
 	}
 	for _, t := range gate.Required {
 		if !seen[t] {
-			add(Row{Job: "(none)", Target: t, Result: "missing", Required: true,
+			rows = append(rows, Row{Job: "(none)", Target: t, Result: "missing", Required: true,
 				Why: "the plan requires " + t + " but no job of the workflow runs it (name the job after the target, e.g. unit-test-1 for unitTest1)"})
 		}
 	}
-	if len(fails) > 0 {
-		return rows, fmt.Errorf("ci:finish: %d required check(s) failed: %s", len(fails), strings.Join(fails, "; "))
+	return rows, gate, nil
+}
+
+// RowsError is the gate's error: the rows that are not ok, or nil.
+func RowsError(rows []Row) error {
+	var fails []string
+	for _, r := range rows {
+		if !r.OK {
+			fails = append(fails, fmt.Sprintf("%s: %s", r.Job, r.Why))
+		}
 	}
-	return rows, nil
+	if len(fails) > 0 {
+		return fmt.Errorf("ci:finish: %d required check(s) failed: %s", len(fails), strings.Join(fails, "; "))
+	}
+	return nil
 }
 
 // decodeNeeds reads toJSON(needs) and finds the coordinator: the job with
@@ -211,16 +225,22 @@ func FinishMarkdown(rows []Row, err error) string {
 	return b.String()
 }
 
-// JobFailures reads the stage records (<target>.json) in the artifacts the
+// JobRecord is one stage record (<target>.json) a job uploaded.
+type JobRecord struct {
+	Artifact string // the artifact's directory name
+	Result   *report.TargetResult
+}
+
+// JobRecords reads the stage records (<target>.json) in the artifacts the
 // jobs uploaded, one directory per artifact under dir (named
-// tpuci-<job>[-<entry>]), and returns the failures of each job: what
-// failed and where, for the gate's table.
-func JobFailures(dir string, jobs []string) (map[string][]string, error) {
+// tpuci-<job>[-<entry>]), by job. A file that is not a stage record
+// (durations.json, plan.json) is skipped.
+func JobRecords(dir string, jobs []string) (map[string][]JobRecord, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("ci:finish: read the jobs' results: %w", err)
 	}
-	out := map[string][]string{}
+	out := map[string][]JobRecord{}
 	for _, e := range entries {
 		job := artifactJob(e.Name(), jobs)
 		if job == "" || !e.IsDir() {
@@ -230,15 +250,32 @@ func JobFailures(dir string, jobs []string) (map[string][]string, error) {
 		for _, rec := range recs {
 			var st report.TargetResult
 			data, err := os.ReadFile(rec)
-			if err != nil || json.Unmarshal(data, &st) != nil || st.Target == "" || st.Status != report.Failed {
+			if err != nil || json.Unmarshal(data, &st) != nil || st.Target == "" || st.Status == "" ||
+				filepath.Base(rec) != st.Target+".json" {
 				continue
 			}
-			for _, f := range st.Failures {
-				out[job] = append(out[job], strings.TrimPrefix(e.Name(), "tpuci-")+": "+f)
-			}
+			out[job] = append(out[job], JobRecord{Artifact: e.Name(), Result: &st})
 		}
 	}
 	return out, nil
+}
+
+// JobFailures lists the failures of each job's failed stage records, each
+// prefixed by its artifact's entry: what failed and where, for the
+// gate's table.
+func JobFailures(recs map[string][]JobRecord) map[string][]string {
+	out := map[string][]string{}
+	for job, rs := range recs {
+		for _, r := range rs {
+			if r.Result.Status != report.Failed && r.Result.Status != report.Errored {
+				continue
+			}
+			for _, f := range r.Result.Failures {
+				out[job] = append(out[job], strings.TrimPrefix(r.Artifact, "tpuci-")+": "+f)
+			}
+		}
+	}
+	return out
 }
 
 // artifactJob is the job whose artifact is named name: the longest job id

@@ -20,16 +20,42 @@ type Gate struct {
 	Blocked  string            `json:"blocked,omitempty"`
 	Error    string            `json:"error,omitempty"`
 	Why      map[string]string `json:"why"`
+	// Entries counts the jobs of each target that runs (its matrix), so
+	// that the gate knows when a job ended without a stage record.
+	Entries map[string]int `json:"entries,omitempty"`
+	// Changed are the files the change touches, for the triage (a failure
+	// main already has blocks a change to its test file); at most
+	// MaxGateChanged of them, ChangedOmitted counting the rest. Unknown
+	// says why they are not known.
+	Changed        []string `json:"changed,omitempty"`
+	ChangedOmitted int      `json:"changed_omitted,omitempty"`
+	Unknown        string   `json:"unknown_changes,omitempty"`
 }
+
+// MaxGateChanged bounds the changed files the plan output carries: the
+// finish job receives it through an environment variable, which Linux
+// caps at 128 KiB.
+const MaxGateChanged = 500
 
 // Gate extracts the finish gate's input.
 func (p *Plan) Gate() Gate {
-	g := Gate{Event: p.Event, Required: p.Required(), Blocked: p.Blocked, Error: p.Error, Why: map[string]string{}}
+	g := Gate{Event: p.Event, Required: p.Required(), Blocked: p.Blocked, Error: p.Error, Why: map[string]string{},
+		Entries: map[string]int{}, Unknown: p.Unknown}
 	if g.Required == nil {
 		g.Required = []string{}
 	}
 	for _, t := range p.Targets {
 		g.Why[t.Name] = t.Why
+		if t.Run {
+			g.Entries[t.Name] = max(len(t.Matrix), 1)
+		}
+	}
+	for i, f := range p.Files {
+		if i == MaxGateChanged {
+			g.ChangedOmitted = len(p.Files) - i
+			break
+		}
+		g.Changed = append(g.Changed, f.Path)
 	}
 	return g
 }

@@ -409,6 +409,7 @@ func nightStatus(ctx context.Context, ws *workspace.Workspace, st *pipeline.Stag
 		problems = append(problems, fmt.Errorf("nightly: publish status: %w", err))
 	}
 	fmt.Fprintf(st.Log, "    nightly status %s: %s\n", s.Status, path)
+	tellNight(ctx, ws, st, stores, meta, s)
 	return cov, "written: " + s.Status, problems
 }
 

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +20,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/needs"
 	"github.com/sgl-project/tpuci/internal/nightly/history"
 	"github.com/sgl-project/tpuci/internal/nightly/htmlreport/headless"
+	"github.com/sgl-project/tpuci/internal/notify"
 	"github.com/sgl-project/tpuci/internal/pipeline"
 	"github.com/sgl-project/tpuci/internal/release/guard"
 	"github.com/sgl-project/tpuci/internal/report"
@@ -272,9 +276,27 @@ func TestStatusOnlyForCompleteScheduledNights(t *testing.T) {
 		t.Fatalf("status written for an incomplete night:\n%s", log)
 	}
 
+	// The night before was red and the channel heard it: the complete
+	// healthy night tells the webhook that the nightly is green again.
+	var posts []string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		posts = append(posts, string(b))
+	}))
+	defer hook.Close()
+	red := notify.State{Stream: Stream, State: notify.Red, Posted: notify.Red, Commit: strings.Repeat("b", 40),
+		RedSince: strings.Repeat("b", 40), RedRuns: 1, RedCommits: 1}
+	if err := report.WriteJSON(filepath.Join(f.env["TPUCI_NIGHTLY_HISTORY"], notify.Subdir, Stream+".json"), red); err != nil {
+		t.Fatal(err)
+	}
 	sched["TPUCI_CASES"] = "accuracy/**"
+	sched["TPUCI_NOTIFY_WEBHOOK"] = hook.URL + "/services/s3cr3t"
 	if _, log, err = f.run(sched); err != nil {
 		t.Fatal(err)
+	}
+	if len(posts) != 1 || !strings.Contains(posts[0], "is green again") || !strings.Contains(posts[0], "ends a red streak of 1 run") ||
+		strings.Contains(log, "s3cr3t") {
+		t.Errorf("webhook posts %q\n%s", posts, log)
 	}
 	for _, p := range []string{statusFile, storeStatus} {
 		s, err := history.ReadStatus(p)

@@ -57,6 +57,7 @@ type Settings struct {
 	NightlyGit      string // TPUCI_NIGHTLY_GIT; "none" disables it
 	NightlyGitToken Masked // TPUCI_NIGHTLY_GIT_TOKEN
 	NightlyStatus   string // TPUCI_NIGHTLY_STATUS
+	NotifyWebhook   Masked // TPUCI_NOTIFY_WEBHOOK
 
 	raw map[string]string // every variable of Table but the secrets, as set
 
@@ -87,6 +88,7 @@ type Plan struct {
 	Needs   string   // TPUCI_NEEDS (JSON)
 	Plan    string   // TPUCI_PLAN (JSON)
 	Results string   // TPUCI_RESULTS
+	PR      int      // TPUCI_PR; 0: the payload's
 }
 
 // Release is what the release targets read.
@@ -114,6 +116,7 @@ type GitHub struct {
 	BaseRef     string // GITHUB_BASE_REF
 	Ref         string // GITHUB_REF
 	RefName     string // GITHUB_REF_NAME
+	SHA         string // GITHUB_SHA
 	RunID       string // GITHUB_RUN_ID
 	RunAttempt  string // GITHUB_RUN_ATTEMPT
 	Workflow    string // GITHUB_WORKFLOW
@@ -199,7 +202,8 @@ func Parse(getenv func(string) string) (*Settings, error) {
 			Plan: getenv("TPUCI_PLAN"), Results: getenv("TPUCI_RESULTS")},
 		Release: parseRelease(getenv), GitHub: parseGitHub(getenv),
 		NightlyGit: getenv("TPUCI_NIGHTLY_GIT"), NightlyGitToken: Masked(getenv("TPUCI_NIGHTLY_GIT_TOKEN")), NightlyStatus: getenv("TPUCI_NIGHTLY_STATUS"),
-		Kubeconfig: getenv("KUBECONFIG"),
+		NotifyWebhook: Masked(getenv("TPUCI_NOTIFY_WEBHOOK")),
+		Kubeconfig:    getenv("KUBECONFIG"),
 	}
 	s.Partition, _ = ParsePartition(getenv("TPUCI_PARTITION"))
 	if v := getenv("TPUCI_LOCK_WAIT"); v != "" {
@@ -207,6 +211,7 @@ func Parse(getenv func(string) string) (*Settings, error) {
 	}
 	s.Nightly = Nightly{Models: list(getenv("TPUCI_NIGHTLY_MODELS")), Date: getenv("TPUCI_NIGHTLY_DATE"), History: getenv("TPUCI_NIGHTLY_HISTORY"),
 		Scheduled: isSet(getenv("TPUCI_NIGHTLY_SCHEDULED")) || getenv("GITHUB_EVENT_NAME") == "schedule"}
+	s.Plan.PR, _ = strconv.Atoi(strings.TrimSpace(getenv("TPUCI_PR")))
 	s.Compare = getenv("TPUCI_COMPARE")
 	if v := getenv("TPUCI_COMPARE_ROUNDS"); v != "" {
 		s.CompareRounds, _ = strconv.Atoi(v)
@@ -236,7 +241,7 @@ func parseRelease(getenv func(string) string) Release {
 func parseGitHub(getenv func(string) string) GitHub {
 	return GitHub{Actions: getenv("GITHUB_ACTIONS") == "true", StepSummary: getenv("GITHUB_STEP_SUMMARY"), Output: getenv("GITHUB_OUTPUT"),
 		EventName: getenv("GITHUB_EVENT_NAME"), EventPath: getenv("GITHUB_EVENT_PATH"), BaseRef: getenv("GITHUB_BASE_REF"),
-		Ref: getenv("GITHUB_REF"), RefName: getenv("GITHUB_REF_NAME"), RunID: getenv("GITHUB_RUN_ID"),
+		Ref: getenv("GITHUB_REF"), RefName: getenv("GITHUB_REF_NAME"), SHA: getenv("GITHUB_SHA"), RunID: getenv("GITHUB_RUN_ID"),
 		RunAttempt: getenv("GITHUB_RUN_ATTEMPT"), Workflow: getenv("GITHUB_WORKFLOW"),
 		ServerURL: getenv("GITHUB_SERVER_URL"), Repository: getenv("GITHUB_REPOSITORY"), APIURL: getenv("GITHUB_API_URL"),
 		Token: Masked(getenv("GITHUB_TOKEN"))}

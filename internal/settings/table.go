@@ -76,6 +76,8 @@ var Table = []Var{
 	{Name: "TPUCI_NEEDS", Kind: String, Default: "none", Targets: "ci:finish", Doc: "the workflow's needs context as JSON"},
 	{Name: "TPUCI_PLAN", Kind: String, Default: "none", Targets: "ci:finish", Doc: "the plan job's output as JSON"},
 	{Name: "TPUCI_RESULTS", Kind: Path, Default: "none", Targets: "ci:finish", Doc: "a directory of downloaded job results to merge"},
+	{Name: "TPUCI_PR", Kind: Int, Min: 1, Default: "the payload's pull_request.number, or a dispatch's inputs.pr", Targets: "ci:finish", Doc: "the pull request a run reports to (its summary comment) and is judged as a change of"},
+	{Name: "TPUCI_NOTIFY_WEBHOOK", Kind: Secret, Default: "none: nothing is posted", Targets: "ci:finish, nightly", Doc: "a Slack-compatible incoming webhook told when main or the nightly turns red, and green again (never printed)"},
 	{Name: "TPUCI_NIGHTLY_MODELS", Kind: List, Default: "every model", Targets: "nightly, nightly:list", Doc: "run only these models' cases (ci:matrix sets it per job)"},
 	{Name: "TPUCI_NIGHTLY_DATE", Kind: String, Default: "today, UTC", Targets: "nightly", Doc: "YYYY-MM-DD: the night results belong to"},
 	{Name: "TPUCI_NIGHTLY_SCHEDULED", Kind: Bool, Default: "0", Targets: "nightly", Doc: "a scheduled run (as GITHUB_EVENT_NAME=schedule)"},
@@ -111,9 +113,10 @@ var Table = []Var{
 	{Name: "GITHUB_STEP_SUMMARY", Kind: Path, Default: "unset", Targets: "all", Doc: "where the summary table is appended"},
 	{Name: "GITHUB_OUTPUT", Kind: Path, Default: "unset", Targets: "ci:*, multiHost", Doc: "where step outputs are written"},
 	{Name: "GITHUB_EVENT_NAME", Kind: String, Default: "unset", Targets: "ci:plan, ci:command, every stage", Doc: "the event: pull_request, push, schedule, workflow_dispatch, issue_comment"},
-	{Name: "GITHUB_EVENT_PATH", Kind: Path, Default: "unset", Targets: "ci:plan, ci:command", Doc: "the event payload"},
+	{Name: "GITHUB_EVENT_PATH", Kind: Path, Default: "unset", Targets: "ci:plan, ci:command, ci:finish", Doc: "the event payload"},
 	{Name: "GITHUB_BASE_REF", Kind: Revision, Default: "unset", Targets: "lint, ci:plan", Doc: "a pull request's base branch"},
 	{Name: "GITHUB_REF", Kind: String, Default: "unset", Targets: "ci:plan, release:*, every stage", Doc: "the ref the run is for (refs/heads/main: a run that records)"},
+	{Name: "GITHUB_SHA", Kind: String, Default: "unset", Targets: "ci:finish", Doc: "the commit the run is for (a notification names it)"},
 	{Name: "GITHUB_REF_NAME", Kind: String, Default: "unset", Targets: "nightly", Doc: "the branch or tag name"},
 	{Name: "GITHUB_RUN_ID", Kind: String, Default: "unset", Targets: "every stage, ci:command", Doc: "links a night, a failure record or a failed command's reply to its run; a multi-host run's identity"},
 	{Name: "GITHUB_RUN_ATTEMPT", Kind: String, Default: "unset", Targets: "every stage", Doc: "with GITHUB_RUN_ID, a multi-host run's identity and a failure record's attempt"},
@@ -121,8 +124,8 @@ var Table = []Var{
 	{Name: "GITHUB_WORKFLOW", Kind: String, Default: "unset: local", Targets: "multiHost", Doc: "the workflow whose earlier runs' Jobs and Services are leftovers to delete"},
 	{Name: "GITHUB_SERVER_URL", Kind: String, Default: "unset", Targets: "nightly, release:docker, every stage, ci:command", Doc: "with GITHUB_REPOSITORY, the source link, a failure record's run link and the links of replies"},
 	{Name: "GITHUB_REPOSITORY", Kind: String, Default: "unset", Targets: "ci:plan, nightly, release:*", Doc: "owner/name"},
-	{Name: "GITHUB_API_URL", Kind: String, Default: "https://api.github.com", Targets: "ci:plan, ci:command", Doc: "the API the changed files are read from and slash commands call"},
-	{Name: "GITHUB_TOKEN", Kind: Secret, Default: "unset", Targets: "ci:plan, ci:command, release:*", Doc: "API token (masked, never written)"},
+	{Name: "GITHUB_API_URL", Kind: String, Default: "https://api.github.com", Targets: "ci:plan, ci:command, ci:finish", Doc: "the API the changed files are read from, slash commands call and the PR summary comment is written to"},
+	{Name: "GITHUB_TOKEN", Kind: Secret, Default: "unset", Targets: "ci:plan, ci:command, ci:finish, release:*", Doc: "API token (masked, never written)"},
 }
 
 // Lookup returns the table entry of name.

@@ -77,20 +77,43 @@ func (CI) Matrix(ctx context.Context, target string) error {
 	return ci.RunMatrix(e, target)
 }
 
-// Finish is the final gate: it fails if a job the plan required failed or did not run.
+// Finish is the final gate: each failed test triaged against main, one verdict.
 //
 //	go tool mage ci:finish
 //
-// Reads TPUCI_NEEDS (toJSON(needs) of the finish job) and TPUCI_PLAN (the
-// coordinator's plan output; read from needs when unset). Jobs the plan
-// did not require may be skipped. Prints a table, writes
-// $TPUCI_OUT/finish.json and the step summary.
+// Reads TPUCI_NEEDS (toJSON(needs) of the finish job), TPUCI_PLAN (the
+// coordinator's plan output, with the changed files; read from needs when
+// unset) and TPUCI_RESULTS (the jobs' uploaded results). Every failed or
+// flaky-passed test of the stage records there gets a class against
+// main's failure record and the [[quarantine]] entries: new, main
+// (already failing on main, same fingerprint), flaky, infra, timeout,
+// threshold, quarantined, or a flaky pass. It prints a table (job, test,
+// class, why) and the verdict: "fails because of this change", "fails
+// only on what main already fails", "infrastructure: rerun" (on main and
+// schedules: red or green).
+//
+// Exit code: 1 when a failure gates (new, infrastructure, timeout,
+// threshold; main's own failure when the change touches the test's file
+// or [triage] main_red_blocks is set, and always on main itself), when a
+// failed job left no stage record (for any of its matrix jobs), when a
+// job was cancelled or a required one skipped, or when the plan failed or
+// was blocked. 0 when every failure is main's in a test the change does
+// not touch, a known flake in such a test, a quarantined test or a flaky
+// pass.
+//
+// Writes $TPUCI_OUT/finish.json (jobs and triage) and the step summary.
+// On a pull request (dispatched too, or with TPUCI_PR) it keeps one comment,
+// edited in place (GITHUB_TOKEN with pull-requests: write,
+// GITHUB_API_URL). On a push to main or a schedule it posts to
+// TPUCI_NOTIFY_WEBHOOK when main turns red or green again (state in the
+// history store under notify/). A failed comment or post warns and never
+// changes the exit code.
 func (CI) Finish(ctx context.Context) error {
 	e, err := ciEnv()
 	if err != nil {
 		return err
 	}
-	return ci.RunFinish(e)
+	return ci.RunFinish(ctx, e)
 }
 
 // Replay shows what the plan would have run over the last N commits, in TPU-minutes.
