@@ -250,3 +250,38 @@ func TestMainRunRecordsFailures(t *testing.T) {
 		t.Errorf("records after the PR run: %v", recs)
 	}
 }
+
+// A quarantined test that fails lets its stage end without an error, so
+// the stages after it still run; the record keeps the failure and says
+// why. Without the entry the same failure fails the stage.
+func TestQuarantinedFailureDoesNotStopTheStage(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		quarantine string
+		code       int
+	}{
+		{"quarantined", quarantineEntry("2999-12-31"), 0},
+		{"not quarantined", "", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			repo := triageRepo(t, tc.quarantine)
+			writeFile(t, filepath.Join(repo, "test/FAIL_B"), "")
+			out := filepath.Join(t.TempDir(), "out")
+			r := run(t, repo, []string{"TPUCI_OUT=" + out, "TPUCI_DEPS=workflow"}, "unitTest1")
+			if (r.code == 0) != (tc.code == 0) {
+				t.Fatalf("exit %d, want %d\n%s\n%s", r.code, tc.code, r.stdout, r.stderr)
+			}
+			var rec report.TargetResult
+			data, err := os.ReadFile(filepath.Join(out, "unitTest1.json"))
+			if err != nil || json.Unmarshal(data, &rec) != nil {
+				t.Fatalf("record: %v", err)
+			}
+			if rec.Status != report.Failed {
+				t.Errorf("record status %s, want failed: the failure stays on record", rec.Status)
+			}
+			if excused := strings.Contains(rec.Reason, "do not gate (1 quarantined)"); excused != (tc.code == 0) {
+				t.Errorf("reason %q", rec.Reason)
+			}
+		})
+	}
+}

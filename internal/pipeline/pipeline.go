@@ -218,6 +218,7 @@ func (s *Session) Run(ctx context.Context, name string, body Body) (err error) {
 	}
 	st.Duration = time.Since(st.Started)
 	err = s.settle(ctx, st, err)
+	err = s.excuse(ctx, st, err)
 	if sel != nil {
 		st.Reason = strings.TrimPrefix(st.Reason+"; "+rerunNote(sel, carried), "; ")
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/triage"
 )
 
-// Quarantine proposes [[quarantine]] entries to add and to remove, from the failure record.
+// Quarantine proposes [[quarantine]] entries to add and remove, from the failure record.
 //
 //	go tool mage ci:quarantine
 //
