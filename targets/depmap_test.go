@@ -71,10 +71,19 @@ func TestRecordedDependencyMapSelects(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("ci:plan: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
+	// A file's entry, its reason's wrapped lines (indented deeper) joined.
 	line := func(test string) string {
-		for _, l := range strings.Split(r.stdout, "\n") {
+		lines := strings.Split(r.stdout, "\n")
+		for i, l := range lines {
 			if strings.Contains(l, "/"+test+" (") {
-				return strings.TrimSpace(l)
+				entry := strings.TrimSpace(l)
+				for _, c := range lines[i+1:] {
+					if !strings.HasPrefix(c, "        ") {
+						break
+					}
+					entry += " " + strings.TrimSpace(c)
+				}
+				return entry
 			}
 		}
 		t.Fatalf("%s not in the plan:\n%s", test, r.stdout)

@@ -3,9 +3,11 @@ package ci
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/partition"
+	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/stages"
 )
 
@@ -157,13 +159,37 @@ func largestItem(cfg *config.Config, t Target) float64 {
 	return most
 }
 
-// String renders the verdict time, cost and path.
+// String renders the verdict time, cost and path on one line.
 func (v Verdict) String() string {
 	return fmt.Sprintf("%.1f min (largest-file bound %.1f), %.1f TPU-minutes, %d jobs: %s", v.Minutes, v.Bound, v.TPUMinutes, v.Jobs, v.pathText())
 }
 
+// text renders the verdict for a terminal after label: its time and
+// cost, then the critical path on lines of its own, indented. The path
+// breaks only between steps, so that no step is cut.
+func (v Verdict) text(label string) string {
+	lines := []string{fmt.Sprintf("%s%.1f min (largest-file bound %.1f), %.1f TPU-minutes, %d jobs:",
+		label, v.Minutes, v.Bound, v.TPUMinutes, v.Jobs)}
+	line := " "
+	for i, s := range v.steps() {
+		next := " " + s
+		if i > 0 {
+			next = " → " + s
+		}
+		if i > 0 && utf8.RuneCountInString(line+next) > report.Width {
+			lines = append(lines, line)
+			line = " "
+		}
+		line += next
+	}
+	lines = append(lines, line)
+	return strings.Join(lines, "\n")
+}
+
 // pathText renders the path: "lint 5.0 (lint, 1 job) → e2e 60.0 (e2e-1, 1 job) → ...".
-func (v Verdict) pathText() string {
+func (v Verdict) pathText() string { return strings.Join(v.steps(), " → ") }
+
+func (v Verdict) steps() []string {
 	var parts []string
 	for _, s := range v.Path {
 		unit := "jobs"
@@ -173,7 +199,7 @@ func (v Verdict) pathText() string {
 		parts = append(parts, fmt.Sprintf("%s %.1f (%s, %d %s)", s.Target, s.Minutes, s.Job, s.Jobs, unit))
 	}
 	if len(parts) == 0 {
-		return "nothing runs"
+		return []string{"nothing runs"}
 	}
-	return strings.Join(parts, " → ")
+	return parts
 }

@@ -3,10 +3,12 @@ package ci
 import (
 	"bytes"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/partition"
+	"github.com/sgl-project/tpuci/internal/report"
 )
 
 func suiteTarget(name string, parts int, minutes ...float64) Target {
@@ -151,5 +153,31 @@ func TestSGLangJAXVerdictWithJobMinutes(t *testing.T) {
 	}
 	if v.Minutes > v.Bound*(1+partition.StageSlack) {
 		t.Errorf("time to verdict %.1f min is more than %.0f%% past its largest-file bound %.1f", v.Minutes, 100*partition.StageSlack, v.Bound)
+	}
+}
+
+// The critical path goes on lines of its own under the figures, broken
+// only before an arrow, so that no step is cut and every line fits.
+func TestVerdictTextBreaksBetweenSteps(t *testing.T) {
+	v := Verdict{Minutes: 90, Bound: 80, TPUMinutes: 200, Jobs: 20}
+	for _, n := range []string{"lint", "unitTest1", "e2e", "perf", "accuracy", "unitTest4", "pallas"} {
+		v.Path = append(v.Path, Step{Target: n, Job: n + "-suite", Jobs: 2, Minutes: 10})
+	}
+	lines := strings.Split(v.text("time to verdict: "), "\n")
+	if len(lines) < 3 || lines[0] != "time to verdict: 90.0 min (largest-file bound 80.0), 200.0 TPU-minutes, 20 jobs:" {
+		t.Fatalf("got:\n%s", strings.Join(lines, "\n"))
+	}
+	var path []string
+	for i, l := range lines[1:] {
+		if !strings.HasPrefix(l, "  ") || (i > 0) != strings.HasPrefix(l, "  → ") || !report.Fits(l) {
+			t.Errorf("line %d: %q", i+2, l)
+		}
+		path = append(path, strings.TrimSpace(l))
+	}
+	if strings.Join(path, " ") != v.pathText() {
+		t.Errorf("path %q, want %q", strings.Join(path, " "), v.pathText())
+	}
+	if got := (Verdict{}).text("a full run:      "); !strings.HasSuffix(got, " 0 jobs:\n  nothing runs") {
+		t.Errorf("empty path: %q", got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/sgl-project/tpuci/internal/ghactions"
 	"github.com/sgl-project/tpuci/internal/report"
@@ -147,10 +148,10 @@ func yes(b bool) string {
 // Explain writes the plan for a terminal. With detail it lists every
 // selected and skipped file with its reason.
 func Explain(w io.Writer, p *Plan, detail bool) {
-	fmt.Fprintf(w, "plan: %s\n", p.headline())
+	fmt.Fprintln(w, fit("plan: "+p.headline()))
 	for _, s := range []struct{ k, v string }{{"error", p.Error}, {"blocked", p.Blocked}, {"idle", p.Idle}, {"full", p.Full}, {"changes unknown", p.Unknown}} {
 		if s.v != "" {
-			fmt.Fprintf(w, "%s: %s\n", s.k, s.v)
+			fmt.Fprintln(w, fit(s.k+": "+s.v))
 		}
 	}
 	fmt.Fprintf(w, "changed files: %d\n", len(p.Files))
@@ -163,23 +164,23 @@ func Explain(w io.Writer, p *Plan, detail bool) {
 			fmt.Fprintf(w, "  ... %d more (-explain lists them)\n", len(p.Files)-limit)
 			break
 		}
-		fmt.Fprintf(w, "  %s %s  %s", f.Status, textline.Safe(f.Path), f.Kind)
+		var tail string
 		if len(f.Filters) > 0 {
-			fmt.Fprintf(w, " [%s]", strings.Join(f.Filters, ", "))
+			tail += fmt.Sprintf(" [%s]", strings.Join(f.Filters, ", "))
 		}
 		if f.Note != "" && detail {
-			fmt.Fprintf(w, " (%s)", f.Note)
+			tail += fmt.Sprintf(" (%s)", f.Note)
 		}
-		fmt.Fprintln(w)
+		fmt.Fprintln(w, fitAfter(fmt.Sprintf("  %s %s  %s", f.Status, textline.Safe(f.Path), f.Kind), tail))
 	}
 	tab := report.Table{Header: []string{"target", "run", "minutes", "of", "why"}}
 	for _, t := range p.Targets {
 		tab.Rows = append(tab.Rows, []string{t.Name, yes(t.Run), minutes(t.Minutes), minutes(t.FullMinutes), t.Why})
 	}
-	fmt.Fprint(w, report.Text(tab))
+	fmt.Fprint(w, report.Wrapped(tab))
 	fmt.Fprintf(w, "total: %.1f min, %.1f on TPU runners\n", p.Minutes, p.TPUMinutes)
-	fmt.Fprintf(w, "time to verdict: %s\n", p.Verdict)
-	fmt.Fprintf(w, "a full run:      %s\n", p.FullVerdict)
+	fmt.Fprintln(w, p.Verdict.text("time to verdict: "))
+	fmt.Fprintln(w, p.FullVerdict.text("a full run:      "))
 	explainQuarantine(w, p.Quarantine)
 	if !detail {
 		return
@@ -192,19 +193,46 @@ func Explain(w io.Writer, p *Plan, detail bool) {
 		for _, s := range t.Suites {
 			fmt.Fprintf(w, "  suite %s: %d selected, %d skipped\n", s.Name, len(s.Selected), len(s.Skipped))
 			for _, f := range s.Selected {
-				fmt.Fprintf(w, "    + %s (%.1f min)%s\n", textline.Safe(f.Path), f.Minutes, because(f.Why))
+				fmt.Fprintln(w, fit(fmt.Sprintf("    + %s (%.1f min)%s", textline.Safe(f.Path), f.Minutes, because(f.Why))))
 			}
 			for _, f := range s.Skipped {
-				fmt.Fprintf(w, "    - %s (%.1f min)%s\n", textline.Safe(f.Path), f.Minutes, because(f.Why))
+				fmt.Fprintln(w, fit(fmt.Sprintf("    - %s (%.1f min)%s", textline.Safe(f.Path), f.Minutes, because(f.Why))))
 			}
 		}
 		for _, c := range t.Cases {
-			fmt.Fprintf(w, "  case %s (%.1f min)%s\n", c.Path, c.Minutes, because(c.Why))
+			fmt.Fprintln(w, fit(fmt.Sprintf("  case %s (%.1f min)%s", c.Path, c.Minutes, because(c.Why))))
 		}
 		for _, e := range t.Matrix {
-			fmt.Fprintf(w, "  job %s: TPUCI_SUITE=%s TPUCI_PARTITION=%s on %s\n", e.Name, e.Suite, e.Partition, e.Runner)
+			fmt.Fprintln(w, fit(fmt.Sprintf("  job %s: TPUCI_SUITE=%s TPUCI_PARTITION=%s on %s", e.Name, e.Suite, e.Partition, e.Runner)))
 		}
 	}
+}
+
+// fit wraps a line longer than report.Width with a hanging indent and
+// leaves others as they are, their spacing included.
+func fit(line string) string {
+	if report.Fits(line) {
+		return line
+	}
+	return report.Fit(line)
+}
+
+// fitAfter is fit for head+tail that wraps tail only: head keeps the two
+// spaces that set a changed file's kind apart, which report.Fit would join.
+func fitAfter(head, tail string) string {
+	if report.Fits(head + tail) {
+		return head + tail
+	}
+	indent := strings.Repeat(" ", len(head)-len(strings.TrimLeft(head, " "))+4)
+	line, words := head, strings.Fields(tail)
+	for len(words) > 0 && utf8.RuneCountInString(line)+1+utf8.RuneCountInString(words[0]) <= report.Width {
+		line, words = line+" "+words[0], words[1:]
+	}
+	if len(words) == 0 {
+		return line
+	}
+	rest := report.Wrap(strings.Join(words, " "), report.Width-len(indent), "")
+	return line + "\n" + indent + strings.ReplaceAll(rest, "\n", "\n"+indent)
 }
 
 func because(why string) string {

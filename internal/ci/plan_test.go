@@ -4,15 +4,18 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/ghactions"
 	"github.com/sgl-project/tpuci/internal/impact"
+	"github.com/sgl-project/tpuci/internal/report"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -331,5 +334,69 @@ func TestScriptReadByPathSelectsItsTest(t *testing.T) {
 	}
 	if u, _ := p.Target("unitTest1"); u.Run {
 		t.Errorf("unitTest1 runs: %s", u.Why)
+	}
+}
+
+// Every line of the plan's terminal goldens fits report.Width: the
+// critical path and long reasons wrap. finish.txt is ci:finish's gate
+// table and Markdown summary, not the plan's.
+func TestPlanGoldenTextFits(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "golden", "*.txt"))
+	if err != nil || len(files) < 10 {
+		t.Fatalf("golden text files: %v %v", files, err)
+	}
+	for _, f := range files {
+		if filepath.Base(f) == "finish.txt" {
+			continue
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, l := range strings.Split(string(data), "\n") {
+			if n := utf8.RuneCountInString(l); n > report.Width {
+				t.Errorf("%s:%d: %d columns: %s", f, i+1, n, l)
+			}
+		}
+	}
+}
+
+// A plan with long labels, notes, reasons and path fits report.Width in
+// both views and drops no word of them.
+func TestExplainFitsWithoutLosingWords(t *testing.T) {
+	var labels []string
+	for i := range 12 {
+		labels = append(labels, fmt.Sprintf("label-number-%d", i))
+	}
+	why := "none of the 42 changed Python files reaches the server or script of a case, nor its launcher"
+	long := "python/pkg/test/test_x.py imports python/pkg/srt/engine.py, which imports python/pkg/srt/sched.py (changed)"
+	v := Verdict{Minutes: 90, Bound: 80, TPUMinutes: 200, Jobs: 20}
+	for _, n := range []string{"lint", "unitTest1", "e2e", "perf", "accuracy", "unitTest4"} {
+		v.Path = append(v.Path, Step{Target: n, Job: n + "-suite", Jobs: 2, Minutes: 10})
+	}
+	p := &Plan{Input: Input{Event: EventPR, Repository: "o/r", Number: 7, Labels: labels}, Verdict: v, FullVerdict: v,
+		Files: []File{{Path: "python/pkg/srt/sched.py", Status: "M", Kind: KindPython, Note: why}},
+		Targets: []Target{{Name: "accuracy", Why: why, Cases: []Pick{{Path: "mmlu", Why: long}},
+			Suites: []Suite{{Name: "s", Selected: []Pick{{Path: "python/pkg/test/test_x.py", Why: long}}}}}}}
+	for _, detail := range []bool{false, true} {
+		var b bytes.Buffer
+		Explain(&b, p, detail)
+		out := b.String()
+		if !report.Fits(out) {
+			t.Errorf("detail %v: a line passes %d columns:\n%s", detail, report.Width, out)
+		}
+		words := strings.Join(strings.Fields(out), " ")
+		wants := append([]string{strings.Join(labels, ", "), why, v.pathText()}, labels...)
+		if detail {
+			wants = append(wants, "+ python/pkg/test/test_x.py (0.0 min): "+long, "case mmlu (0.0 min): "+long)
+		}
+		for _, want := range wants {
+			if !strings.Contains(words, want) {
+				t.Errorf("detail %v: lacks %q:\n%s", detail, want, out)
+			}
+		}
+		if !strings.Contains(out, "\n  M python/pkg/srt/sched.py  python") {
+			t.Errorf("detail %v: a changed file's kind lost its two spaces:\n%s", detail, out)
+		}
 	}
 }

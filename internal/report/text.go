@@ -21,7 +21,14 @@ const Width = 100
 // heading over its rows.
 // When neither fits, the plain columns are kept. Only the terminal view
 // changes: t, and so the JSON, keeps every cell whole.
-func Text(t Table) string {
+func Text(t Table) string { return render(t, false) }
+
+// Wrapped renders t like Text, but where Text would keep the plain
+// columns the last column wraps instead, its continuation lines starting
+// under it: for tables whose last column is prose, such as a reason.
+func Wrapped(t Table) string { return render(t, true) }
+
+func render(t Table, wrap bool) string {
 	var b strings.Builder
 	if t.Title != "" {
 		b.WriteString(Wrap(t.Title, Width, "  ") + "\n")
@@ -30,14 +37,15 @@ func Text(t Table) string {
 	for _, r := range t.Rows {
 		rows = append(rows, r[:min(len(r), len(t.Header))])
 	}
-	b.WriteString(fitted(rows))
+	b.WriteString(fitted(rows, wrap))
 	return b.String()
 }
 
 // fitted is the first rendering of rows that fits in Width. Grouping is
 // tried only when the first column is the widest: headings then save the
 // most, and a table whose width is its last column stays one row a line.
-func fitted(rows [][]string) string {
+// With wrap, the last resort wraps the last column.
+func fitted(rows [][]string, wrap bool) string {
 	plain := columns(rows)
 	if Fits(plain) {
 		return plain
@@ -52,7 +60,46 @@ func fitted(rows [][]string) string {
 			return s
 		}
 	}
+	if wrap {
+		return wrappedLast(short) + legend(notes)
+	}
 	return plain
+}
+
+// minLast is the narrowest the wrapped last column gets: past it, lines
+// overflow rather than breaking into a word or two each.
+const minLast = Width / 4
+
+// wrappedLast aligns rows two spaces apart and wraps each last cell in
+// what the other columns leave of Width. A word longer than that stays
+// whole.
+func wrappedLast(rows [][]string) string {
+	var widths []int
+	for _, r := range rows {
+		for i, c := range r[:max(len(r)-1, 0)] {
+			if i == len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	lead := 0
+	for _, w := range widths {
+		lead += w + 2
+	}
+	indent := "\n" + strings.Repeat(" ", lead)
+	var b strings.Builder
+	for _, r := range rows {
+		var line strings.Builder
+		for i, c := range r[:max(len(r)-1, 0)] {
+			line.WriteString(c + strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+2))
+		}
+		if len(r) > 0 {
+			line.WriteString(strings.ReplaceAll(Wrap(r[len(r)-1], max(Width-lead, minLast), ""), "\n", indent))
+		}
+		b.WriteString(strings.TrimRight(line.String(), " ") + "\n")
+	}
+	return b.String()
 }
 
 func firstIsWidest(rows [][]string) bool {

@@ -71,6 +71,30 @@ func TestTextKeepsWhatCannotFit(t *testing.T) {
 	}
 }
 
+// Wrapped wraps a long last column under itself where Text keeps the
+// plain columns; every word stays, and a table that fits is as Text has it.
+func TestWrappedWrapsTheLastColumn(t *testing.T) {
+	why := "none of the 12 changed Python files reaches the server or script of a case, nor its config"
+	tab := Table{Header: []string{"target", "run", "why"}, Rows: [][]string{
+		{"accuracy", "no", why}, {"lint", "yes", "matches"}, {"e2e", "no", ""}}}
+	if plain := Text(tab); Fits(plain) {
+		t.Fatalf("the table should not fit as Text has it:\n%s", plain)
+	}
+	got := Wrapped(tab)
+	want := "target    run  why\n" +
+		"accuracy  no   none of the 12 changed Python files reaches the server or script of a case, nor its\n" +
+		"               config\n" +
+		"lint      yes  matches\n" +
+		"e2e       no\n"
+	if got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+	short := Table{Header: []string{"a", "b"}, Rows: [][]string{{"1", "two words"}}}
+	if Wrapped(short) != Text(short) {
+		t.Errorf("a table that fits changed:\n%s", Wrapped(short))
+	}
+}
+
 func TestRemarkOf(t *testing.T) {
 	for _, c := range []struct{ cell, head, remark string }{
 		{"skipped (no baseline)", "skipped", "no baseline"},
