@@ -199,7 +199,7 @@ func FinishTable(w io.Writer, rows []Row) {
 	for _, r := range rows {
 		tab.Rows = append(tab.Rows, []string{r.Job, r.Target, r.Result, yes(r.Required), okText(r.OK), r.Why})
 	}
-	fmt.Fprint(w, report.Text(tab))
+	fmt.Fprint(w, report.Wrapped(tab))
 }
 
 func okText(ok bool) string {
