@@ -53,7 +53,8 @@ func Load(ctx context.Context, ws *workspace.Workspace, log io.Writer) (History,
 		return History{}, p, err
 	}
 	h := Build(runs, time.Now(), p)
-	fmt.Fprintf(log, "triage: %d recorded runs in %s, %d tests with a result on main\n", len(runs), where, len(h.Latest))
+	fmt.Fprintln(log, report.Fit(fmt.Sprintf("triage: main's failure record has %d runs and %d tests with a result (%s)",
+		len(runs), len(h.Latest), where)))
 	return h, p, nil
 }
 
