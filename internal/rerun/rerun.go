@@ -136,7 +136,7 @@ func fileOf(c report.Case, s *config.Suite) (path, test string, ok bool) {
 	case listed(c.File):
 		// A test name that could not be passed on as one (spaces in a
 		// parameter id, a leading dash) reruns its whole file.
-		test := InFile(c.Name, c.File)
+		test := report.TestInFile(c.Name, c.File)
 		if checkTest(test) != nil {
 			test = ""
 		}
@@ -170,7 +170,7 @@ func (s *Selection) Covers(c report.Case) bool {
 		if p.Tests == nil || c.Name == p.Path {
 			return true
 		}
-		return slices.Contains(p.Tests, InFile(c.Name, p.Path))
+		return slices.Contains(p.Tests, report.TestInFile(c.Name, p.Path))
 	}
 	if s.Target == "pallas" && slices.Contains(s.Kernels, strings.TrimPrefix(c.Class, "pallas.")) {
 		return true

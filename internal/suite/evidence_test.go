@@ -188,8 +188,8 @@ func TestInFile(t *testing.T) {
 		{"test_u", "t/test_u.py", "test_u"},
 		{"other.C::test_b", "t/test_u.py", "other.C::test_b"},
 	} {
-		if got := inFile(c.name, c.file); got != c.want {
-			t.Errorf("inFile(%q, %q) = %q, want %q", c.name, c.file, got, c.want)
+		if got := report.TestInFile(c.name, c.file); got != c.want {
+			t.Errorf("report.TestInFile(%q, %q) = %q, want %q", c.name, c.file, got, c.want)
 		}
 	}
 }

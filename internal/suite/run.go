@@ -20,7 +20,6 @@ import (
 	"github.com/sgl-project/tpuci/internal/ghactions"
 	"github.com/sgl-project/tpuci/internal/proc"
 	"github.com/sgl-project/tpuci/internal/report"
-	"github.com/sgl-project/tpuci/internal/rerun"
 	"github.com/sgl-project/tpuci/internal/textline"
 )
 
@@ -219,7 +218,7 @@ func (r *Runner) retryOf(job Job, out outcomeInfo, cases []report.Case) retry {
 	tests := []string{job.File.Path}
 	for _, c := range cases {
 		if c.Status == report.Failed || c.Status == report.Errored {
-			tests = append(tests, job.File.Path+"::"+inFile(c.Name, job.File.Path))
+			tests = append(tests, job.File.Path+"::"+report.TestInFile(c.Name, job.File.Path))
 		}
 	}
 	for _, t := range tests {
@@ -442,12 +441,8 @@ func where(c report.Case) string {
 	if c.Line > 0 {
 		loc = fmt.Sprintf("%s:%d", c.File, c.Line)
 	}
-	return loc + ": " + inFile(c.Name, c.File)
+	return loc + ": " + report.TestInFile(c.Name, c.File)
 }
-
-// inFile is a case's name without the module path that repeats its file
-// (rerun.InFile).
-func inFile(name, file string) string { return rerun.InFile(name, file) }
 
 func attemptLogs(a []report.Attempt) string {
 	var logs []string
@@ -502,7 +497,7 @@ func annotation(c report.Case, file string) string {
 	if c.Name == file {
 		return msg
 	}
-	return inFile(c.Name, file) + ": " + msg
+	return report.TestInFile(c.Name, file) + ": " + msg
 }
 
 // cleanShm removes model caches left in /dev/shm by a test file.

@@ -1,7 +1,6 @@
 package triage
 
 import (
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -58,32 +57,9 @@ func nameOf(target string, c *report.Case) (n named, gate, ok bool) {
 	}
 	n.group, n.file, n.test = file, file, file
 	if c.Name != file && c.Name != "" {
-		n.test = file + "::" + caseName(c.Name, file)
+		n.test = file + "::" + report.TestInFile(c.Name, file)
 	}
 	return n, false, true
-}
-
-// caseName is a test's name without the module path that repeats its
-// file: in a/test_x.py, pytest's "a.test_x.C::test_b" is "C::test_b" and
-// unittest's "test_x.C.test_b" is "C.test_b".
-func caseName(name, file string) string {
-	mod := strings.TrimSuffix(filepath.Base(file), ".py")
-	dotted, test, pytest := strings.Cut(name, "::")
-	parts := strings.Split(dotted, ".")
-	k := len(parts) - 1
-	for k >= 0 && parts[k] != mod {
-		k--
-	}
-	rest := strings.Join(parts[k+1:], ".")
-	switch {
-	case k < 0 || !pytest && rest == "":
-		return name
-	case !pytest:
-		return rest
-	case rest == "":
-		return test
-	}
-	return rest + "::" + test
 }
 
 var (

@@ -106,7 +106,7 @@ func TestLoadBuildsFromTheStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !h.KnownFlaky("a.py", p) || h.Latest["a.py"].Commit != "c2" || !strings.Contains(log.String(), "4 recorded runs") {
+	if !h.KnownFlaky("a.py", p) || h.Latest["a.py"].Commit != "c2" || !strings.Contains(log.String(), "has 4 runs and 1 tests with a result") {
 		t.Errorf("history %+v, log %q", h, log.String())
 	}
 }
