@@ -7,7 +7,6 @@ package depmap
 
 import (
 	_ "embed"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
@@ -15,6 +14,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/sgl-project/tpuci/internal/datastore"
 )
 
 //go:embed hook.py
@@ -109,44 +110,21 @@ type Dir struct{ Root string }
 
 // Add writes a record.
 func (d Dir) Add(r Record) error {
-	if err := os.MkdirAll(d.Root, 0o755); err != nil {
-		return fmt.Errorf("depmap: create %s: %w", d.Root, err)
-	}
-	commit := r.Commit
-	if len(commit) > 12 {
-		commit = commit[:12]
-	}
-	if commit == "" {
-		commit = "none"
-	}
-	name := fmt.Sprintf("%s-%s-%d.json", r.Date.UTC().Format("20060102T150405.000Z"), commit, os.Getpid())
-	data, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := filepath.Join(d.Root, "."+name)
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
-		return fmt.Errorf("depmap: write %s: %w", tmp, err)
-	}
-	return os.Rename(tmp, filepath.Join(d.Root, name))
+	return d.records().Add(datastore.Key{Date: r.Date, Commit: r.Commit, Target: "depmap"}, r)
+}
+
+func (d Dir) records() datastore.Records[Record] {
+	return datastore.Records[Record]{Root: d.Root, Kind: "depmap"}
 }
 
 // Load reads every record and keeps the latest entry of each test file.
 func (d Dir) Load() (Map, error) {
-	files, err := filepath.Glob(filepath.Join(d.Root, "*.json"))
+	recs, err := d.records().All(nil)
 	if err != nil {
 		return nil, err
 	}
 	m := Map{}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("depmap: %w", err)
-		}
-		var r Record
-		if err := json.Unmarshal(data, &r); err != nil {
-			return nil, fmt.Errorf("depmap: %s: %w (delete the file to drop the record)", f, err)
-		}
+	for _, r := range recs {
 		for t, mods := range r.Tests {
 			if e, ok := m[t]; !ok || r.Date.After(e.Date) {
 				m[t] = Entry{Commit: r.Commit, Date: r.Date, Modules: mods}

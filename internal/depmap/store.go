@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path/filepath"
 
 	"github.com/sgl-project/tpuci/internal/datastore"
 	"github.com/sgl-project/tpuci/internal/workspace"
@@ -13,12 +12,9 @@ import (
 // Save adds a record to the workspace's history store, under depmap/ in
 // its local directory and, when it has one, in its git data repository.
 func Save(ctx context.Context, ws *workspace.Workspace, log io.Writer, r Record) error {
-	store := datastore.Open(ws, log)
-	if err := (Dir{Root: filepath.Join(store.Local, Subdir)}).Add(r); err != nil {
-		return err
-	}
-	return store.Update(ctx, fmt.Sprintf("depmap: %d test files at %s", len(r.Tests), r.Commit), func(dir string) error {
-		return Dir{Root: filepath.Join(dir, Subdir)}.Add(r)
+	msg := fmt.Sprintf("depmap: %d test files at %s", len(r.Tests), r.Commit)
+	return datastore.Open(ws, log).Add(ctx, Subdir, msg, func(dir string) error {
+		return Dir{Root: dir}.Add(r)
 	})
 }
 

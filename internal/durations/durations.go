@@ -5,17 +5,12 @@
 package durations
 
 import (
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 
+	"github.com/sgl-project/tpuci/internal/datastore"
 	"github.com/sgl-project/tpuci/internal/settings"
 )
 
@@ -44,79 +39,27 @@ func (r *Run) Check() error {
 	return nil
 }
 
-// Dir is a store: one JSON file per run, so that concurrent jobs (and
-// pushes to a git data repository) never edit the same file.
+// Dir is a store of runs (datastore.Records).
 type Dir struct{ Root string }
+
+func (d Dir) records() datastore.Records[Run] {
+	return datastore.Records[Run]{Root: d.Root, Kind: "durations"}
+}
 
 // Add writes a run.
 func (d Dir) Add(r Run) error {
 	if err := r.Check(); err != nil {
 		return fmt.Errorf("durations: record of %s: %w", r.Target, err)
 	}
-	var nonce [4]byte
-	_, _ = rand.Read(nonce[:])
-	commit := r.Commit
-	if len(commit) > 12 {
-		commit = commit[:12]
-	}
-	name := fmt.Sprintf("%s-%s-%s-%s.json", r.Date.UTC().Format("20060102T150405Z"), safe(commit), safe(r.Target), hex.EncodeToString(nonce[:]))
-	data, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(d.Root, 0o755); err != nil {
-		return fmt.Errorf("durations: create %s: %w", d.Root, err)
-	}
-	tmp := filepath.Join(d.Root, "."+name)
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
-		return fmt.Errorf("durations: write %s: %w", tmp, err)
-	}
-	return os.Rename(tmp, filepath.Join(d.Root, name))
-}
-
-func safe(s string) string {
-	if s == "" {
-		return "none"
-	}
-	return strings.Map(func(r rune) rune {
-		if r == '/' || r == ':' || r == ' ' || r == '\\' {
-			return '_'
-		}
-		return r
-	}, s)
+	return d.records().Add(datastore.Key{Date: r.Date, Commit: r.Commit, Target: r.Target}, r)
 }
 
 // Runs reads every record, oldest first. A missing store is empty; an
 // unreadable record is an error naming the file.
 func (d Dir) Runs() ([]Run, error) {
-	entries, err := os.ReadDir(d.Root)
-	if os.IsNotExist(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("durations: read %s: %w", d.Root, err)
-	}
-	var runs []Run
-	for _, e := range entries {
-		if e.IsDir() || !strings.HasSuffix(e.Name(), ".json") || strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
-		path := filepath.Join(d.Root, e.Name())
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return nil, fmt.Errorf("durations: %w", err)
-		}
-		var r Run
-		if err := json.Unmarshal(data, &r); err != nil {
-			return nil, fmt.Errorf("durations: %s: %w (delete the file to drop the record)", path, err)
-		}
-		if err := r.Check(); err != nil {
-			return nil, fmt.Errorf("durations: %s: %w (delete the file to drop the record)", path, err)
-		}
-		runs = append(runs, r)
-	}
+	runs, err := d.records().All((*Run).Check)
 	sort.SliceStable(runs, func(i, j int) bool { return runs[i].Date.Before(runs[j].Date) })
-	return runs, nil
+	return runs, err
 }
 
 // Figure is the weight a file gets from its history.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path/filepath"
 
 	"github.com/sgl-project/tpuci/internal/datastore"
 	"github.com/sgl-project/tpuci/internal/workspace"
@@ -22,12 +21,8 @@ func Open(ws *workspace.Workspace, log io.Writer) Stores {
 
 // Record adds a run to the local store and to the data repository.
 func (s Stores) Record(ctx context.Context, r Run) error {
-	if err := (Dir{Root: filepath.Join(s.store.Local, Subdir)}).Add(r); err != nil {
-		return err
-	}
-	msg := fmt.Sprintf("durations: %s of %s (%s)", r.Target, r.Commit, r.Event)
-	return s.store.Update(ctx, msg, func(dir string) error {
-		return Dir{Root: filepath.Join(dir, Subdir)}.Add(r)
+	return s.store.Add(ctx, Subdir, fmt.Sprintf("durations: %s of %s (%s)", r.Target, r.Commit, r.Event), func(dir string) error {
+		return Dir{Root: dir}.Add(r)
 	})
 }
 

@@ -2,10 +2,10 @@ package failclass
 
 import (
 	"flag"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/sgl-project/tpuci/internal/readme"
 )
 
 func ranks(codes ...int) []Rank {
@@ -71,26 +71,8 @@ var update = flag.Bool("update", false, "rewrite the README's class table")
 
 // The README's class table is Markdown()'s.
 func TestREADMETable(t *testing.T) {
-	const begin, end = "<!-- failclass table: generated from internal/failclass " +
-		"(go test ./internal/failclass -update) -->\n", "<!-- end of failclass table -->"
-	path := filepath.Join("..", "..", "README.md")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(b)
-	i, j := strings.Index(s, begin), strings.Index(s, end)
-	if i < 0 || j < i {
-		t.Fatalf("README.md lacks the markers %q ... %q", begin, end)
-	}
-	want := s[:i] + begin + "\n" + Markdown() + "\n" + s[j:]
-	if *update {
-		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	if want != s {
-		t.Error("README.md's class table is stale: go test ./internal/failclass -update")
+	b := readme.Block{Name: "failclass table", Pkg: "failclass"}
+	if err := b.Check(filepath.Join("..", "..", "README.md"), Markdown(), *update); err != nil {
+		t.Error(err)
 	}
 }

@@ -1,35 +1,17 @@
 package failclass
 
 import (
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/sgl-project/tpuci/internal/readme"
 )
 
 // The README's infrastructure rules table is RulesMarkdown()'s.
 func TestREADMERulesTable(t *testing.T) {
-	const begin, end = "<!-- failclass rules: generated from internal/failclass " +
-		"(go test ./internal/failclass -update) -->\n", "<!-- end of failclass rules -->"
-	path := filepath.Join("..", "..", "README.md")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(b)
-	i, j := strings.Index(s, begin), strings.Index(s, end)
-	if i < 0 || j < i {
-		t.Fatalf("README.md lacks the markers %q ... %q", begin, end)
-	}
-	want := s[:i] + begin + "\n" + RulesMarkdown() + "\n" + s[j:]
-	if *update {
-		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	if want != s {
-		t.Error("README.md's infrastructure rules table is stale: go test ./internal/failclass -update")
+	b := readme.Block{Name: "failclass rules", Pkg: "failclass"}
+	if err := b.Check(filepath.Join("..", "..", "README.md"), RulesMarkdown(), *update); err != nil {
+		t.Error(err)
 	}
 }
 

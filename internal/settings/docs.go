@@ -3,13 +3,12 @@ package settings
 import (
 	"fmt"
 	"strings"
+
+	"github.com/sgl-project/tpuci/internal/readme"
 )
 
-// README markers around the generated environment table.
-const (
-	DocsBegin = "<!-- settings table: generated from internal/settings (go test ./internal/settings -update) -->"
-	DocsEnd   = "<!-- end of settings table -->"
-)
+// Docs is the README's generated environment table.
+var Docs = readme.Block{Name: "settings table", Pkg: "settings"}
 
 // Markdown is the environment table of the README, one row per Var.
 func Markdown() string {
@@ -38,14 +37,3 @@ func form(v Var) string {
 
 // cell escapes the pipes of a table cell.
 func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
-
-// WithTable returns readme with the text between DocsBegin and DocsEnd
-// replaced by Markdown.
-func WithTable(readme string) (string, error) {
-	i := strings.Index(readme, DocsBegin)
-	j := strings.Index(readme, DocsEnd)
-	if i < 0 || j < i {
-		return "", fmt.Errorf("settings: README has no %q ... %q block", DocsBegin, DocsEnd)
-	}
-	return readme[:i+len(DocsBegin)] + "\n\n" + Markdown() + "\n" + readme[j:], nil
-}

@@ -13,23 +13,8 @@ var update = flag.Bool("update", false, "rewrite the README's environment table 
 
 // The README's environment table is Table, rendered; -update rewrites it.
 func TestReadmeTableIsGenerated(t *testing.T) {
-	path := filepath.Join("..", "..", "README.md")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := WithTable(string(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if *update {
-		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	if want != string(data) {
-		t.Error("README.md's environment table differs from internal/settings.Table; run go test ./internal/settings -update")
+	if err := Docs.Check(filepath.Join("..", "..", "README.md"), Markdown(), *update); err != nil {
+		t.Error(err)
 	}
 }
 

@@ -11,6 +11,8 @@ package slash
 import (
 	"fmt"
 	"strings"
+
+	"github.com/sgl-project/tpuci/internal/readme"
 )
 
 // Permission is the repository permission a command needs.
@@ -98,19 +100,5 @@ func Markdown() string {
 	return b.String()
 }
 
-// The README's generated block.
-const (
-	DocsBegin = "<!-- slash command table: generated from internal/slash (go test ./internal/slash -update) -->"
-	DocsEnd   = "<!-- end of slash command table -->"
-)
-
-// WithTable returns readme with the text between DocsBegin and DocsEnd
-// replaced by Markdown.
-func WithTable(readme string) (string, error) {
-	i := strings.Index(readme, DocsBegin)
-	j := strings.Index(readme, DocsEnd)
-	if i < 0 || j < i {
-		return "", fmt.Errorf("slash: README has no %q ... %q block", DocsBegin, DocsEnd)
-	}
-	return readme[:i+len(DocsBegin)] + "\n\n" + Markdown() + "\n" + readme[j:], nil
-}
+// Docs is the README's generated command table.
+var Docs = readme.Block{Name: "slash command table", Pkg: "slash"}

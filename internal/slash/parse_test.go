@@ -144,22 +144,7 @@ func TestNamesOfConfig(t *testing.T) {
 
 // The README's command table is Markdown(); -update rewrites it.
 func TestReadmeTableIsGenerated(t *testing.T) {
-	path := filepath.Join("..", "..", "README.md")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := WithTable(string(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if *update {
-		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	if want != string(data) {
-		t.Error("README.md's slash command table differs from internal/slash.Table; run go test ./internal/slash -update")
+	if err := Docs.Check(filepath.Join("..", "..", "README.md"), Markdown(), *update); err != nil {
+		t.Error(err)
 	}
 }

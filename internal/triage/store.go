@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -27,12 +26,8 @@ func Open(ws *workspace.Workspace, log io.Writer) Stores {
 
 // Record adds a run to the local store and to the data repository.
 func (s Stores) Record(ctx context.Context, r Run) error {
-	if err := (Dir{Root: filepath.Join(s.store.Local, Subdir)}).Add(r); err != nil {
-		return err
-	}
-	msg := fmt.Sprintf("failures: %s of %s (%s)", r.Target, r.Commit, r.Ref)
-	return s.store.Update(ctx, msg, func(dir string) error {
-		return Dir{Root: filepath.Join(dir, Subdir)}.Add(r)
+	return s.store.Add(ctx, Subdir, fmt.Sprintf("failures: %s of %s (%s)", r.Target, r.Commit, r.Ref), func(dir string) error {
+		return Dir{Root: dir}.Add(r)
 	})
 }
 
