@@ -150,7 +150,7 @@ func (f *File) Encode() []byte {
 	}
 	for _, e := range es {
 		fmt.Fprintf(&b, "\n[[baseline]]\ndevice = %s\ncase = %s\nmetric = %s\nvalue = %s\n",
-			quote(e.Device), quote(e.Case), quote(e.Metric), number(e.Value))
+			config.QuoteTOML(e.Device), config.QuoteTOML(e.Case), config.QuoteTOML(e.Metric), number(e.Value))
 		if e.Tolerance > 0 {
 			fmt.Fprintf(&b, "tolerance = %s\n", number(e.Tolerance))
 		}
@@ -164,25 +164,6 @@ func (f *File) Save() error {
 		return fmt.Errorf("baselines: %w", err)
 	}
 	return nil
-}
-
-// quote writes a TOML basic string.
-func quote(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"' || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, "\\u%04x", r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
 }
 
 // number writes a float TOML reads back exactly, always with a dot.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/workspace"
 )
@@ -207,8 +208,8 @@ func (pr Proposal) TOML() string {
 		if a.LastFlaky.RunID != "" {
 			fmt.Fprintf(&b, " (run %s)", a.LastFlaky.RunID)
 		}
-		fmt.Fprintf(&b, "\n[[quarantine]]\ntest = %s\nreason = %s\n", tomlString(a.Test),
-			tomlString(fmt.Sprintf("flaky on main: %d of %d verdicts in %d days", a.Flaky, a.Verdicts, pp.WindowDays)))
+		fmt.Fprintf(&b, "\n[[quarantine]]\ntest = %s\nreason = %s\n", config.QuoteTOML(a.Test),
+			config.QuoteTOML(fmt.Sprintf("flaky on main: %d of %d verdicts in %d days", a.Flaky, a.Verdicts, pp.WindowDays)))
 		b.WriteString("owner = \"\"  # fill in: who fixes it, e.g. \"@someone\"\n")
 		b.WriteString("issue = \"\"  # fill in: the issue that tracks the fix\n")
 		fmt.Fprintf(&b, "expires = %s\n", a.Expires)
@@ -232,28 +233,8 @@ func percent(r float64) string {
 	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.1f", r*100), "0"), ".") + " %"
 }
 
-// tomlString quotes s as a TOML basic string: test names come from the
-// record, and a quote or a newline in one must not end the string.
-func tomlString(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"' || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\u%04X`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
-
 // tomlComment is s for a comment: one line.
-func tomlComment(s string) string { return strings.Trim(tomlString(s), `"`) }
+func tomlComment(s string) string { return strings.Trim(config.QuoteTOML(s), `"`) }
 
 // RunQuarantine is ci:quarantine: the proposal from the workspace's record,
 // printed as TOML on out and written as JSON to TPUCI_OUT.
