@@ -96,17 +96,9 @@ const MaxText = 3000
 const maxFailed = 20
 
 func redMessage(s State, r Run) *Message {
-	title := r.Title
-	if title == "" {
-		title = s.Stream
-	}
-	head := fmt.Sprintf("%s turned red at %s", title, short(s.RedSince))
 	var b strings.Builder
-	fmt.Fprintf(&b, ":red_circle: *%s* turned red at `%s` (the first red commit)", Escape(title), Escape(short(s.RedSince)))
-	if u := link(s.RedSinceURL, "its run"); u != "" {
-		b.WriteString(": " + u)
-	}
-	b.WriteString("\n")
+	head := opening(&b, ":red_circle:", titleOf(s, r), "turned red at", s.RedSince, " (the first red commit)",
+		link(s.RedSinceURL, "its run"))
 	if n := len(s.Failed); n > 0 {
 		fmt.Fprintf(&b, "%d failed:\n", n)
 		for i, f := range s.Failed {
@@ -122,17 +114,9 @@ func redMessage(s State, r Run) *Message {
 }
 
 func greenMessage(s State, r Run) *Message {
-	title := r.Title
-	if title == "" {
-		title = s.Stream
-	}
-	head := fmt.Sprintf("%s is green again at %s", title, short(s.GreenSince))
 	var b strings.Builder
-	fmt.Fprintf(&b, ":large_green_circle: *%s* is green again at `%s`", Escape(title), Escape(short(s.GreenSince)))
-	if u := link(r.RunURL, "the run"); u != "" {
-		b.WriteString(": " + u)
-	}
-	b.WriteString("\n")
+	head := opening(&b, ":large_green_circle:", titleOf(s, r), "is green again at", s.GreenSince, "",
+		link(r.RunURL, "the run"))
 	if s.RedSince != "" {
 		streak := fmt.Sprintf("it ends a red streak of %s over %s since `%s`", count(s.RedRuns, "run"),
 			count(s.RedCommits, "commit"), Escape(short(s.RedSince)))
@@ -140,6 +124,27 @@ func greenMessage(s State, r Run) *Message {
 		b.WriteString(strings.ToUpper(streak[:1]) + streak[1:] + "\n")
 	}
 	return newMessage(head, b.String())
+}
+
+// titleOf names the stream in a message: the run's title, else the
+// stream's name.
+func titleOf(s State, r Run) string {
+	if r.Title != "" {
+		return r.Title
+	}
+	return s.Stream
+}
+
+// opening writes a message's first line to b ("*main* turned red at
+// `abc`", a note, a link) and returns it as plain text for the
+// notification's fallback.
+func opening(b *strings.Builder, icon, title, says, sha, note, url string) string {
+	fmt.Fprintf(b, "%s *%s* %s `%s`%s", icon, Escape(title), says, Escape(short(sha)), note)
+	if url != "" {
+		b.WriteString(": " + url)
+	}
+	b.WriteString("\n")
+	return fmt.Sprintf("%s %s %s", title, says, short(sha))
 }
 
 func count(n int, what string) string {
