@@ -63,6 +63,22 @@ func TestOnlyRunsOneTestOfTheExample(t *testing.T) {
 		t.Errorf("cases run:\n%s\nwant:\n%s", strings.Join(names, "\n"), strings.Join(want, "\n"))
 	}
 	fitsTerminal(t, "unitTest1 with TPUCI_ONLY", r.stdout+r.stderr)
+
+	// A misspelt test, or a value naming nothing, fails before any work.
+	for only, want := range map[string]string{
+		"python/sgl_jax/test/test_common_utils.py::TestCommonUtils.test_cdivv": "no method test_cdivv in TestCommonUtils",
+		"python/sgl_jax/test/test_sampling_params.py::test_invalid_valuez":     "no test function or class test_invalid_valuez",
+		",": "TPUCI_ONLY=,: names nothing",
+	} {
+		out := filepath.Join(t.TempDir(), "out")
+		r := run(t, dir, append(exampleEnv(dir), "TPUCI_OUT="+out, "TPUCI_ONLY="+only), "unitTest1")
+		if r.code == 0 || !strings.Contains(r.stdout+r.stderr, want) {
+			t.Errorf("TPUCI_ONLY=%s: exit %d, want an error naming %q\n%s%s", only, r.code, want, r.stdout, r.stderr)
+		}
+		if _, err := os.Stat(filepath.Join(out, "logs")); err == nil {
+			t.Errorf("TPUCI_ONLY=%s: ran something (%s/logs exists)", only, out)
+		}
+	}
 }
 
 // The local rerun journey on a git copy of the example whose sampling

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
@@ -114,10 +115,37 @@ func decodeError(file string, data []byte, err error) error {
 	if errors.As(err, &de) {
 		row, col := de.Position()
 		msg := de.Error()
-		msg = strings.TrimPrefix(msg, "toml: ")
+		msg = plainType(strings.TrimPrefix(msg, "toml: "))
 		return &Error{File: file, Line: row, Col: col, Field: strings.Join(de.Key(), "."), Msg: msg}
 	}
 	return fmt.Errorf("%s: %w", file, err)
+}
+
+// typeMismatch is go-toml's message for a value of the wrong type, which
+// names Go's types; plainType says it in the file's terms.
+var typeMismatch = regexp.MustCompile(`^cannot decode TOML (.+?) into struct field \S+ of type (\S+)$`)
+
+// wanted are the file's words for the Go types of its fields.
+var wanted = map[string]string{
+	"toml.LocalDate": "a date such as 2027-01-31 (no time of day)", "string": "a string (in quotes)",
+	"int": "a whole number", "int64": "a whole number", "float64": "a number", "bool": "true or false",
+	"config.Duration": `a duration in quotes, such as "10m"`,
+}
+
+func plainType(msg string) string {
+	m := typeMismatch.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	want, ok := wanted[m[2]]
+	switch {
+	case ok:
+	case strings.HasPrefix(m[2], "[]"):
+		want = "an array"
+	default:
+		want = "a table"
+	}
+	return fmt.Sprintf("a TOML %s where %s is wanted", m[1], want)
 }
 
 // errAt builds an Error for a key path in this config.

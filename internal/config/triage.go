@@ -3,12 +3,15 @@ package config
 import (
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
+	"github.com/sgl-project/tpuci/internal/pydefs"
 )
 
 // Triage is the failure triage policy: when a test counts as known flaky
@@ -139,10 +142,20 @@ func (v *validator) quarantine(today time.Time) {
 				v.add(at+".test", "duplicate quarantine of %q", q.Test)
 			}
 			seen[q.Test] = true
-			if file, _, _ := strings.Cut(q.Test, "::"); !tests[file] && !strings.HasPrefix(file, "nightly:") {
+			file, test, named := strings.Cut(q.Test, "::")
+			switch {
+			case !tests[file] && !strings.HasPrefix(file, "nightly:"):
 				v.add(at+".test", "%q is no test file of a [[suite]] nor a configured case "+
 					"(perf:<case>, accuracy:<case>, pallas:<kernel>, multiHost:<case>): fix the path or "+
 					"remove the entry", file)
+			case named && v.root != "" && strings.HasSuffix(file, ".py"):
+				// A misspelt test would mute nothing. An unreadable file
+				// is the paths check's to report.
+				if src, err := os.ReadFile(filepath.Join(v.root, file)); err == nil {
+					if why := pydefs.Parse(string(src)).Missing(test); why != "" {
+						v.add(at+".test", "%s: %s in that file: fix the test's name or remove the entry", file, why)
+					}
+				}
 			}
 		}
 		switch {

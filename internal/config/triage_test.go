@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -102,7 +104,8 @@ func TestQuarantineEntries(t *testing.T) {
 			"tpuci.toml:" + itoa(start+4) + ":1: quarantine[0].issue: \"soon\" is no issue link"},
 		{"unknown file", strings.Replace(full, "test_a.py", "test_z.py", 1) + "expires = 2030-07-01\n",
 			"tpuci.toml:" + itoa(start+1) + ":1: quarantine[0].test: \"test/test_z.py\" is no test file"},
-		{"a date with a time", full + "expires = 2030-07-01T00:00:00Z\n", "tpuci.toml:" + itoa(start+5)},
+		{"a date with a time", full + "expires = 2030-07-01T00:00:00Z\n", "tpuci.toml:" + itoa(start+5) +
+			":11: quarantine.expires: a TOML datetime where a date such as 2027-01-31 (no time of day) is wanted"},
 	} {
 		_, err := validateAt(t, entry(tc.fields), day)
 		switch {
@@ -140,3 +143,40 @@ func TestQuarantinedInForce(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// With the checkout at hand, a quarantined test the file does not define
+// is refused: a misspelt name would mute nothing.
+func TestQuarantineOfAMisspeltTest(t *testing.T) {
+	root := t.TempDir()
+	for name, src := range map[string]string{
+		"test/test_a.py": "import unittest\n\nclass T(unittest.TestCase):\n    def test_x(self): ...\n",
+		"test/test_b.py": "def test_y(): ...\n",
+	} {
+		writeFile(t, filepath.Join(root, name), src)
+	}
+	for test, want := range map[string]string{
+		"test/test_a.py::T.test_x":  "",
+		"test/test_b.py::test_y":    "",
+		"test/test_a.py::T.test_xx": "quarantine[0].test: test/test_a.py: no method test_xx in T in that file",
+		"test/test_b.py::test_yy":   "quarantine[0].test: test/test_b.py: no test function or class test_yy",
+	} {
+		c, err := Parse("tpuci.toml", []byte(entry(strings.Replace(full, "test/test_a.py", test, 1)+"expires = 2030-07-01\n")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = c.ValidateAt(root, day)
+		if (want == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", test, err, want)
+		}
+	}
+}
+
+func writeFile(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -40,10 +40,10 @@ func ParseOnly(entries []string) ([]Pick, error) {
 	var picks []Pick
 	whole := map[string]bool{}
 	for _, e := range entries {
-		p, test, _ := strings.Cut(e, "::")
+		p, test, named := strings.Cut(e, "::")
 		p = strings.TrimSpace(p)
 		err := checkPath(p)
-		if err == nil && test != "" {
+		if err == nil && named {
 			err = checkTest(test)
 		}
 		if err != nil {

@@ -248,17 +248,27 @@ func parseGitHub(getenv func(string) string) GitHub {
 }
 
 // check validates one value against its variable's kind.
+// maxShown bounds the value an error repeats: the rest is the user's own.
+const maxShown = 60
+
 func (v Var) check(val string) error {
 	if strings.TrimSpace(val) == "" {
 		return nil
 	}
 	shown := val
+	if r := []rune(shown); len(r) > maxShown {
+		shown = string(r[:maxShown-1]) + "…"
+	}
 	if v.Kind == Secret {
 		shown = "***"
 	}
 	fail := func(why, want string) error { return fmt.Errorf("%s=%s: %s (want %s)", v.Name, shown, why, want) }
 	val = strings.TrimSpace(val)
 	switch v.Kind {
+	case List:
+		if len(list(val)) == 0 {
+			return fail("names nothing", "comma-separated names, or unset it for "+v.Default)
+		}
 	case Bool:
 		if _, ok := boolValue(val); !ok {
 			return fail("not a yes/no value", "1 or 0")

@@ -55,7 +55,8 @@ func TestParseTypedFields(t *testing.T) {
 // form it wants, and all bad values of a run at once.
 func TestParseRejectsBadValues(t *testing.T) {
 	_, err := Parse(env(map[string]string{"TPUCI_PARTITION": "3/2", "TPUCI_LOCK_WAIT": "soon", "TPUCI_CHIPS": "-1", "TPUCI_FORCE": "maybe",
-		"TPUCI_RELEASE_CHANNEL": "weekly", "TPUCI_RELEASE_DATE": "2026-01-02", "TPUCI_BENCH_DURATION": "0s", "TPUCI_DEPS": "none"}))
+		"TPUCI_RELEASE_CHANNEL": "weekly", "TPUCI_RELEASE_DATE": "2026-01-02", "TPUCI_BENCH_DURATION": "0s", "TPUCI_DEPS": "none",
+		"TPUCI_ONLY": ", ,", "TPUCI_SUITE": strings.Repeat(", ", 3000)}))
 	if err == nil {
 		t.Fatal("no error")
 	}
@@ -68,6 +69,8 @@ func TestParseRejectsBadValues(t *testing.T) {
 		"TPUCI_RELEASE_DATE=2026-01-02: not a date (want a date as YYYYMMDD)",
 		"TPUCI_BENCH_DURATION=0s: not positive (want a positive duration such as 10s)",
 		"TPUCI_DEPS=none: unknown value (want one of workflow)",
+		"TPUCI_ONLY=, ,: names nothing (want comma-separated names, or unset it for every file)",
+		"TPUCI_SUITE=" + strings.Repeat(", ", 3000)[:maxShown-1] + "…: names nothing",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)

@@ -3,11 +3,13 @@ package suite
 import (
 	"fmt"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/sgl-project/tpuci/internal/config"
 	"github.com/sgl-project/tpuci/internal/partition"
+	"github.com/sgl-project/tpuci/internal/pydefs"
 	"github.com/sgl-project/tpuci/internal/rerun"
 	"github.com/sgl-project/tpuci/internal/textline"
 	"github.com/sgl-project/tpuci/internal/workspace"
@@ -177,6 +179,14 @@ func planOnly(ws *workspace.Workspace, target string, part partition.Spec, picks
 	}
 	if len(plan.Jobs) == 0 {
 		return nil, fmt.Errorf("suite: TPUCI_ONLY=%s selects no file of %s: unset it to run every file", onlyValue(ws), target)
+	}
+	for _, p := range picks {
+		for _, t := range p.Tests {
+			if err := pydefs.Check(filepath.Join(ws.Repo, p.Path), t); err != nil {
+				return nil, fmt.Errorf("suite: TPUCI_ONLY=%s: %s::%s: %w in that file: fix the test's name",
+					onlyValue(ws), textline.Safe(p.Path), textline.Safe(t), err)
+			}
+		}
 	}
 	return plan, nil
 }
