@@ -58,7 +58,8 @@ func (s *Session) excuse(ctx context.Context, st *Stage, err error) error {
 		parts = append(parts, fmt.Sprintf("%d %s", n, c))
 	}
 	sort.Strings(parts)
-	why := "its failures do not gate (" + strings.Join(parts, ", ") + "); ci:finish judges them with the change"
+	why := "its failures do not gate (" + strings.Join(parts, ", ") + "): the run goes on and can pass; " +
+		"on a PR, ci:finish still gates those in files the change touches"
 	st.Reason = strings.TrimPrefix(st.Reason+"; "+why, "; ")
 	fmt.Fprintln(s.Log, report.Fit("    "+st.Target+": "+why))
 	return nil
