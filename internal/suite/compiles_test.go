@@ -82,3 +82,34 @@ def test_b():
 		t.Errorf("table:\n%s", report.Text(tab))
 	}
 }
+
+// A file two suites run fails once in each; each failure names its
+// suite, so that the two lines say where, not the same thing twice.
+func TestFailureOfASharedFileNamesItsSuite(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, "t/test_fails.py", "raise SystemExit(3)\n")
+	write(t, root, "t/test_own.py", "raise SystemExit(4)\n")
+	suite := func(name string, files ...string) *config.Suite {
+		s := &config.Suite{Name: name, TimeoutPerFile: config.Duration{Duration: time.Minute}, Partitions: 1}
+		for _, f := range files {
+			s.Files = append(s.Files, config.File{Path: f, Minutes: 1, Runner: "python"})
+		}
+		return s
+	}
+	plan, err := PlanSuites([]*config.Suite{suite("cpu", "t/test_fails.py", "t/test_own.py"), suite("tpu", "t/test_fails.py")},
+		Options{Repo: root, Python: "python3", LogDir: filepath.Join(root, "logs")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, log bytes.Buffer
+	res, err := (&Runner{Repo: root, Out: &out, Log: &log, ShmRoot: t.TempDir()}).Run(context.Background(), plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(res.Failures, "\n")
+	for _, want := range []string{"cpu: t/test_fails.py: exit code 3", "tpu: t/test_fails.py: exit code 3", "\nt/test_own.py: exit code 4"} {
+		if !strings.Contains("\n"+got, want) {
+			t.Errorf("failures lack %q:\n%s", want, got)
+		}
+	}
+}

@@ -55,6 +55,19 @@ type FileCompiles struct {
 	Summary compiles.Summary
 }
 
+// sharedFiles are the files more than one suite of the plan runs.
+func sharedFiles(p *Plan) map[string]bool {
+	suites := map[string]string{}
+	shared := map[string]bool{}
+	for _, j := range p.Jobs {
+		if s, ok := suites[j.File.Path]; ok && s != j.Suite {
+			shared[j.File.Path] = true
+		}
+		suites[j.File.Path] = j.Suite
+	}
+	return shared
+}
+
 // Run executes every job, even after failures, and stops early only when
 // ctx is cancelled; the partial result is returned in that case too.
 func (r *Runner) Run(ctx context.Context, p *Plan) (*Result, error) {
@@ -62,6 +75,7 @@ func (r *Runner) Run(ctx context.Context, p *Plan) (*Result, error) {
 	start := time.Now()
 	doneMinutes := 0.0
 	failed := 0
+	shared := sharedFiles(p)
 	for i, job := range p.Jobs {
 		if ctx.Err() != nil {
 			for _, rest := range p.Jobs[i:] {
@@ -77,7 +91,12 @@ func (r *Runner) Run(ctx context.Context, p *Plan) (*Result, error) {
 				res.Compiles = append(res.Compiles, FileCompiles{File: job.File.Path, Summary: *c.Compiles})
 			}
 		}
-		res.Failures = append(res.Failures, fails...)
+		for _, f := range fails {
+			if shared[job.File.Path] {
+				f = job.Suite + ": " + f // the same file fails in each suite that runs it
+			}
+			res.Failures = append(res.Failures, f)
+		}
 		if len(fails) > 0 {
 			failed++
 		}
