@@ -128,6 +128,8 @@ func TestRerunRunsOnlyWhatFailed(t *testing.T) {
 	}
 	if lint := record(t, out, "lint"); lint.Status != report.Passed || !strings.HasPrefix(lint.Reason, "carried over from attempts/1") {
 		t.Errorf("lint: %s (%s)", lint.Status, lint.Reason)
+	} else if _, err := os.Stat(lint.LogDir); err != nil || lint.LogDir != filepath.Join(out, "attempts", "1", "logs", "lint") {
+		t.Errorf("lint's carried-over record names its logs at %s, not where they are: %v", lint.LogDir, err)
 	}
 	x, _ := os.ReadFile(filepath.Join(out, "junit", "unitTest1.xml"))
 	if !strings.Contains(string(x), `<flakyFailure message="AssertionError: a bad value slipped through`) ||
@@ -135,7 +137,8 @@ func TestRerunRunsOnlyWhatFailed(t *testing.T) {
 		t.Errorf("JUnit lacks the flaky pass or the carried-over cases:\n%s", x)
 	}
 	if md, _ := os.ReadFile(filepath.Join(out, "summary.md")); !strings.Contains(string(md), "1 flaky: passed on a rerun") ||
-		!strings.Contains(string(md), "carried over, not run again") {
+		!strings.Contains(string(md), "carried over, not run again") ||
+		!strings.Contains(string(md), "`"+filepath.Join(out, "attempts", "1", "logs", "lint")+"`") {
 		t.Errorf("summary.md:\n%s", md)
 	}
 
