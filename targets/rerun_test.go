@@ -88,6 +88,12 @@ func TestRerunRunsOnlyWhatFailed(t *testing.T) {
 		!strings.Contains(words, "test_invalid_values: AssertionError: a bad value slipped through") {
 		t.Fatalf("first run: exit %d\nstdout:\n%s\nstderr:\n%s", first.code, first.stdout, first.stderr)
 	}
+	// The error mage prints fits the terminal: its first part, the rest
+	// in the failures above.
+	if line := errorLine(first.stderr); !strings.HasPrefix(line, "Error: unitTest1: 1 failure(s): ") || !strings.HasSuffix(line, "(see above)") {
+		t.Errorf("first run's error line: %q", line)
+	}
+	fitsTerminal(t, "first run's error", errorLine(first.stderr))
 	before := record(t, out, "unitTest1")
 
 	r := run(t, dir, env, "rerun")
