@@ -37,7 +37,8 @@ import (
 //
 // Outputs: as the stages', and $TPUCI_OUT/attempts/<n>/ with the earlier
 // results.
-func Rerun(ctx context.Context) error {
+func Rerun(ctx context.Context) (err error) {
+	defer report.FitError(&err)
 	s, err := pipeline.Current()
 	if err != nil {
 		return err
@@ -91,5 +92,5 @@ func Rerun(ctx context.Context) error {
 	err = s.Progressive(ctx, steps, invoke)
 	s.PrintSummary()
 	s.Flush()
-	return s.ExitCode(err)
+	return summarized(s, s.ExitCode(err))
 }

@@ -104,6 +104,12 @@ func TestRerunRunsOnlyWhatFailed(t *testing.T) {
 		!strings.Contains(words, "test_invalid_values: AssertionError: a bad value slipped through") {
 		t.Fatalf("first run: exit %d\nstdout:\n%s\nstderr:\n%s", first.code, first.stdout, first.stderr)
 	}
+	// The error mage prints fits the terminal: its first part, the rest
+	// in the failures above.
+	if line := errorLine(first.stderr); !strings.HasPrefix(line, "Error: unitTest1: 1 failure(s): ") || !strings.HasSuffix(line, "(see above)") {
+		t.Errorf("first run's error line: %q", line)
+	}
+	fitsTerminal(t, "first run's error", errorLine(first.stderr))
 	before := record(t, out, "unitTest1")
 
 	r := run(t, dir, env, "rerun")
@@ -144,6 +150,8 @@ func TestRerunRunsOnlyWhatFailed(t *testing.T) {
 	}
 	if lint := record(t, out, "lint"); lint.Status != report.Passed || !strings.HasPrefix(lint.Reason, "carried over from attempts/1") {
 		t.Errorf("lint: %s (%s)", lint.Status, lint.Reason)
+	} else if _, err := os.Stat(lint.LogDir); err != nil || lint.LogDir != filepath.Join(out, "attempts", "1", "logs", "lint") {
+		t.Errorf("lint's carried-over record names its logs at %s, not where they are: %v", lint.LogDir, err)
 	}
 	x, _ := os.ReadFile(filepath.Join(out, "junit", "unitTest1.xml"))
 	if !strings.Contains(string(x), `<flakyFailure message="AssertionError: a bad value slipped through`) ||
@@ -151,7 +159,8 @@ func TestRerunRunsOnlyWhatFailed(t *testing.T) {
 		t.Errorf("JUnit lacks the flaky pass or the carried-over cases:\n%s", x)
 	}
 	if md, _ := os.ReadFile(filepath.Join(out, "summary.md")); !strings.Contains(string(md), "1 flaky: passed on a rerun") ||
-		!strings.Contains(string(md), "carried over, not run again") {
+		!strings.Contains(string(md), "carried over, not run again") ||
+		!strings.Contains(string(md), "`"+filepath.Join(out, "attempts", "1", "logs", "lint")+"`") {
 		t.Errorf("summary.md:\n%s", md)
 	}
 

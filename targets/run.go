@@ -15,6 +15,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/partition"
 	"github.com/sgl-project/tpuci/internal/perf"
 	"github.com/sgl-project/tpuci/internal/pipeline"
+	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/stages"
 	"github.com/sgl-project/tpuci/internal/suite"
 	"github.com/sgl-project/tpuci/internal/textline"
@@ -27,7 +28,7 @@ import (
 func stage(ctx context.Context, name string, body pipeline.Body) error {
 	s, err := pipeline.Current()
 	if err != nil {
-		return err
+		return report.TerminalError(err, false)
 	}
 	deps := make([]any, 0, len(stages.NeedsOf(name)))
 	for _, n := range stages.NeedsOf(name) {
@@ -128,7 +129,14 @@ func finish(ctx context.Context, s *pipeline.Session, err error) error {
 	}
 	s.PrintSummary()
 	s.Flush()
-	return s.ExitCode(err)
+	return summarized(s, s.ExitCode(err))
+}
+
+// summarized is a target's error as mage prints it after the summary:
+// cut to one line when the summary showed it (its footnotes, the failures
+// and the records hold the whole text), else wrapped to the terminal.
+func summarized(s *pipeline.Session, err error) error {
+	return report.TerminalError(err, len(s.Stages()) > 0)
 }
 
 // Deps runs upstream targets through mage (so each runs once per process)

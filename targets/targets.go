@@ -10,6 +10,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/lint"
 	"github.com/sgl-project/tpuci/internal/multihost"
 	"github.com/sgl-project/tpuci/internal/pipeline"
+	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/suite"
 )
 
@@ -281,7 +282,8 @@ func MultiHost(ctx context.Context) error {
 //
 // Outputs: $TPUCI_OUT/summary.md and per target <target>.json,
 // junit/<target>.xml and logs/<target>/.
-func PR(ctx context.Context) error {
+func PR(ctx context.Context) (err error) {
+	defer report.FitError(&err)
 	s, err := pipeline.Current()
 	if err != nil {
 		return err
@@ -295,5 +297,5 @@ func PR(ctx context.Context) error {
 	}
 	s.PrintSummary()
 	s.Flush()
-	return s.ExitCode(err)
+	return summarized(s, s.ExitCode(err))
 }

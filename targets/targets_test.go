@@ -119,7 +119,7 @@ func TestMisspeltConfigKeyNamesLine(t *testing.T) {
 	cfg := filepath.Join(dir, "bad.toml")
 	writeFile(t, cfg, "[lint]\npaths = []\ntimeuot = \"1m\"\n")
 	r := run(t, dir, []string{"TPUCI_CONFIG=" + cfg, "TPUCI_OUT=" + filepath.Join(dir, "out")}, "lint")
-	if r.code == 0 || !strings.Contains(r.stdout+r.stderr, cfg+":3:1: lint.timeuot: unknown key") {
+	if r.code == 0 || !strings.Contains(flat(r.stdout+r.stderr), cfg+":3:1: lint.timeuot: unknown key") {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 	if strings.Contains(r.stderr, "goroutine ") || strings.Contains(r.stderr, "panic") {
@@ -139,7 +139,7 @@ func TestBadSettingFailsBeforeAnyWork(t *testing.T) {
 		dir := t.TempDir()
 		out := filepath.Join(dir, "out")
 		r := run(t, dir, []string{c.setting, "TPUCI_OUT=" + out}, c.target)
-		if r.code == 0 || !strings.Contains(r.stdout+r.stderr, c.want) {
+		if r.code == 0 || !strings.Contains(flat(r.stdout+r.stderr), c.want) {
 			t.Fatalf("%s: exit %d, want %q\nstdout:\n%s\nstderr:\n%s", c.target, r.code, c.want, r.stdout, r.stderr)
 		}
 		if strings.Contains(r.stderr, "goroutine ") || strings.Contains(r.stderr, "panic") {
@@ -632,12 +632,12 @@ func TestNothingToRunAndImpossibleValuesFail(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "tpuci.toml"), "# to do\n")
 	out := filepath.Join(dir, "out")
 	r := run(t, dir, []string{"TPUCI_OUT=" + out}, "unitTest1")
-	if r.code == 0 || !strings.Contains(r.stdout+r.stderr, filepath.Join(dir, "tpuci.toml")+": defines nothing") {
+	if r.code == 0 || !strings.Contains(flat(r.stdout+r.stderr), filepath.Join(dir, "tpuci.toml")+": defines nothing") {
 		t.Fatalf("empty config: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	writeFile(t, filepath.Join(dir, "tpuci.toml"), "[lint]\njobs = 1\n")
 	r = run(t, dir, []string{"CI=true", "TPUCI_OUT=" + out}, "pr")
-	if r.code == 0 || !strings.Contains(r.stdout+r.stderr, "nothing to run is not a pass") {
+	if r.code == 0 || !strings.Contains(flat(r.stdout+r.stderr), "nothing to run is not a pass") {
 		t.Fatalf("empty config under CI: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	if _, err := os.Stat(filepath.Join(out, "summary.md")); err != nil {
@@ -646,7 +646,7 @@ func TestNothingToRunAndImpossibleValuesFail(t *testing.T) {
 	cfg := filepath.Join(dir, "tpuci.toml")
 	writeFile(t, cfg, "[[suite]]\nname = \"u\"\ntarget = \"unitTest1\"\npartitions = 0\nfiles = [{ path = \"python/sgl_jax/__init__.py\", minutes = 1 }]\n")
 	r = run(t, dir, []string{"TPUCI_OUT=" + out}, "unitTest1")
-	if r.code == 0 || !strings.Contains(r.stdout+r.stderr, cfg+":4:1: suite[0].partitions: must be at least 1") {
+	if r.code == 0 || !strings.Contains(flat(r.stdout+r.stderr), cfg+":4:1: suite[0].partitions: must be at least 1") {
 		t.Fatalf("partitions = 0: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 }

@@ -51,8 +51,8 @@ expires = ` + expires + "\n"
 }
 
 // An expired [[quarantine]] entry fails the config check before any work,
-// in one line naming tpuci.toml:line:col and what to do; extended, the
-// same entry loads and ci:plan lists it.
+// in one error (wrapped to the terminal) naming tpuci.toml:line:col and
+// what to do; extended, the same entry loads and ci:plan lists it.
 func TestExpiredQuarantineNamesItsLine(t *testing.T) {
 	repo := triageRepo(t, quarantineEntry("2001-01-31")) // long past on any clock
 	want := regexp.QuoteMeta(filepath.Join(repo, "tpuci.toml")) + fmt.Sprintf(":%d:1: ", lineOf(t, repo, "expires =")) +
@@ -61,14 +61,11 @@ func TestExpiredQuarantineNamesItsLine(t *testing.T) {
 	for _, target := range []string{"config:show", "unitTest1"} {
 		out := filepath.Join(t.TempDir(), "out")
 		r := run(t, repo, []string{"TPUCI_OUT=" + out, "TPUCI_DEPS=workflow"}, target)
-		lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
-		var hit []string
-		for _, l := range lines {
-			if regexp.MustCompile(want).MatchString(strings.TrimPrefix(l, "Error: ")) {
-				hit = append(hit, l)
-			}
-		}
-		if r.code == 0 || len(hit) != 1 {
+		// Once, wrapped to the terminal.
+		shown := errorLine(r.stderr)
+		fitsTerminal(t, target, r.stderr)
+		if r.code == 0 || strings.Count(r.stderr, "Error: ") != 1 ||
+			!regexp.MustCompile(want).MatchString(strings.TrimPrefix(shown, "Error: ")) {
 			t.Fatalf("%s: exit %d, want one line matching %s\nstdout:\n%s\nstderr:\n%s", target, r.code, want, r.stdout, r.stderr)
 		}
 		if strings.Contains(r.stdout, "test/test_a.py") || exists(filepath.Join(out, "unitTest1.json")) {

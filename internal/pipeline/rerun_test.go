@@ -32,7 +32,7 @@ func TestRerunNarrowsACaseStageAndCarriesOver(t *testing.T) {
 		{"name":"gmm/small","class":"pallas.gmm","status":"failed","message":"slower","log":"`+old+`/logs/pallas/gmm.log"},
 		{"name":"gmm/big","class":"pallas.gmm","status":"passed"},
 		{"name":"fa/small","class":"pallas.fa","status":"passed"}]}`)
-	writeRec("lint", `{"target":"lint","status":"passed","cases":[{"name":"lint","status":"passed"}]}`)
+	writeRec("lint", `{"target":"lint","status":"passed","log_dir":"`+old+`/logs/lint","cases":[{"name":"lint","status":"passed"}]}`)
 	s, out := session(t, repo, map[string]string{"TPUCI_RERUN_FROM": earlier, "TPUCI_KERNELS": "gmm,fa", "TPUCI_PARTITION": "0/2"})
 	var saw []string
 	ran := false
@@ -76,6 +76,15 @@ func TestRerunNarrowsACaseStageAndCarriesOver(t *testing.T) {
 	if st := s.Stages()[1]; st.Status != report.Passed || st.Cases[0].CarriedOver != "attempts/1" ||
 		!strings.HasPrefix(st.Reason, "carried over from attempts/1: passed there, nothing rerun") {
 		t.Errorf("lint: %+v", st)
+	}
+	// The carried-over record and the summary name the logs where they
+	// are now: the earlier attempt's, not this run's (there are none).
+	if st := s.Stages()[1]; st.LogDir != filepath.Join(kept, "logs", "lint") {
+		t.Errorf("lint's logs: %s, want the kept attempt's", st.LogDir)
+	}
+	if md, err := os.ReadFile(filepath.Join(repo, "out", "summary.md")); err != nil ||
+		!strings.Contains(string(md), "`"+filepath.Join(kept, "logs", "lint")+"`") {
+		t.Errorf("summary.md does not name lint's kept logs (%v):\n%s", err, md)
 	}
 	if _, err := os.Stat(filepath.Join(kept, "pallas.json")); err != nil {
 		t.Errorf("the earlier attempt is not kept in $TPUCI_OUT: %v", err)

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/sgl-project/tpuci/internal/compiles"
@@ -157,12 +158,33 @@ func (s *TargetResult) FlakyCount() int {
 	return n
 }
 
-// RetriedCount counts the files (or cases, where a case has no file) run
-// more than once: retried by the suite runner or rerun by hand.
+// RetriedCount counts the files (or cases, where a case has no file)
+// retried within this run: by the suite runner, after an infrastructure
+// or known-flaky failure. Cases carried over from an earlier attempt did
+// not run here.
 func (s *TargetResult) RetriedCount() int {
+	return s.filesWith(func(c *Case) bool {
+		return slices.ContainsFunc(c.Attempts, func(a Attempt) bool { return a.Class != "" }) ||
+			(len(c.Attempts) == 0 && c.Reruns > 0)
+	})
+}
+
+// RerunCount counts the files (or cases) run again after failing in an
+// earlier attempt (go tool mage rerun, a CI re-run): their earlier
+// attempts without a retry's class.
+func (s *TargetResult) RerunCount() int {
+	return s.filesWith(func(c *Case) bool {
+		return slices.ContainsFunc(c.Attempts, func(a Attempt) bool { return a.Class == "" })
+	})
+}
+
+// filesWith counts the files (or cases, where a case has no file) with
+// a case that ran here and satisfies f.
+func (s *TargetResult) filesWith(f func(*Case) bool) int {
 	seen := map[[2]string]bool{}
-	for _, c := range s.Cases {
-		if len(c.Attempts) == 0 && c.Reruns == 0 {
+	for i := range s.Cases {
+		c := &s.Cases[i]
+		if c.CarriedOver != "" || !f(c) {
 			continue
 		}
 		key := c.File
@@ -184,7 +206,7 @@ func (s *TargetResult) StatusText() string {
 }
 
 // CountsText is "P passed, F failed, S skipped", with flaky passes named
-// and the files retried counted.
+// and the files retried, run again and carried over counted.
 func (s *TargetResult) CountsText() string {
 	p, f, sk := s.Counts()
 	flaky := ""
@@ -194,6 +216,9 @@ func (s *TargetResult) CountsText() string {
 	txt := fmt.Sprintf("%d passed%s, %d failed, %d skipped", p, flaky, f, sk)
 	if n := s.RetriedCount(); n > 0 {
 		txt += fmt.Sprintf("; %d retried", n)
+	}
+	if n := s.RerunCount(); n > 0 {
+		txt += fmt.Sprintf("; %d run again", n)
 	}
 	if n := s.CarriedCount(); n > 0 {
 		txt += fmt.Sprintf("; %d carried over, not run again", n)

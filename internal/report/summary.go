@@ -46,6 +46,9 @@ func WriteSummary(w io.Writer, rows []SummaryRow) error {
 		if n := st.RetriedCount(); n > 0 {
 			notes = append(notes, fmt.Sprintf("%d retried", n))
 		}
+		if n := st.RerunCount(); n > 0 {
+			notes = append(notes, fmt.Sprintf("%d run again", n))
+		}
 		if n := st.CarriedCount(); n > 0 {
 			notes = append(notes, fmt.Sprintf("%d carried over", n))
 		}

@@ -68,3 +68,26 @@ func TestPartialStageSaysPartial(t *testing.T) {
 		t.Errorf("markdown:\n%s", md)
 	}
 }
+
+// After a rerun of what failed (go tool mage rerun), the files run again
+// are counted as such, not as retried: "retried" are the retries within
+// a run (infrastructure, known flaky); carried-over cases ran in neither.
+func TestRerunIsNotRetried(t *testing.T) {
+	st := &TargetResult{Target: "unitTest1", Status: Passed, Cases: []Case{
+		{Name: "t/test_a.py", File: "t/test_a.py", Status: Passed, Reruns: 1, Attempts: []Attempt{{Status: Failed}}},
+		{Name: "t/test_b.py", File: "t/test_b.py", Status: Passed, Reruns: 1, Attempts: []Attempt{{Status: Errored, Class: "infra"}}},
+		{Name: "t/test_c.py", File: "t/test_c.py", Status: Passed, Reruns: 1, Attempts: []Attempt{{Status: Failed, Class: "flaky"}},
+			CarriedOver: "attempts/1"},
+		{Name: "t/test_d.py", File: "t/test_d.py", Status: Passed, CarriedOver: "attempts/1"},
+	}}
+	var b strings.Builder
+	if err := WriteSummary(&b, []SummaryRow{{TargetResult: st, Logs: "-"}}); err != nil {
+		t.Fatal(err)
+	}
+	if out := strings.Join(strings.Fields(b.String()), " "); !strings.Contains(out, " 1 retried, 1 run again, 2 carried over)") {
+		t.Errorf("summary:\n%s", b.String())
+	}
+	if got := st.CountsText(); !strings.Contains(got, "; 1 retried; 1 run again; 2 carried over") {
+		t.Errorf("counts: %s", got)
+	}
+}

@@ -261,7 +261,8 @@ func adopt(now *report.TargetResult, e report.Case, prior []report.Attempt) {
 }
 
 // CarryOver makes a stage the earlier record of it, every case marked:
-// nothing failed there, so nothing runs again.
+// nothing failed there, so nothing runs again. Its logs are the earlier
+// attempt's, where Load found them: this run wrote none.
 func CarryOver(now *report.TargetResult, sel Selection, label string) {
 	rec := sel.Earlier
 	now.Cases = nil
@@ -272,6 +273,7 @@ func CarryOver(now *report.TargetResult, sel Selection, label string) {
 	now.Tables = rec.Tables
 	now.Status = rec.Status
 	now.Commit, now.Config, now.Inputs = rec.Commit, rec.Config, rec.Inputs
+	now.LogDir = rec.LogDir
 	why := fmt.Sprintf("carried over from %s: %s there, nothing rerun", label, rec.Status)
 	if rec.Reason != "" {
 		why += " (" + rec.Reason + ")"

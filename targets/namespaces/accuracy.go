@@ -6,6 +6,7 @@ import (
 	"github.com/magefile/mage/mg"
 
 	"github.com/sgl-project/tpuci/internal/accuracy"
+	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/targets"
 )
 
@@ -30,7 +31,8 @@ type Accuracy mg.Namespace
 //
 // Outputs: the changed baselines file (review with git diff and commit it),
 // $TPUCI_OUT/accuracy:baseline.json and summary.md.
-func (Accuracy) Baseline(ctx context.Context, from *string) error {
+func (Accuracy) Baseline(ctx context.Context, from *string) (err error) {
+	defer report.FitError(&err)
 	f := ""
 	if from != nil {
 		f = *from

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sgl-project/tpuci/internal/ci"
 	"github.com/sgl-project/tpuci/internal/pipeline"
+	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/slash"
 )
 
@@ -51,7 +52,8 @@ func ciEnv() (ci.Env, error) {
 // durations (recorded by runs on main and scheduled runs in the nightly's
 // history store), else by their estimates; TPUCI_DURATIONS=FILE weighs
 // them by one earlier run instead.
-func (CI) Plan(ctx context.Context, explain *bool) error {
+func (CI) Plan(ctx context.Context, explain *bool) (err error) {
+	defer report.FitError(&err)
 	e, err := ciEnv()
 	if err != nil {
 		return err
@@ -69,7 +71,8 @@ func (CI) Plan(ctx context.Context, explain *bool) error {
 // need the same chips (models for TPUCI_NIGHTLY_MODELS, partition);
 // partition counts and runner labels come from the config.
 // TPUCI_SELECT=FILE narrows it to the selected files.
-func (CI) Matrix(ctx context.Context, target string) error {
+func (CI) Matrix(ctx context.Context, target string) (err error) {
+	defer report.FitError(&err)
 	e, err := ciEnv()
 	if err != nil {
 		return err
@@ -108,7 +111,8 @@ func (CI) Matrix(ctx context.Context, target string) error {
 // TPUCI_NOTIFY_WEBHOOK when main turns red or green again (state in the
 // history store under notify/). A failed comment or post warns and never
 // changes the exit code.
-func (CI) Finish(ctx context.Context) error {
+func (CI) Finish(ctx context.Context) (err error) {
+	defer report.FitError(&err)
 	e, err := ciEnv()
 	if err != nil {
 		return err
@@ -128,7 +132,8 @@ func (CI) Finish(ctx context.Context) error {
 // introduced the lines they changed, and whether each selector ran the
 // fix's tests at the introducing commit), next to a random selector with
 // the same per-commit share. Writes $TPUCI_OUT/replay.json.
-func (CI) Replay(ctx context.Context, n int) error {
+func (CI) Replay(ctx context.Context, n int) (err error) {
+	defer report.FitError(&err)
 	e, err := ciEnv()
 	if err != nil {
 		return err
@@ -159,7 +164,8 @@ func (CI) Replay(ctx context.Context, n int) error {
 // also adds [gating].required_label). Replies in one comment, then reacts
 // +1, -1 or confused. Needs GITHUB_TOKEN; GITHUB_API_URL for GitHub
 // Enterprise. Writes $TPUCI_OUT/command.json.
-func (CI) Command(ctx context.Context) error {
+func (CI) Command(ctx context.Context) (err error) {
+	defer report.FitError(&err)
 	s, err := pipeline.Current()
 	if err != nil {
 		return err

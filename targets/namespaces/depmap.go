@@ -7,6 +7,7 @@ import (
 	"github.com/magefile/mage/mg"
 
 	"github.com/sgl-project/tpuci/internal/pipeline"
+	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/srvmap"
 	"github.com/sgl-project/tpuci/internal/tinymodel"
 	"github.com/sgl-project/tpuci/internal/workspace"
@@ -29,7 +30,8 @@ type Depmap mg.Namespace
 // not get ready records nothing and fails the target.
 //
 // Environment: TPUCI_REPO, TPUCI_PYTHON (with SGLang-JAX's CPU dependencies).
-func (Depmap) Server(ctx context.Context, models *string) error {
+func (Depmap) Server(ctx context.Context, models *string) (err error) {
+	defer report.FitError(&err)
 	names := tinymodel.Names()
 	for i := range names {
 		names[i] = strings.TrimPrefix(names[i], tinymodel.Scheme)

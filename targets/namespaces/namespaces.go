@@ -11,6 +11,7 @@ import (
 	"github.com/magefile/mage/mg"
 
 	"github.com/sgl-project/tpuci/internal/pipeline"
+	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/settings"
 	"github.com/sgl-project/tpuci/internal/suite"
 )
@@ -23,7 +24,8 @@ type Config mg.Namespace
 //	go tool mage config:show
 //
 // Environment: TPUCI_CONFIG, TPUCI_REPO (see the README).
-func (Config) Show(ctx context.Context) error {
+func (Config) Show(ctx context.Context) (err error) {
+	defer report.FitError(&err)
 	s, err := pipeline.Current()
 	if err != nil {
 		return err
@@ -41,7 +43,8 @@ type Suite mg.Namespace
 // go tool mage suite:list unit-test-tpu-v6e-1 shows every partition of
 // the suite's configured matrix size; -part=2/5 (or TPUCI_PARTITION)
 // shows one. TPUCI_DURATIONS balances on measured minutes.
-func (Suite) List(ctx context.Context, name string, part *string) error {
+func (Suite) List(ctx context.Context, name string, part *string) (err error) {
+	defer report.FitError(&err)
 	s, err := pipeline.Current()
 	if err != nil {
 		return err
@@ -58,7 +61,8 @@ func (Suite) List(ctx context.Context, name string, part *string) error {
 // Import prints an SGLang-JAX run_suite.py as tpuci TOML, without running it.
 //
 //	go tool mage suite:import PATH
-func (Suite) Import(ctx context.Context, path string) error {
+func (Suite) Import(ctx context.Context, path string) (err error) {
+	defer report.FitError(&err)
 	return suite.Import(os.Stdout, path)
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sgl-project/tpuci/internal/nightly"
 	"github.com/sgl-project/tpuci/internal/pipeline"
+	"github.com/sgl-project/tpuci/internal/report"
 )
 
 // Nightly groups nightly-matrix helper targets.
@@ -25,7 +26,8 @@ type Nightly mg.Namespace
 //	TPUCI_NIGHTLY_MODELS=a,b   list only these models' cases
 //	TPUCI_PARTITION=ID/COUNT   list one CI job's share (whole models per job)
 //	TPUCI_CHIPS=N              chip count override (cases needing more are shown as skipped)
-func (Nightly) List(ctx context.Context) error {
+func (Nightly) List(ctx context.Context) (err error) {
+	defer report.FitError(&err)
 	s, err := pipeline.Current()
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"github.com/sgl-project/tpuci/internal/pallas"
 	"github.com/sgl-project/tpuci/internal/perf"
 	"github.com/sgl-project/tpuci/internal/pipeline"
+	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/targets"
 )
 
@@ -32,7 +33,8 @@ type Perf mg.Namespace
 //	TPUCI_OUT        where perf.json is
 //
 // Outputs: the changed baselines file (review with git diff and commit it).
-func (Perf) Baseline(ctx context.Context, from *string) error {
+func (Perf) Baseline(ctx context.Context, from *string) (err error) {
+	defer report.FitError(&err)
 	return targets.Run(ctx, "perf:baseline", perf.BaselineBody(perfOptArg(from)))
 }
 
@@ -53,7 +55,8 @@ type Pallas mg.Namespace
 //	TPUCI_OUT        where pallas.json is
 //
 // Outputs: the changed baselines file (review with git diff and commit it).
-func (Pallas) Baseline(ctx context.Context, from *string) error {
+func (Pallas) Baseline(ctx context.Context, from *string) (err error) {
+	defer report.FitError(&err)
 	return targets.Run(ctx, "pallas:baseline", pallas.BaselineBody(perfOptArg(from)))
 }
 
@@ -80,7 +83,8 @@ type Bench mg.Namespace
 // datasets and pybase64).
 //
 // Outputs: figures on stdout; the simulator's log in $TPUCI_OUT/logs/bench-client/.
-func (Bench) Client(ctx context.Context) error {
+func (Bench) Client(ctx context.Context) (err error) {
+	defer report.FitError(&err)
 	s, err := pipeline.Current()
 	if err != nil {
 		return err

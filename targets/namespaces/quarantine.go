@@ -5,6 +5,7 @@ import (
 	"context"
 
 	"github.com/sgl-project/tpuci/internal/pipeline"
+	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/internal/triage"
 )
 
@@ -21,7 +22,8 @@ import (
 // attempt on main unquarantine_after times in a row. Prints TOML to paste
 // into tpuci.toml (owner and issue left to fill in) and writes
 // $TPUCI_OUT/quarantine.json.
-func (CI) Quarantine(ctx context.Context) error {
+func (CI) Quarantine(ctx context.Context) (err error) {
+	defer report.FitError(&err)
 	s, err := pipeline.Current()
 	if err != nil {
 		return err

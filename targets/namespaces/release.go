@@ -7,6 +7,7 @@ import (
 	"github.com/magefile/mage/mg"
 
 	"github.com/sgl-project/tpuci/internal/release"
+	"github.com/sgl-project/tpuci/internal/report"
 	"github.com/sgl-project/tpuci/targets"
 )
 
@@ -35,7 +36,8 @@ type Release mg.Namespace
 //
 // Outputs: GitHub outputs version, tag, is_prerelease, update_latest,
 // channel, publish; $TPUCI_OUT/release/release-version.json.
-func (Release) Version(ctx context.Context) error {
+func (Release) Version(ctx context.Context) (err error) {
+	defer report.FitError(&err)
 	return targets.Run(ctx, "release:version", release.Version)
 }
 
@@ -69,7 +71,8 @@ func (Release) Version(ctx context.Context) error {
 // Outputs: $TPUCI_OUT/release/pypi/dist/, release/release-pypi.json
 // (plan, decision, gate, uploads), logs/release:pypi/,
 // $TPUCI_OUT/release:pypi.json, junit/release:pypi.xml, summary.md.
-func (Release) Pypi(ctx context.Context) error {
+func (Release) Pypi(ctx context.Context) (err error) {
+	defer report.FitError(&err)
 	return targets.Run(ctx, "release:pypi", release.PyPI)
 }
 
@@ -106,6 +109,7 @@ func (Release) Pypi(ctx context.Context) error {
 // Outputs: $TPUCI_OUT/release/release-docker.json (plan, decision, gate,
 // digests), release/docker/context.tar, logs/release:docker/,
 // $TPUCI_OUT/release:docker.json, junit/release:docker.xml, summary.md.
-func (Release) Docker(ctx context.Context) error {
+func (Release) Docker(ctx context.Context) (err error) {
+	defer report.FitError(&err)
 	return targets.Run(ctx, "release:docker", release.Docker)
 }
