@@ -72,7 +72,7 @@ func TestOnlyRunsOneTestOfTheExample(t *testing.T) {
 	} {
 		out := filepath.Join(t.TempDir(), "out")
 		r := run(t, dir, append(exampleEnv(dir), "TPUCI_OUT="+out, "TPUCI_ONLY="+only), "unitTest1")
-		if r.code == 0 || !strings.Contains(r.stdout+r.stderr, want) {
+		if words := strings.Join(strings.Fields(r.stdout+r.stderr), " "); r.code == 0 || !strings.Contains(words, want) {
 			t.Errorf("TPUCI_ONLY=%s: exit %d, want an error naming %q\n%s%s", only, r.code, want, r.stdout, r.stderr)
 		}
 		if _, err := os.Stat(filepath.Join(out, "logs")); err == nil {
