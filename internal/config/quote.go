@@ -5,9 +5,9 @@ import (
 	"strings"
 )
 
-// QuoteTOML quotes s as a TOML basic string, for the entries tpuci
-// proposes (baselines, quarantine): a quote, a backslash or a control
-// character in a value from a record must not end the string.
+// QuoteTOML quotes s as a TOML basic string, for the TOML tpuci writes
+// (imported suites, proposed baselines and quarantine entries): a quote,
+// a backslash or a control character in a value must not end the string.
 func QuoteTOML(s string) string {
 	var b strings.Builder
 	b.WriteByte('"')
@@ -16,6 +16,12 @@ func QuoteTOML(s string) string {
 		case r == '"' || r == '\\':
 			b.WriteByte('\\')
 			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\r':
+			b.WriteString(`\r`)
 		case r < 0x20 || r == 0x7f:
 			fmt.Fprintf(&b, `\u%04X`, r)
 		default:

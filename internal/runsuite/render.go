@@ -5,6 +5,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/sgl-project/tpuci/internal/config"
 )
 
 // InferChips reads the TPU chip count from a suite name: a "v6e-1" or
@@ -71,9 +73,9 @@ func RenderTOML(suites []Suite, w io.Writer) error {
 	b.WriteString("# Suites imported from SGLang-JAX test/srt/run_suite.py by tpuci.\n")
 	b.WriteString("# Review target, chips and partitions before use; minutes are SGLang-JAX's estimates.\n")
 	for _, s := range suites {
-		fmt.Fprintf(&b, "\n[[suite]]\nname = %s\n", tomlString(s.Name))
+		fmt.Fprintf(&b, "\n[[suite]]\nname = %s\n", config.QuoteTOML(s.Name))
 		if t := InferTarget(s.Name); t != "" {
-			fmt.Fprintf(&b, "target = %s\n", tomlString(t))
+			fmt.Fprintf(&b, "target = %s\n", config.QuoteTOML(t))
 		} else {
 			b.WriteString("# target: none inferred from the name; the suite runs only via suite:run\n")
 		}
@@ -88,14 +90,14 @@ func RenderTOML(suites []Suite, w io.Writer) error {
 		}
 		b.WriteString("files = [\n")
 		for _, f := range s.Files {
-			fmt.Fprintf(&b, "  { path = %s, minutes = %s", tomlString(f.Path), strconv.FormatFloat(f.Minutes, 'f', -1, 64))
+			fmt.Fprintf(&b, "  { path = %s, minutes = %s", config.QuoteTOML(f.Path), strconv.FormatFloat(f.Minutes, 'f', -1, 64))
 			if f.Runner != "" && f.Runner != defaultRunner {
-				fmt.Fprintf(&b, ", runner = %s", tomlString(f.Runner))
+				fmt.Fprintf(&b, ", runner = %s", config.QuoteTOML(f.Runner))
 			}
 			if len(f.Methods) > 0 {
 				quoted := make([]string, len(f.Methods))
 				for i, m := range f.Methods {
-					quoted[i] = tomlString(m)
+					quoted[i] = config.QuoteTOML(m)
 				}
 				fmt.Fprintf(&b, ", methods = [%s]", strings.Join(quoted, ", "))
 			}
@@ -107,30 +109,4 @@ func RenderTOML(suites []Suite, w io.Writer) error {
 		return fmt.Errorf("suite:import: write toml: %w", err)
 	}
 	return nil
-}
-
-// tomlString quotes s as a TOML basic string.
-func tomlString(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"':
-			b.WriteString(`\"`)
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\u%04X`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
 }
